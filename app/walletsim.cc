@@ -1,0 +1,331 @@
+// walletsim: the command line. Argument parsing and output only; every piece
+// of logic lives in the libraries so tests can call it.
+// Exit codes: 0 all properties hold, 1 a property was violated, 2 bad input.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "properties/failure_file.h"
+#include "properties/runner.h"
+#include "scenarios/scenario.h"
+
+namespace {
+
+using namespace ws;
+using nlohmann::json;
+
+constexpr int kExitOk = 0;
+constexpr int kExitViolation = 1;
+constexpr int kExitBadInput = 2;
+
+int bad_input(const std::string& msg) {
+  std::cerr << "walletsim: error: " << msg << "\n";
+  return kExitBadInput;
+}
+
+json violations_json(const RunResult& r) {
+  json a = json::array();
+  for (const Violation& v : r.violations) {
+    json txs = json::array();
+    for (const TxId& t : v.txs) txs.push_back(format_txid(t));
+    a.push_back({{"property", to_string(v.property)}, {"time_ns", v.time}, {"transactions", txs},
+                 {"message", v.message}});
+  }
+  return a;
+}
+
+json properties_json(const RunResult& r) {
+  json p = json::object();
+  bool stopped = !r.violations.empty();
+  for (int i = 0; i < kPropertyCount; ++i) {
+    Property prop = static_cast<Property>(i);
+    bool bad = std::any_of(r.violations.begin(), r.violations.end(),
+                           [&](const Violation& v) { return v.property == prop; });
+    p[to_string(prop)] = bad ? "violated" : stopped ? "not_checked" : "ok";
+  }
+  return p;
+}
+
+void print_run_text(const std::string& scenario, uint64_t seed, const RunResult& r) {
+  std::printf("walletsim run: scenario %s, seed %llu\n", scenario.c_str(),
+              static_cast<unsigned long long>(seed));
+  std::printf("  requests %llu: committed %llu, aborted %llu, rejected %llu\n",
+              (unsigned long long)r.requests, (unsigned long long)r.committed,
+              (unsigned long long)r.aborted, (unsigned long long)r.rejected);
+  std::printf("  events %llu, simulated time %.3f ms, messages %llu (dropped %llu, duplicated %llu), crashes %llu\n",
+              (unsigned long long)r.stats.events, static_cast<double>(r.stats.end_time) / 1e6,
+              (unsigned long long)r.stats.messages_sent, (unsigned long long)r.stats.messages_dropped,
+              (unsigned long long)r.stats.messages_duplicated, (unsigned long long)r.stats.crashes);
+  std::printf("  properties:\n");
+  json props = properties_json(r);
+  for (int i = 0; i < kPropertyCount; ++i) {
+    const char* name = to_string(static_cast<Property>(i));
+    std::string verdict = props[name];
+    std::printf("    %-22s %s\n", name, verdict == "ok" ? "ok" : verdict == "violated" ? "VIOLATED" : "not checked (run stopped at the first violation)");
+  }
+  for (const Violation& v : r.violations) {
+    std::printf("  VIOLATION %s at %.6f ms: %s\n", to_string(v.property), static_cast<double>(v.time) / 1e6,
+                v.message.c_str());
+    if (!v.recent.empty()) {
+      std::printf("  last events before it:\n");
+      for (const auto& line : v.recent) std::printf("    %s\n", line.c_str());
+    }
+  }
+  std::printf("  trace hash %s\n", hex64(r.trace_hash).c_str());
+}
+
+bool parse_seed_range(const std::string& s, uint64_t& a, uint64_t& b) {
+  size_t dots = s.find("..");
+  if (dots == std::string::npos || dots == 0 || dots + 2 >= s.size()) return false;
+  std::string x = s.substr(0, dots), y = s.substr(dots + 2);
+  if (x.find_first_not_of("0123456789") != std::string::npos || y.find_first_not_of("0123456789") != std::string::npos)
+    return false;
+  if (x.size() > 19 || y.size() > 19) return false;
+  a = std::stoull(x);
+  b = std::stoull(y);
+  return a < b;
+}
+
+std::optional<Scenario> load_or_report(const std::string& name, const std::vector<std::string>& sets, int& rc) {
+  ScenarioLoad sl = load_scenario(name, sets);
+  if (!sl.scenario) {
+    rc = bad_input(sl.error);
+    return std::nullopt;
+  }
+  return sl.scenario;
+}
+
+int cmd_scenarios() {
+  for (const auto& [name, desc] : builtin_scenarios()) std::printf("%-18s %s\n", name.c_str(), desc.c_str());
+  return kExitOk;
+}
+
+int cmd_run(uint64_t seed, const std::string& scenario, const std::vector<std::string>& sets,
+            const std::string& trace_path, bool as_json) {
+  int rc = 0;
+  auto s = load_or_report(scenario, sets, rc);
+  if (!s) return rc;
+  std::ofstream trace;
+  RunOptions opt;
+  opt.check_determinism = true;
+  if (!trace_path.empty()) {
+    trace.open(trace_path);
+    if (!trace) return bad_input("cannot write trace file '" + trace_path + "'");
+    opt.trace = &trace;
+  }
+  RunSpec spec = make_spec(*s, seed);
+  RunResult r = run_spec(spec, opt);
+  if (as_json) {
+    json j = {{"seed", seed}, {"scenario", s->name}, {"ok", r.ok}, {"violations", violations_json(r)},
+              {"properties", properties_json(r)}, {"trace_hash", hex64(r.trace_hash)},
+              {"requests", r.requests}, {"committed", r.committed}, {"aborted", r.aborted},
+              {"rejected", r.rejected}, {"events", r.stats.events}, {"sim_time_ns", r.stats.end_time}};
+    std::cout << j.dump() << "\n";
+  } else {
+    print_run_text(s->name, seed, r);
+  }
+  return r.ok ? kExitOk : kExitViolation;
+}
+
+struct Failure {
+  uint64_t seed;
+  std::string property;
+  std::string message;
+  std::string file;
+};
+
+int cmd_explore(const std::string& seeds, unsigned jobs, const std::string& scenario,
+                const std::vector<std::string>& sets, const std::string& out_dir, bool as_json,
+                uint64_t determinism_every, size_t max_files) {
+  uint64_t first = 0, last = 0;
+  if (!parse_seed_range(seeds, first, last))
+    return bad_input("--seeds '" + seeds + "' must be A..B with integers A < B (B excluded)");
+  int rc = 0;
+  auto s = load_or_report(scenario, sets, rc);
+  if (!s) return rc;
+  if (jobs == 0) jobs = std::max(1u, std::thread::hardware_concurrency());
+  std::error_code ec;
+  std::filesystem::create_directories(out_dir, ec);
+  if (ec) return bad_input("cannot create output directory '" + out_dir + "': " + ec.message());
+
+  const uint64_t total = last - first;
+  std::atomic<uint64_t> next{first};
+  std::atomic<uint64_t> done{0};
+  std::atomic<uint64_t> failed{0};
+  std::atomic<uint64_t> events{0};
+  std::mutex mu;
+  std::vector<Failure> failures;
+  auto start = std::chrono::steady_clock::now();
+  auto worker = [&] {
+    for (;;) {
+      uint64_t seed = next.fetch_add(1);
+      if (seed >= last) return;
+      RunSpec spec = make_spec(*s, seed);
+      RunOptions opt;
+      opt.check_determinism = determinism_every != 0 && (seed - first) % determinism_every == 0;
+      RunResult r = run_spec(spec, opt);
+      events += r.stats.events;
+      if (!r.ok) {
+        ++failed;
+        Failure f{seed, to_string(r.violations.front().property), r.violations.front().message, ""};
+        std::lock_guard<std::mutex> lock(mu);
+        if (failures.size() < max_files) {
+          f.file = out_dir + "/" + s->name + "-seed-" + std::to_string(seed) + ".json";
+          std::ofstream(f.file) << failure_to_json(spec, r).dump(1) << "\n";
+        }
+        failures.push_back(std::move(f));
+      }
+      ++done;
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned i = 0; i < jobs; ++i) pool.emplace_back(worker);
+  const bool tty = isatty(STDERR_FILENO);
+  while (done.load() < total) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    uint64_t d = done.load();
+    if (tty) {
+      std::fprintf(stderr, "\r  %llu/%llu seeds, %llu failed, %.0f seeds/s   ", (unsigned long long)d,
+                   (unsigned long long)total, (unsigned long long)failed.load(), d / std::max(secs, 1e-9));
+    }
+  }
+  for (auto& t : pool) t.join();
+  if (tty) std::fprintf(stderr, "\r%80s\r", "");
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::sort(failures.begin(), failures.end(), [](const Failure& a, const Failure& b) { return a.seed < b.seed; });
+  double rate = static_cast<double>(total) / std::max(secs, 1e-9);
+  if (as_json) {
+    json fj = json::array();
+    for (const auto& f : failures)
+      fj.push_back({{"seed", f.seed}, {"property", f.property}, {"message", f.message}, {"file", f.file}});
+    json j = {{"scenario", s->name}, {"seeds", total}, {"first_seed", first}, {"jobs", jobs},
+              {"failures", failures.size()}, {"failed_seeds", fj}, {"wall_seconds", secs},
+              {"seeds_per_second", rate}, {"events", events.load()}};
+    std::cout << j.dump() << "\n";
+  } else {
+    std::printf("walletsim explore: scenario %s, seeds %llu..%llu, %u job(s)\n", s->name.c_str(),
+                (unsigned long long)first, (unsigned long long)last, jobs);
+    std::printf("  runs %llu, failures %zu, %.1f s, %.0f seeds/s, %.2fM events/s\n", (unsigned long long)total,
+                failures.size(), secs, rate, events.load() / std::max(secs, 1e-9) / 1e6);
+    size_t shown = 0;
+    for (const auto& f : failures) {
+      if (shown++ == 10) {
+        std::printf("  ... and %zu more\n", failures.size() - 10);
+        break;
+      }
+      std::printf("  seed %llu: %s: %s%s%s\n", (unsigned long long)f.seed, f.property.c_str(), f.message.c_str(),
+                  f.file.empty() ? "" : "\n      -> ", f.file.c_str());
+    }
+  }
+  return failures.empty() ? kExitOk : kExitViolation;
+}
+
+int cmd_replay(const std::string& path, const std::string& trace_path, bool as_json) {
+  FailureLoad fl = load_failure_file(path);
+  if (!fl.file) return bad_input(fl.error);
+  const FailureFile& f = *fl.file;
+  std::ofstream trace;
+  RunOptions opt;
+  if (!trace_path.empty()) {
+    trace.open(trace_path);
+    if (!trace) return bad_input("cannot write trace file '" + trace_path + "'");
+    opt.trace = &trace;
+  }
+  RunResult r = run_spec(f.spec, opt);
+  bool same_property = !r.violations.empty() && r.violations.front().property == f.property;
+  bool same_hash = r.trace_hash == f.trace_hash;
+  if (as_json) {
+    json j = {{"seed", f.spec.seed}, {"scenario", f.spec.scenario.name}, {"ok", r.ok},
+              {"violations", violations_json(r)}, {"expected_property", to_string(f.property)},
+              {"expected_trace_hash", hex64(f.trace_hash)}, {"trace_hash", hex64(r.trace_hash)},
+              {"reproduced", same_property && same_hash}};
+    std::cout << j.dump() << "\n";
+  } else {
+    std::printf("walletsim replay: %s (scenario %s, seed %llu, written by %s)\n", path.c_str(),
+                f.spec.scenario.name.c_str(), (unsigned long long)f.spec.seed, f.build.c_str());
+    std::printf("  expected: %s, trace hash %s\n", to_string(f.property), hex64(f.trace_hash).c_str());
+    if (r.violations.empty()) {
+      std::printf("  NOT REPRODUCED: every property holds now (trace hash %s)\n", hex64(r.trace_hash).c_str());
+    } else {
+      const Violation& v = r.violations.front();
+      std::printf("  got:      %s, trace hash %s\n", to_string(v.property), hex64(r.trace_hash).c_str());
+      std::printf("  %s\n", same_property && same_hash ? "REPRODUCED: same property, same trace hash"
+                                                       : "DIFFERENT from the file (changed build or engine?)");
+      std::printf("\n  violation at %.6f ms: %s\n", static_cast<double>(v.time) / 1e6, v.message.c_str());
+      std::printf("  timeline of the events before it (time, sender -> receiver, message, tx, leg):\n");
+      for (const auto& line : v.recent) std::printf("    %s\n", line.c_str());
+    }
+  }
+  return r.ok ? kExitOk : kExitViolation;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"walletsim: deterministic simulation and verification of a sharded wallet (TC/C)"};
+  app.require_subcommand(1);
+  std::vector<std::string> sets;
+  std::string scenario = "smoke";
+  const char* set_help = "override one scenario value, e.g. --set protocol.try_order=credit_first (repeatable)";
+
+  auto* scen = app.add_subcommand("scenarios", "list the built-in scenarios");
+
+  auto* run = app.add_subcommand("run", "run one seed and check every property");
+  uint64_t seed = 0;
+  std::string trace_path;
+  bool as_json = false;
+  run->add_option("--seed", seed, "the seed")->required();
+  run->add_option("--scenario", scenario, "built-in scenario name or JSON file")->capture_default_str();
+  run->add_option("--trace", trace_path, "write every processed event as JSON lines to FILE");
+  run->add_flag("--json", as_json, "print one JSON object");
+  run->add_option("--set", sets, set_help);
+
+  auto* explore = app.add_subcommand("explore", "run many seeds; write a failure file per failing seed");
+  std::string seeds;
+  unsigned jobs = 0;
+  std::string out_dir = "failures";
+  uint64_t determinism_every = 100;
+  size_t max_files = 100;
+  explore->add_option("--seeds", seeds, "seed range A..B (B excluded)")->required();
+  explore->add_option("--jobs", jobs, "parallel runs (default: all cores)");
+  explore->add_option("--scenario", scenario, "built-in scenario name or JSON file")->capture_default_str();
+  explore->add_option("--out", out_dir, "directory for failure files")->capture_default_str();
+  explore->add_option("--determinism-every", determinism_every,
+                      "run every Nth seed twice and compare trace hashes (0 = never)")->capture_default_str();
+  explore->add_option("--max-files", max_files, "write at most this many failure files")->capture_default_str();
+  explore->add_flag("--json", as_json, "print one JSON object");
+  explore->add_option("--set", sets, set_help);
+
+  auto* replay = app.add_subcommand("replay", "re-run a failure file and show the events before the violation");
+  std::string file;
+  replay->add_option("FILE", file, "failure file written by explore")->required();
+  replay->add_option("--trace", trace_path, "write every processed event as JSON lines to FILE");
+  replay->add_flag("--json", as_json, "print one JSON object");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitBadInput;
+  }
+  if (*scen) return cmd_scenarios();
+  if (*run) return cmd_run(seed, scenario, sets, trace_path, as_json);
+  if (*explore) return cmd_explore(seeds, jobs, scenario, sets, out_dir, as_json, determinism_every, max_files);
+  if (*replay) return cmd_replay(file, trace_path, as_json);
+  return kExitBadInput;
+}

@@ -1,0 +1,86 @@
+// The cluster's static configuration: the design's config store. Node ids are
+// laid out as partitions [0, P), coordinators [P, P+C), clients after that.
+// Accounts are named "acct-<i>" and placed by partition_of(name, P).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/hash.h"
+#include "core/money.h"
+#include "core/types.h"
+
+namespace ws {
+
+enum class TryOrder : uint8_t { kDebitFirst, kCreditFirst, kBothInTry };
+const char* to_string(TryOrder o);
+
+struct ProtocolOptions {
+  TryOrder try_order = TryOrder::kDebitFirst;
+  Duration try_timeout = 20 * kMillisecond;    // undecided this long -> Cancel
+  Duration retry_interval = 4 * kMillisecond;  // first resend of an unanswered step
+  Duration max_backoff = 50 * kMillisecond;    // resend interval never exceeds this
+  uint32_t snapshot_every = 512;               // events between snapshots (0 = never)
+};
+
+// Deliberately broken engine behaviours. They exist so tests can show that
+// each property checker is able to fail; the command line never sets them.
+struct EngineBugs {
+  bool lose_dedup = false;              // coordinator: duplicate request starts a new transfer
+  bool decision_before_durable = false; // coordinator: phase 2 leaves before the decision is synced
+  bool no_ooo_marker = false;           // partition: Cancel before Try leaves no marker
+  bool confirm_twice = false;           // partition: a duplicate Confirm credits again
+  bool skip_funds_check = false;        // partition: Try debit ignores the balance
+  bool unlogged_change = false;         // partition: Confirm credit changes state without an event
+  bool reply_before_decision = false;   // coordinator: tells the client success on the first yes
+  bool no_phase2_retry = false;         // coordinator: phase 2 is sent once, never resent
+  bool cancel_skips_debit = false;      // coordinator: Cancel is sent to the credit leg only
+  bool nondeterministic = false;        // coordinator: backoff jitter from a process-wide counter
+  bool any() const {
+    return lose_dedup || decision_before_durable || no_ooo_marker || confirm_twice ||
+           skip_funds_check || unlogged_change || reply_before_decision || no_phase2_retry ||
+           cancel_skips_debit || nondeterministic;
+  }
+};
+
+struct ClusterConfig {
+  uint32_t partitions = 4;
+  uint32_t coordinators = 2;
+  uint32_t clients = 2;
+  std::vector<CurrencyInfo> currencies;
+  std::vector<Amount> initial_balance;  // per currency, for every account
+  uint32_t accounts = 32;
+  ProtocolOptions protocol;
+  EngineBugs bugs;
+
+  // Derived by finalize(): owning partition and slot within it, per account.
+  std::vector<uint32_t> account_partition;
+  std::vector<uint32_t> account_slot;
+  std::vector<uint32_t> partition_size;
+
+  void finalize() {
+    account_partition.assign(accounts, 0);
+    account_slot.assign(accounts, 0);
+    partition_size.assign(partitions, 0);
+    for (AccountId a = 0; a < accounts; ++a) {
+      uint32_t p = partition_of(account_name(a), partitions);
+      account_partition[a] = p;
+      account_slot[a] = partition_size[p]++;
+    }
+  }
+  static std::string account_name(AccountId a) { return "acct-" + std::to_string(a); }
+  NodeId partition_node(uint32_t p) const { return p; }
+  NodeId coordinator_node(uint32_t c) const { return partitions + c; }
+  NodeId client_node(uint32_t k) const { return partitions + coordinators + k; }
+  uint32_t node_count() const { return partitions + coordinators + clients; }
+  bool is_partition(NodeId n) const { return n < partitions; }
+  bool is_coordinator(NodeId n) const { return n >= partitions && n < partitions + coordinators; }
+  // The coordinator that owns a transaction: stable_hash(transaction_id) % C.
+  uint32_t coordinator_of(uint64_t tx_hi, uint64_t tx_lo) const {
+    uint64_t h = fnv1a64(&tx_hi, 8);
+    h = fnv1a64(&tx_lo, 8, h);
+    return static_cast<uint32_t>(h % coordinators);
+  }
+};
+
+}  // namespace ws

@@ -1,0 +1,64 @@
+// The sans-I/O engine contract (DESIGN.md section 3). Every actor is a state
+// machine driven through Context; the simulator (sim/) and the real runtime
+// (net/) are the two implementations. Nothing else reaches the engine.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+
+#include "core/messages.h"
+#include "core/types.h"
+
+namespace ws {
+
+class Rng {
+ public:
+  virtual ~Rng() = default;
+  virtual uint64_t next_u64() = 0;
+  // Uniform in [0, bound), bound > 0; the same on every standard library.
+  uint64_t below(uint64_t bound) {
+    return static_cast<uint64_t>((static_cast<unsigned __int128>(next_u64()) * bound) >> 64);
+  }
+};
+
+// An append-only log of checksummed records (format in docs/event_log.md).
+// Appends are volatile until a sync covers them; after a crash only synced
+// records survive, and a torn last record is truncated on recovery.
+class Storage {
+ public:
+  virtual ~Storage() = default;
+  virtual void append(std::span<const uint8_t> payload) = 0;
+  // Every intact record, oldest first, as it is durable now. Used on start.
+  virtual void read_all(const std::function<void(std::span<const uint8_t>)>& fn) = 0;
+};
+
+using TimerTag = uint32_t;
+
+class Context {
+ public:
+  virtual ~Context() = default;
+  virtual NodeId self() const = 0;
+  virtual Time now() const = 0;  // this node's local clock
+  // Sends at once; use for messages whose meaning does not depend on
+  // anything still volatile in this node's log.
+  virtual void send(NodeId to, const Message& m) = 0;
+  // Sends only once every record appended so far is durable (group commit):
+  // "the decision is durable before any second-phase message leaves". If the
+  // node crashes first, the message is never sent.
+  virtual void send_durable(NodeId to, const Message& m) = 0;
+  virtual void set_timer(Duration after, TimerTag tag) = 0;
+  virtual Storage& storage() = 0;
+  virtual Rng& rng() = 0;  // only for jitter and backoff
+};
+
+class Actor {
+ public:
+  virtual ~Actor() = default;
+  // After (re)start: rebuild state from ctx.storage() and resume pending work.
+  virtual void on_start(Context& ctx) = 0;
+  virtual void on_message(Context& ctx, NodeId from, const Message& m) = 0;
+  virtual void on_timer(Context& ctx, TimerTag tag) = 0;
+};
+
+}  // namespace ws

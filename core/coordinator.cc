@@ -1,0 +1,383 @@
+#include "core/coordinator.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cassert>
+
+namespace ws {
+namespace {
+
+Outcome outcome_of(Decision d) {
+  return d == Decision::kConfirm ? Outcome::kSuccess : Outcome::kFailed;
+}
+
+// Only for the EngineBugs::nondeterministic demonstration: state that
+// survives from one simulation to the next in the same process.
+std::atomic<uint64_t> g_leaky_counter{0};
+
+}  // namespace
+
+Coordinator::Coordinator(const ClusterConfig& cfg, uint32_t index) : cfg_(cfg), index_(index) {
+  scratch_.reserve(128);
+}
+
+void Coordinator::on_start(Context& ctx) {
+  std::vector<std::vector<uint8_t>> records;
+  ctx.storage().read_all([&](std::span<const uint8_t> r) { records.emplace_back(r.begin(), r.end()); });
+  bool ok = rebuild(records);
+  assert(ok && "coordinator log holds a record this build cannot read");
+  (void)ok;
+  // Recovery: undecided rows get a fresh Try window (Try is idempotent);
+  // decided rows resend their second phase until every leg acknowledges.
+  tick_armed_ = false;
+  for (const TxId& tx : active_) {
+    PhaseRow& row = rows_.at(tx);
+    row.started = ctx.now();
+    row.next_retry = ctx.now();
+    row.attempts = 0;
+  }
+  ensure_tick(ctx);
+}
+
+void Coordinator::on_message(Context& ctx, NodeId from, const Message& m) {
+  switch (m.kind) {
+    case MsgKind::kTransferRequest:
+      on_transfer(ctx, from, m);
+      break;
+    case MsgKind::kStatusQuery:
+      on_status_query(ctx, from, m);
+      break;
+    case MsgKind::kTryReply:
+      on_try_reply(ctx, m);
+      break;
+    case MsgKind::kPhase2Ack:
+      on_phase2_ack(ctx, m);
+      break;
+    default:
+      break;
+  }
+}
+
+// Validation rejects with nothing recorded; dedup by transaction_id answers a
+// repeated request with the same outcome, and refuses a reused id.
+void Coordinator::on_transfer(Context& ctx, NodeId from, const Message& m) {
+  const TransferText& t = m.text;
+  auto rej = [&](Reason r) { reply(ctx, from, m.request, TxId{}, Outcome::kRejected, r, false); };
+  if (t.overlong) return rej(Reason::kFieldTooLong);
+  TxIdParse id = parse_txid(get_text(t.txid));
+  if (!id.id) return rej(Reason::kBadTxId);
+  std::string_view code = get_text(t.currency);
+  int cur = -1;
+  for (size_t i = 0; i < cfg_.currencies.size(); ++i)
+    if (code == cfg_.currencies[i].code) cur = static_cast<int>(i);
+  if (cur < 0) return rej(Reason::kUnknownCurrency);
+  AmountParse amount = parse_amount(get_text(t.amount), cfg_.currencies[cur]);
+  if (!amount.amount || amount.amount->minor == 0) return rej(Reason::kBadAmount);
+  if (t.from >= cfg_.accounts || t.to >= cfg_.accounts) return rej(Reason::kUnknownAccount);
+  if (t.from == t.to) return rej(Reason::kSameAccount);
+  const TxId tx = *id.id;
+  if (cfg_.coordinator_of(tx.hi, tx.lo) != index_) return rej(Reason::kWrongCoordinator);
+
+  auto it = rows_.find(tx);
+  if (it != rows_.end() && !(cfg_.bugs.lose_dedup && !it->second.absent)) {
+    PhaseRow& row = it->second;
+    if (row.absent) return reply(ctx, from, m.request, tx, Outcome::kFailed, Reason::kNeverArrived, true);
+    bool same = row.from == t.from && row.to == t.to && row.amount == *amount.amount &&
+                row.currency == static_cast<CurrencyIdx>(cur);
+    if (!same) return reply(ctx, from, m.request, tx, Outcome::kRejected, Reason::kTxIdReused, false);
+    if (row.decision != Decision::kNone)
+      return reply(ctx, from, m.request, tx, outcome_of(row.decision), row.reason, true);
+    row.waiter = from;
+    row.waiter_request = m.request;
+    return;
+  }
+  Event e;
+  e.type = EventType::kBegin;
+  e.tx = tx;
+  e.account = t.from;
+  e.account2 = t.to;
+  e.amount = *amount.amount;
+  e.currency = static_cast<CurrencyIdx>(cur);
+  emit(ctx, e);
+  PhaseRow& row = rows_.at(tx);
+  row.waiter = from;
+  row.waiter_request = m.request;
+  row.started = ctx.now();
+  row.attempts = 0;
+  row.next_retry = ctx.now() + cfg_.protocol.retry_interval;
+  send_try(ctx, tx, row, Leg::kDebit);
+  send_try(ctx, tx, row, Leg::kCredit);
+  ensure_tick(ctx);
+}
+
+// A query for an id never seen records an out-of-order note first, so that
+// the request, if it is still travelling, can never start afterwards.
+void Coordinator::on_status_query(Context& ctx, NodeId from, const Message& m) {
+  auto it = rows_.find(m.tx);
+  if (it == rows_.end()) {
+    Event e;
+    e.type = EventType::kAbsent;
+    e.tx = m.tx;
+    emit(ctx, e);
+    return reply(ctx, from, m.request, m.tx, Outcome::kFailed, Reason::kNeverArrived, true);
+  }
+  const PhaseRow& row = it->second;
+  Message r{};
+  r.kind = MsgKind::kStatusReply;
+  r.tx = m.tx;
+  r.request = m.request;
+  if (row.absent) {
+    r.outcome = Outcome::kFailed;
+    r.reason = Reason::kNeverArrived;
+  } else if (row.decision == Decision::kNone) {
+    r.outcome = Outcome::kInProgress;
+  } else {
+    r.outcome = outcome_of(row.decision);
+    r.reason = row.reason;
+  }
+  ctx.send_durable(from, r);
+}
+
+void Coordinator::on_try_reply(Context& ctx, const Message& m) {
+  auto it = rows_.find(m.tx);
+  if (it == rows_.end()) return;
+  PhaseRow& row = it->second;
+  int l = static_cast<int>(m.leg);
+  if (row.decision != Decision::kNone || row.try_status[l] == TryStatus::kYes ||
+      row.try_status[l] == TryStatus::kNo)
+    return;  // late or duplicate answer
+  Event e;
+  e.type = EventType::kTryAnswer;
+  e.tx = m.tx;
+  e.leg = m.leg;
+  e.flag = m.yes ? 1 : 0;
+  emit(ctx, e);
+  if (cfg_.bugs.reply_before_decision && m.yes && m.leg == Leg::kDebit && row.waiter != kNoNode)
+    reply(ctx, row.waiter, row.waiter_request, m.tx, Outcome::kSuccess, Reason::kNone, false);
+  if (!m.yes) return decide(ctx, m.tx, row, Decision::kCancel, Reason::kInsufficientFunds);
+  if (row.try_status[0] == TryStatus::kYes && row.try_status[1] == TryStatus::kYes)
+    decide(ctx, m.tx, row, Decision::kConfirm, Reason::kNone);
+}
+
+void Coordinator::on_phase2_ack(Context& ctx, const Message& m) {
+  auto it = rows_.find(m.tx);
+  if (it == rows_.end()) return;
+  PhaseRow& row = it->second;
+  int l = static_cast<int>(m.leg);
+  if (row.decision == Decision::kNone || row.phase2[l] == Phase2Status::kAcked) return;
+  if (!m.yes) ++refusals_seen_;
+  Event e;
+  e.type = EventType::kAck;
+  e.tx = m.tx;
+  e.leg = m.leg;
+  emit(ctx, e);
+}
+
+// The decision is appended first; every second-phase message and the
+// client's answer leave only once it is durable.
+void Coordinator::decide(Context& ctx, const TxId& tx, PhaseRow& row, Decision d, Reason why) {
+  Event e;
+  e.type = EventType::kDecide;
+  e.tx = tx;
+  e.flag = d == Decision::kConfirm ? 1 : 0;
+  e.reason = why;
+  emit(ctx, e);
+  row.attempts = 0;
+  row.next_retry = ctx.now() + cfg_.protocol.retry_interval;
+  if (!(d == Decision::kCancel && cfg_.bugs.cancel_skips_debit)) send_phase2(ctx, tx, row, Leg::kDebit);
+  send_phase2(ctx, tx, row, Leg::kCredit);
+  if (row.waiter != kNoNode) {
+    reply(ctx, row.waiter, row.waiter_request, tx, outcome_of(d), why, true);
+    row.waiter = kNoNode;
+  }
+}
+
+NodeId Coordinator::leg_node(const PhaseRow& row, Leg leg) const {
+  AccountId a = leg == Leg::kDebit ? row.from : row.to;
+  return cfg_.partition_node(cfg_.account_partition[a]);
+}
+
+void Coordinator::send_try(Context& ctx, const TxId& tx, const PhaseRow& row, Leg leg) {
+  Message m{};
+  m.kind = MsgKind::kTry;
+  m.tx = tx;
+  m.leg = leg;
+  m.account = leg == Leg::kDebit ? row.from : row.to;
+  m.amount = row.amount;
+  m.currency = row.currency;
+  // The row must be durable before a participant holds money for it, or a
+  // crash would leave a hold that no coordinator knows about.
+  ctx.send_durable(leg_node(row, leg), m);
+}
+
+void Coordinator::send_phase2(Context& ctx, const TxId& tx, const PhaseRow& row, Leg leg) {
+  Message m{};
+  m.kind = row.decision == Decision::kConfirm ? MsgKind::kConfirm : MsgKind::kCancel;
+  m.tx = tx;
+  m.leg = leg;
+  m.account = leg == Leg::kDebit ? row.from : row.to;
+  m.currency = row.currency;
+  if (cfg_.bugs.decision_before_durable) {
+    ctx.send(leg_node(row, leg), m);
+  } else {
+    ctx.send_durable(leg_node(row, leg), m);
+  }
+}
+
+void Coordinator::reply(Context& ctx, NodeId to, uint32_t request, const TxId& tx, Outcome o,
+                        Reason r, bool durable) {
+  Message m{};
+  m.kind = MsgKind::kTransferReply;
+  m.tx = tx;
+  m.request = request;
+  m.outcome = o;
+  m.reason = r;
+  if (durable) {
+    ctx.send_durable(to, m);
+  } else {
+    ctx.send(to, m);
+  }
+}
+
+void Coordinator::on_timer(Context& ctx, TimerTag) {
+  tick_armed_ = false;
+  tick(ctx);
+  ensure_tick(ctx);
+}
+
+void Coordinator::ensure_tick(Context& ctx) {
+  if (tick_armed_ || active_.empty()) return;
+  tick_armed_ = true;
+  ctx.set_timer(std::max<Duration>(cfg_.protocol.retry_interval / 2, kMillisecond), 0);
+}
+
+Duration Coordinator::backoff(Context& ctx, uint32_t attempts) {
+  Duration d = cfg_.protocol.retry_interval << std::min<uint32_t>(attempts, 16);
+  d = std::min(d, cfg_.protocol.max_backoff);
+  uint64_t r = cfg_.bugs.nondeterministic ? mix64(g_leaky_counter.fetch_add(1)) : ctx.rng().next_u64();
+  return d + static_cast<Duration>(r % static_cast<uint64_t>(cfg_.protocol.retry_interval / 2 + 1));
+}
+
+// Timeouts and resends for every unfinished row, in the order rows began.
+void Coordinator::tick(Context& ctx) {
+  Time now = ctx.now();
+  size_t keep = 0;
+  for (size_t i = 0; i < active_.size(); ++i) {
+    const TxId tx = active_[i];
+    PhaseRow& row = rows_.at(tx);
+    if (row.finished()) continue;
+    active_[keep++] = tx;
+    if (row.decision == Decision::kNone) {
+      if (now - row.started >= cfg_.protocol.try_timeout) {
+        decide(ctx, tx, row, Decision::kCancel, Reason::kTimedOut);
+      } else if (now >= row.next_retry) {
+        for (Leg leg : {Leg::kDebit, Leg::kCredit})
+          if (row.try_status[static_cast<int>(leg)] != TryStatus::kYes) send_try(ctx, tx, row, leg);
+        row.next_retry = now + backoff(ctx, row.attempts++);
+      }
+    } else if (now >= row.next_retry && !cfg_.bugs.no_phase2_retry) {
+      for (Leg leg : {Leg::kDebit, Leg::kCredit}) {
+        if (row.phase2[static_cast<int>(leg)] == Phase2Status::kAcked) continue;
+        if (leg == Leg::kDebit && row.decision == Decision::kCancel && cfg_.bugs.cancel_skips_debit)
+          continue;
+        send_phase2(ctx, tx, row, leg);
+      }
+      row.next_retry = now + backoff(ctx, row.attempts++);
+    }
+  }
+  active_.resize(keep);
+}
+
+void Coordinator::emit(Context& ctx, const Event& e) {
+  scratch_.clear();
+  encode_event(e, scratch_);
+  ctx.storage().append(scratch_);
+  apply(e);
+}
+
+void Coordinator::apply(const Event& e) {
+  switch (e.type) {
+    case EventType::kBegin: {
+      PhaseRow& row = rows_[e.tx];
+      row = PhaseRow{};
+      row.from = e.account;
+      row.to = e.account2;
+      row.amount = e.amount;
+      row.currency = e.currency;
+      active_.push_back(e.tx);
+      break;
+    }
+    case EventType::kTryAnswer:
+      rows_[e.tx].try_status[static_cast<int>(e.leg)] = e.flag ? TryStatus::kYes : TryStatus::kNo;
+      break;
+    case EventType::kDecide: {
+      PhaseRow& row = rows_[e.tx];
+      row.decision = e.flag ? Decision::kConfirm : Decision::kCancel;
+      row.reason = e.reason;
+      row.phase2[0] = row.phase2[1] = Phase2Status::kSent;
+      if (!e.flag && cfg_.bugs.cancel_skips_debit) row.phase2[0] = Phase2Status::kAcked;
+      break;
+    }
+    case EventType::kAck:
+      rows_[e.tx].phase2[static_cast<int>(e.leg)] = Phase2Status::kAcked;
+      break;
+    case EventType::kAbsent:
+      rows_[e.tx].absent = true;
+      break;
+    default:
+      break;
+  }
+}
+
+bool Coordinator::rebuild(const std::vector<std::vector<uint8_t>>& records) {
+  rows_.clear();
+  active_.clear();
+  for (const auto& r : records) {
+    auto e = decode_event(r);
+    if (!e) return false;
+    apply(*e);
+  }
+  size_t keep = 0;
+  for (const TxId& tx : active_)
+    if (!rows_.at(tx).finished()) active_[keep++] = tx;
+  active_.resize(keep);
+  return true;
+}
+
+size_t Coordinator::unfinished() const {
+  size_t n = 0;
+  for (const TxId& tx : active_) n += rows_.at(tx).finished() ? 0 : 1;
+  return n;
+}
+
+std::vector<TxId> Coordinator::unfinished_ids(size_t max) const {
+  std::vector<TxId> v;
+  for (const TxId& tx : active_)
+    if (!rows_.at(tx).finished() && v.size() < max) v.push_back(tx);
+  return v;
+}
+
+const PhaseRow* Coordinator::row(const TxId& tx) const {
+  auto it = rows_.find(tx);
+  return it == rows_.end() ? nullptr : &it->second;
+}
+
+uint64_t Coordinator::state_digest() const {
+  std::vector<std::pair<TxId, const PhaseRow*>> v;
+  v.reserve(rows_.size());
+  for (const auto& [tx, row] : rows_) v.emplace_back(tx, &row);
+  std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  uint64_t h = kFnvOffset;
+  for (const auto& [tx, r] : v) {
+    h = hash_combine(h, tx.hi ^ tx.lo);
+    h = hash_combine(h, uint64_t{r->from} << 32 | r->to);
+    h = hash_combine(h, static_cast<uint64_t>(r->amount.minor));
+    h = hash_combine(h, static_cast<uint64_t>(r->try_status[0]) | static_cast<uint64_t>(r->try_status[1]) << 8 |
+                            static_cast<uint64_t>(r->decision) << 16 |
+                            static_cast<uint64_t>(r->phase2[0]) << 24 |
+                            static_cast<uint64_t>(r->phase2[1]) << 32 | uint64_t{r->absent} << 40);
+  }
+  return h;
+}
+
+}  // namespace ws

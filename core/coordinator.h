@@ -1,0 +1,89 @@
+// The wallet service: the TC/C coordinator. It validates requests,
+// deduplicates them by transaction_id, and drives each transfer through the
+// durable phase status table of DESIGN.md section 1. Event-sourced like the
+// partitions: after a crash the table is rebuilt from the log and recovery
+// resumes every unfinished row.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <unordered_map>
+#include <vector>
+
+#include "core/cluster.h"
+#include "core/context.h"
+#include "core/events.h"
+
+namespace ws {
+
+enum class TryStatus : uint8_t { kNotSent, kSent, kYes, kNo };
+enum class Decision : uint8_t { kNone, kConfirm, kCancel };
+enum class Phase2Status : uint8_t { kNotSent, kSent, kAcked };
+
+// One row of the phase status table. Durable fields come from events;
+// the rest (waiter, retry timing) is volatile and rebuilt on recovery.
+struct PhaseRow {
+  // durable
+  AccountId from = 0, to = 0;
+  Amount amount;
+  CurrencyIdx currency = 0;
+  TryStatus try_status[2] = {TryStatus::kNotSent, TryStatus::kNotSent};
+  Decision decision = Decision::kNone;
+  Reason reason = Reason::kNone;
+  Phase2Status phase2[2] = {Phase2Status::kNotSent, Phase2Status::kNotSent};
+  bool absent = false;  // out-of-order note: queried before it arrived
+  // volatile
+  NodeId waiter = kNoNode;  // client to tell the outcome
+  uint32_t waiter_request = 0;
+  Time started = 0;
+  Time next_retry = 0;
+  uint32_t attempts = 0;
+  bool finished() const {
+    return absent || (decision != Decision::kNone && phase2[0] == Phase2Status::kAcked &&
+                      phase2[1] == Phase2Status::kAcked);
+  }
+};
+
+class Coordinator final : public Actor {
+ public:
+  Coordinator(const ClusterConfig& cfg, uint32_t index);
+
+  void on_start(Context& ctx) override;
+  void on_message(Context& ctx, NodeId from, const Message& m) override;
+  void on_timer(Context& ctx, TimerTag tag) override;
+
+  // Views for checkers and tests.
+  size_t unfinished() const;
+  std::vector<TxId> unfinished_ids(size_t max) const;
+  const PhaseRow* row(const TxId& tx) const;
+  uint64_t refusals_seen() const { return refusals_seen_; }
+  uint64_t state_digest() const;
+  bool rebuild(const std::vector<std::vector<uint8_t>>& records);
+
+ private:
+  void on_transfer(Context& ctx, NodeId from, const Message& m);
+  void on_status_query(Context& ctx, NodeId from, const Message& m);
+  void on_try_reply(Context& ctx, const Message& m);
+  void on_phase2_ack(Context& ctx, const Message& m);
+  void decide(Context& ctx, const TxId& tx, PhaseRow& row, Decision d, Reason why);
+  void send_try(Context& ctx, const TxId& tx, const PhaseRow& row, Leg leg);
+  void send_phase2(Context& ctx, const TxId& tx, const PhaseRow& row, Leg leg);
+  void reply(Context& ctx, NodeId to, uint32_t request, const TxId& tx, Outcome o, Reason r,
+             bool durable);
+  void tick(Context& ctx);
+  void ensure_tick(Context& ctx);
+  Duration backoff(Context& ctx, uint32_t attempts);
+  void emit(Context& ctx, const Event& e);
+  void apply(const Event& e);
+  NodeId leg_node(const PhaseRow& row, Leg leg) const;
+
+  const ClusterConfig& cfg_;
+  uint32_t index_;
+  std::unordered_map<TxId, PhaseRow, TxIdHash> rows_;
+  std::vector<TxId> active_;  // unfinished rows in the order they began
+  bool tick_armed_ = false;
+  uint64_t refusals_seen_ = 0;
+  std::vector<uint8_t> scratch_;
+};
+
+}  // namespace ws

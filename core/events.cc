@@ -1,0 +1,57 @@
+#include "core/events.h"
+
+namespace ws {
+
+void put_u64(std::vector<uint8_t>& out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+
+uint64_t get_u64(std::span<const uint8_t> in, size_t& pos, bool& ok) {
+  if (in.size() < pos + 8) {
+    ok = false;
+    return 0;
+  }
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v |= static_cast<uint64_t>(in[pos + i]) << (8 * i);
+  pos += 8;
+  return v;
+}
+
+void encode_event(const Event& e, std::vector<uint8_t>& out) {
+  out.push_back(static_cast<uint8_t>(e.type));
+  out.push_back(static_cast<uint8_t>(e.leg));
+  out.push_back(static_cast<uint8_t>(e.effect));
+  out.push_back(e.currency);
+  out.push_back(e.flag);
+  out.push_back(static_cast<uint8_t>(e.reason));
+  out.push_back(0);
+  out.push_back(0);
+  put_u64(out, e.tx.hi);
+  put_u64(out, e.tx.lo);
+  put_u64(out, e.account);
+  put_u64(out, e.account2);
+  put_u64(out, static_cast<uint64_t>(e.amount.minor));
+}
+
+std::optional<Event> decode_event(std::span<const uint8_t> in) {
+  if (in.size() < kEventSize) return std::nullopt;
+  Event e;
+  e.type = static_cast<EventType>(in[0]);
+  if (in[1] > 1 || in[2] > 4) return std::nullopt;
+  e.leg = static_cast<Leg>(in[1]);
+  e.effect = static_cast<Effect>(in[2]);
+  e.currency = in[3];
+  e.flag = in[4];
+  e.reason = static_cast<Reason>(in[5]);
+  size_t pos = 8;
+  bool ok = true;
+  e.tx.hi = get_u64(in, pos, ok);
+  e.tx.lo = get_u64(in, pos, ok);
+  e.account = static_cast<AccountId>(get_u64(in, pos, ok));
+  e.account2 = static_cast<AccountId>(get_u64(in, pos, ok));
+  e.amount.minor = static_cast<int64_t>(get_u64(in, pos, ok));
+  if (!ok || e.amount.minor < 0) return std::nullopt;
+  return e;
+}
+
+}  // namespace ws

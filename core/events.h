@@ -1,0 +1,79 @@
+// Events of the event-sourced state machines. State changes only by applying
+// events; every event that moves money says so explicitly (effect, delta), so
+// the log alone tells the history of every balance.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "core/messages.h"
+
+namespace ws {
+
+enum class EventType : uint8_t {
+  // partition node
+  kTryYes = 1,       // leg reserved (debit leg: money held)
+  kTryNo = 2,        // leg refused (insufficient funds, or Cancel came first)
+  kConfirmed = 3,
+  kCancelled = 4,
+  kCancelMarker = 5, // Cancel arrived before any Try: later Try must be refused
+  kSnapshot = 6,     // full state follows (payload after the fixed part)
+  kRefused = 7,      // a second phase contradicting the leg's state was refused
+  // coordinator
+  kBegin = 16,       // transaction accepted: content recorded
+  kTryAnswer = 17,
+  kDecide = 18,      // second phase chosen; flag = 1 confirm, 0 cancel
+  kAck = 19,         // second phase acknowledged by one leg
+  kAbsent = 20,      // status asked for an id never seen: it may never start
+};
+
+// How an event moves money, for the property checkers.
+enum class Effect : uint8_t {
+  kNone = 0,
+  kDebit = 1,    // balance - amount, money goes in flight
+  kCredit = 2,   // balance + amount, money leaves flight
+  kRefund = 3,   // balance + amount, a held debit returned
+  kReverse = 4,  // balance - amount, a credit taken back (invalid orders only)
+};
+
+struct Event {
+  EventType type{};
+  Leg leg = Leg::kDebit;
+  Effect effect = Effect::kNone;
+  CurrencyIdx currency = 0;
+  uint8_t flag = 0;
+  Reason reason = Reason::kNone;
+  TxId tx;
+  AccountId account = 0;   // partition: the leg's account; coordinator: from
+  AccountId account2 = 0;  // coordinator: to
+  Amount amount;           // always >= 0; effect gives the sign
+};
+
+constexpr size_t kEventSize = 48;
+
+// Fixed little-endian encoding; snapshot events append their state blob.
+void encode_event(const Event& e, std::vector<uint8_t>& out);
+std::optional<Event> decode_event(std::span<const uint8_t> in);
+
+// Signed change to the leg account's balance implied by an effect.
+inline int64_t effect_delta(Effect e, Amount a) {
+  switch (e) {
+    case Effect::kDebit:
+    case Effect::kReverse:
+      return -a.minor;
+    case Effect::kCredit:
+    case Effect::kRefund:
+      return a.minor;
+    case Effect::kNone:
+      return 0;
+  }
+  return 0;
+}
+
+// Little-endian helpers for snapshots.
+void put_u64(std::vector<uint8_t>& out, uint64_t v);
+uint64_t get_u64(std::span<const uint8_t> in, size_t& pos, bool& ok);
+
+}  // namespace ws

@@ -1,0 +1,62 @@
+// Text names of the engine's enums, for traces, reports and failure files.
+#include "core/cluster.h"
+#include "core/messages.h"
+
+namespace ws {
+
+const char* to_string(MsgKind k) {
+  switch (k) {
+    case MsgKind::kTransferRequest: return "transfer";
+    case MsgKind::kTransferReply: return "transfer_reply";
+    case MsgKind::kStatusQuery: return "status_query";
+    case MsgKind::kStatusReply: return "status_reply";
+    case MsgKind::kTry: return "try";
+    case MsgKind::kTryReply: return "try_reply";
+    case MsgKind::kConfirm: return "confirm";
+    case MsgKind::kCancel: return "cancel";
+    case MsgKind::kPhase2Ack: return "ack";
+  }
+  return "?";
+}
+
+const char* to_string(Leg l) { return l == Leg::kDebit ? "debit" : "credit"; }
+
+const char* to_string(Outcome o) {
+  switch (o) {
+    case Outcome::kNone: return "none";
+    case Outcome::kSuccess: return "success";
+    case Outcome::kFailed: return "failed";
+    case Outcome::kRejected: return "rejected";
+    case Outcome::kInProgress: return "in_progress";
+  }
+  return "?";
+}
+
+const char* to_string(Reason r) {
+  switch (r) {
+    case Reason::kNone: return "none";
+    case Reason::kBadAmount: return "bad_amount";
+    case Reason::kUnknownCurrency: return "unknown_currency";
+    case Reason::kBadTxId: return "bad_transaction_id";
+    case Reason::kSameAccount: return "same_account";
+    case Reason::kUnknownAccount: return "unknown_account";
+    case Reason::kTxIdReused: return "transaction_id_reused";
+    case Reason::kInsufficientFunds: return "insufficient_funds";
+    case Reason::kTimedOut: return "timed_out";
+    case Reason::kNeverArrived: return "never_arrived";
+    case Reason::kWrongCoordinator: return "wrong_coordinator";
+    case Reason::kFieldTooLong: return "field_too_long";
+  }
+  return "?";
+}
+
+const char* to_string(TryOrder o) {
+  switch (o) {
+    case TryOrder::kDebitFirst: return "debit_first";
+    case TryOrder::kCreditFirst: return "credit_first";
+    case TryOrder::kBothInTry: return "both_in_try";
+  }
+  return "?";
+}
+
+}  // namespace ws

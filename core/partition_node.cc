@@ -1,0 +1,352 @@
+#include "core/partition_node.h"
+
+#include <algorithm>
+#include <cassert>
+
+namespace ws {
+
+PartitionNode::PartitionNode(const ClusterConfig& cfg, uint32_t partition)
+    : cfg_(cfg), partition_(partition), currencies_(static_cast<uint32_t>(cfg.currencies.size())) {
+  scratch_.reserve(256);
+  reset();
+}
+
+void PartitionNode::reset() {
+  balances_.assign(size_t{cfg_.partition_size[partition_]} * currencies_, 0);
+  for (AccountId a = 0; a < cfg_.accounts; ++a) {
+    if (cfg_.account_partition[a] != partition_) continue;
+    for (CurrencyIdx c = 0; c < currencies_; ++c) balance_ref(a, c) = cfg_.initial_balance[c].minor;
+  }
+  legs_.clear();
+  open_holds_ = 0;
+  refusals_ = 0;
+  since_snapshot_ = 0;
+}
+
+int64_t& PartitionNode::balance_ref(AccountId a, CurrencyIdx c) {
+  assert(a < cfg_.accounts && cfg_.account_partition[a] == partition_);
+  return balances_[size_t{cfg_.account_slot[a]} * currencies_ + c];
+}
+
+int64_t PartitionNode::balance(AccountId a, CurrencyIdx c) const {
+  return balances_[size_t{cfg_.account_slot[a]} * currencies_ + c];
+}
+
+const LegState* PartitionNode::leg(const TxId& tx, Leg l) const {
+  auto it = legs_.find(LegKey{tx, l});
+  return it == legs_.end() ? nullptr : &it->second;
+}
+
+void PartitionNode::on_start(Context& ctx) {
+  std::vector<std::vector<uint8_t>> records;
+  ctx.storage().read_all([&](std::span<const uint8_t> r) { records.emplace_back(r.begin(), r.end()); });
+  bool ok = rebuild(records, /*use_snapshots=*/true);
+  assert(ok && "partition log holds a record this build cannot read");
+  (void)ok;
+}
+
+void PartitionNode::on_message(Context& ctx, NodeId from, const Message& m) {
+  switch (m.kind) {
+    case MsgKind::kTry:
+      on_try(ctx, from, m);
+      break;
+    case MsgKind::kConfirm:
+      on_confirm(ctx, from, m);
+      break;
+    case MsgKind::kCancel:
+      on_cancel(ctx, from, m);
+      break;
+    default:
+      break;  // not addressed to a participant; ignore
+  }
+}
+
+// Try is idempotent per (tx, leg): a repeated Try returns the first answer and
+// changes nothing; a Try after a Cancel (marker) is refused.
+void PartitionNode::on_try(Context& ctx, NodeId from, const Message& m) {
+  if (const LegState* s = leg(m.tx, m.leg)) {
+    bool yes = s->status == LegStatus::kTriedYes || s->status == LegStatus::kConfirmed;
+    reply_try(ctx, from, m, yes);
+    return;
+  }
+  Event e;
+  e.tx = m.tx;
+  e.leg = m.leg;
+  e.account = m.account;
+  e.currency = m.currency;
+  e.amount = m.amount;
+  TryOrder order = cfg_.protocol.try_order;
+  if (m.leg == Leg::kDebit) {
+    bool funds = balance(m.account, m.currency) >= m.amount.minor || cfg_.bugs.skip_funds_check;
+    if (!funds) {
+      e.type = EventType::kTryNo;
+      e.reason = Reason::kInsufficientFunds;
+      emit(ctx, e);
+      reply_try(ctx, from, m, false);
+      return;
+    }
+    e.effect = order == TryOrder::kCreditFirst ? Effect::kNone : Effect::kDebit;
+  } else {
+    e.effect = order == TryOrder::kDebitFirst ? Effect::kNone : Effect::kCredit;
+  }
+  e.type = EventType::kTryYes;
+  emit(ctx, e);
+  reply_try(ctx, from, m, true);
+}
+
+// Confirm is idempotent per (tx, leg); Confirm after Cancel is refused and
+// reported, never applied.
+void PartitionNode::on_confirm(Context& ctx, NodeId from, const Message& m) {
+  auto it = legs_.find(LegKey{m.tx, m.leg});
+  if (it == legs_.end() || it->second.status == LegStatus::kTriedNo ||
+      it->second.status == LegStatus::kCancelled || it->second.status == LegStatus::kCancelMarker) {
+    refuse(ctx, from, m);
+    return;
+  }
+  const LegState s = it->second;
+  bool again = s.status == LegStatus::kConfirmed;
+  if (again && !cfg_.bugs.confirm_twice) {
+    ack(ctx, from, m, true);
+    return;
+  }
+  Event e;
+  e.type = EventType::kConfirmed;
+  e.tx = m.tx;
+  e.leg = m.leg;
+  e.account = s.account;
+  e.currency = s.currency;
+  e.amount = s.amount;
+  // Confirm performs whatever the Try did not: the credit (debit-first), or
+  // the debit (credit-first).
+  if (s.try_effect == Effect::kNone) e.effect = m.leg == Leg::kDebit ? Effect::kDebit : Effect::kCredit;
+  if (again) e.effect = m.leg == Leg::kDebit ? Effect::kDebit : Effect::kCredit;
+  if (cfg_.bugs.unlogged_change && e.effect == Effect::kCredit) {
+    balance_ref(s.account, s.currency) += 1;  // state changed outside any event
+  }
+  emit(ctx, e);
+  ack(ctx, from, m, true);
+}
+
+// Cancel is idempotent per (tx, leg). A Cancel before any Try leaves a marker
+// so that a Try arriving later is refused; Cancel after Confirm is refused.
+void PartitionNode::on_cancel(Context& ctx, NodeId from, const Message& m) {
+  auto it = legs_.find(LegKey{m.tx, m.leg});
+  if (it == legs_.end()) {
+    if (!cfg_.bugs.no_ooo_marker) {
+      Event e;
+      e.type = EventType::kCancelMarker;
+      e.tx = m.tx;
+      e.leg = m.leg;
+      e.account = m.account;
+      e.currency = m.currency;
+      emit(ctx, e);
+    }
+    ack(ctx, from, m, true);
+    return;
+  }
+  const LegState s = it->second;
+  if (s.status == LegStatus::kConfirmed) {
+    refuse(ctx, from, m);
+    return;
+  }
+  if (s.status != LegStatus::kTriedYes) {
+    ack(ctx, from, m, true);
+    return;
+  }
+  Event e;
+  e.type = EventType::kCancelled;
+  e.tx = m.tx;
+  e.leg = m.leg;
+  e.account = s.account;
+  e.currency = s.currency;
+  e.amount = s.amount;
+  if (s.try_effect == Effect::kDebit) e.effect = Effect::kRefund;
+  if (s.try_effect == Effect::kCredit) e.effect = Effect::kReverse;
+  emit(ctx, e);
+  ack(ctx, from, m, true);
+}
+
+void PartitionNode::reply_try(Context& ctx, NodeId to, const Message& m, bool yes) {
+  Message r{};
+  r.kind = MsgKind::kTryReply;
+  r.tx = m.tx;
+  r.leg = m.leg;
+  r.yes = yes;
+  ctx.send_durable(to, r);  // the answer stands only once its record is durable
+}
+
+// A second phase that contradicts the leg's state (Confirm after Cancel, or
+// the reverse) is a coordinator bug: it is recorded durably and refused.
+void PartitionNode::refuse(Context& ctx, NodeId to, const Message& m) {
+  Event e;
+  e.type = EventType::kRefused;
+  e.tx = m.tx;
+  e.leg = m.leg;
+  e.flag = m.kind == MsgKind::kConfirm ? 1 : 0;
+  emit(ctx, e);
+  ack(ctx, to, m, false);
+}
+
+void PartitionNode::ack(Context& ctx, NodeId to, const Message& m, bool applied) {
+  Message r{};
+  r.kind = MsgKind::kPhase2Ack;
+  r.tx = m.tx;
+  r.leg = m.leg;
+  r.yes = applied;
+  r.outcome = m.kind == MsgKind::kConfirm ? Outcome::kSuccess : Outcome::kFailed;
+  ctx.send_durable(to, r);
+}
+
+void PartitionNode::emit(Context& ctx, const Event& e) {
+  scratch_.clear();
+  encode_event(e, scratch_);
+  ctx.storage().append(scratch_);
+  apply(e);
+  if (cfg_.protocol.snapshot_every != 0 && ++since_snapshot_ >= cfg_.protocol.snapshot_every) {
+    Event snap;
+    snap.type = EventType::kSnapshot;
+    scratch_.clear();
+    encode_event(snap, scratch_);
+    encode_snapshot(scratch_);
+    ctx.storage().append(scratch_);
+    since_snapshot_ = 0;
+  }
+}
+
+void PartitionNode::apply(const Event& e) {
+  if (e.effect != Effect::kNone) balance_ref(e.account, e.currency) += effect_delta(e.effect, e.amount);
+  LegKey key{e.tx, e.leg};
+  switch (e.type) {
+    case EventType::kTryYes:
+      legs_[key] = LegState{LegStatus::kTriedYes, e.effect, e.currency, e.account, e.amount};
+      ++open_holds_;
+      break;
+    case EventType::kTryNo:
+      legs_[key] = LegState{LegStatus::kTriedNo, Effect::kNone, e.currency, e.account, e.amount};
+      break;
+    case EventType::kCancelMarker:
+      legs_[key] = LegState{LegStatus::kCancelMarker, Effect::kNone, e.currency, e.account, Amount{}};
+      break;
+    case EventType::kConfirmed:
+    case EventType::kCancelled: {
+      LegState& s = legs_[key];
+      if (s.status == LegStatus::kTriedYes) --open_holds_;
+      s.status = e.type == EventType::kConfirmed ? LegStatus::kConfirmed : LegStatus::kCancelled;
+      break;
+    }
+    case EventType::kRefused:
+      ++refusals_;
+      break;
+    default:
+      break;
+  }
+}
+
+namespace {
+struct SortedLeg {
+  LegKey key;
+  LegState state;
+};
+std::vector<SortedLeg> sorted_legs(const std::unordered_map<LegKey, LegState, LegKeyHash>& legs) {
+  std::vector<SortedLeg> v;
+  v.reserve(legs.size());
+  for (const auto& [k, s] : legs) v.push_back({k, s});
+  std::sort(v.begin(), v.end(), [](const SortedLeg& a, const SortedLeg& b) {
+    if (a.key.tx != b.key.tx) return a.key.tx < b.key.tx;
+    return a.key.leg < b.key.leg;
+  });
+  return v;
+}
+}  // namespace
+
+void PartitionNode::encode_snapshot(std::vector<uint8_t>& out) const {
+  put_u64(out, balances_.size());
+  for (int64_t b : balances_) put_u64(out, static_cast<uint64_t>(b));
+  put_u64(out, refusals_);
+  auto legs = sorted_legs(legs_);
+  put_u64(out, legs.size());
+  for (const SortedLeg& l : legs) {
+    put_u64(out, l.key.tx.hi);
+    put_u64(out, l.key.tx.lo);
+    put_u64(out, static_cast<uint64_t>(l.key.leg) | static_cast<uint64_t>(l.state.status) << 8 |
+                     static_cast<uint64_t>(l.state.try_effect) << 16 |
+                     static_cast<uint64_t>(l.state.currency) << 24 |
+                     static_cast<uint64_t>(l.state.account) << 32);
+    put_u64(out, static_cast<uint64_t>(l.state.amount.minor));
+  }
+}
+
+bool PartitionNode::load_snapshot(std::span<const uint8_t> blob) {
+  size_t pos = kEventSize;
+  bool ok = true;
+  uint64_t n = get_u64(blob, pos, ok);
+  if (!ok || n != balances_.size()) return false;
+  for (auto& b : balances_) b = static_cast<int64_t>(get_u64(blob, pos, ok));
+  refusals_ = get_u64(blob, pos, ok);
+  uint64_t legs = get_u64(blob, pos, ok);
+  if (!ok || legs > blob.size()) return false;
+  legs_.clear();
+  open_holds_ = 0;
+  for (uint64_t i = 0; i < legs && ok; ++i) {
+    LegKey k;
+    k.tx.hi = get_u64(blob, pos, ok);
+    k.tx.lo = get_u64(blob, pos, ok);
+    uint64_t packed = get_u64(blob, pos, ok);
+    LegState s;
+    s.amount.minor = static_cast<int64_t>(get_u64(blob, pos, ok));
+    k.leg = static_cast<Leg>(packed & 0xff);
+    s.status = static_cast<LegStatus>((packed >> 8) & 0xff);
+    s.try_effect = static_cast<Effect>((packed >> 16) & 0xff);
+    s.currency = static_cast<CurrencyIdx>((packed >> 24) & 0xff);
+    s.account = static_cast<AccountId>(packed >> 32);
+    if (s.status == LegStatus::kTriedYes) ++open_holds_;
+    legs_[k] = s;
+  }
+  return ok;
+}
+
+bool PartitionNode::rebuild(const std::vector<std::vector<uint8_t>>& records, bool use_snapshots) {
+  reset();
+  size_t start = 0;
+  if (use_snapshots) {
+    for (size_t i = records.size(); i-- > 0;) {
+      auto e = decode_event(records[i]);
+      if (e && e->type == EventType::kSnapshot) {
+        if (!load_snapshot(records[i])) return false;
+        start = i + 1;
+        break;
+      }
+    }
+  }
+  for (size_t i = start; i < records.size(); ++i) {
+    auto e = decode_event(records[i]);
+    if (!e) return false;
+    if (e->type == EventType::kSnapshot) {
+      // A full replay must agree with every snapshot it passes.
+      std::vector<uint8_t> mine;
+      encode_event(*e, mine);
+      encode_snapshot(mine);
+      if (mine.size() != records[i].size() || !std::equal(mine.begin(), mine.end(), records[i].begin()))
+        return false;
+      continue;
+    }
+    apply(*e);
+  }
+  since_snapshot_ = 0;
+  return true;
+}
+
+uint64_t PartitionNode::state_digest() const {
+  uint64_t h = kFnvOffset;
+  for (int64_t b : balances_) h = hash_combine(h, static_cast<uint64_t>(b));
+  h = hash_combine(h, refusals_);
+  for (const SortedLeg& l : sorted_legs(legs_)) {
+    h = hash_combine(h, l.key.tx.hi);
+    h = hash_combine(h, l.key.tx.lo);
+    h = hash_combine(h, static_cast<uint64_t>(l.key.leg) << 8 | static_cast<uint64_t>(l.state.status));
+    h = hash_combine(h, static_cast<uint64_t>(l.state.amount.minor));
+  }
+  return h;
+}
+
+}  // namespace ws

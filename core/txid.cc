@@ -1,0 +1,134 @@
+#include "core/txid.h"
+
+#include <cstdio>
+
+#include "core/hash.h"
+
+namespace ws {
+namespace {
+
+constexpr size_t kTxIdTextLength = 36;
+constexpr size_t kVersionPos = 14;                        // first digit of the third group
+constexpr size_t kVariantPos = 19;                        // first digit of the fourth group
+constexpr uint64_t kVersionMask = 0xF000ULL;              // bits of hi
+constexpr uint64_t kVariantMask = 0xC000000000000000ULL;  // bits of lo
+constexpr uint64_t kVariantRfc4122 = 0x8000000000000000ULL;
+
+bool is_hyphen_pos(size_t i) { return i == 8 || i == 13 || i == 18 || i == 23; }
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// The text comes straight from a request: escape it so the message stays one
+// printable line, and cut it short so a huge input cannot bloat logs.
+std::string quote(std::string_view text) {
+  constexpr size_t kMaxShown = 64;
+  std::string out = "\"";
+  for (size_t i = 0; i < text.size() && i < kMaxShown; ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || c >= 0x7F) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02X", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  out += '"';
+  if (text.size() > kMaxShown) out += "... (" + std::to_string(text.size()) + " characters)";
+  return out;
+}
+
+std::string describe(char ch) {
+  auto c = static_cast<unsigned char>(ch);
+  if (c < 0x20 || c >= 0x7F) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "byte 0x%02X", c);
+    return buf;
+  }
+  return std::string("character '") + ch + "'";
+}
+
+TxIdParse fail(std::string_view text, const std::string& what) {
+  return TxIdParse{std::nullopt, "transaction_id " + quote(text) + " is not a UUID: " + what};
+}
+
+}  // namespace
+
+TxIdParse parse_txid(std::string_view text) {
+  if (text.size() != kTxIdTextLength) {
+    return fail(text, "it has " + std::to_string(text.size()) +
+                          " characters, expected 36 (8-4-4-4-12 hex digits)");
+  }
+  TxId id;
+  size_t digits = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (is_hyphen_pos(i)) {
+      if (c != '-') {
+        return fail(text,
+                    "expected '-' at position " + std::to_string(i) + ", found " + describe(c));
+      }
+      continue;
+    }
+    const int v = hex_value(c);
+    if (v < 0) {
+      // Name the layout for a stray hyphen: the likely mistake is a shifted group.
+      const char* hint = c == '-' ? " (hyphens belong at positions 8, 13, 18 and 23)" : "";
+      return fail(text,
+                  describe(c) + " at position " + std::to_string(i) + " is not a hex digit" + hint);
+    }
+    uint64_t& half = digits < 16 ? id.hi : id.lo;
+    half = (half << 4) | static_cast<uint64_t>(v);
+    ++digits;
+  }
+
+  // Checked before version and variant, which the nil UUID also fails, so the
+  // message names the real reason.
+  if (id.is_nil()) return fail(text, "the nil UUID cannot identify a transaction");
+  const uint64_t version = (id.hi & kVersionMask) >> 12;
+  if (version < 1 || version > 5) {
+    return fail(text, "version nibble '" + std::string(1, text[kVersionPos]) + "' at position " +
+                          std::to_string(kVersionPos) + " is not 1..5");
+  }
+  if ((id.lo & kVariantMask) != kVariantRfc4122) {
+    return fail(text, "variant nibble '" + std::string(1, text[kVariantPos]) + "' at position " +
+                          std::to_string(kVariantPos) +
+                          " is not 8, 9, a or b (RFC 4122 variant bits 10xx)");
+  }
+  return TxIdParse{id, ""};
+}
+
+std::string format_txid(TxId id) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(kTxIdTextLength);
+  for (int digit = 0; digit < 32; ++digit) {
+    if (digit == 8 || digit == 12 || digit == 16 || digit == 20) out += '-';
+    const uint64_t half = digit < 16 ? id.hi : id.lo;
+    const int shift = 60 - 4 * (digit % 16);
+    out += kHex[(half >> shift) & 0xF];
+  }
+  return out;
+}
+
+TxId make_v4_txid(uint64_t r1, uint64_t r2) {
+  return TxId{(r1 & ~kVersionMask) | (uint64_t{4} << 12), (r2 & ~kVariantMask) | kVariantRfc4122};
+}
+
+size_t TxIdHash::operator()(TxId id) const {
+  // Fixed mixing so that iteration order of hashed containers, and anything
+  // derived from it, is the same on every standard library. Chained from a
+  // seed rather than hash_combine(mix64(hi), lo): that form is symmetric in
+  // hi and lo, so {a, b} and {b, a} would always collide.
+  return static_cast<size_t>(hash_combine(hash_combine(0, id.hi), id.lo));
+}
+
+}  // namespace ws

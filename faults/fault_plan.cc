@@ -1,0 +1,133 @@
+#include "faults/fault_plan.h"
+
+#include <algorithm>
+
+#include "sim/rng.h"
+
+namespace ws {
+
+std::optional<FaultProfile> parse_fault_profile(std::string_view s) {
+  if (s == "none") return FaultProfile::kNone;
+  if (s == "lossy") return FaultProfile::kLossy;
+  if (s == "partition") return FaultProfile::kPartition;
+  if (s == "crash") return FaultProfile::kCrash;
+  if (s == "chaos") return FaultProfile::kChaos;
+  if (s == "swarm") return FaultProfile::kSwarm;
+  return std::nullopt;
+}
+
+const char* to_string(FaultProfile p) {
+  switch (p) {
+    case FaultProfile::kNone: return "none";
+    case FaultProfile::kLossy: return "lossy";
+    case FaultProfile::kPartition: return "partition";
+    case FaultProfile::kCrash: return "crash";
+    case FaultProfile::kChaos: return "chaos";
+    case FaultProfile::kSwarm: return "swarm";
+  }
+  return "?";
+}
+
+namespace {
+
+struct Kinds {
+  bool loss = false, duplicate = false, tail = false, partition = false, crash = false,
+       clock = false;
+};
+
+// Scales a rate by a random factor in {1/4, 1/2, 1, 2} for swarm runs.
+uint32_t scaled(Xoshiro& rng, uint32_t v) {
+  switch (rng.below(4)) {
+    case 0: return v / 4;
+    case 1: return v / 2;
+    case 2: return v;
+    default: return v * 2;
+  }
+}
+
+}  // namespace
+
+FaultPlan generate_fault_plan(FaultProfile profile, const FaultKnobs& k0, const ClusterConfig& c,
+                              Duration fault_phase, uint64_t seed) {
+  Xoshiro rng(seed, "faults");
+  FaultKnobs k = k0;
+  Kinds on;
+  switch (profile) {
+    case FaultProfile::kNone: break;
+    case FaultProfile::kLossy: on.loss = on.duplicate = on.tail = true; break;
+    case FaultProfile::kPartition: on.partition = true; break;
+    case FaultProfile::kCrash: on.crash = true; break;
+    case FaultProfile::kChaos:
+      on.loss = on.duplicate = on.tail = on.partition = on.crash = on.clock = true;
+      break;
+    case FaultProfile::kSwarm:
+      on.loss = rng.below(2);
+      on.duplicate = rng.below(2);
+      on.tail = rng.below(2);
+      on.partition = rng.below(2);
+      on.crash = rng.below(2);
+      on.clock = rng.below(2);
+      k.drop_ppm = scaled(rng, k.drop_ppm);
+      k.duplicate_ppm = scaled(rng, k.duplicate_ppm);
+      k.tail_ppm = scaled(rng, k.tail_ppm);
+      k.crashes = 1 + static_cast<uint32_t>(rng.below(k.crashes * 2));
+      k.partitions = 1 + static_cast<uint32_t>(rng.below(k.partitions * 2));
+      break;
+  }
+  FaultPlan plan;
+  if (on.loss) plan.faulty.drop_ppm = k.drop_ppm;
+  if (on.duplicate) plan.faulty.duplicate_ppm = k.duplicate_ppm;
+  if (on.tail) {
+    plan.faulty.tail_ppm = k.tail_ppm;
+    plan.faulty.tail = k.tail;
+  }
+  const uint32_t servers = c.partitions + c.coordinators;
+  const uint32_t all = c.node_count();
+  if (on.crash) {
+    for (uint32_t i = 0; i < k.crashes; ++i) {
+      CrashFault f;
+      switch (k.crash_targets) {
+        case FaultKnobs::Targets::kAny: f.node = static_cast<NodeId>(rng.below(servers)); break;
+        case FaultKnobs::Targets::kPartitions: f.node = static_cast<NodeId>(rng.below(c.partitions)); break;
+        case FaultKnobs::Targets::kCoordinators:
+          f.node = c.coordinator_node(static_cast<uint32_t>(rng.below(c.coordinators)));
+          break;
+      }
+      f.at = static_cast<Time>(rng.below(static_cast<uint64_t>(fault_phase)));
+      f.down_for = rng.between(kMillisecond, k.crash_down_max);
+      f.torn_write = rng.chance_ppm(k.torn_write_ppm);
+      plan.crashes.push_back(f);
+    }
+    std::stable_sort(plan.crashes.begin(), plan.crashes.end(),
+                     [](const CrashFault& a, const CrashFault& b) { return a.at < b.at; });
+  }
+  if (on.partition) {
+    for (uint32_t i = 0; i < k.partitions; ++i) {
+      PartitionFault p;
+      // Side A: a random non-empty proper subset of the servers; side B: the rest, clients too.
+      uint64_t pick = 0;
+      while (pick == 0 || pick == (uint64_t{1} << std::min(servers, 63u)) - 1)
+        pick = rng.next_u64() & ((uint64_t{1} << std::min(servers, 63u)) - 1);
+      for (NodeId n = 0; n < all; ++n) {
+        bool a = n < servers && n < 63 && ((pick >> n) & 1);
+        (a ? p.side_a : p.side_b).push_back(n);
+      }
+      p.one_way = rng.below(3) == 0;
+      p.start = static_cast<Time>(rng.below(static_cast<uint64_t>(fault_phase)));
+      p.end = std::min<Time>(fault_phase, p.start + rng.between(kMillisecond, k.partition_max));
+      plan.partitions.push_back(p);
+    }
+  }
+  if (on.clock) {
+    for (NodeId n = 0; n < servers; ++n) {
+      ClockFault f;
+      f.node = n;
+      f.offset = static_cast<Duration>(rng.below(static_cast<uint64_t>(k.offset_max) + 1));
+      f.drift_ppm = static_cast<int32_t>(rng.between(-k.drift_ppm_max, k.drift_ppm_max));
+      plan.clocks.push_back(f);
+    }
+  }
+  return plan;
+}
+
+}  // namespace ws

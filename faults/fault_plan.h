@@ -1,0 +1,43 @@
+// Fault profiles: from a seed, an explicit plan of what goes wrong and when.
+//   none      nothing
+//   lossy     message loss, duplication, long-tail delays (reordering)
+//   partition network partitions, one- and two-way
+//   crash     process crashes and restarts, torn log tails
+//   chaos     all of the above plus clock offset and drift
+//   swarm     each seed switches every kind on or off and scales its rate,
+//             so different seeds explore different mixes
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "sim/model.h"
+
+namespace ws {
+
+enum class FaultProfile : uint8_t { kNone, kLossy, kPartition, kCrash, kChaos, kSwarm };
+std::optional<FaultProfile> parse_fault_profile(std::string_view s);
+const char* to_string(FaultProfile p);
+
+// Rates and bounds used when a kind of fault is on.
+struct FaultKnobs {
+  uint32_t drop_ppm = 30'000;
+  uint32_t duplicate_ppm = 30'000;
+  uint32_t tail_ppm = 20'000;
+  Duration tail = 80 * kMillisecond;
+  uint32_t crashes = 3;
+  enum class Targets : uint8_t { kAny, kCoordinators, kPartitions } crash_targets = Targets::kAny;
+  Duration crash_down_max = 150 * kMillisecond;
+  uint32_t torn_write_ppm = 500'000;
+  uint32_t partitions = 2;
+  Duration partition_max = 150 * kMillisecond;
+  int32_t drift_ppm_max = 500;
+  Duration offset_max = kSecond;
+};
+
+FaultPlan generate_fault_plan(FaultProfile profile, const FaultKnobs& knobs,
+                              const ClusterConfig& cluster, Duration fault_phase, uint64_t seed);
+
+}  // namespace ws

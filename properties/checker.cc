@@ -1,0 +1,309 @@
+#include "properties/checker.h"
+
+#include <algorithm>
+
+namespace ws {
+
+const char* to_string(Property p) {
+  switch (p) {
+    case Property::kConservation: return "conservation";
+    case Property::kNoNegative: return "no_negative_balance";
+    case Property::kAtomicity: return "atomicity";
+    case Property::kIdempotency: return "idempotency";
+    case Property::kClientTruth: return "client_visible_truth";
+    case Property::kLiveness: return "liveness";
+    case Property::kReplay: return "replay";
+    case Property::kDeterminism: return "determinism";
+  }
+  return "?";
+}
+
+std::optional<Property> parse_property(std::string_view s) {
+  for (int i = 0; i < kPropertyCount; ++i)
+    if (s == to_string(static_cast<Property>(i))) return static_cast<Property>(i);
+  return std::nullopt;
+}
+
+Checker::Checker(const SimConfig& cfg, const Workload& w, bool stop_at_first)
+    : cfg_(cfg), workload_(w), stop_at_first_(stop_at_first) {
+  const ClusterConfig& c = cfg.cluster;
+  size_t ncur = c.currencies.size();
+  balance_.resize(size_t{c.accounts} * ncur);
+  for (AccountId a = 0; a < c.accounts; ++a)
+    for (size_t k = 0; k < ncur; ++k) balance_[a * ncur + k] = c.initial_balance[k].minor;
+  in_flight_.assign(ncur, 0);
+  txs_.reserve(w.requests.size() * 2);
+}
+
+void Checker::report(Property p, Time t, std::vector<TxId> txs, std::string message) {
+  if (stop_at_first_ && !violations_.empty()) return;
+  Violation v{p, t, std::move(txs), std::move(message), {}};
+  if (sim_)
+    for (const TraceRecord& r : sim_->recent().last(16)) v.recent.push_back(trace_text(r));
+  violations_.push_back(std::move(v));
+}
+
+static std::string tx_short(const TxId& tx) { return format_txid(tx); }
+
+void Checker::on_durable_event(NodeId node, const Event& e, Time t) {
+  const ClusterConfig& c = cfg_.cluster;
+  TxHistory& h = txs_[e.tx];
+  if (c.is_coordinator(node)) {
+    if (e.type == EventType::kBegin) {
+      h.begun = true;
+      h.from = e.account;
+      h.to = e.account2;
+    } else if (e.type == EventType::kDecide) {
+      int d = e.flag ? 1 : 0;
+      if (h.decision >= 0 && h.decision != d)
+        report(Property::kIdempotency, t, {e.tx},
+               "transaction " + tx_short(e.tx) + " was decided twice: first " +
+                   (h.decision ? "confirm" : "cancel") + ", then " + (d ? "confirm" : "cancel"));
+      h.decision = d;
+    }
+    return;
+  }
+  if (e.type == EventType::kRefused) {
+    report(Property::kAtomicity, t, {e.tx},
+           std::string("partition ") + std::to_string(node) + " refused " +
+               (e.flag ? "Confirm after Cancel" : "Cancel after Confirm") + " for the " +
+               to_string(e.leg) + " leg of " + tx_short(e.tx) +
+               ": the coordinator sent both outcomes");
+    return;
+  }
+  if (e.leg == Leg::kDebit && e.type == EventType::kTryYes) {
+    h.debit_account = e.account;
+    h.has_debit_account = true;
+  }
+  if (e.leg == Leg::kCredit && e.type == EventType::kTryYes) {
+    h.credit_account = e.account;
+    h.has_credit_account = true;
+  }
+  if (e.effect == Effect::kNone) return;
+  h.amount = e.amount;
+  h.currency = e.currency;
+  const size_t ncur = c.currencies.size();
+  int64_t& bal = balance_[size_t{e.account} * ncur + e.currency];
+  const int64_t a = e.amount.minor;
+  const char* cur = c.currencies[e.currency].code;
+  std::string who = c.account_name(e.account);
+  switch (e.effect) {
+    case Effect::kDebit:
+      if (++h.debits > 1)
+        report(Property::kIdempotency, t, {e.tx}, "debit of " + tx_short(e.tx) + " applied twice");
+      bal -= a;
+      h.in_flight += a;
+      in_flight_[e.currency] += a;
+      break;
+    case Effect::kCredit:
+      if (++h.credits > 1)
+        report(Property::kIdempotency, t, {e.tx}, "credit of " + tx_short(e.tx) + " applied twice");
+      bal += a;
+      h.in_flight -= a;
+      in_flight_[e.currency] -= a;
+      break;
+    case Effect::kRefund:
+      if (++h.refunds > 1)
+        report(Property::kIdempotency, t, {e.tx}, "refund of " + tx_short(e.tx) + " applied twice");
+      bal += a;
+      h.in_flight -= a;
+      in_flight_[e.currency] -= a;
+      break;
+    case Effect::kReverse:
+      ++h.reversals;
+      bal -= a;
+      h.in_flight += a;
+      in_flight_[e.currency] += a;
+      break;
+    case Effect::kNone:
+      break;
+  }
+  // Money may wait in flight only in the debit direction: a credit (or
+  // refund) not covered by a debit already applied creates money.
+  if (h.in_flight < 0)
+    report(Property::kConservation, t, {e.tx},
+           std::string("money created: ") + (e.effect == Effect::kCredit ? "credit" : "refund") +
+               " of " + format_amount(Amount{a}, c.currencies[e.currency]) + " " + cur + " to " +
+               who + " for " + tx_short(e.tx) + " is not covered by an applied debit");
+  if (bal < 0)
+    report(Property::kNoNegative, t, {e.tx},
+           "balance of " + who + " went negative (" + std::to_string(bal) + " minor units of " +
+               cur + ") applying " + tx_short(e.tx));
+}
+
+std::vector<TxId> Checker::sorted_tx_ids() const {
+  std::vector<TxId> ids;
+  ids.reserve(txs_.size());
+  for (const auto& [id, h] : txs_) ids.push_back(id);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+void Checker::finish(const Simulator& sim, const SimStats& stats) {
+  if (should_stop()) return;
+  check_final_balances(sim);
+  check_replay(sim);
+  check_atomicity();
+  check_client_truth();
+  check_liveness(sim, stats);
+}
+
+void Checker::check_final_balances(const Simulator& sim) {
+  const ClusterConfig& c = cfg_.cluster;
+  const size_t ncur = c.currencies.size();
+  std::vector<int64_t> sum(ncur, 0);
+  for (AccountId a = 0; a < c.accounts; ++a) {
+    uint32_t p = c.account_partition[a];
+    if (!sim.node_up(c.partition_node(p))) return;
+    for (size_t k = 0; k < ncur; ++k) {
+      int64_t b = sim.partition(p).balance(a, static_cast<CurrencyIdx>(k));
+      sum[k] += b;
+      if (b < 0)
+        report(Property::kNoNegative, sim.now(), {},
+               "final balance of " + c.account_name(a) + " is negative (" + std::to_string(b) +
+                   " minor units of " + c.currencies[k].code + ")");
+    }
+  }
+  for (size_t k = 0; k < ncur; ++k) {
+    int64_t total = c.initial_balance[k].minor * static_cast<int64_t>(c.accounts);
+    if (sum[k] + in_flight_[k] != total)
+      report(Property::kConservation, sim.now(), {},
+             std::string("sum of final ") + c.currencies[k].code + " balances (" +
+                 format_amount(Amount{sum[k]}, c.currencies[k]) + ") plus money in flight (" +
+                 format_amount(Amount{in_flight_[k]}, c.currencies[k]) +
+                 ") differs from the initial total (" + format_amount(Amount{total}, c.currencies[k]) + ")");
+  }
+}
+
+void Checker::check_replay(const Simulator& sim) {
+  const ClusterConfig& c = cfg_.cluster;
+  for (uint32_t p = 0; p < c.partitions; ++p) {
+    NodeId n = c.partition_node(p);
+    if (!sim.node_up(n)) continue;
+    auto records = sim.durable_records(n);
+    uint64_t live = sim.partition(p).state_digest();
+    for (bool snaps : {false, true}) {
+      PartitionNode fresh(c, p);
+      bool ok = fresh.rebuild(records, snaps);
+      if (!ok || fresh.state_digest() != live) {
+        report(Property::kReplay, sim.now(), {},
+               "partition " + std::to_string(p) + ": rebuilding from its durable log" +
+                   (snaps ? " (snapshot + suffix)" : " (full replay)") +
+                   (ok ? " does not give its live state" : " failed: a snapshot disagrees with the events before it"));
+        break;
+      }
+    }
+  }
+  for (uint32_t k = 0; k < c.coordinators; ++k) {
+    NodeId n = c.coordinator_node(k);
+    if (!sim.node_up(n)) continue;
+    Coordinator fresh(c, k);
+    bool ok = fresh.rebuild(sim.durable_records(n));
+    if (!ok || fresh.state_digest() != sim.coordinator(k).state_digest())
+      report(Property::kReplay, sim.now(), {},
+             "coordinator " + std::to_string(k) + ": rebuilding from its durable log does not give its live phase table");
+  }
+}
+
+void Checker::check_atomicity() {
+  for (const TxId& id : sorted_tx_ids()) {
+    const TxHistory& h = txs_.at(id);
+    int d = h.net_debit(), k = h.net_credit();
+    if ((d == 1 && k == 1) || (d == 0 && k == 0)) continue;
+    report(Property::kAtomicity, sim_ ? sim_->now() : 0, {id},
+           "transaction " + tx_short(id) + " is half-applied after quiescence: " +
+               std::to_string(h.debits) + " debit(s), " + std::to_string(h.refunds) + " refund(s), " +
+               std::to_string(h.credits) + " credit(s), " + std::to_string(h.reversals) + " reversal(s)");
+    if (should_stop()) return;
+  }
+}
+
+void Checker::check_client_truth() {
+  const auto& recs = sim_->requests();
+  Time now = sim_->now();
+  for (uint32_t r = 0; r < workload_.requests.size(); ++r) {
+    const PlannedRequest& p = workload_.requests[r];
+    const RequestRecord& rec = recs[r];
+    TxIdParse id = parse_txid(p.txid);
+    std::string what = "request " + std::to_string(r) + " (" + to_string(p.kind) + ", tx " + p.txid + ")";
+    std::vector<TxId> ids;
+    if (id.id) ids.push_back(*id.id);
+    if (rec.conflicting) {
+      report(Property::kIdempotency, now, ids,
+             what + " got two different answers: " + to_string(rec.answer) + " and " +
+                 to_string(rec.other_answer));
+      continue;
+    }
+    if (p.kind == RequestKind::kReuse) {
+      if (rec.answer == Outcome::kSuccess)
+        report(Property::kIdempotency, now, ids,
+               what + ": a transaction_id reused with different content was accepted");
+      continue;
+    }
+    if (p.kind != RequestKind::kValid) {
+      if (rec.answer != Outcome::kNone && rec.answer != Outcome::kRejected)
+        report(Property::kClientTruth, now, ids, what + " is invalid but was answered " + to_string(rec.answer));
+      if (id.id) {
+        auto it = txs_.find(*id.id);
+        if (it != txs_.end() && (it->second.begun || it->second.debits || it->second.credits))
+          report(Property::kClientTruth, now, ids, what + " is invalid but changed state");
+      }
+      continue;
+    }
+    if (rec.answer == Outcome::kNone) continue;  // liveness reports it
+    const TxHistory* h = nullptr;
+    if (auto it = txs_.find(*id.id); it != txs_.end()) h = &it->second;
+    bool applied = h && h->net_debit() == 1 && h->net_credit() == 1;
+    bool untouched = !h || (h->net_debit() == 0 && h->net_credit() == 0);
+    if (rec.answer == Outcome::kRejected) {
+      report(Property::kClientTruth, now, ids, what + " is valid but was rejected (" + to_string(rec.reason) + ")");
+    } else if (rec.answer == Outcome::kSuccess && !applied) {
+      report(Property::kClientTruth, now, ids, what + " was answered success but is not applied");
+    } else if (rec.answer == Outcome::kFailed && !untouched) {
+      report(Property::kClientTruth, now, ids, what + " was answered failed but has an effect");
+    } else if (rec.answer == Outcome::kSuccess) {
+      AmountParse a = parse_amount(p.amount, *find_currency(p.currency));
+      bool same = h->debit_account == p.from && h->credit_account == p.to && a.amount &&
+                  *a.amount == h->amount;
+      if (!same)
+        report(Property::kClientTruth, now, ids, what + " was answered success but a different transfer was applied under its id");
+    }
+    if (should_stop()) return;
+  }
+}
+
+void Checker::check_liveness(const Simulator& sim, const SimStats& stats) {
+  const ClusterConfig& c = cfg_.cluster;
+  Time now = sim.now();
+  if (!stats.quiescent) {
+    std::vector<TxId> stuck;
+    for (uint32_t k = 0; k < c.coordinators; ++k)
+      if (sim.node_up(c.coordinator_node(k)))
+        for (const TxId& tx : sim.coordinator(k).unfinished_ids(5)) stuck.push_back(tx);
+    std::string ids;
+    for (const TxId& tx : stuck) ids += " " + tx_short(tx);
+    report(Property::kLiveness, now, stuck,
+           "the cluster did not settle within " + std::to_string(cfg_.heal_limit / kMillisecond) +
+               " ms after healing; unfinished transactions:" + (ids.empty() ? std::string(" none (clients still waiting)") : ids));
+    return;
+  }
+  for (uint32_t p = 0; p < c.partitions; ++p) {
+    if (sim.partition(p).open_holds() > 0) {
+      report(Property::kLiveness, now, {},
+             "partition " + std::to_string(p) + " still has " + std::to_string(sim.partition(p).open_holds()) +
+                 " Try reservation(s) with no Confirm or Cancel after quiescence");
+      return;
+    }
+  }
+  const auto& recs = sim.requests();
+  for (uint32_t r = 0; r < recs.size(); ++r) {
+    if (!recs[r].done()) {
+      TxIdParse id = parse_txid(workload_.requests[r].txid);
+      report(Property::kLiveness, now, id.id ? std::vector<TxId>{*id.id} : std::vector<TxId>{},
+             "request " + std::to_string(r) + " never got a final answer");
+      return;
+    }
+  }
+}
+
+}  // namespace ws

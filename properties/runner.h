@@ -1,0 +1,47 @@
+// One simulation, end to end: a RunSpec (scenario + seed + the explicit
+// workload and fault plan) in, the properties' verdicts and the trace hash out.
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <vector>
+
+#include "properties/checker.h"
+#include "scenarios/scenario.h"
+
+namespace ws {
+
+struct RunSpec {
+  Scenario scenario;
+  uint64_t seed = 0;
+  Workload workload;
+  FaultPlan plan;
+};
+
+// Generates the workload and fault plan of a seed (what explore does).
+RunSpec make_spec(const Scenario& s, uint64_t seed);
+
+struct RunOptions {
+  EngineBugs bugs;                 // tests only: a deliberately broken engine
+  bool check_determinism = false;  // run twice and compare trace hashes
+  bool stop_at_first = true;       // stop the run at the first violation
+  std::ostream* trace = nullptr;   // JSON lines, one per processed event
+};
+
+struct RunResult {
+  bool ok = true;
+  std::vector<Violation> violations;
+  uint64_t trace_hash = 0;
+  uint64_t committed = 0;   // transfers applied (debited and credited)
+  uint64_t aborted = 0;     // transfers begun and cancelled
+  uint64_t rejected = 0;    // requests answered "rejected"
+  uint64_t requests = 0;
+  SimStats stats;
+  std::vector<std::string> timeline;  // the last events of the run, readable
+};
+
+RunResult run_spec(const RunSpec& spec, const RunOptions& opt = {});
+
+std::string hex64(uint64_t v);
+
+}  // namespace ws

@@ -1,0 +1,12 @@
+# Turns scenarios/*.json into a C++ table (name, text) compiled into walletsim.
+file(GLOB files "${DIR}/*.json")
+list(SORT files)
+set(body "// Generated from scenarios/*.json; do not edit.\n#include <string_view>\n#include <utility>\n#include <vector>\nnamespace ws {\nconst std::vector<std::pair<std::string_view, std::string_view>>& builtin_scenario_texts() {\n  static const std::vector<std::pair<std::string_view, std::string_view>> t = {\n")
+foreach(f ${files})
+  get_filename_component(name ${f} NAME_WE)
+  file(READ ${f} text)
+  string(APPEND body "    {\"${name}\", R\"WSJSON(${text})WSJSON\"},\n")
+endforeach()
+string(APPEND body "  };\n  return t;\n}\n}  // namespace ws\n")
+file(WRITE ${OUT}.tmp "${body}")
+configure_file(${OUT}.tmp ${OUT} COPYONLY)

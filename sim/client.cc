@@ -1,0 +1,153 @@
+#include "sim/client.h"
+
+#include <algorithm>
+
+namespace ws {
+
+const char* to_string(RequestKind k) {
+  switch (k) {
+    case RequestKind::kValid: return "valid";
+    case RequestKind::kBadAmount: return "bad_amount";
+    case RequestKind::kUnknownCurrency: return "unknown_currency";
+    case RequestKind::kBadTxId: return "bad_transaction_id";
+    case RequestKind::kSameAccount: return "same_account";
+    case RequestKind::kUnknownAccount: return "unknown_account";
+    case RequestKind::kReuse: return "reuse";
+  }
+  return "?";
+}
+
+Client::Client(const ClusterConfig& cfg, const ClientParams& params, uint32_t index,
+               const Workload& w, std::vector<RequestRecord>& records)
+    : cfg_(cfg), params_(params), index_(index), w_(w), rec_(records) {
+  for (uint32_t r = 0; r < w.requests.size(); ++r) {
+    if (w.requests[r].client != index) continue;
+    ++remaining_;
+    if (w.requests[r].kind == RequestKind::kReuse) {
+      reuses_.push_back(r);
+    } else {
+      mine_.push_back(r);
+    }
+  }
+  std::stable_sort(mine_.begin(), mine_.end(),
+                   [&](uint32_t a, uint32_t b) { return w.requests[a].at < w.requests[b].at; });
+}
+
+void Client::on_start(Context& ctx) { arm(ctx); }
+
+NodeId Client::coordinator_for(uint32_t r) const {
+  TxIdParse p = parse_txid(w_.requests[r].txid);
+  uint32_t c = p.id ? cfg_.coordinator_of(p.id->hi, p.id->lo) : 0;
+  return cfg_.coordinator_node(c);
+}
+
+void Client::send_request(Context& ctx, uint32_t r) {
+  const PlannedRequest& p = w_.requests[r];
+  Message m{};
+  m.kind = MsgKind::kTransferRequest;
+  m.request = r;
+  bool fits = set_text(m.text.txid, p.txid);
+  fits &= set_text(m.text.amount, p.amount);
+  fits &= set_text(m.text.currency, p.currency);
+  m.text.overlong = !fits;
+  m.text.from = p.from;
+  m.text.to = p.to;
+  NodeId to = coordinator_for(r);
+  ctx.send(to, m);
+  if (p.duplicate && rec_[r].attempts == 0) ctx.send(to, m);
+  RequestRecord& rec = rec_[r];
+  if (rec.first_sent < 0) rec.first_sent = ctx.now();
+  rec.last_sent = ctx.now();
+  ++rec.attempts;
+}
+
+void Client::send_query(Context& ctx, uint32_t r) {
+  TxIdParse p = parse_txid(w_.requests[r].txid);
+  Message m{};
+  m.kind = MsgKind::kStatusQuery;
+  m.request = r;
+  m.tx = *p.id;
+  ctx.send(coordinator_for(r), m);
+  rec_[r].last_sent = ctx.now();
+  ++rec_[r].queries;
+}
+
+void Client::on_message(Context& ctx, NodeId, const Message& m) {
+  if (m.kind != MsgKind::kTransferReply && m.kind != MsgKind::kStatusReply) return;
+  if (m.request >= rec_.size() || w_.requests[m.request].client != index_) return;
+  if (m.outcome == Outcome::kInProgress || m.outcome == Outcome::kNone) return;
+  record_answer(ctx, m.request, m.outcome, m.reason);
+}
+
+void Client::record_answer(Context& ctx, uint32_t r, Outcome o, Reason why) {
+  RequestRecord& rec = rec_[r];
+  if (rec.answer != Outcome::kNone) {
+    if (rec.answer != o) {
+      rec.conflicting = true;
+      rec.other_answer = o;
+    }
+    return;
+  }
+  bool was_done = rec.done();
+  rec.answer = o;
+  rec.reason = why;
+  rec.answered_at = ctx.now();
+  if (!was_done) --remaining_;
+  // A reuse of this request's id may go now that the original has its answer.
+  for (size_t i = 0; i < reuses_.size(); ++i) {
+    uint32_t q = reuses_[i];
+    if (w_.requests[q].reuse_of != static_cast<int32_t>(r)) continue;
+    rec_[q].started = true;
+    send_request(ctx, q);
+    open_.push_back(q);
+    reuses_.erase(reuses_.begin() + static_cast<ptrdiff_t>(i));
+    break;
+  }
+  arm(ctx);
+}
+
+void Client::on_timer(Context& ctx, TimerTag) {
+  armed_for_ = -1;
+  Time now = ctx.now();
+  while (next_ < mine_.size() && w_.requests[mine_[next_]].at <= now) {
+    uint32_t r = mine_[next_++];
+    rec_[r].started = true;
+    send_request(ctx, r);
+    open_.push_back(r);
+  }
+  size_t keep = 0;
+  for (uint32_t r : open_) {
+    RequestRecord& rec = rec_[r];
+    if (rec.done()) continue;
+    open_[keep++] = r;
+    bool valid_id = w_.requests[r].kind == RequestKind::kValid;
+    if (rec.attempts < params_.max_attempts) {
+      if (now - rec.last_sent >= params_.request_timeout) send_request(ctx, r);
+    } else if (valid_id) {
+      // Retries ran out: ask for the final status until there is one.
+      if (now - rec.last_sent >= params_.query_interval) send_query(ctx, r);
+    } else if (now - rec.last_sent >= params_.request_timeout) {
+      rec.gave_up = true;  // an invalid request's answer was lost; nothing to query
+      --remaining_;
+      --keep;
+    }
+  }
+  open_.resize(keep);
+  arm(ctx);
+}
+
+void Client::arm(Context& ctx) {
+  Time now = ctx.now();
+  Time next = -1;
+  if (next_ < mine_.size()) next = std::max(now, w_.requests[mine_[next_]].at);
+  if (!open_.empty()) {
+    Time poll = now + std::min(params_.request_timeout, params_.query_interval) / 2;
+    next = next < 0 ? poll : std::min(next, poll);
+  }
+  if (next < 0) return;
+  if (armed_for_ >= 0 && armed_for_ <= next) return;
+  armed_for_ = next;
+  ctx.set_timer(std::max<Duration>(next - now, 1), 0);
+}
+
+}  // namespace ws

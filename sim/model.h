@@ -1,0 +1,102 @@
+// Plain data that fully describes one simulation: the cluster, the network,
+// disk and client parameters, the explicit workload and the explicit fault
+// plan. A failure file stores exactly these, so a replay needs no generator.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/cluster.h"
+#include "core/txid.h"
+#include "core/types.h"
+
+namespace ws {
+
+struct NetworkParams {
+  Duration latency = 200 * kMicrosecond;  // base one-way delay
+  Duration jitter = 100 * kMicrosecond;   // uniform extra delay in [0, jitter]
+  uint32_t tail_ppm = 0;                  // chance of a long-tail delay
+  Duration tail = 0;                      // long-tail extra delay, uniform in [0, tail]
+  uint32_t drop_ppm = 0;
+  uint32_t duplicate_ppm = 0;
+};
+
+struct DiskParams {
+  Duration sync_latency = 100 * kMicrosecond;  // one sync (covers every earlier append)
+};
+
+struct ClientParams {
+  Duration request_timeout = 40 * kMillisecond;
+  uint32_t max_attempts = 3;                   // then the client queries the status
+  Duration query_interval = 25 * kMillisecond;
+};
+
+enum class RequestKind : uint8_t {
+  kValid,
+  kBadAmount,
+  kUnknownCurrency,
+  kBadTxId,
+  kSameAccount,
+  kUnknownAccount,
+  kReuse,  // the txid of an earlier valid request with different content
+};
+const char* to_string(RequestKind k);
+
+// One request of the workload, fully explicit.
+struct PlannedRequest {
+  Time at = 0;          // when the client first sends it (reuse: after its original ends)
+  uint32_t client = 0;
+  RequestKind kind = RequestKind::kValid;
+  bool duplicate = false;  // sent twice on purpose
+  std::string txid;
+  std::string amount;
+  std::string currency;
+  AccountId from = 0;
+  AccountId to = 0;
+  int32_t reuse_of = -1;  // index of the original request for kReuse
+};
+
+struct Workload {
+  std::vector<PlannedRequest> requests;  // in order of `at`
+};
+
+struct CrashFault {
+  NodeId node = 0;
+  Time at = 0;
+  Duration down_for = 0;
+  bool torn_write = false;  // leave a torn partial record after the synced log
+};
+
+// Links cut between two sets of nodes; one_way cuts only side_a -> side_b.
+struct PartitionFault {
+  std::vector<NodeId> side_a;
+  std::vector<NodeId> side_b;
+  bool one_way = false;
+  Time start = 0;
+  Time end = 0;
+};
+
+struct ClockFault {
+  NodeId node = 0;
+  Duration offset = 0;
+  int32_t drift_ppm = 0;  // local clock runs (1 + drift/1e6) times as fast
+};
+
+struct FaultPlan {
+  NetworkParams faulty;  // network during the fault phase (drops, duplicates, tails)
+  std::vector<CrashFault> crashes;
+  std::vector<PartitionFault> partitions;
+  std::vector<ClockFault> clocks;
+};
+
+struct SimConfig {
+  ClusterConfig cluster;
+  NetworkParams network;  // healthy network (heal phase, and the base during faults)
+  DiskParams disk;
+  ClientParams client;
+  Duration fault_phase = 500 * kMillisecond;  // faults stop here, crashed nodes restart
+  Duration heal_limit = 30 * kSecond;         // after healing, everything must settle by then
+};
+
+}  // namespace ws

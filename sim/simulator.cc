@@ -1,0 +1,426 @@
+#include "sim/simulator.h"
+
+#include <algorithm>
+#include <cassert>
+#include <string>
+
+#include "core/event_log.h"
+
+namespace ws {
+
+struct Simulator::QEvent {
+  Time t;
+  uint64_t seq;
+  uint64_t aux;
+  NodeId node;
+  uint32_t slot;
+  EvKind kind;
+};
+
+struct Simulator::Slot {
+  Message m;
+  NodeId from;
+};
+
+namespace {
+// The heap's order is (time, insertion sequence): a total order that never
+// depends on addresses or on the standard library.
+struct Later {
+  template <class E>
+  bool operator()(const E& a, const E& b) const {
+    return a.t != b.t ? a.t > b.t : a.seq > b.seq;
+  }
+};
+}  // namespace
+
+class SimStorage final : public Storage {
+ public:
+  explicit SimStorage(std::vector<uint8_t>& disk) : disk_(disk) {}
+  void append(std::span<const uint8_t> payload) override { append_record(disk_, payload); }
+  void read_all(const std::function<void(std::span<const uint8_t>)>& fn) override {
+    scan_records(disk_, fn);
+  }
+
+ private:
+  std::vector<uint8_t>& disk_;
+};
+
+class SimContext final : public Context {
+ public:
+  SimContext(Simulator& sim, NodeId self);
+  NodeId self() const override { return self_; }
+  Time now() const override;
+  void send(NodeId to, const Message& m) override { sim_.network_send(self_, to, m); }
+  void send_durable(NodeId to, const Message& m) override;
+  void set_timer(Duration after, TimerTag tag) override;
+  Storage& storage() override { return storage_; }
+  Rng& rng() override;
+
+ private:
+  Simulator& sim_;
+  NodeId self_;
+  SimStorage storage_;
+};
+
+struct Simulator::Node {
+  std::unique_ptr<Actor> actor;
+  std::unique_ptr<SimContext> ctx;
+  bool up = true;
+  uint32_t incarnation = 0;
+  std::vector<uint8_t> disk;
+  size_t durable = 0;
+  bool sync_in_flight = false;
+  struct Pending {
+    NodeId to;
+    size_t need;  // disk bytes that must be durable first
+    Message m;
+  };
+  std::vector<Pending> pending;
+  Xoshiro rng;
+  Duration clock_offset = 0;
+  int32_t drift_ppm = 0;
+};
+
+SimContext::SimContext(Simulator& sim, NodeId self)
+    : sim_(sim), self_(self), storage_(sim.nodes_[self].disk) {}
+
+Time SimContext::now() const { return sim_.local_time(sim_.nodes_[self_]); }
+
+Rng& SimContext::rng() { return sim_.nodes_[self_].rng; }
+
+void SimContext::send_durable(NodeId to, const Message& m) {
+  Simulator::Node& n = sim_.nodes_[self_];
+  if (n.durable == n.disk.size()) {
+    sim_.network_send(self_, to, m);
+    return;
+  }
+  n.pending.push_back({to, n.disk.size(), m});
+  sim_.request_sync(self_);
+}
+
+void SimContext::set_timer(Duration after, TimerTag tag) {
+  Simulator::Node& n = sim_.nodes_[self_];
+  sim_.push(sim_.now_ + sim_.global_delay(n, after), Simulator::EvKind::kTimer, self_, 0,
+            uint64_t{tag} | uint64_t{n.incarnation} << 32);
+}
+
+Simulator::Simulator(const SimConfig& cfg, uint64_t seed, const Workload& workload,
+                     const FaultPlan& plan)
+    : cfg_(cfg), workload_(workload), plan_(plan), net_rng_(seed, "network") {
+  if (cfg_.cluster.account_partition.size() != cfg_.cluster.accounts) cfg_.cluster.finalize();
+  records_.resize(workload.requests.size());
+  nodes_.resize(cfg_.cluster.node_count());
+  for (NodeId n = 0; n < nodes_.size(); ++n) {
+    nodes_[n].rng.reseed(seed, "node/" + std::to_string(n));
+    nodes_[n].disk.reserve(4096);
+    nodes_[n].ctx = std::make_unique<SimContext>(*this, n);
+  }
+  for (const ClockFault& c : plan_.clocks) {
+    if (c.node >= nodes_.size()) continue;
+    nodes_[c.node].clock_offset = c.offset;
+    nodes_[c.node].drift_ppm = c.drift_ppm;
+  }
+  heap_.reserve(1024);
+  slots_.reserve(1024);
+}
+
+Simulator::~Simulator() = default;
+
+Time Simulator::local_time(const Node& n) const {
+  return now_ + n.clock_offset + static_cast<Time>((static_cast<__int128>(now_) * n.drift_ppm) / 1'000'000);
+}
+
+Duration Simulator::global_delay(const Node& n, Duration local) const {
+  __int128 num = static_cast<__int128>(local) * 1'000'000;
+  __int128 den = 1'000'000 + n.drift_ppm;
+  Duration d = static_cast<Duration>((num + den - 1) / den);
+  return std::max<Duration>(d, 1);
+}
+
+void Simulator::push(Time t, EvKind kind, NodeId node, uint32_t slot, uint64_t aux) {
+  heap_.push_back(QEvent{t, seq_++, aux, node, slot, kind});
+  std::push_heap(heap_.begin(), heap_.end(), Later{});
+}
+
+std::unique_ptr<Actor> Simulator::make_actor(NodeId n) {
+  const ClusterConfig& c = cfg_.cluster;
+  if (c.is_partition(n)) return std::make_unique<PartitionNode>(c, n);
+  if (c.is_coordinator(n)) return std::make_unique<Coordinator>(c, n - c.partitions);
+  return std::make_unique<Client>(c, cfg_.client, n - c.partitions - c.coordinators, workload_,
+                                  records_);
+}
+
+void Simulator::record(const TraceRecord& r) {
+  trace_hash_ = trace_fold(trace_hash_, r);
+  ring_.push(r);
+  if (sink_) sink_(r);
+}
+
+bool Simulator::link_cut(NodeId from, NodeId to) const {
+  if (healed_) return false;
+  for (const PartitionFault& p : plan_.partitions) {
+    if (now_ < p.start || now_ >= p.end) continue;
+    auto in = [](const std::vector<NodeId>& s, NodeId x) {
+      return std::find(s.begin(), s.end(), x) != s.end();
+    };
+    if (in(p.side_a, from) && in(p.side_b, to)) return true;
+    if (!p.one_way && in(p.side_b, from) && in(p.side_a, to)) return true;
+  }
+  return false;
+}
+
+void Simulator::network_send(NodeId from, NodeId to, const Message& m) {
+  assert(to < nodes_.size());
+  ++stats_.messages_sent;
+  TraceRecord r;
+  r.t = now_;
+  r.node = to;
+  r.peer = from;
+  r.msg = m.kind;
+  r.leg = m.leg;
+  r.yes = m.yes;
+  r.outcome = m.outcome;
+  r.tx = m.tx;
+  r.request = m.request;
+  if (link_cut(from, to)) {
+    r.kind = TraceKind::kCut;
+    ++stats_.messages_dropped;
+    record(r);
+    return;
+  }
+  const NetworkParams& net = cfg_.network;
+  const NetworkParams& bad = plan_.faulty;
+  bool faulty = !healed_;
+  if (faulty && net_rng_.chance_ppm(bad.drop_ppm)) {
+    r.kind = TraceKind::kDropped;
+    ++stats_.messages_dropped;
+    record(r);
+    return;
+  }
+  int copies = faulty && net_rng_.chance_ppm(bad.duplicate_ppm) ? 2 : 1;
+  for (int i = 0; i < copies; ++i) {
+    Duration delay = net.latency + static_cast<Duration>(net_rng_.below(uint64_t(net.jitter) + 1));
+    if (faulty && net_rng_.chance_ppm(bad.tail_ppm))
+      delay += static_cast<Duration>(net_rng_.below(uint64_t(bad.tail) + 1));
+    if (i == 1) {
+      r.kind = TraceKind::kDuplicated;
+      ++stats_.messages_duplicated;
+      record(r);
+    }
+    schedule_delivery(from, to, m, std::max<Duration>(delay, 1));
+  }
+}
+
+void Simulator::schedule_delivery(NodeId from, NodeId to, const Message& m, Duration delay) {
+  uint32_t slot;
+  if (!free_slots_.empty()) {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+    slots_[slot] = Slot{m, from};
+  } else {
+    slot = static_cast<uint32_t>(slots_.size());
+    slots_.push_back(Slot{m, from});
+  }
+  push(now_ + delay, EvKind::kDeliver, to, slot, 0);
+}
+
+void Simulator::request_sync(NodeId id) {
+  Node& n = nodes_[id];
+  if (n.sync_in_flight || n.durable == n.disk.size()) return;
+  n.sync_in_flight = true;
+  push(now_ + cfg_.disk.sync_latency, EvKind::kSyncDone, id, n.incarnation, n.disk.size());
+}
+
+void Simulator::complete_sync(NodeId id, uint64_t target) {
+  Node& n = nodes_[id];
+  n.sync_in_flight = false;
+  ++stats_.syncs;
+  size_t from = n.durable;
+  n.durable = static_cast<size_t>(target);
+  if (observer_ && target > from) {
+    std::span<const uint8_t> fresh(n.disk.data() + from, target - from);
+    scan_records(fresh, [&](std::span<const uint8_t> rec) {
+      if (auto e = decode_event(rec)) observer_->on_durable_event(id, *e, now_);
+    });
+  }
+  // Messages waiting for this sync leave in the order they were sent.
+  size_t keep = 0;
+  for (size_t i = 0; i < n.pending.size(); ++i) {
+    if (n.pending[i].need <= n.durable) {
+      network_send(id, n.pending[i].to, n.pending[i].m);
+    } else {
+      n.pending[keep++] = n.pending[i];
+    }
+  }
+  n.pending.resize(keep);
+  if (!n.pending.empty()) request_sync(id);
+}
+
+void Simulator::flush_all() {
+  for (NodeId id = 0; id < nodes_.size(); ++id) {
+    Node& n = nodes_[id];
+    if (n.up && n.durable < n.disk.size()) complete_sync(id, n.disk.size());
+  }
+}
+
+void Simulator::crash(NodeId id, bool torn) {
+  Node& n = nodes_[id];
+  if (!n.up || healed_) return;
+  ++stats_.crashes;
+  n.up = false;
+  ++n.incarnation;
+  n.actor.reset();
+  n.pending.clear();
+  n.sync_in_flight = false;
+  size_t keep = n.durable;
+  if (torn && n.disk.size() > n.durable + kRecordHeader) {
+    // Part of the first unsynced record reached the platter: a torn tail.
+    size_t first_len = 0;
+    for (int i = 0; i < 4; ++i) first_len |= size_t{n.disk[n.durable + 4 + i]} << (8 * i);
+    size_t whole = kRecordHeader + first_len;
+    keep += 1 + static_cast<size_t>(n.rng.below(whole - 1));
+  }
+  n.disk.resize(keep);
+  TraceRecord r;
+  r.t = now_;
+  r.kind = TraceKind::kCrash;
+  r.node = id;
+  r.aux = keep > n.durable ? keep - n.durable : 0;
+  record(r);
+}
+
+void Simulator::restart(NodeId id) {
+  Node& n = nodes_[id];
+  if (n.up) return;
+  n.up = true;
+  LogScan scan = scan_records(n.disk, [](std::span<const uint8_t>) {});
+  if (scan.torn) {
+    TraceRecord t;
+    t.t = now_;
+    t.kind = TraceKind::kTornTail;
+    t.node = id;
+    t.aux = n.disk.size() - scan.intact_end;
+    record(t);
+    n.disk.resize(scan.intact_end);
+  }
+  assert(n.durable == n.disk.size());
+  TraceRecord r;
+  r.t = now_;
+  r.kind = TraceKind::kRestart;
+  r.node = id;
+  record(r);
+  n.actor = make_actor(id);
+  n.actor->on_start(*n.ctx);
+}
+
+void Simulator::heal() {
+  healed_ = true;
+  TraceRecord r;
+  r.t = now_;
+  r.kind = TraceKind::kHeal;
+  record(r);
+  for (NodeId id = 0; id < nodes_.size(); ++id) restart(id);
+}
+
+SimStats Simulator::run() {
+  for (const CrashFault& c : plan_.crashes) {
+    if (c.node >= nodes_.size() || !(cfg_.cluster.is_partition(c.node) || cfg_.cluster.is_coordinator(c.node)))
+      continue;
+    push(c.at, EvKind::kCrash, c.node, c.torn_write ? 1 : 0, 0);
+    push(c.at + c.down_for, EvKind::kRestart, c.node, 0, 0);
+  }
+  push(cfg_.fault_phase, EvKind::kHeal, 0, 0, 0);
+  for (NodeId id = 0; id < nodes_.size(); ++id) {
+    nodes_[id].actor = make_actor(id);
+    nodes_[id].actor->on_start(*nodes_[id].ctx);
+  }
+  const Time limit = cfg_.fault_phase + cfg_.heal_limit;
+  while (!heap_.empty()) {
+    std::pop_heap(heap_.begin(), heap_.end(), Later{});
+    QEvent ev = heap_.back();
+    heap_.pop_back();
+    if (ev.t > limit) {
+      now_ = limit;
+      stats_.end_time = now_;
+      return stats_;
+    }
+    now_ = ev.t;
+    ++stats_.events;
+    Node& n = nodes_[ev.node];
+    switch (ev.kind) {
+      case EvKind::kDeliver: {
+        const Slot s = slots_[ev.slot];
+        free_slots_.push_back(ev.slot);
+        TraceRecord r;
+        r.t = now_;
+        r.kind = n.up ? TraceKind::kDeliver : TraceKind::kToDown;
+        r.node = ev.node;
+        r.peer = s.from;
+        r.msg = s.m.kind;
+        r.leg = s.m.leg;
+        r.yes = s.m.yes;
+        r.outcome = s.m.outcome;
+        r.tx = s.m.tx;
+        r.request = s.m.request;
+        record(r);
+        if (n.up) n.actor->on_message(*n.ctx, s.from, s.m);
+        break;
+      }
+      case EvKind::kTimer:
+        if (n.up && (ev.aux >> 32) == n.incarnation) {
+          TraceRecord r;
+          r.t = now_;
+          r.kind = TraceKind::kTimer;
+          r.node = ev.node;
+          r.aux = ev.aux & 0xffffffff;
+          record(r);
+          n.actor->on_timer(*n.ctx, static_cast<TimerTag>(ev.aux & 0xffffffff));
+        }
+        break;
+      case EvKind::kSyncDone:
+        if (n.up && ev.slot == n.incarnation) {
+          TraceRecord r;
+          r.t = now_;
+          r.kind = TraceKind::kSync;
+          r.node = ev.node;
+          r.aux = ev.aux;
+          record(r);
+          complete_sync(ev.node, ev.aux);
+        }
+        break;
+      case EvKind::kCrash:
+        crash(ev.node, ev.slot != 0);
+        break;
+      case EvKind::kRestart:
+        if (!healed_) restart(ev.node);
+        break;
+      case EvKind::kHeal:
+        heal();
+        break;
+    }
+    if (observer_ && observer_->should_stop()) break;
+  }
+  stats_.quiescent = heap_.empty();
+  stats_.end_time = now_;
+  return stats_;
+}
+
+const PartitionNode& Simulator::partition(uint32_t p) const {
+  return static_cast<const PartitionNode&>(*nodes_[cfg_.cluster.partition_node(p)].actor);
+}
+
+const Coordinator& Simulator::coordinator(uint32_t c) const {
+  return static_cast<const Coordinator&>(*nodes_[cfg_.cluster.coordinator_node(c)].actor);
+}
+
+bool Simulator::node_up(NodeId n) const { return nodes_[n].up; }
+
+std::vector<std::vector<uint8_t>> Simulator::durable_records(NodeId id) const {
+  const Node& n = nodes_[id];
+  std::vector<std::vector<uint8_t>> out;
+  scan_records(std::span<const uint8_t>(n.disk.data(), n.durable),
+               [&](std::span<const uint8_t> r) { out.emplace_back(r.begin(), r.end()); });
+  return out;
+}
+
+}  // namespace ws

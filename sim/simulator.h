@@ -1,0 +1,108 @@
+// The deterministic simulator: one thread, one virtual clock, an event queue
+// ordered by (time, insertion sequence), seeded streams per component, a
+// virtual network and a virtual disk per node, crashes and restarts, clock
+// drift, and a trace hash over every processed event (DESIGN.md sections 4-5).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "core/coordinator.h"
+#include "core/events.h"
+#include "core/partition_node.h"
+#include "sim/client.h"
+#include "sim/model.h"
+#include "sim/rng.h"
+#include "sim/trace.h"
+
+namespace ws {
+
+// Told of every event record the moment it becomes durable on its node, in
+// the order the simulation makes them durable. Property checkers listen here.
+class SimObserver {
+ public:
+  virtual ~SimObserver() = default;
+  virtual void on_durable_event(NodeId node, const Event& e, Time t) = 0;
+  virtual bool should_stop() const { return false; }
+};
+
+struct SimStats {
+  uint64_t events = 0;
+  uint64_t messages_sent = 0;
+  uint64_t messages_dropped = 0;
+  uint64_t messages_duplicated = 0;
+  uint64_t crashes = 0;
+  uint64_t syncs = 0;
+  Time end_time = 0;
+  bool quiescent = false;  // the queue drained before the heal limit
+};
+
+class Simulator {
+ public:
+  Simulator(const SimConfig& cfg, uint64_t seed, const Workload& workload, const FaultPlan& plan);
+  ~Simulator();
+  Simulator(const Simulator&) = delete;
+  Simulator& operator=(const Simulator&) = delete;
+
+  void set_observer(SimObserver* o) { observer_ = o; }
+  // Called for every processed event (for --trace); slows the run down.
+  void set_trace_sink(std::function<void(const TraceRecord&)> sink) { sink_ = std::move(sink); }
+
+  SimStats run();
+  // Makes every node's appended records durable (end of run), telling the observer.
+  void flush_all();
+
+  const SimConfig& config() const { return cfg_; }
+  const PartitionNode& partition(uint32_t p) const;
+  const Coordinator& coordinator(uint32_t c) const;
+  bool node_up(NodeId n) const;
+  const std::vector<RequestRecord>& requests() const { return records_; }
+  // Every intact durable record of node n, oldest first.
+  std::vector<std::vector<uint8_t>> durable_records(NodeId n) const;
+  uint64_t trace_hash() const { return trace_hash_; }
+  const TraceRing& recent() const { return ring_; }
+  Time now() const { return now_; }
+
+ private:
+  friend class SimContext;
+  struct QEvent;
+  struct Node;
+  enum class EvKind : uint8_t { kDeliver, kTimer, kSyncDone, kCrash, kRestart, kHeal };
+
+  void push(Time t, EvKind kind, NodeId node, uint32_t slot, uint64_t aux);
+  void network_send(NodeId from, NodeId to, const Message& m);
+  void schedule_delivery(NodeId from, NodeId to, const Message& m, Duration delay);
+  bool link_cut(NodeId from, NodeId to) const;
+  void request_sync(NodeId n);
+  void complete_sync(NodeId n, uint64_t target);
+  void crash(NodeId n, bool torn);
+  void restart(NodeId n);
+  void heal();
+  std::unique_ptr<Actor> make_actor(NodeId n);
+  void record(const TraceRecord& r);
+  Time local_time(const Node& n) const;
+  Duration global_delay(const Node& n, Duration local) const;
+
+  SimConfig cfg_;
+  const Workload& workload_;
+  FaultPlan plan_;
+  std::vector<RequestRecord> records_;
+  std::vector<Node> nodes_;
+  std::vector<QEvent> heap_;
+  struct Slot;
+  std::vector<Slot> slots_;
+  std::vector<uint32_t> free_slots_;
+  uint64_t seq_ = 0;
+  Time now_ = 0;
+  bool healed_ = false;
+  Xoshiro net_rng_;
+  SimObserver* observer_ = nullptr;
+  std::function<void(const TraceRecord&)> sink_;
+  uint64_t trace_hash_ = 0;
+  TraceRing ring_;
+  SimStats stats_;
+};
+
+}  // namespace ws

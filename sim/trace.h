@@ -1,0 +1,62 @@
+// Trace records: one per processed simulator event. Every run folds them into
+// a trace hash; --trace writes them as JSON lines; a ring keeps the last few
+// for violation reports and replay timelines.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/messages.h"
+
+namespace ws {
+
+enum class TraceKind : uint8_t {
+  kDeliver,    // node received msg from peer
+  kDropped,    // network lost msg (random loss)
+  kCut,        // network partition dropped msg
+  kToDown,     // msg reached a crashed node and was lost
+  kDuplicated, // network delivered an extra copy
+  kTimer,
+  kSync,       // records up to aux became durable
+  kCrash,
+  kRestart,
+  kTornTail,   // restart found and truncated a torn record
+  kHeal,
+};
+const char* to_string(TraceKind k);
+
+struct TraceRecord {
+  Time t = 0;
+  TraceKind kind = TraceKind::kDeliver;
+  NodeId node = 0;
+  NodeId peer = kNoNode;
+  MsgKind msg = MsgKind::kTry;
+  Leg leg = Leg::kDebit;
+  bool yes = false;
+  Outcome outcome = Outcome::kNone;
+  TxId tx;
+  uint32_t request = 0;
+  uint64_t aux = 0;
+};
+
+uint64_t trace_fold(uint64_t h, const TraceRecord& r);
+std::string trace_json(const TraceRecord& r);
+std::string trace_text(const TraceRecord& r);  // one readable timeline line
+
+class TraceRing {
+ public:
+  static constexpr size_t kSize = 48;
+  void push(const TraceRecord& r) {
+    buf_[next_ % kSize] = r;
+    ++next_;
+  }
+  std::vector<TraceRecord> last(size_t n) const;
+
+ private:
+  std::array<TraceRecord, kSize> buf_{};
+  size_t next_ = 0;
+};
+
+}  // namespace ws
