@@ -191,9 +191,13 @@ int cmd_explore(const std::string& seeds, unsigned jobs, const std::string& scen
   std::vector<std::thread> pool;
   for (unsigned i = 0; i < jobs; ++i) pool.emplace_back(worker);
   const bool tty = isatty(STDERR_FILENO);
+  auto shown = start;
   while (done.load() < total) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    auto now = std::chrono::steady_clock::now();
+    if (now - shown < std::chrono::milliseconds(250)) continue;
+    shown = now;
+    double secs = std::chrono::duration<double>(now - start).count();
     uint64_t d = done.load();
     if (tty) {
       std::fprintf(stderr, "\r  %llu/%llu seeds, %llu failed, %.0f seeds/s   ", (unsigned long long)d,

@@ -29,14 +29,14 @@ void Coordinator::on_start(Context& ctx) {
   (void)ok;
   // Recovery: undecided rows get a fresh Try window (Try is idempotent);
   // decided rows resend their second phase until every leg acknowledges.
-  tick_armed_ = false;
+  armed_for_ = -1;
   for (const TxId& tx : active_) {
     PhaseRow& row = rows_.at(tx);
     row.started = ctx.now();
     row.next_retry = ctx.now();
     row.attempts = 0;
   }
-  ensure_tick(ctx);
+  if (!active_.empty()) arm_at(ctx, ctx.now());
 }
 
 void Coordinator::on_message(Context& ctx, NodeId from, const Message& m) {
@@ -107,7 +107,7 @@ void Coordinator::on_transfer(Context& ctx, NodeId from, const Message& m) {
   row.next_retry = ctx.now() + cfg_.protocol.retry_interval;
   send_try(ctx, tx, row, Leg::kDebit);
   send_try(ctx, tx, row, Leg::kCredit);
-  ensure_tick(ctx);
+  arm_at(ctx, row.next_retry);
 }
 
 // A query for an id never seen records an out-of-order note first, so that
@@ -152,8 +152,10 @@ void Coordinator::on_try_reply(Context& ctx, const Message& m) {
   e.leg = m.leg;
   e.flag = m.yes ? 1 : 0;
   emit(ctx, e);
-  if (cfg_.bugs.reply_before_decision && m.yes && m.leg == Leg::kDebit && row.waiter != kNoNode)
+  if (cfg_.bugs.reply_before_decision && m.yes && m.leg == Leg::kDebit && row.waiter != kNoNode) {
     reply(ctx, row.waiter, row.waiter_request, m.tx, Outcome::kSuccess, Reason::kNone, false);
+    row.waiter = kNoNode;
+  }
   if (!m.yes) return decide(ctx, m.tx, row, Decision::kCancel, Reason::kInsufficientFunds);
   if (row.try_status[0] == TryStatus::kYes && row.try_status[1] == TryStatus::kYes)
     decide(ctx, m.tx, row, Decision::kConfirm, Reason::kNone);
@@ -184,6 +186,7 @@ void Coordinator::decide(Context& ctx, const TxId& tx, PhaseRow& row, Decision d
   emit(ctx, e);
   row.attempts = 0;
   row.next_retry = ctx.now() + cfg_.protocol.retry_interval;
+  arm_at(ctx, row.next_retry);
   if (!(d == Decision::kCancel && cfg_.bugs.cancel_skips_debit)) send_phase2(ctx, tx, row, Leg::kDebit);
   send_phase2(ctx, tx, row, Leg::kCredit);
   if (row.waiter != kNoNode) {
@@ -239,16 +242,18 @@ void Coordinator::reply(Context& ctx, NodeId to, uint32_t request, const TxId& t
   }
 }
 
-void Coordinator::on_timer(Context& ctx, TimerTag) {
-  tick_armed_ = false;
+void Coordinator::on_timer(Context& ctx, TimerTag tag) {
+  if (tag != timer_gen_) return;  // superseded by an earlier deadline
+  armed_for_ = -1;
   tick(ctx);
-  ensure_tick(ctx);
 }
 
-void Coordinator::ensure_tick(Context& ctx) {
-  if (tick_armed_ || active_.empty()) return;
-  tick_armed_ = true;
-  ctx.set_timer(std::max<Duration>(cfg_.protocol.retry_interval / 2, kMillisecond), 0);
+// One timer per coordinator, always set for the earliest deadline of any
+// row, so retries fire when their (jittered) backoff says, not on a grid.
+void Coordinator::arm_at(Context& ctx, Time at) {
+  if (armed_for_ >= 0 && armed_for_ <= at) return;
+  armed_for_ = at;
+  ctx.set_timer(std::max<Duration>(at - ctx.now(), 1), ++timer_gen_);
 }
 
 Duration Coordinator::backoff(Context& ctx, uint32_t attempts) {
@@ -262,6 +267,8 @@ Duration Coordinator::backoff(Context& ctx, uint32_t attempts) {
 void Coordinator::tick(Context& ctx) {
   Time now = ctx.now();
   size_t keep = 0;
+  Time next = -1;
+  auto soonest = [&](Time t) { next = next < 0 ? t : std::min(next, t); };
   for (size_t i = 0; i < active_.size(); ++i) {
     const TxId tx = active_[i];
     PhaseRow& row = rows_.at(tx);
@@ -275,6 +282,7 @@ void Coordinator::tick(Context& ctx) {
           if (row.try_status[static_cast<int>(leg)] != TryStatus::kYes) send_try(ctx, tx, row, leg);
         row.next_retry = now + backoff(ctx, row.attempts++);
       }
+      if (row.decision == Decision::kNone) soonest(std::min(row.next_retry, row.started + cfg_.protocol.try_timeout));
     } else if (now >= row.next_retry && !cfg_.bugs.no_phase2_retry) {
       for (Leg leg : {Leg::kDebit, Leg::kCredit}) {
         if (row.phase2[static_cast<int>(leg)] == Phase2Status::kAcked) continue;
@@ -284,8 +292,11 @@ void Coordinator::tick(Context& ctx) {
       }
       row.next_retry = now + backoff(ctx, row.attempts++);
     }
+    if (row.decision != Decision::kNone && !row.finished() && !cfg_.bugs.no_phase2_retry)
+      soonest(row.next_retry);
   }
   active_.resize(keep);
+  if (next >= 0) arm_at(ctx, next);
 }
 
 void Coordinator::emit(Context& ctx, const Event& e) {

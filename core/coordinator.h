@@ -71,7 +71,7 @@ class Coordinator final : public Actor {
   void reply(Context& ctx, NodeId to, uint32_t request, const TxId& tx, Outcome o, Reason r,
              bool durable);
   void tick(Context& ctx);
-  void ensure_tick(Context& ctx);
+  void arm_at(Context& ctx, Time at);
   Duration backoff(Context& ctx, uint32_t attempts);
   void emit(Context& ctx, const Event& e);
   void apply(const Event& e);
@@ -81,7 +81,8 @@ class Coordinator final : public Actor {
   uint32_t index_;
   std::unordered_map<TxId, PhaseRow, TxIdHash> rows_;
   std::vector<TxId> active_;  // unfinished rows in the order they began
-  bool tick_armed_ = false;
+  Time armed_for_ = -1;    // local time of the earliest pending timer, -1 if none
+  uint32_t timer_gen_ = 0;  // only the newest timer counts; older ones are stale
   uint64_t refusals_seen_ = 0;
   std::vector<uint8_t> scratch_;
 };

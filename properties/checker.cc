@@ -60,9 +60,27 @@ void Checker::on_durable_event(NodeId node, const Event& e, Time t) {
                "transaction " + tx_short(e.tx) + " was decided twice: first " +
                    (h.decision ? "confirm" : "cancel") + ", then " + (d ? "confirm" : "cancel"));
       h.decision = d;
+    } else if (e.type == EventType::kAbsent) {
+      h.absent = true;
     }
     return;
   }
+  // The protocol's ordering, checked on durable history: a participant holds
+  // money only for a transaction its coordinator has recorded durably, and
+  // applies a second phase only after the coordinator's decision is durable.
+  if (e.type == EventType::kTryYes && !h.begun)
+    report(Property::kAtomicity, t, {e.tx},
+           std::string("partition ") + std::to_string(node) + " reserved the " + to_string(e.leg) +
+               " leg of " + tx_short(e.tx) + " before its coordinator recorded the transaction durably");
+  if ((e.type == EventType::kConfirmed || e.type == EventType::kCancelled ||
+       e.type == EventType::kCancelMarker) &&
+      h.decision != (e.type == EventType::kConfirmed ? 1 : 0))
+    report(Property::kAtomicity, t, {e.tx},
+           std::string("partition ") + std::to_string(node) + " applied " +
+               (e.type == EventType::kConfirmed ? "Confirm" : "Cancel") + " to the " +
+               to_string(e.leg) + " leg of " + tx_short(e.tx) +
+               (h.decision < 0 ? " while its coordinator had no durable decision"
+                               : " against its coordinator's durable decision"));
   if (e.type == EventType::kRefused) {
     report(Property::kAtomicity, t, {e.tx},
            std::string("partition ") + std::to_string(node) + " refused " +
@@ -129,6 +147,19 @@ void Checker::on_durable_event(NodeId node, const Event& e, Time t) {
     report(Property::kNoNegative, t, {e.tx},
            "balance of " + who + " went negative (" + std::to_string(bal) + " minor units of " +
                cur + ") applying " + tx_short(e.tx));
+}
+
+// An answer is the truth only if the decision behind it is already durable:
+// otherwise a coordinator crash could decide the other way.
+void Checker::on_client_answer(const TxId& tx, Outcome o, Reason why, Time t) {
+  auto it = txs_.find(tx);
+  const TxHistory* h = it == txs_.end() ? nullptr : &it->second;
+  bool backed = o == Outcome::kSuccess ? h && h->decision == 1
+                                       : h && (h->decision == 0 || (why == Reason::kNeverArrived && h->absent));
+  if (!backed)
+    report(Property::kClientTruth, t, {tx},
+           std::string("a client was told ") + to_string(o) + " for " + tx_short(tx) +
+               " before a matching decision was durable at its coordinator");
 }
 
 std::vector<TxId> Checker::sorted_tx_ids() const {

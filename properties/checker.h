@@ -48,6 +48,7 @@ struct TxHistory {
   bool begun = false;
   AccountId from = 0, to = 0;
   int decision = -1;  // -1 none, 0 cancel, 1 confirm
+  bool absent = false;  // queried before it arrived: it can never start
   int net_debit() const { return static_cast<int>(debits) - static_cast<int>(refunds); }
   int net_credit() const { return static_cast<int>(credits) - static_cast<int>(reversals); }
 };
@@ -58,6 +59,7 @@ class Checker final : public SimObserver {
   void attach(const Simulator* sim) { sim_ = sim; }
 
   void on_durable_event(NodeId node, const Event& e, Time t) override;
+  void on_client_answer(const TxId& tx, Outcome o, Reason why, Time t) override;
   bool should_stop() const override { return stop_at_first_ && !violations_.empty(); }
 
   // End-of-run checks; sim must have run and been flushed.

@@ -363,6 +363,9 @@ SimStats Simulator::run() {
         r.tx = s.m.tx;
         r.request = s.m.request;
         record(r);
+        if (observer_ && (s.m.kind == MsgKind::kTransferReply || s.m.kind == MsgKind::kStatusReply) &&
+            (s.m.outcome == Outcome::kSuccess || s.m.outcome == Outcome::kFailed))
+          observer_->on_client_answer(s.m.tx, s.m.outcome, s.m.reason, now_);
         if (n.up) n.actor->on_message(*n.ctx, s.from, s.m);
         break;
       }

@@ -25,6 +25,8 @@ class SimObserver {
  public:
   virtual ~SimObserver() = default;
   virtual void on_durable_event(NodeId node, const Event& e, Time t) = 0;
+  // A client received a final answer (success or failed) about a transaction.
+  virtual void on_client_answer(const TxId&, Outcome, Reason, Time) {}
   virtual bool should_stop() const { return false; }
 };
 

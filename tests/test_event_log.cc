@@ -1,0 +1,322 @@
+// Unit tests for core/event_log (record framing, torn-tail and corruption
+// detection) and core/events (the fixed event encoding).
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/checksum.h"
+#include "core/event_log.h"
+#include "core/events.h"
+
+namespace ws {
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+
+Bytes Payload(size_t n, uint8_t seed) {
+  Bytes p(n);
+  for (size_t i = 0; i < n; ++i) p[i] = static_cast<uint8_t>(seed + 31 * i);
+  return p;
+}
+
+struct Scanned {
+  LogScan scan;
+  std::vector<Bytes> records;
+};
+
+Scanned Scan(std::span<const uint8_t> buf) {
+  Scanned s;
+  s.scan = scan_records(buf, [&](std::span<const uint8_t> r) { s.records.emplace_back(r.begin(), r.end()); });
+  EXPECT_EQ(s.scan.records, s.records.size());
+  return s;
+}
+
+// A log of payloads of varied sizes (including empty) and the offset at which
+// each record starts; starts.back() is the end of the log.
+struct Log {
+  Bytes buf;
+  std::vector<Bytes> payloads;
+  std::vector<size_t> starts;
+};
+
+Log MakeLog() {
+  Log log;
+  for (size_t n : {size_t{5}, size_t{0}, size_t{48}, size_t{1}, size_t{300}}) {
+    log.starts.push_back(log.buf.size());
+    log.payloads.push_back(Payload(n, static_cast<uint8_t>(n)));
+    append_record(log.buf, log.payloads.back());
+  }
+  log.starts.push_back(log.buf.size());
+  return log;
+}
+
+TEST(Crc32c, MatchesTheStandardCheckValue) {
+  const std::string text = "123456789";
+  EXPECT_EQ(crc32c(text.data(), text.size()), 0xE3069283u);
+}
+
+TEST(Crc32c, PiecewiseEqualsWhole) {
+  const Bytes b = Payload(100, 7);
+  uint32_t whole = crc32c(b.data(), b.size());
+  uint32_t piece = crc32c(b.data() + 40, 60, crc32c(b.data(), 40));
+  EXPECT_EQ(piece, whole);
+}
+
+TEST(EventLog, EmptyBufferIsIntactAndNotTorn) {
+  Scanned s = Scan({});
+  EXPECT_EQ(s.scan.records, 0u);
+  EXPECT_EQ(s.scan.intact_end, 0u);
+  EXPECT_FALSE(s.scan.torn);
+}
+
+TEST(EventLog, RecordsRoundTripInOrder) {
+  Log log = MakeLog();
+  EXPECT_EQ(log.buf.size(), log.starts.back());
+  size_t expected_size = 0;
+  for (const Bytes& p : log.payloads) expected_size += kRecordHeader + p.size();
+  EXPECT_EQ(log.buf.size(), expected_size);
+
+  Scanned s = Scan(log.buf);
+  EXPECT_FALSE(s.scan.torn);
+  EXPECT_EQ(s.scan.intact_end, log.buf.size());
+  EXPECT_EQ(s.records, log.payloads);
+}
+
+TEST(EventLog, HeaderIsChecksumLengthVersion) {
+  Bytes buf;
+  const Bytes p = Payload(3, 1);
+  append_record(buf, p);
+  ASSERT_EQ(buf.size(), kRecordHeader + 3);
+  EXPECT_EQ(buf[4] | buf[5] << 8 | buf[6] << 16 | buf[7] << 24, 3);
+  EXPECT_EQ(buf[8], kLogVersion);
+  uint32_t stored = static_cast<uint32_t>(buf[0]) | static_cast<uint32_t>(buf[1]) << 8 |
+                    static_cast<uint32_t>(buf[2]) << 16 | static_cast<uint32_t>(buf[3]) << 24;
+  EXPECT_EQ(stored, crc32c(buf.data() + 4, 5 + 3));  // covers length, version, payload
+}
+
+TEST(EventLog, TornTailAtEveryByteOfLastRecordIsDetected) {
+  Log log = MakeLog();
+  const size_t n = log.payloads.size();
+  const size_t prev_end = log.starts[n - 1];
+  for (size_t cut = prev_end + 1; cut < log.buf.size(); ++cut) {
+    SCOPED_TRACE("cut at byte " + std::to_string(cut));
+    Scanned s = Scan(std::span<const uint8_t>(log.buf.data(), cut));
+    EXPECT_TRUE(s.scan.torn);
+    EXPECT_EQ(s.scan.intact_end, prev_end);
+    EXPECT_EQ(s.scan.records, n - 1);
+    EXPECT_EQ(s.records, std::vector<Bytes>(log.payloads.begin(), log.payloads.end() - 1));
+  }
+  // Cutting exactly at a record boundary leaves a shorter, intact log.
+  Scanned s = Scan(std::span<const uint8_t>(log.buf.data(), prev_end));
+  EXPECT_FALSE(s.scan.torn);
+  EXPECT_EQ(s.scan.intact_end, prev_end);
+}
+
+TEST(EventLog, TornTailAtEveryByteOfEveryRecordStopsAtItsStart) {
+  Log log = MakeLog();
+  for (size_t k = 0; k < log.payloads.size(); ++k) {
+    for (size_t cut = log.starts[k] + 1; cut < log.starts[k + 1]; ++cut) {
+      Scanned s = Scan(std::span<const uint8_t>(log.buf.data(), cut));
+      ASSERT_TRUE(s.scan.torn) << "record " << k << " cut at " << cut;
+      ASSERT_EQ(s.scan.intact_end, log.starts[k]) << "record " << k << " cut at " << cut;
+      ASSERT_EQ(s.scan.records, k);
+    }
+  }
+}
+
+TEST(EventLog, FlippedBitAnywhereInARecordStopsTheScanThere) {
+  Log log = MakeLog();
+  for (size_t k = 0; k < log.payloads.size(); ++k) {
+    for (size_t byte = log.starts[k]; byte < log.starts[k + 1]; ++byte) {
+      for (int bit = 0; bit < 8; ++bit) {
+        Bytes bad = log.buf;
+        bad[byte] ^= static_cast<uint8_t>(1u << bit);
+        Scanned s = Scan(bad);
+        ASSERT_TRUE(s.scan.torn) << "record " << k << " byte " << byte << " bit " << bit;
+        ASSERT_EQ(s.scan.intact_end, log.starts[k])
+            << "record " << k << " byte " << byte << " bit " << bit;
+        ASSERT_EQ(s.records, std::vector<Bytes>(log.payloads.begin(), log.payloads.begin() + k));
+      }
+    }
+  }
+}
+
+// Rewrites the version byte of the record at `at` and recomputes its checksum,
+// so that only the version check can reject it.
+void SetVersion(Bytes& buf, size_t at, uint8_t version) {
+  uint32_t len = static_cast<uint32_t>(buf[at + 4]) | static_cast<uint32_t>(buf[at + 5]) << 8 |
+                 static_cast<uint32_t>(buf[at + 6]) << 16 | static_cast<uint32_t>(buf[at + 7]) << 24;
+  buf[at + 8] = version;
+  uint32_t crc = crc32c(buf.data() + at + 4, 5 + size_t{len});
+  for (int i = 0; i < 4; ++i) buf[at + i] = static_cast<uint8_t>(crc >> (8 * i));
+}
+
+TEST(EventLog, WrongVersionWithValidChecksumStopsTheScan) {
+  Log log = MakeLog();
+  for (uint8_t version : {uint8_t{0}, uint8_t{kLogVersion + 1}, uint8_t{0xff}}) {
+    Bytes bad = log.buf;
+    SetVersion(bad, log.starts[2], version);
+    Scanned s = Scan(bad);
+    EXPECT_TRUE(s.scan.torn);
+    EXPECT_EQ(s.scan.intact_end, log.starts[2]);
+    EXPECT_EQ(s.scan.records, 2u);
+  }
+  // The helper itself is sound: restoring the version makes the log whole.
+  Bytes fixed = log.buf;
+  SetVersion(fixed, log.starts[2], kLogVersion);
+  EXPECT_EQ(fixed, log.buf);
+}
+
+TEST(EventLog, OversizedLengthStopsTheScanWithoutReadingPastTheBuffer) {
+  Bytes buf;
+  append_record(buf, Payload(4, 9));
+  const size_t second = buf.size();
+  append_record(buf, Payload(4, 10));
+  for (uint32_t len : {kMaxRecordPayload + 1, 0xffffffffu, uint32_t{5}}) {
+    Bytes bad = buf;
+    for (int i = 0; i < 4; ++i) bad[second + 4 + i] = static_cast<uint8_t>(len >> (8 * i));
+    Scanned s = Scan(bad);
+    EXPECT_TRUE(s.scan.torn) << len;
+    EXPECT_EQ(s.scan.intact_end, second) << len;
+    EXPECT_EQ(s.scan.records, 1u) << len;
+  }
+}
+
+TEST(EventLog, AppendAfterTruncatingTheTornTailGivesAnIntactLog) {
+  Log log = MakeLog();
+  Bytes buf(log.buf.begin(), log.buf.end() - 3);
+  LogScan scan = scan_records(buf, [](std::span<const uint8_t>) {});
+  ASSERT_TRUE(scan.torn);
+  buf.resize(scan.intact_end);
+  const Bytes extra = Payload(7, 77);
+  append_record(buf, extra);
+  Scanned s = Scan(buf);
+  EXPECT_FALSE(s.scan.torn);
+  ASSERT_EQ(s.records.size(), log.payloads.size());
+  EXPECT_EQ(s.records.back(), extra);
+}
+
+Event SampleEvent() {
+  Event e;
+  e.type = EventType::kTryYes;
+  e.leg = Leg::kCredit;
+  e.effect = Effect::kRefund;
+  e.currency = 3;
+  e.flag = 1;
+  e.reason = Reason::kInsufficientFunds;
+  e.tx = TxId{0x0123456789abcdefULL, 0xfedcba9876543210ULL};
+  e.account = 0xdeadbeef;
+  e.account2 = 17;
+  e.amount = Amount{kMaxAmountMinor};
+  return e;
+}
+
+void ExpectSameEvent(const Event& a, const Event& b) {
+  EXPECT_EQ(a.type, b.type);
+  EXPECT_EQ(a.leg, b.leg);
+  EXPECT_EQ(a.effect, b.effect);
+  EXPECT_EQ(a.currency, b.currency);
+  EXPECT_EQ(a.flag, b.flag);
+  EXPECT_EQ(a.reason, b.reason);
+  EXPECT_EQ(a.tx, b.tx);
+  EXPECT_EQ(a.account, b.account);
+  EXPECT_EQ(a.account2, b.account2);
+  EXPECT_EQ(a.amount, b.amount);
+}
+
+TEST(Events, EncodeDecodeRoundTrip) {
+  const Event e = SampleEvent();
+  Bytes out;
+  encode_event(e, out);
+  ASSERT_EQ(out.size(), kEventSize);
+  std::optional<Event> d = decode_event(out);
+  ASSERT_TRUE(d.has_value());
+  ExpectSameEvent(*d, e);
+}
+
+TEST(Events, EveryTypeLegAndEffectRoundTrips) {
+  for (EventType t : {EventType::kTryYes, EventType::kTryNo, EventType::kConfirmed,
+                      EventType::kCancelled, EventType::kCancelMarker, EventType::kSnapshot,
+                      EventType::kRefused, EventType::kBegin, EventType::kTryAnswer,
+                      EventType::kDecide, EventType::kAck, EventType::kAbsent}) {
+    for (Leg l : {Leg::kDebit, Leg::kCredit}) {
+      for (Effect f : {Effect::kNone, Effect::kDebit, Effect::kCredit, Effect::kRefund, Effect::kReverse}) {
+        Event e = SampleEvent();
+        e.type = t;
+        e.leg = l;
+        e.effect = f;
+        Bytes out;
+        encode_event(e, out);
+        std::optional<Event> d = decode_event(out);
+        ASSERT_TRUE(d.has_value());
+        ExpectSameEvent(*d, e);
+      }
+    }
+  }
+}
+
+TEST(Events, EncodingAppendsToExistingBytes) {
+  Bytes out = {0xaa, 0xbb};
+  encode_event(SampleEvent(), out);
+  ASSERT_EQ(out.size(), 2 + kEventSize);
+  EXPECT_EQ(out[0], 0xaa);
+  std::optional<Event> d = decode_event(std::span<const uint8_t>(out).subspan(2));
+  ASSERT_TRUE(d.has_value());
+  ExpectSameEvent(*d, SampleEvent());
+}
+
+TEST(Events, DecodeOfShortInputFails) {
+  Bytes out;
+  encode_event(SampleEvent(), out);
+  for (size_t n = 0; n < kEventSize; ++n) {
+    EXPECT_FALSE(decode_event(std::span<const uint8_t>(out.data(), n)).has_value()) << n;
+  }
+}
+
+TEST(Events, DecodeAcceptsATrailingSnapshotBlob) {
+  Bytes out;
+  Event snap;
+  snap.type = EventType::kSnapshot;
+  encode_event(snap, out);
+  put_u64(out, 12345);
+  std::optional<Event> d = decode_event(out);
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->type, EventType::kSnapshot);
+  size_t pos = kEventSize;
+  bool ok = true;
+  EXPECT_EQ(get_u64(out, pos, ok), 12345u);
+  EXPECT_TRUE(ok);
+  EXPECT_EQ(get_u64(out, pos, ok), 0u);  // nothing left
+  EXPECT_FALSE(ok);
+}
+
+TEST(Events, DecodeRejectsOutOfRangeFields) {
+  Bytes good;
+  encode_event(SampleEvent(), good);
+  Bytes bad_leg = good;
+  bad_leg[1] = 2;
+  EXPECT_FALSE(decode_event(bad_leg).has_value());
+  Bytes bad_effect = good;
+  bad_effect[2] = 5;
+  EXPECT_FALSE(decode_event(bad_effect).has_value());
+  Event negative = SampleEvent();
+  negative.amount = Amount{-1};
+  Bytes bad_amount;
+  encode_event(negative, bad_amount);
+  EXPECT_FALSE(decode_event(bad_amount).has_value());
+}
+
+TEST(Events, EffectDeltaSigns) {
+  const Amount a{250};
+  EXPECT_EQ(effect_delta(Effect::kNone, a), 0);
+  EXPECT_EQ(effect_delta(Effect::kDebit, a), -250);
+  EXPECT_EQ(effect_delta(Effect::kReverse, a), -250);
+  EXPECT_EQ(effect_delta(Effect::kCredit, a), 250);
+  EXPECT_EQ(effect_delta(Effect::kRefund, a), 250);
+}
+
+}  // namespace
+}  // namespace ws

@@ -1,0 +1,146 @@
+// Every property checker must be able to fail. Each test runs a deliberately
+// broken engine (EngineBugs, set here and never by the command line) over a
+// few seeds of a built-in scenario and requires the checker to report the
+// property that the bug breaks, while the unbroken engine passes the same
+// seeds.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "properties/runner.h"
+
+namespace ws {
+namespace {
+
+struct Hunt {
+  bool found = false;
+  uint64_t seed = 0;
+  std::string message;
+};
+
+Scenario scenario(const std::string& name, const std::vector<std::string>& sets = {}) {
+  ScenarioLoad sl = load_scenario(name, sets);
+  EXPECT_TRUE(sl.scenario) << sl.error;
+  return *sl.scenario;
+}
+
+// Runs seeds 0..max_seeds-1 with the bug until `want` is reported.
+Hunt hunt(const Scenario& s, const EngineBugs& bugs, Property want, uint64_t max_seeds,
+          bool determinism = false) {
+  Hunt h;
+  for (uint64_t seed = 0; seed < max_seeds; ++seed) {
+    RunOptions opt;
+    opt.bugs = bugs;
+    opt.stop_at_first = false;
+    opt.check_determinism = determinism;
+    RunResult r = run_spec(make_spec(s, seed), opt);
+    for (const Violation& v : r.violations) {
+      if (v.property == want) {
+        h.found = true;
+        h.seed = seed;
+        h.message = v.message;
+        return h;
+      }
+    }
+  }
+  return h;
+}
+
+void expect_clean(const Scenario& s, uint64_t seeds, bool determinism = false) {
+  for (uint64_t seed = 0; seed < seeds; ++seed) {
+    RunOptions opt;
+    opt.check_determinism = determinism;
+    RunResult r = run_spec(make_spec(s, seed), opt);
+    ASSERT_TRUE(r.ok) << "seed " << seed << ": " << to_string(r.violations.front().property) << ": "
+                      << r.violations.front().message;
+  }
+}
+
+TEST(PropertiesCanFail, CreditFirstOrderBreaksConservation) {
+  Hunt h = hunt(scenario("smoke", {"protocol.try_order=credit_first"}), {}, Property::kConservation, 5);
+  ASSERT_TRUE(h.found);
+  EXPECT_NE(h.message.find("money created"), std::string::npos) << h.message;
+}
+
+TEST(PropertiesCanFail, BothInTryOrderBreaksConservation) {
+  EXPECT_TRUE(hunt(scenario("smoke", {"protocol.try_order=both_in_try"}), {}, Property::kConservation, 20).found);
+}
+
+TEST(PropertiesCanFail, SkippedFundsCheckBreaksNoNegativeBalance) {
+  EngineBugs b;
+  b.skip_funds_check = true;
+  Scenario s = scenario("hot-accounts");
+  EXPECT_TRUE(hunt(s, b, Property::kNoNegative, 20).found);
+  expect_clean(s, 20);
+}
+
+TEST(PropertiesCanFail, CancelThatSkipsTheDebitLegBreaksAtomicity) {
+  EngineBugs b;
+  b.cancel_skips_debit = true;
+  Scenario s = scenario("lossy-network");
+  EXPECT_TRUE(hunt(s, b, Property::kAtomicity, 50).found);
+}
+
+TEST(PropertiesCanFail, ConfirmAppliedTwiceBreaksIdempotency) {
+  EngineBugs b;
+  b.confirm_twice = true;
+  Scenario s = scenario("lossy-network");
+  EXPECT_TRUE(hunt(s, b, Property::kIdempotency, 20).found);
+  expect_clean(s, 20);
+}
+
+TEST(PropertiesCanFail, LostDedupAcceptsAReusedTransactionId) {
+  EngineBugs b;
+  b.lose_dedup = true;
+  EXPECT_TRUE(hunt(scenario("smoke"), b, Property::kIdempotency, 40).found);
+}
+
+TEST(PropertiesCanFail, SuccessBeforeDecisionBreaksClientVisibleTruth) {
+  EngineBugs b;
+  b.reply_before_decision = true;
+  EXPECT_TRUE(hunt(scenario("lossy-network"), b, Property::kClientTruth, 10).found);
+}
+
+TEST(PropertiesCanFail, NoSecondPhaseRetryBreaksLiveness) {
+  EngineBugs b;
+  b.no_phase2_retry = true;
+  EXPECT_TRUE(hunt(scenario("lossy-network"), b, Property::kLiveness, 20).found);
+}
+
+TEST(PropertiesCanFail, MissingOutOfOrderMarkerIsCaught) {
+  EngineBugs b;
+  b.no_ooo_marker = true;
+  Scenario s = scenario("lossy-network");
+  Hunt atomic = hunt(s, b, Property::kAtomicity, 200);
+  Hunt live = hunt(s, b, Property::kLiveness, 200);
+  EXPECT_TRUE(atomic.found || live.found);
+}
+
+TEST(PropertiesCanFail, DecisionSentBeforeDurableIsCaughtUnderCoordinatorCrashes) {
+  EngineBugs b;
+  b.decision_before_durable = true;
+  Scenario s = scenario("coordinator-crash");
+  Hunt h = hunt(s, b, Property::kAtomicity, 200);
+  ASSERT_TRUE(h.found);
+  EXPECT_NE(h.message.find("no durable decision"), std::string::npos) << h.message;
+  expect_clean(s, 50);
+}
+
+TEST(PropertiesCanFail, StateChangedOutsideTheLogBreaksReplay) {
+  EngineBugs b;
+  b.unlogged_change = true;
+  Scenario s = scenario("smoke");
+  EXPECT_TRUE(hunt(s, b, Property::kReplay, 5).found);
+  expect_clean(s, 5);
+}
+
+TEST(PropertiesCanFail, HiddenProcessStateBreaksDeterminism) {
+  EngineBugs b;
+  b.nondeterministic = true;
+  Scenario s = scenario("lossy-network");
+  EXPECT_TRUE(hunt(s, b, Property::kDeterminism, 10, /*determinism=*/true).found);
+  expect_clean(s, 10, /*determinism=*/true);
+}
+
+}  // namespace
+}  // namespace ws
