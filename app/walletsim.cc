@@ -146,7 +146,7 @@ struct Failure {
 
 int cmd_explore(const std::string& seeds, unsigned jobs, const std::string& scenario,
                 const std::vector<std::string>& sets, const std::string& out_dir, bool as_json,
-                uint64_t determinism_every, size_t max_files) {
+                uint64_t determinism_every, size_t max_files, const std::string& hashes_path) {
   uint64_t first = 0, last = 0;
   if (!parse_seed_range(seeds, first, last))
     return bad_input("--seeds '" + seeds + "' must be A..B with integers A < B (B excluded)");
@@ -165,6 +165,7 @@ int cmd_explore(const std::string& seeds, unsigned jobs, const std::string& scen
   std::atomic<uint64_t> events{0};
   std::mutex mu;
   std::vector<Failure> failures;
+  std::vector<std::pair<uint64_t, uint64_t>> hashes;
   auto start = std::chrono::steady_clock::now();
   auto worker = [&] {
     for (;;) {
@@ -175,6 +176,10 @@ int cmd_explore(const std::string& seeds, unsigned jobs, const std::string& scen
       opt.check_determinism = determinism_every != 0 && (seed - first) % determinism_every == 0;
       RunResult r = run_spec(spec, opt);
       events += r.stats.events;
+      if (!hashes_path.empty()) {
+        std::lock_guard<std::mutex> lock(mu);
+        hashes.emplace_back(seed, r.trace_hash);
+      }
       if (!r.ok) {
         ++failed;
         Failure f{seed, to_string(r.violations.front().property), r.violations.front().message, ""};
@@ -208,6 +213,12 @@ int cmd_explore(const std::string& seeds, unsigned jobs, const std::string& scen
   if (tty) std::fprintf(stderr, "\r%80s\r", "");
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::sort(failures.begin(), failures.end(), [](const Failure& a, const Failure& b) { return a.seed < b.seed; });
+  if (!hashes_path.empty()) {
+    std::sort(hashes.begin(), hashes.end());
+    std::ofstream h(hashes_path);
+    for (const auto& [seed, hash] : hashes) h << seed << ' ' << hex64(hash) << '\n';
+    if (!h) return bad_input("cannot write '" + hashes_path + "'");
+  }
   double rate = static_cast<double>(total) / std::max(secs, 1e-9);
   if (as_json) {
     json fj = json::array();
@@ -301,6 +312,7 @@ int main(int argc, char** argv) {
   std::string out_dir = "failures";
   uint64_t determinism_every = 100;
   size_t max_files = 100;
+  std::string hashes_path;
   explore->add_option("--seeds", seeds, "seed range A..B (B excluded)")->required();
   explore->add_option("--jobs", jobs, "parallel runs (default: all cores)");
   explore->add_option("--scenario", scenario, "built-in scenario name or JSON file")->capture_default_str();
@@ -308,6 +320,7 @@ int main(int argc, char** argv) {
   explore->add_option("--determinism-every", determinism_every,
                       "run every Nth seed twice and compare trace hashes (0 = never)")->capture_default_str();
   explore->add_option("--max-files", max_files, "write at most this many failure files")->capture_default_str();
+  explore->add_option("--hashes", hashes_path, "write 'seed trace_hash' lines, sorted by seed, to FILE");
   explore->add_flag("--json", as_json, "print one JSON object");
   explore->add_option("--set", sets, set_help);
 
@@ -329,7 +342,8 @@ int main(int argc, char** argv) {
   }
   if (*scen) return cmd_scenarios();
   if (*run) return cmd_run(seed, scenario, sets, trace_path, as_json);
-  if (*explore) return cmd_explore(seeds, jobs, scenario, sets, out_dir, as_json, determinism_every, max_files);
+  if (*explore) return cmd_explore(seeds, jobs, scenario, sets, out_dir, as_json, determinism_every, max_files,
+                                       hashes_path);
   if (*replay) return cmd_replay(file, trace_path, as_json);
   return kExitBadInput;
 }

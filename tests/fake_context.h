@@ -18,6 +18,8 @@ namespace ws::testing_support {
 class MemoryStorage final : public Storage {
  public:
   void append(std::span<const uint8_t> payload) override { append_record(bytes_, payload); }
+  // Raw bytes, e.g. a torn half-record left by a crash mid-write.
+  void append_raw(std::span<const uint8_t> bytes) { bytes_.insert(bytes_.end(), bytes.begin(), bytes.end()); }
   void read_all(const std::function<void(std::span<const uint8_t>)>& fn) override {
     LogScan scan = scan_records(bytes_, fn);
     last_scan_torn_ = scan.torn;
