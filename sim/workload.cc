@@ -82,7 +82,11 @@ Workload generate_workload(const ClusterConfig& c, const WorkloadParams& p, uint
     int64_t max_minor = std::max<int64_t>(1, c.initial_balance[ci].minor * p.max_amount_pct / 100);
     Amount a{1 + static_cast<int64_t>(rng.below(static_cast<uint64_t>(max_minor)))};
     r.amount = amount_text(rng, a, cur);
-    r.txid = format_txid(make_v4_txid(rng.next_u64(), rng.next_u64()));
+    // Two statements: the order of evaluation of function arguments is
+    // unspecified, and g++ and clang++ differ (determinism rule).
+    uint64_t id_hi = rng.next_u64();
+    uint64_t id_lo = rng.next_u64();
+    r.txid = format_txid(make_v4_txid(id_hi, id_lo));
     r.duplicate = rng.chance_ppm(p.duplicate_ppm);
     if (rng.chance_ppm(p.invalid_ppm)) make_invalid(rng, c, r);
     w.requests.push_back(r);

@@ -341,10 +341,13 @@ TEST(ScenarioErrors, BadInitialBalance) {
 // "250", as bare words already are ("try_order=credit_first"); today the user
 // has to write --set 'cluster.initial_balance="250"'. Same for "name=123".
 TEST(ScenarioSet, DISABLED_NumericLookingTextForAStringKey) {
-  Scenario s = LoadOk("smoke", {"cluster.initial_balance=250"});
-  EXPECT_EQ(s.doc["cluster"]["initial_balance"], "250");
-  Scenario n = LoadOk("smoke", {"name=123"});
-  EXPECT_EQ(n.name, "123");
+  ScenarioLoad s = load_scenario("smoke", {"cluster.initial_balance=250"});
+  ASSERT_TRUE(s.scenario.has_value()) << s.error;
+  EXPECT_EQ(s.scenario->doc["cluster"]["initial_balance"], json("250"));
+  EXPECT_EQ(s.scenario->sim.cluster.initial_balance.at(0).minor, 25000);
+  ScenarioLoad n = load_scenario("smoke", {"name=123"});
+  ASSERT_TRUE(n.scenario.has_value()) << n.error;
+  EXPECT_EQ(n.scenario->name, "123");
 }
 
 TEST(ScenarioErrors, MalformedSet) {

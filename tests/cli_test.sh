@@ -1,0 +1,225 @@
+#!/usr/bin/env bash
+# End-to-end checks of the walletsim command line (DESIGN.md section 8):
+# exit codes (0 ok, 1 property violated, 2 bad input), error messages that
+# name the problem, JSON output, failure files and their replay, traces.
+#
+#   bash tests/cli_test.sh /path/to/walletsim
+#
+# Prints each check; stops with a non-zero status at the first failure.
+set -u
+
+if [ $# -ne 1 ]; then
+  echo "usage: bash $0 /path/to/walletsim" >&2
+  exit 2
+fi
+WS=$1
+if [ ! -x "$WS" ]; then
+  echo "cli_test: '$WS' is not an executable" >&2
+  exit 2
+fi
+if ! command -v python3 >/dev/null 2>&1; then
+  echo "cli_test: python3 is needed to parse JSON output" >&2
+  exit 2
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/walletsim_cli.XXXXXX") || exit 2
+trap 'rm -rf "$WORK"' EXIT
+
+CHECKS=0
+OUT="$WORK/stdout"
+ERR="$WORK/stderr"
+RC=0
+
+fail() {
+  echo "FAIL: $*" >&2
+  if [ -s "$OUT" ]; then
+    echo "--- stdout (first 20 lines) ---" >&2
+    head -n 20 "$OUT" >&2
+  fi
+  if [ -s "$ERR" ]; then
+    echo "--- stderr (first 20 lines) ---" >&2
+    head -n 20 "$ERR" >&2
+  fi
+  exit 1
+}
+
+ok() {
+  CHECKS=$((CHECKS + 1))
+  echo "ok   $*"
+}
+
+# run_ws ARGS...: runs walletsim, stdout -> $OUT, stderr -> $ERR, status -> $RC.
+run_ws() {
+  "$WS" "$@" >"$OUT" 2>"$ERR"
+  RC=$?
+}
+
+# expect_rc WANT DESCRIPTION ARGS...
+expect_rc() {
+  local want=$1 what=$2
+  shift 2
+  run_ws "$@"
+  [ "$RC" -eq "$want" ] || fail "$what: 'walletsim $*' exited $RC, expected $want"
+}
+
+# expect_bad DESCRIPTION NEEDLE ARGS...: exit 2 and stderr contains NEEDLE.
+expect_bad() {
+  local what=$1 needle=$2
+  shift 2
+  expect_rc 2 "$what" "$@"
+  grep -qF -- "$needle" "$ERR" || fail "$what: 'walletsim $*' exited 2 but stderr does not mention '$needle'"
+  ok "$what (exit 2, message names '$needle')"
+}
+
+# json_get FILE KEY: prints a top-level value of the JSON object in FILE.
+json_get() {
+  python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+v = d[sys.argv[2]]
+print(json.dumps(v) if isinstance(v, (dict, list, bool)) or v is None else v)' "$1" "$2"
+}
+
+# --- scenarios -------------------------------------------------------------------
+expect_rc 0 "scenarios" scenarios
+n=$(grep -c . "$OUT")
+[ "$n" -eq 8 ] || fail "scenarios: listed $n lines, expected 8"
+for name in chaos coordinator-crash hot-accounts lossy-network partition shard-crash smoke swarm; do
+  grep -q "^$name[[:space:]]" "$OUT" || fail "scenarios: '$name' is not listed"
+done
+ok "scenarios lists 8 built-ins, smoke among them"
+
+# --- run --json: deterministic, complete ------------------------------------------
+expect_rc 0 "run --seed 42 --json" run --seed 42 --json
+cp "$OUT" "$WORK/run1.json"
+python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$WORK/run1.json" ||
+  fail "run --json: output is not one JSON object"
+for key in seed scenario ok violations trace_hash committed aborted events sim_time_ns; do
+  python3 -c 'import json, sys; sys.exit(0 if sys.argv[2] in json.load(open(sys.argv[1])) else 1)' \
+    "$WORK/run1.json" "$key" || fail "run --json: output has no key '$key'"
+done
+[ "$(json_get "$WORK/run1.json" seed)" = 42 ] || fail "run --json: seed is not 42"
+[ "$(json_get "$WORK/run1.json" scenario)" = smoke ] || fail "run --json: scenario is not smoke"
+[ "$(json_get "$WORK/run1.json" ok)" = true ] || fail "run --json: ok is not true"
+[ "$(json_get "$WORK/run1.json" violations)" = "[]" ] || fail "run --json: violations is not empty"
+hash1=$(json_get "$WORK/run1.json" trace_hash)
+echo "$hash1" | grep -qE '^[0-9a-f]{16}$' || fail "run --json: trace_hash '$hash1' is not 16 hex digits"
+ok "run --seed 42 --json exits 0 with every key"
+
+expect_rc 0 "run --seed 42 --json (again)" run --seed 42 --json
+hash2=$(json_get "$OUT" trace_hash)
+[ "$hash1" = "$hash2" ] || fail "run --seed 42 twice gave trace hashes $hash1 and $hash2"
+ok "run --seed 42 twice gives the same trace hash ($hash1)"
+
+expect_rc 0 "run --seed 43 --json" run --seed 43 --json
+[ "$(json_get "$OUT" trace_hash)" != "$hash1" ] || fail "seeds 42 and 43 gave the same trace hash"
+ok "another seed gives another trace hash"
+
+expect_rc 0 "run --seed 42 (text)" run --seed 42
+grep -qF "$hash1" "$OUT" || fail "run text output does not show the trace hash $hash1"
+ok "run text output shows the same trace hash"
+
+# --- a violated property ------------------------------------------------------------
+expect_rc 1 "run with credit_first" run --seed 7 --set protocol.try_order=credit_first --json
+[ "$(json_get "$OUT" ok)" = false ] || fail "credit_first run: ok is not false"
+python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); sys.exit(0 if d["violations"] and d["violations"][0]["property"] else 1)' "$OUT" ||
+  fail "credit_first run: no violation listed"
+ok "run --set protocol.try_order=credit_first exits 1 and lists the violation"
+
+# --- bad input: exit 2 and a message naming the problem ------------------------------
+expect_bad "run --set nope.x=1" "nope.x" run --seed 1 --set nope.x=1
+expect_bad "run --set cluster.partitions=-1" "cluster.partitions" run --seed 1 --set cluster.partitions=-1
+expect_bad "run --set cluster.partitions=abc" "cluster.partitions" run --seed 1 --set cluster.partitions=abc
+expect_bad "run --set protocol.try_order=sideways" "protocol.try_order" run --seed 1 --set protocol.try_order=sideways
+expect_bad "run --set without '='" "key.path=value" run --seed 1 --set cluster.partitions
+expect_bad "run --scenario no-such" "no-such" run --seed 1 --scenario no-such
+grep -qF "smoke" "$ERR" || fail "run --scenario no-such: the message does not list the built-ins"
+echo '{"name": "x", "cluster": {"partitionz": 3}}' >"$WORK/bad_scenario.json"
+expect_bad "run --scenario FILE with an unknown key" "cluster.partitionz" run --seed 1 --scenario "$WORK/bad_scenario.json"
+expect_bad "run without --seed" "seed" run
+expect_bad "explore --seeds 5..1" "5..1" explore --seeds 5..1 --out "$WORK/unused"
+expect_bad "explore --seeds abc" "abc" explore --seeds abc --out "$WORK/unused"
+expect_bad "explore --seeds 3..3" "3..3" explore --seeds 3..3 --out "$WORK/unused"
+expect_bad "explore --set cluster.nope=1" "cluster.nope" explore --seeds 0..2 --set cluster.nope=1 --out "$WORK/unused"
+expect_bad "replay of a missing file" "$WORK/missing.json" replay "$WORK/missing.json"
+
+# --- explore writes failure files; replay reproduces them ------------------------------
+FDIR="$WORK/failures"
+expect_rc 1 "explore credit_first" explore --seeds 0..40 --set protocol.try_order=credit_first --out "$FDIR"
+nfiles=$(find "$FDIR" -name '*.json' | wc -l)
+[ "$nfiles" -gt 0 ] || fail "explore credit_first exited 1 but wrote no failure file to $FDIR"
+ok "explore --seeds 0..40 with credit_first exits 1 and writes $nfiles failure file(s)"
+
+FF=$(find "$FDIR" -name '*.json' | sort | head -n 1)
+python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+for k in ("format", "version", "build", "seed", "scenario", "workload", "fault_plan", "violation", "trace_hash", "checksum"):
+    assert k in d, k' "$FF" || fail "failure file $FF lacks a key"
+ok "failure file has every part"
+
+expect_rc 1 "replay of a failure file" replay "$FF"
+grep -q "REPRODUCED" "$OUT" || fail "replay $FF: output does not say REPRODUCED"
+grep -q "NOT REPRODUCED\|DIFFERENT" "$OUT" && fail "replay $FF: the failure was not reproduced"
+ok "replay of a failure file exits 1 and prints REPRODUCED"
+
+expect_rc 1 "replay --json" replay "$FF" --json
+[ "$(json_get "$OUT" reproduced)" = true ] || fail "replay --json: reproduced is not true"
+[ "$(json_get "$OUT" trace_hash)" = "$(json_get "$FF" trace_hash)" ] ||
+  fail "replay --json: trace hash differs from the file's"
+ok "replay --json reports the same trace hash as the file"
+
+# A truncated failure file.
+head -c 200 "$FF" >"$WORK/truncated.json"
+expect_bad "replay of a truncated failure file" "not valid JSON" replay "$WORK/truncated.json"
+
+# One value edited, checksum left as it was.
+python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+d["seed"] = d["seed"] + 1
+json.dump(d, open(sys.argv[2], "w"), indent=1)' "$FF" "$WORK/edited.json" || fail "could not write edited.json"
+expect_bad "replay of an edited failure file" "checksum" replay "$WORK/edited.json"
+
+# --- explore on the healthy protocol --------------------------------------------------
+expect_rc 0 "explore --seeds 0..50 on smoke" explore --seeds 0..50 --out "$WORK/none"
+if [ -d "$WORK/none" ] && [ -n "$(find "$WORK/none" -name '*.json')" ]; then
+  fail "explore on smoke exited 0 but wrote failure files"
+fi
+ok "explore --seeds 0..50 on smoke exits 0 and writes no failure file"
+
+# --- traces ------------------------------------------------------------------------
+expect_rc 0 "run --trace" run --seed 5 --trace "$WORK/trace.jsonl"
+[ -s "$WORK/trace.jsonl" ] || fail "run --trace wrote nothing"
+python3 -c 'import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert lines, "no lines"
+for i, line in enumerate(lines):
+    try:
+        json.loads(line)
+    except ValueError as e:
+        sys.exit("line %d is not JSON: %s" % (i + 1, e))
+first = json.loads(lines[0])
+if not isinstance(first, dict) or "t" not in first:
+    sys.exit("the first line has no \"t\"")' "$WORK/trace.jsonl" || fail "run --trace: not JSON lines"
+ok "run --trace writes JSON lines, the first with \"t\" ($(wc -l <"$WORK/trace.jsonl") lines)"
+
+expect_rc 1 "replay --trace" replay "$FF" --trace "$WORK/replay_trace.jsonl"
+python3 -c 'import json, sys
+for line in open(sys.argv[1]):
+    json.loads(line)' "$WORK/replay_trace.jsonl" || fail "replay --trace: not JSON lines"
+[ -s "$WORK/replay_trace.jsonl" ] || fail "replay --trace wrote nothing"
+ok "replay --trace writes JSON lines"
+
+# --- help ----------------------------------------------------------------------------
+for args in "--help" "run --help" "explore --help" "replay --help" "scenarios --help"; do
+  # shellcheck disable=SC2086  # split on purpose
+  expect_rc 0 "$args" $args
+  grep -qi "usage" "$OUT" || fail "'walletsim $args' printed no usage"
+  ok "walletsim $args exits 0"
+done
+
+expect_bad "no subcommand" "subcommand"
+# CLI11 reports an unknown subcommand as a missing one ("A subcommand is required").
+expect_bad "unknown subcommand" "subcommand" frobnicate
+expect_bad "run --seed abc" "seed" run --seed abc
+
+echo "all $CHECKS checks passed"
+exit 0
