@@ -35,13 +35,14 @@ struct Kinds {
        clock = false;
 };
 
-// Scales a rate by a random factor in {1/4, 1/2, 1, 2} for swarm runs.
+// Scales a rate by a random factor in {1/4, 1/2, 1, 2} for swarm runs,
+// never past certainty (a plan must load back from its failure file).
 uint32_t scaled(Xoshiro& rng, uint32_t v) {
   switch (rng.below(4)) {
     case 0: return v / 4;
     case 1: return v / 2;
     case 2: return v;
-    default: return v * 2;
+    default: return std::min<uint32_t>(v * 2, 1'000'000);
   }
 }
 

@@ -70,20 +70,15 @@ bool apply_set(json& doc, const std::string& set, std::string& err) {
   }
   std::string path = set.substr(0, eq);
   std::string text = set.substr(eq + 1);
-  json value = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (value.is_discarded()) value = text;  // bare words are strings: try_order=credit_first
-  json patch = value;
   std::istringstream parts(path);
   std::vector<std::string> keys;
   for (std::string k; std::getline(parts, k, '.');) keys.push_back(k);
-  for (size_t i = keys.size(); i-- > 0;) {
-    if (keys[i].empty()) {
+  if (!path.empty() && path.back() == '.') keys.push_back("");
+  for (const auto& k : keys) {
+    if (k.empty()) {
       err = "--set key '" + path + "' has an empty component";
       return false;
     }
-    json o = json::object();
-    o[keys[i]] = std::move(patch);
-    patch = std::move(o);
   }
   const json* at = &doc;
   for (const auto& k : keys) {
@@ -97,6 +92,16 @@ bool apply_set(json& doc, const std::string& set, std::string& err) {
     err = "--set key '" + path + "' names a section; set one of its keys instead";
     return false;
   }
+  // Text keys take the value as written (initial_balance=250 is the text
+  // "250"); other keys parse it as JSON (partitions=8, currencies=["USD"]).
+  json value = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (value.is_discarded() || (at->is_string() && !value.is_string())) value = text;
+  json patch = std::move(value);
+  for (size_t i = keys.size(); i-- > 0;) {
+    json o = json::object();
+    o[keys[i]] = std::move(patch);
+    patch = std::move(o);
+  }
   return merge(doc, patch, "", err);
 }
 
@@ -108,9 +113,12 @@ struct Reader {
   int64_t integer(const char* section, const char* key, int64_t lo, int64_t hi) {
     const json& j = at(section, key);
     int64_t v = j.is_number_unsigned() && j.get<uint64_t>() > uint64_t(INT64_MAX) ? INT64_MAX : j.get<int64_t>();
-    if (err.empty() && (v < lo || v > hi))
-      err = "scenario key '" + std::string(section) + "." + key + "' is " + std::to_string(v) +
-            "; it must be between " + std::to_string(lo) + " and " + std::to_string(hi);
+    if (v < lo || v > hi) {
+      if (err.empty())
+        err = "scenario key '" + std::string(section) + "." + key + "' is " + std::to_string(v) +
+              "; it must be between " + std::to_string(lo) + " and " + std::to_string(hi);
+      return lo;  // callers scale the value by a unit; never let a bad one overflow
+    }
     return v;
   }
   uint32_t ppm(const char* section, const char* key) {

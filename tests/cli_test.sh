@@ -84,7 +84,7 @@ expect_rc 0 "scenarios" scenarios
 n=$(grep -c . "$OUT")
 [ "$n" -eq 8 ] || fail "scenarios: listed $n lines, expected 8"
 for name in chaos coordinator-crash hot-accounts lossy-network partition shard-crash smoke swarm; do
-  grep -q "^$name[[:space:]]" "$OUT" || fail "scenarios: '$name' is not listed"
+  grep -q "^${name}[[:space:]]" "$OUT" || fail "scenarios: '$name' is not listed"
 done
 ok "scenarios lists 8 built-ins, smoke among them"
 

@@ -383,16 +383,8 @@ TEST(FailureFileRoundTrip, EveryBuiltinScenarioAndSeveralSeeds) {
   }
 }
 
-// BUG: faults/fault_plan.cc generate_fault_plan() (swarm profile) scales the
-// loss/duplicate/tail rates by up to x2 without capping them at 1,000,000 ppm,
-// while properties/failure_file.cc refuses fault_plan.network.*_ppm above
-// 1,000,000. So with load_scenario("swarm", {"faults.drop_probability=0.6"}),
-// every seed whose plan doubles the rate (drop_ppm = 1,200,000) writes a
-// failure file that failure_from_json() / `walletsim replay` then rejects with
-// "key 'fault_plan.network.drop_ppm' is out of range" — the failure can never
-// be replayed. Expected: the generator caps the scaled rates at 1,000,000 ppm
-// (the loader's range is right), so every generated spec round-trips.
-TEST(FailureFileRoundTrip, DISABLED_SwarmWithHighRatesRoundTrips) {
+// Swarm scales rates by up to x2; every generated plan must still load back.
+TEST(FailureFileRoundTrip, SwarmWithHighRatesRoundTrips) {
   Scenario s = LoadScenario("swarm", {"faults.drop_probability=0.6", "faults.duplicate_probability=0.6",
                                       "faults.tail_probability=0.6"});
   for (uint64_t seed = 0; seed < 40; ++seed) {
