@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "properties/compare.h"
 #include "properties/failure_file.h"
 #include "properties/runner.h"
 #include "scenarios/scenario.h"
@@ -82,6 +83,9 @@ void print_run_text(const std::string& scenario, uint64_t seed, const RunResult&
     }
   }
   std::printf("  trace hash %s\n", hex64(r.trace_hash).c_str());
+  std::printf("  wall time %.3f s for one run: %.0f simulated transfers/s, %.2fM events/s\n", r.wall_seconds,
+              static_cast<double>(r.committed) / std::max(r.wall_seconds, 1e-9),
+              static_cast<double>(r.stats.events) / std::max(r.wall_seconds, 1e-9) / 1e6);
 }
 
 bool parse_seed_range(const std::string& s, uint64_t& a, uint64_t& b) {
@@ -246,10 +250,17 @@ int cmd_explore(const std::string& seeds, unsigned jobs, const std::string& scen
   return failures.empty() ? kExitOk : kExitViolation;
 }
 
-int cmd_replay(const std::string& path, const std::string& trace_path, bool as_json) {
+int cmd_replay(const std::string& path, const std::vector<std::string>& sets,
+               const std::string& trace_path, bool as_json) {
   FailureLoad fl = load_failure_file(path);
   if (!fl.file) return bad_input(fl.error);
-  const FailureFile& f = *fl.file;
+  FailureFile& f = *fl.file;
+  if (!sets.empty()) {
+    // Same workload and faults under a changed scenario: "is it fixed by X?"
+    ScenarioLoad sl = scenario_from_json(f.spec.scenario.doc, sets);
+    if (!sl.scenario) return bad_input(sl.error);
+    f.spec.scenario = *sl.scenario;
+  }
   std::ofstream trace;
   RunOptions opt;
   if (!trace_path.empty()) {
@@ -283,6 +294,28 @@ int cmd_replay(const std::string& path, const std::string& trace_path, bool as_j
     }
   }
   return r.ok ? kExitOk : kExitViolation;
+}
+
+int cmd_compare(const std::string& seeds, unsigned jobs, const std::string& scenario,
+                const std::vector<std::string>& sets, bool as_json) {
+  uint64_t first = 0, last = 0;
+  if (!parse_seed_range(seeds, first, last))
+    return bad_input("--seeds '" + seeds + "' must be A..B with integers A < B (B excluded)");
+  int rc = 0;
+  auto s = load_or_report(scenario, sets, rc);
+  if (!s) return rc;
+  if (jobs == 0) jobs = std::max(1u, std::thread::hardware_concurrency());
+  auto rows = compare_protocols(*s, first, last, jobs);
+  if (as_json) {
+    std::cout << json{{"scenario", s->name}, {"seeds", last - first}, {"protocols", compare_to_json(rows)}}.dump()
+              << "\n";
+  } else {
+    std::printf("walletsim compare: scenario %s, seeds %llu..%llu, the same workloads and faults per protocol\n\n",
+                s->name.c_str(), (unsigned long long)first, (unsigned long long)last);
+    std::fputs(format_compare_table(rows).c_str(), stdout);
+  }
+  bool bad = std::any_of(rows.begin(), rows.end(), [](const ProtocolSummary& r) { return r.violations > 0; });
+  return bad ? kExitViolation : kExitOk;
 }
 
 }  // namespace
@@ -329,6 +362,15 @@ int main(int argc, char** argv) {
   replay->add_option("FILE", file, "failure file written by explore")->required();
   replay->add_option("--trace", trace_path, "write every processed event as JSON lines to FILE");
   replay->add_flag("--json", as_json, "print one JSON object");
+  replay->add_option("--set", sets, "override a value of the file's scenario (the hash will then differ)");
+
+  auto* compare = app.add_subcommand("compare", "run the same seeds under TC/C, 2PC and Saga and compare them");
+  std::string compare_seeds = "0..200";
+  compare->add_option("--seeds", compare_seeds, "seed range A..B (B excluded)")->capture_default_str();
+  compare->add_option("--jobs", jobs, "parallel runs (default: all cores)");
+  compare->add_option("--scenario", scenario, "built-in scenario name or JSON file")->capture_default_str();
+  compare->add_flag("--json", as_json, "print one JSON object");
+  compare->add_option("--set", sets, set_help);
 
   try {
     app.parse(argc, argv);
@@ -344,6 +386,7 @@ int main(int argc, char** argv) {
   if (*run) return cmd_run(seed, scenario, sets, trace_path, as_json);
   if (*explore) return cmd_explore(seeds, jobs, scenario, sets, out_dir, as_json, determinism_every, max_files,
                                        hashes_path);
-  if (*replay) return cmd_replay(file, trace_path, as_json);
+  if (*compare) return cmd_compare(compare_seeds, jobs, scenario, sets, as_json);
+  if (*replay) return cmd_replay(file, sets, trace_path, as_json);
   return kExitBadInput;
 }

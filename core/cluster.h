@@ -15,8 +15,16 @@ namespace ws {
 enum class TryOrder : uint8_t { kDebitFirst, kCreditFirst, kBothInTry };
 const char* to_string(TryOrder o);
 
+// The distributed transaction protocol the whole cluster runs.
+//   tcc  Try (reserve) both legs in parallel, then Confirm or Cancel.
+//   2pc  Prepare locks both balance rows and votes; Commit applies, Abort unlocks.
+//   saga Debit, then credit, each a local transaction; on failure, compensate.
+enum class ProtocolKind : uint8_t { kTcc, k2pc, kSaga };
+const char* to_string(ProtocolKind k);
+
 struct ProtocolOptions {
-  TryOrder try_order = TryOrder::kDebitFirst;
+  ProtocolKind kind = ProtocolKind::kTcc;
+  TryOrder try_order = TryOrder::kDebitFirst;  // TC/C only
   Duration try_timeout = 20 * kMillisecond;    // undecided this long -> Cancel
   Duration retry_interval = 4 * kMillisecond;  // first resend of an unanswered step
   Duration max_backoff = 50 * kMillisecond;    // resend interval never exceeds this
@@ -49,6 +57,7 @@ struct ClusterConfig {
   uint32_t clients = 2;
   std::vector<CurrencyInfo> currencies;
   std::vector<Amount> initial_balance;  // per currency, for every account
+  std::vector<Amount> max_balance;      // per currency; a credit past it is refused (0 = none)
   uint32_t accounts = 32;
   ProtocolOptions protocol;
   EngineBugs bugs;

@@ -106,7 +106,7 @@ void Coordinator::on_transfer(Context& ctx, NodeId from, const Message& m) {
   row.attempts = 0;
   row.next_retry = ctx.now() + cfg_.protocol.retry_interval;
   send_try(ctx, tx, row, Leg::kDebit);
-  send_try(ctx, tx, row, Leg::kCredit);
+  if (!saga()) send_try(ctx, tx, row, Leg::kCredit);  // Saga: the credit waits for the debit
   arm_at(ctx, row.next_retry);
 }
 
@@ -151,12 +151,24 @@ void Coordinator::on_try_reply(Context& ctx, const Message& m) {
   e.tx = m.tx;
   e.leg = m.leg;
   e.flag = m.yes ? 1 : 0;
+  e.reason = m.reason;
   emit(ctx, e);
   if (cfg_.bugs.reply_before_decision && m.yes && m.leg == Leg::kDebit && row.waiter != kNoNode) {
     reply(ctx, row.waiter, row.waiter_request, m.tx, Outcome::kSuccess, Reason::kNone, false);
     row.waiter = kNoNode;
   }
-  if (!m.yes) return decide(ctx, m.tx, row, Decision::kCancel, Reason::kInsufficientFunds);
+  if (!m.yes) {
+    Reason why = m.reason == Reason::kNone ? Reason::kInsufficientFunds : m.reason;
+    return decide(ctx, m.tx, row, Decision::kCancel, why);
+  }
+  if (saga() && m.leg == Leg::kDebit) {
+    // The next step leaves only once the debit's answer is durable, so a
+    // recovering orchestrator resumes from the step it had reached.
+    row.attempts = 0;
+    row.next_retry = ctx.now() + cfg_.protocol.retry_interval;
+    arm_at(ctx, row.next_retry);
+    return send_try(ctx, m.tx, row, Leg::kCredit);
+  }
   if (row.try_status[0] == TryStatus::kYes && row.try_status[1] == TryStatus::kYes)
     decide(ctx, m.tx, row, Decision::kConfirm, Reason::kNone);
 }
@@ -187,8 +199,8 @@ void Coordinator::decide(Context& ctx, const TxId& tx, PhaseRow& row, Decision d
   row.attempts = 0;
   row.next_retry = ctx.now() + cfg_.protocol.retry_interval;
   arm_at(ctx, row.next_retry);
-  if (!(d == Decision::kCancel && cfg_.bugs.cancel_skips_debit)) send_phase2(ctx, tx, row, Leg::kDebit);
-  send_phase2(ctx, tx, row, Leg::kCredit);
+  for (Leg leg : {Leg::kDebit, Leg::kCredit})
+    if (row.phase2[static_cast<int>(leg)] == Phase2Status::kSent) send_phase2(ctx, tx, row, leg);
   if (row.waiter != kNoNode) {
     reply(ctx, row.waiter, row.waiter_request, tx, outcome_of(d), why, true);
     row.waiter = kNoNode;
@@ -275,14 +287,21 @@ void Coordinator::tick(Context& ctx) {
     if (row.finished()) continue;
     active_[keep++] = tx;
     if (row.decision == Decision::kNone) {
-      if (now - row.started >= cfg_.protocol.try_timeout) {
+      // A Saga whose debit is applied only moves forward: its credit is
+      // retried until answered (a "no" leads to compensation), never timed out.
+      bool forward_only = saga() && row.try_status[0] == TryStatus::kYes;
+      if (!forward_only && now - row.started >= cfg_.protocol.try_timeout) {
         decide(ctx, tx, row, Decision::kCancel, Reason::kTimedOut);
       } else if (now >= row.next_retry) {
-        for (Leg leg : {Leg::kDebit, Leg::kCredit})
-          if (row.try_status[static_cast<int>(leg)] != TryStatus::kYes) send_try(ctx, tx, row, leg);
+        for (Leg leg : {Leg::kDebit, Leg::kCredit}) {
+          if (row.try_status[static_cast<int>(leg)] == TryStatus::kYes) continue;
+          if (saga() && leg == Leg::kCredit && row.try_status[0] != TryStatus::kYes) continue;
+          send_try(ctx, tx, row, leg);
+        }
         row.next_retry = now + backoff(ctx, row.attempts++);
       }
-      if (row.decision == Decision::kNone) soonest(std::min(row.next_retry, row.started + cfg_.protocol.try_timeout));
+      if (row.decision == Decision::kNone)
+        soonest(forward_only ? row.next_retry : std::min(row.next_retry, row.started + cfg_.protocol.try_timeout));
     } else if (now >= row.next_retry && !cfg_.bugs.no_phase2_retry) {
       for (Leg leg : {Leg::kDebit, Leg::kCredit}) {
         if (row.phase2[static_cast<int>(leg)] == Phase2Status::kAcked) continue;
@@ -326,6 +345,13 @@ void Coordinator::apply(const Event& e) {
       row.decision = e.flag ? Decision::kConfirm : Decision::kCancel;
       row.reason = e.reason;
       row.phase2[0] = row.phase2[1] = Phase2Status::kSent;
+      if (saga()) {
+        // Saga: nothing to send on success; on failure only an applied (or
+        // possibly applied) debit needs its compensation.
+        row.phase2[1] = Phase2Status::kAcked;
+        bool debit_done = e.flag || row.try_status[0] == TryStatus::kNo;
+        row.phase2[0] = debit_done ? Phase2Status::kAcked : Phase2Status::kSent;
+      }
       if (!e.flag && cfg_.bugs.cancel_skips_debit) row.phase2[0] = Phase2Status::kAcked;
       break;
     }

@@ -76,6 +76,7 @@ class Coordinator final : public Actor {
   void emit(Context& ctx, const Event& e);
   void apply(const Event& e);
   NodeId leg_node(const PhaseRow& row, Leg leg) const;
+  bool saga() const { return cfg_.protocol.kind == ProtocolKind::kSaga; }
 
   const ClusterConfig& cfg_;
   uint32_t index_;

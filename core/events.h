@@ -21,6 +21,7 @@ enum class EventType : uint8_t {
   kCancelMarker = 5, // Cancel arrived before any Try: later Try must be refused
   kSnapshot = 6,     // full state follows (payload after the fixed part)
   kRefused = 7,      // a second phase contradicting the leg's state was refused
+  kApplied = 8,      // Saga: the leg applied as a local transaction (final unless compensated)
   // coordinator
   kBegin = 16,       // transaction accepted: content recorded
   kTryAnswer = 17,

@@ -19,10 +19,10 @@ enum class MsgKind : uint8_t {
   kTransferReply,    // coordinator -> client
   kStatusQuery,      // client -> coordinator: final status of a transaction id
   kStatusReply,      // coordinator -> client
-  kTry,              // coordinator -> partition (TC/C phase 1), one leg
+  kTry,              // coordinator -> partition: TC/C Try, 2PC Prepare, Saga step
   kTryReply,         // partition -> coordinator: yes / no
-  kConfirm,          // coordinator -> partition (TC/C phase 2)
-  kCancel,           // coordinator -> partition (TC/C phase 2)
+  kConfirm,          // coordinator -> partition: TC/C Confirm, 2PC Commit
+  kCancel,           // coordinator -> partition: TC/C Cancel, 2PC Abort, Saga compensation
   kPhase2Ack,        // partition -> coordinator: applied, or refused
 };
 constexpr int kMsgKindCount = 9;
@@ -50,6 +50,8 @@ enum class Reason : uint8_t {
   kNeverArrived,        // status queried before the request reached us
   kWrongCoordinator,
   kFieldTooLong,
+  kLocked,        // 2PC: a balance row is locked by another prepared transfer
+  kBalanceLimit,  // the credit would take the balance past the limit
 };
 const char* to_string(Reason r);
 

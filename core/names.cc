@@ -46,6 +46,17 @@ const char* to_string(Reason r) {
     case Reason::kNeverArrived: return "never_arrived";
     case Reason::kWrongCoordinator: return "wrong_coordinator";
     case Reason::kFieldTooLong: return "field_too_long";
+    case Reason::kLocked: return "row_locked";
+    case Reason::kBalanceLimit: return "balance_limit";
+  }
+  return "?";
+}
+
+const char* to_string(ProtocolKind k) {
+  switch (k) {
+    case ProtocolKind::kTcc: return "tcc";
+    case ProtocolKind::k2pc: return "2pc";
+    case ProtocolKind::kSaga: return "saga";
   }
   return "?";
 }

@@ -13,6 +13,7 @@ PartitionNode::PartitionNode(const ClusterConfig& cfg, uint32_t partition)
 
 void PartitionNode::reset() {
   balances_.assign(size_t{cfg_.partition_size[partition_]} * currencies_, 0);
+  locks_.assign(balances_.size(), TxId{});
   for (AccountId a = 0; a < cfg_.accounts; ++a) {
     if (cfg_.account_partition[a] != partition_) continue;
     for (CurrencyIdx c = 0; c < currencies_; ++c) balance_ref(a, c) = cfg_.initial_balance[c].minor;
@@ -45,10 +46,20 @@ void PartitionNode::on_start(Context& ctx) {
   (void)ok;
 }
 
+size_t PartitionNode::locked_rows() const {
+  size_t n = 0;
+  for (const TxId& t : locks_) n += t.is_nil() ? 0 : 1;
+  return n;
+}
+
 void PartitionNode::on_message(Context& ctx, NodeId from, const Message& m) {
   switch (m.kind) {
     case MsgKind::kTry:
-      on_try(ctx, from, m);
+      if (cfg_.protocol.kind == ProtocolKind::kSaga) {
+        on_saga_step(ctx, from, m);
+      } else {
+        on_try(ctx, from, m);
+      }
       break;
     case MsgKind::kConfirm:
       on_confirm(ctx, from, m);
@@ -61,12 +72,27 @@ void PartitionNode::on_message(Context& ctx, NodeId from, const Message& m) {
   }
 }
 
-// Try is idempotent per (tx, leg): a repeated Try returns the first answer and
-// changes nothing; a Try after a Cancel (marker) is refused.
+// Why a new Try (or Saga step) on this leg must answer no, or kNone.
+Reason PartitionNode::refuse_reason(const Message& m) const {
+  const size_t r = row(m.account, m.currency);
+  if (cfg_.protocol.kind == ProtocolKind::k2pc && !locks_[r].is_nil()) return Reason::kLocked;
+  if (m.leg == Leg::kDebit) {
+    if (balances_[r] < m.amount.minor && !cfg_.bugs.skip_funds_check) return Reason::kInsufficientFunds;
+  } else {
+    int64_t limit = cfg_.max_balance.empty() ? 0 : cfg_.max_balance[m.currency].minor;
+    if (limit > 0 && balances_[r] + m.amount.minor > limit) return Reason::kBalanceLimit;
+  }
+  return Reason::kNone;
+}
+
+// Try (TC/C) / Prepare (2PC) is idempotent per (tx, leg): a repeated one
+// returns the first answer and changes nothing; one after a Cancel (marker)
+// is refused. What it moves depends on the protocol: TC/C debit-first holds
+// the debit; 2PC moves nothing and locks the row until Commit or Abort.
 void PartitionNode::on_try(Context& ctx, NodeId from, const Message& m) {
   if (const LegState* s = leg(m.tx, m.leg)) {
     bool yes = s->status == LegStatus::kTriedYes || s->status == LegStatus::kConfirmed;
-    reply_try(ctx, from, m, yes);
+    reply_try(ctx, from, m, yes, Reason::kNone);
     return;
   }
   Event e;
@@ -75,23 +101,53 @@ void PartitionNode::on_try(Context& ctx, NodeId from, const Message& m) {
   e.account = m.account;
   e.currency = m.currency;
   e.amount = m.amount;
+  Reason no = refuse_reason(m);
+  if (no != Reason::kNone) {
+    e.type = EventType::kTryNo;
+    e.reason = no;
+    emit(ctx, e);
+    reply_try(ctx, from, m, false, no);
+    return;
+  }
   TryOrder order = cfg_.protocol.try_order;
-  if (m.leg == Leg::kDebit) {
-    bool funds = balance(m.account, m.currency) >= m.amount.minor || cfg_.bugs.skip_funds_check;
-    if (!funds) {
-      e.type = EventType::kTryNo;
-      e.reason = Reason::kInsufficientFunds;
-      emit(ctx, e);
-      reply_try(ctx, from, m, false);
-      return;
-    }
+  if (cfg_.protocol.kind == ProtocolKind::k2pc) {
+    e.effect = Effect::kNone;
+  } else if (m.leg == Leg::kDebit) {
     e.effect = order == TryOrder::kCreditFirst ? Effect::kNone : Effect::kDebit;
   } else {
     e.effect = order == TryOrder::kDebitFirst ? Effect::kNone : Effect::kCredit;
   }
   e.type = EventType::kTryYes;
   emit(ctx, e);
-  reply_try(ctx, from, m, true);
+  reply_try(ctx, from, m, true, Reason::kNone);
+}
+
+// A Saga step applies its leg as one local transaction, final unless a
+// compensation (Cancel) undoes it. Idempotent per (tx, leg); a step that
+// arrives after its compensation's marker is refused.
+void PartitionNode::on_saga_step(Context& ctx, NodeId from, const Message& m) {
+  if (const LegState* s = leg(m.tx, m.leg)) {
+    reply_try(ctx, from, m, s->status == LegStatus::kApplied, Reason::kNone);
+    return;
+  }
+  Event e;
+  e.tx = m.tx;
+  e.leg = m.leg;
+  e.account = m.account;
+  e.currency = m.currency;
+  e.amount = m.amount;
+  Reason no = refuse_reason(m);
+  if (no != Reason::kNone) {
+    e.type = EventType::kTryNo;
+    e.reason = no;
+    emit(ctx, e);
+    reply_try(ctx, from, m, false, no);
+    return;
+  }
+  e.type = EventType::kApplied;
+  e.effect = m.leg == Leg::kDebit ? Effect::kDebit : Effect::kCredit;
+  emit(ctx, e);
+  reply_try(ctx, from, m, true, Reason::kNone);
 }
 
 // Confirm is idempotent per (tx, leg); Confirm after Cancel is refused and
@@ -99,7 +155,8 @@ void PartitionNode::on_try(Context& ctx, NodeId from, const Message& m) {
 void PartitionNode::on_confirm(Context& ctx, NodeId from, const Message& m) {
   auto it = legs_.find(LegKey{m.tx, m.leg});
   if (it == legs_.end() || it->second.status == LegStatus::kTriedNo ||
-      it->second.status == LegStatus::kCancelled || it->second.status == LegStatus::kCancelMarker) {
+      it->second.status == LegStatus::kCancelled || it->second.status == LegStatus::kCancelMarker ||
+      it->second.status == LegStatus::kApplied) {
     refuse(ctx, from, m);
     return;
   }
@@ -149,7 +206,7 @@ void PartitionNode::on_cancel(Context& ctx, NodeId from, const Message& m) {
     refuse(ctx, from, m);
     return;
   }
-  if (s.status != LegStatus::kTriedYes) {
+  if (s.status != LegStatus::kTriedYes && s.status != LegStatus::kApplied) {
     ack(ctx, from, m, true);
     return;
   }
@@ -160,18 +217,20 @@ void PartitionNode::on_cancel(Context& ctx, NodeId from, const Message& m) {
   e.account = s.account;
   e.currency = s.currency;
   e.amount = s.amount;
+  // Undo whatever the Try or Saga step moved.
   if (s.try_effect == Effect::kDebit) e.effect = Effect::kRefund;
   if (s.try_effect == Effect::kCredit) e.effect = Effect::kReverse;
   emit(ctx, e);
   ack(ctx, from, m, true);
 }
 
-void PartitionNode::reply_try(Context& ctx, NodeId to, const Message& m, bool yes) {
+void PartitionNode::reply_try(Context& ctx, NodeId to, const Message& m, bool yes, Reason why) {
   Message r{};
   r.kind = MsgKind::kTryReply;
   r.tx = m.tx;
   r.leg = m.leg;
   r.yes = yes;
+  r.reason = why;
   ctx.send_durable(to, r);  // the answer stands only once its record is durable
 }
 
@@ -220,6 +279,10 @@ void PartitionNode::apply(const Event& e) {
     case EventType::kTryYes:
       legs_[key] = LegState{LegStatus::kTriedYes, e.effect, e.currency, e.account, e.amount};
       ++open_holds_;
+      if (cfg_.protocol.kind == ProtocolKind::k2pc) locks_[row(e.account, e.currency)] = e.tx;
+      break;
+    case EventType::kApplied:
+      legs_[key] = LegState{LegStatus::kApplied, e.effect, e.currency, e.account, e.amount};
       break;
     case EventType::kTryNo:
       legs_[key] = LegState{LegStatus::kTriedNo, Effect::kNone, e.currency, e.account, e.amount};
@@ -230,7 +293,11 @@ void PartitionNode::apply(const Event& e) {
     case EventType::kConfirmed:
     case EventType::kCancelled: {
       LegState& s = legs_[key];
-      if (s.status == LegStatus::kTriedYes) --open_holds_;
+      if (s.status == LegStatus::kTriedYes) {
+        --open_holds_;
+        TxId& lock = locks_[row(s.account, s.currency)];
+        if (lock == e.tx) lock = TxId{};
+      }
       s.status = e.type == EventType::kConfirmed ? LegStatus::kConfirmed : LegStatus::kCancelled;
       break;
     }
@@ -287,6 +354,7 @@ bool PartitionNode::load_snapshot(std::span<const uint8_t> blob) {
   if (!ok || legs > blob.size()) return false;
   legs_.clear();
   open_holds_ = 0;
+  locks_.assign(balances_.size(), TxId{});
   for (uint64_t i = 0; i < legs && ok; ++i) {
     LegKey k;
     k.tx.hi = get_u64(blob, pos, ok);
@@ -299,7 +367,10 @@ bool PartitionNode::load_snapshot(std::span<const uint8_t> blob) {
     s.try_effect = static_cast<Effect>((packed >> 16) & 0xff);
     s.currency = static_cast<CurrencyIdx>((packed >> 24) & 0xff);
     s.account = static_cast<AccountId>(packed >> 32);
-    if (s.status == LegStatus::kTriedYes) ++open_holds_;
+    if (s.status == LegStatus::kTriedYes) {
+      ++open_holds_;
+      if (cfg_.protocol.kind == ProtocolKind::k2pc) locks_[row(s.account, s.currency)] = k.tx;
+    }
     legs_[k] = s;
   }
   return ok;

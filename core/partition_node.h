@@ -14,7 +14,8 @@
 
 namespace ws {
 
-enum class LegStatus : uint8_t { kTriedYes, kTriedNo, kConfirmed, kCancelled, kCancelMarker };
+// kTriedYes: TC/C reserved / 2PC prepared (row locked); kApplied: a Saga step.
+enum class LegStatus : uint8_t { kTriedYes, kTriedNo, kConfirmed, kCancelled, kCancelMarker, kApplied };
 
 struct LegState {
   LegStatus status = LegStatus::kTriedYes;
@@ -47,6 +48,7 @@ class PartitionNode final : public Actor {
   int64_t balance(AccountId a, CurrencyIdx c) const;
   uint32_t partition() const { return partition_; }
   size_t open_holds() const { return open_holds_; }        // legs still in kTriedYes
+  size_t locked_rows() const;                              // 2PC: rows locked right now
   uint64_t refusals() const { return refusals_; }          // protocol violations refused
   const LegState* leg(const TxId& tx, Leg l) const;
   uint64_t state_digest() const;  // order-independent of hash-map layout
@@ -58,9 +60,11 @@ class PartitionNode final : public Actor {
 
  private:
   void on_try(Context& ctx, NodeId from, const Message& m);
+  void on_saga_step(Context& ctx, NodeId from, const Message& m);
+  Reason refuse_reason(const Message& m) const;
   void on_confirm(Context& ctx, NodeId from, const Message& m);
   void on_cancel(Context& ctx, NodeId from, const Message& m);
-  void reply_try(Context& ctx, NodeId to, const Message& m, bool yes);
+  void reply_try(Context& ctx, NodeId to, const Message& m, bool yes, Reason why);
   void ack(Context& ctx, NodeId to, const Message& m, bool applied);
   void refuse(Context& ctx, NodeId to, const Message& m);
   void emit(Context& ctx, const Event& e);
@@ -69,11 +73,13 @@ class PartitionNode final : public Actor {
   bool load_snapshot(std::span<const uint8_t> blob);
   void reset();
   int64_t& balance_ref(AccountId a, CurrencyIdx c);
+  size_t row(AccountId a, CurrencyIdx c) const { return size_t{cfg_.account_slot[a]} * currencies_ + c; }
 
   const ClusterConfig& cfg_;
   uint32_t partition_;
   uint32_t currencies_;
   std::vector<int64_t> balances_;  // [slot * currencies + currency], minor units
+  std::vector<TxId> locks_;        // 2PC: the prepared transaction holding each row, or nil
   std::unordered_map<LegKey, LegState, LegKeyHash> legs_;
   size_t open_holds_ = 0;
   uint64_t refusals_ = 0;

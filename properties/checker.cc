@@ -65,10 +65,24 @@ void Checker::on_durable_event(NodeId node, const Event& e, Time t) {
     }
     return;
   }
+  if (c.protocol.kind == ProtocolKind::k2pc) {
+    if (e.type == EventType::kTryYes) locks_[LegKey{e.tx, e.leg}] = Lock{t, false};
+    if (e.type == EventType::kTryNo && e.reason == Reason::kLocked) ++metrics_.lock_conflicts;
+    if (e.type == EventType::kConfirmed || e.type == EventType::kCancelled) {
+      if (auto it = locks_.find(LegKey{e.tx, e.leg}); it != locks_.end()) {
+        Duration held = t - it->second.since;
+        ++metrics_.locked_legs;
+        metrics_.lock_total += held;
+        metrics_.lock_max = std::max(metrics_.lock_max, held);
+        if (it->second.in_doubt) metrics_.in_doubt_lock_total += held;
+        locks_.erase(it);
+      }
+    }
+  }
   // The protocol's ordering, checked on durable history: a participant holds
   // money only for a transaction its coordinator has recorded durably, and
   // applies a second phase only after the coordinator's decision is durable.
-  if (e.type == EventType::kTryYes && !h.begun)
+  if ((e.type == EventType::kTryYes || e.type == EventType::kApplied) && !h.begun)
     report(Property::kAtomicity, t, {e.tx},
            std::string("partition ") + std::to_string(node) + " reserved the " + to_string(e.leg) +
                " leg of " + tx_short(e.tx) + " before its coordinator recorded the transaction durably");
@@ -89,11 +103,12 @@ void Checker::on_durable_event(NodeId node, const Event& e, Time t) {
                ": the coordinator sent both outcomes");
     return;
   }
-  if (e.leg == Leg::kDebit && e.type == EventType::kTryYes) {
+  bool reserved = e.type == EventType::kTryYes || e.type == EventType::kApplied;
+  if (e.leg == Leg::kDebit && reserved) {
     h.debit_account = e.account;
     h.has_debit_account = true;
   }
-  if (e.leg == Leg::kCredit && e.type == EventType::kTryYes) {
+  if (e.leg == Leg::kCredit && reserved) {
     h.credit_account = e.account;
     h.has_credit_account = true;
   }
@@ -136,9 +151,22 @@ void Checker::on_durable_event(NodeId node, const Event& e, Time t) {
     case Effect::kNone:
       break;
   }
+  if (h.in_flight != 0 && h.partial_since < 0) {
+    h.partial_since = t;
+    ++metrics_.partial_count;
+  } else if (h.in_flight == 0 && h.partial_since >= 0) {
+    Duration d = t - h.partial_since;
+    metrics_.partial_total += d;
+    metrics_.partial_max = std::max(metrics_.partial_max, d);
+    h.partial_since = -1;
+  }
   // Money may wait in flight only in the debit direction: a credit (or
   // refund) not covered by a debit already applied creates money.
-  if (h.in_flight < 0)
+  // 2PC applies both legs at Commit in either order; a credit first is safe
+  // there only because the debit's row is locked with its funds checked and
+  // the commit decision is already durable.
+  bool committed_2pc = c.protocol.kind == ProtocolKind::k2pc && h.decision == 1;
+  if (h.in_flight < 0 && !committed_2pc)
     report(Property::kConservation, t, {e.tx},
            std::string("money created: ") + (e.effect == Effect::kCredit ? "credit" : "refund") +
                " of " + format_amount(Amount{a}, c.currencies[e.currency]) + " " + cur + " to " +
@@ -160,6 +188,21 @@ void Checker::on_client_answer(const TxId& tx, Outcome o, Reason why, Time t) {
     report(Property::kClientTruth, t, {tx},
            std::string("a client was told ") + to_string(o) + " for " + tx_short(tx) +
                " before a matching decision was durable at its coordinator");
+}
+
+// A coordinator going down stalls its undecided transfers; under 2PC the
+// legs it had prepared stay locked, in doubt, until it returns.
+void Checker::on_node_state(NodeId node, bool up, Time) {
+  const ClusterConfig& c = cfg_.cluster;
+  if (up || !c.is_coordinator(node)) return;
+  uint32_t idx = node - c.partitions;
+  for (const auto& [tx, h] : txs_)
+    if (h.begun && h.decision < 0 && c.coordinator_of(tx.hi, tx.lo) == idx) ++metrics_.stalled;
+  for (auto& [key, lock] : locks_) {
+    if (lock.in_doubt || c.coordinator_of(key.tx.hi, key.tx.lo) != idx) continue;
+    lock.in_doubt = true;
+    ++metrics_.in_doubt;
+  }
 }
 
 std::vector<TxId> Checker::sorted_tx_ids() const {

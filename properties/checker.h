@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/partition_node.h"
 #include "sim/simulator.h"
 
 namespace ws {
@@ -36,6 +37,20 @@ struct Violation {
   std::vector<std::string> recent;  // the last events before it, as timeline lines
 };
 
+// What a run measured, for `walletsim compare` (simulated time throughout).
+struct RunMetrics {
+  uint64_t partial_count = 0;       // transfers whose money was ever in flight
+  Duration partial_total = 0;       // time partial state was visible (money in flight)
+  Duration partial_max = 0;
+  uint64_t locked_legs = 0;         // 2PC: rows locked by a prepare and later released
+  Duration lock_total = 0;
+  Duration lock_max = 0;
+  uint64_t lock_conflicts = 0;      // 2PC: votes "no" because the row was locked
+  uint64_t stalled = 0;             // undecided transfers owned by a coordinator when it crashed
+  uint64_t in_doubt = 0;            // 2PC: prepared (locked) legs whose coordinator crashed
+  Duration in_doubt_lock_total = 0; // lock time of those legs
+};
+
 struct TxHistory {
   // from partition events (durable)
   uint32_t debits = 0, credits = 0, refunds = 0, reversals = 0;
@@ -49,6 +64,7 @@ struct TxHistory {
   AccountId from = 0, to = 0;
   int decision = -1;  // -1 none, 0 cancel, 1 confirm
   bool absent = false;  // queried before it arrived: it can never start
+  Time partial_since = -1;  // money in flight since (simulated time), -1 if none
   int net_debit() const { return static_cast<int>(debits) - static_cast<int>(refunds); }
   int net_credit() const { return static_cast<int>(credits) - static_cast<int>(reversals); }
 };
@@ -60,6 +76,8 @@ class Checker final : public SimObserver {
 
   void on_durable_event(NodeId node, const Event& e, Time t) override;
   void on_client_answer(const TxId& tx, Outcome o, Reason why, Time t) override;
+  void on_node_state(NodeId node, bool up, Time t) override;
+  const RunMetrics& metrics() const { return metrics_; }
   bool should_stop() const override { return stop_at_first_ && !violations_.empty(); }
 
   // End-of-run checks; sim must have run and been flushed.
@@ -85,6 +103,12 @@ class Checker final : public SimObserver {
   std::vector<int64_t> balance_;       // durable view, [account * currencies + currency]
   std::vector<int64_t> in_flight_;     // per currency
   std::vector<Violation> violations_;
+  RunMetrics metrics_;
+  struct Lock {
+    Time since;
+    bool in_doubt;
+  };
+  std::unordered_map<LegKey, Lock, LegKeyHash> locks_;  // 2PC legs prepared and not yet released
 };
 
 }  // namespace ws

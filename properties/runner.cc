@@ -1,5 +1,6 @@
 #include "properties/runner.h"
 
+#include <chrono>
 #include <cstdio>
 
 namespace ws {
@@ -28,7 +29,11 @@ RunResult run_once(const RunSpec& spec, const RunOptions& opt) {
   Checker checker(sim.config(), spec.workload, opt.stop_at_first);
   checker.attach(&sim);
   sim.set_observer(&checker);
-  if (opt.trace) sim.set_trace_sink([out = opt.trace](const TraceRecord& r) { *out << trace_json(r) << '\n'; });
+  if (opt.trace || opt.records)
+    sim.set_trace_sink([out = opt.trace, keep = opt.records](const TraceRecord& r) {
+      if (out) *out << trace_json(r) << '\n';
+      if (keep) keep->push_back(r);
+    });
   RunResult res;
   res.stats = sim.run();
   if (!checker.should_stop()) {
@@ -43,6 +48,13 @@ RunResult run_once(const RunSpec& spec, const RunOptions& opt) {
     else if (h.begun && h.decision == 0) ++res.aborted;
   }
   for (const RequestRecord& r : sim.requests()) res.rejected += r.answer == Outcome::kRejected;
+  res.metrics = checker.metrics();
+  for (size_t i = 0; i < spec.workload.requests.size(); ++i) {
+    const RequestRecord& r = sim.requests()[i];
+    if (spec.workload.requests[i].kind == RequestKind::kValid && r.answered_at >= 0 &&
+        (r.answer == Outcome::kSuccess || r.answer == Outcome::kFailed))
+      res.latencies.push_back(r.answered_at - r.first_sent);
+  }
   res.requests = spec.workload.requests.size();
   for (const TraceRecord& r : sim.recent().last(24)) res.timeline.push_back(trace_text(r));
   return res;
@@ -51,10 +63,13 @@ RunResult run_once(const RunSpec& spec, const RunOptions& opt) {
 }  // namespace
 
 RunResult run_spec(const RunSpec& spec, const RunOptions& opt) {
+  auto start = std::chrono::steady_clock::now();
   RunResult res = run_once(spec, opt);
+  res.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (opt.check_determinism) {
     RunOptions again = opt;
     again.trace = nullptr;
+    again.records = nullptr;
     RunResult second = run_once(spec, again);
     if (second.trace_hash != res.trace_hash) {
       res.violations.push_back(Violation{

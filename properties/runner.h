@@ -26,6 +26,7 @@ struct RunOptions {
   bool check_determinism = false;  // run twice and compare trace hashes
   bool stop_at_first = true;       // stop the run at the first violation
   std::ostream* trace = nullptr;   // JSON lines, one per processed event
+  std::vector<TraceRecord>* records = nullptr;  // every trace record, for timelines and exports
 };
 
 struct RunResult {
@@ -38,6 +39,9 @@ struct RunResult {
   uint64_t requests = 0;
   SimStats stats;
   std::vector<std::string> timeline;  // the last events of the run, readable
+  double wall_seconds = 0;            // of the first run only; output, never input
+  RunMetrics metrics;
+  std::vector<Duration> latencies;    // valid requests: first send to final answer
 };
 
 RunResult run_spec(const RunSpec& spec, const RunOptions& opt = {});

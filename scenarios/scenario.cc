@@ -170,6 +170,16 @@ ScenarioLoad convert(const json& doc) {
     }
     c.initial_balance.push_back(*a.amount);
   }
+  std::string max_balance = r.str("cluster", "max_balance");
+  for (const auto& cur : c.currencies) {
+    if (!r.err.empty()) break;
+    AmountParse a = parse_amount(max_balance, cur);
+    if (!a.amount) {
+      r.err = "scenario key 'cluster.max_balance': " + a.error;
+      break;
+    }
+    c.max_balance.push_back(*a.amount);
+  }
 
   s.workload.transfers = static_cast<uint32_t>(r.integer("workload", "transfers", 0, 100'000'000));
   s.workload.duration = r.integer("workload", "duration_ms", 1, 86'400'000) * kMillisecond;
@@ -185,8 +195,15 @@ ScenarioLoad convert(const json& doc) {
   s.sim.client.query_interval = r.integer("client", "query_interval_ms", 1, 3'600'000) * kMillisecond;
 
   std::string kind = r.str("protocol", "kind");
-  if (r.err.empty() && kind != "tcc")
-    r.err = "scenario key 'protocol.kind' is '" + kind + "'; this build runs 'tcc' (2pc and saga are not built yet)";
+  if (kind == "tcc") {
+    c.protocol.kind = ProtocolKind::kTcc;
+  } else if (kind == "2pc") {
+    c.protocol.kind = ProtocolKind::k2pc;
+  } else if (kind == "saga") {
+    c.protocol.kind = ProtocolKind::kSaga;
+  } else if (r.err.empty()) {
+    r.err = "scenario key 'protocol.kind' is '" + kind + "'; it must be tcc, 2pc or saga";
+  }
   std::string order = r.str("protocol", "try_order");
   if (order == "debit_first") {
     c.protocol.try_order = TryOrder::kDebitFirst;

@@ -287,6 +287,7 @@ void Simulator::crash(NodeId id, bool torn) {
   r.node = id;
   r.aux = keep > n.durable ? keep - n.durable : 0;
   record(r);
+  if (observer_) observer_->on_node_state(id, false, now_);
 }
 
 void Simulator::restart(NodeId id) {
@@ -310,6 +311,7 @@ void Simulator::restart(NodeId id) {
   r.node = id;
   record(r);
   n.actor = make_actor(id);
+  if (observer_) observer_->on_node_state(id, true, now_);
   n.actor->on_start(*n.ctx);
 }
 

@@ -19,7 +19,9 @@ class MemoryStorage final : public Storage {
  public:
   void append(std::span<const uint8_t> payload) override { append_record(bytes_, payload); }
   // Raw bytes, e.g. a torn half-record left by a crash mid-write.
-  void append_raw(std::span<const uint8_t> bytes) { bytes_.insert(bytes_.end(), bytes.begin(), bytes.end()); }
+  void append_raw(std::span<const uint8_t> bytes) {
+    bytes_.insert(bytes_.end(), bytes.begin(), bytes.end());
+  }
   void read_all(const std::function<void(std::span<const uint8_t>)>& fn) override {
     LogScan scan = scan_records(bytes_, fn);
     last_scan_torn_ = scan.torn;
@@ -31,7 +33,9 @@ class MemoryStorage final : public Storage {
     scan_records(bytes_, [&](std::span<const uint8_t> r) { out.emplace_back(r.begin(), r.end()); });
     return out;
   }
-  size_t record_count() const { return scan_records(bytes_, [](std::span<const uint8_t>) {}).records; }
+  size_t record_count() const {
+    return scan_records(bytes_, [](std::span<const uint8_t>) {}).records;
+  }
   const std::vector<uint8_t>& bytes() const { return bytes_; }
   bool last_scan_torn() const { return last_scan_torn_; }
 

@@ -30,12 +30,16 @@ constexpr int kTxPool = 6;
 constexpr int64_t kInitialMinor = 10000;
 constexpr NodeId kCoordinator = 1;
 
-TxId PoolTx(int i) { return TxId{0xabc0 + static_cast<uint64_t>(i), 0x4000'0000'0000'0000ULL + static_cast<uint64_t>(i)}; }
+TxId PoolTx(int i) {
+  return TxId{0xabc0 + static_cast<uint64_t>(i),
+              0x4000'0000'0000'0000ULL + static_cast<uint64_t>(i)};
+}
 
 // ---- The model: what a TC/C participant must do, written from DESIGN.md
 // section 1 alone.
 
-enum class MStatus { kTriedYes, kTriedNo, kConfirmed, kCancelled, kMarker };
+// kForeign stands for any engine status TC/C never produces (e.g. Saga's).
+enum class MStatus { kTriedYes, kTriedNo, kConfirmed, kCancelled, kMarker, kForeign };
 
 struct MLeg {
   MStatus status;
@@ -82,8 +86,8 @@ bool ModelTry(Model& m, int tx, Leg leg, AccountId account, int64_t amount) {
 // Returns whether the Confirm was applied (true) or refused (false).
 bool ModelConfirm(Model& m, int tx, Leg leg) {
   auto it = m.legs.find({tx, leg});
-  if (it == m.legs.end() || (it->second.status != MStatus::kTriedYes &&
-                             it->second.status != MStatus::kConfirmed)) {
+  if (it == m.legs.end() ||
+      (it->second.status != MStatus::kTriedYes && it->second.status != MStatus::kConfirmed)) {
     ++m.refusals;
     return false;
   }
@@ -154,8 +158,9 @@ MStatus FromSut(LegStatus s) {
       return MStatus::kCancelled;
     case LegStatus::kCancelMarker:
       return MStatus::kMarker;
+    default:
+      return MStatus::kForeign;
   }
-  return MStatus::kTriedNo;
 }
 
 void CheckState(const Model& m, const Sut& sut) {
@@ -208,7 +213,8 @@ struct TryCmd : Cmd {
   Leg leg = GenLeg();
   AccountId account = *rc::gen::inRange<AccountId>(0, kAccounts);
   int64_t amount = *rc::gen::weightedOneOf<int64_t>(
-      {{6, rc::gen::inRange<int64_t>(1, 6001)}, {1, rc::gen::element<int64_t>(1, kInitialMinor, kInitialMinor + 1)}});
+      {{6, rc::gen::inRange<int64_t>(1, 6001)},
+       {1, rc::gen::element<int64_t>(1, kInitialMinor, kInitialMinor + 1)}});
 
   void apply(Model& m) const override { ModelTry(m, tx, leg, account, amount); }
   void run(const Model& m0, Sut& sut) const override {
@@ -269,7 +275,9 @@ struct ConfirmCmd : Cmd {
     RC_ASSERT(reply.yes == expected);
     CheckState(m, sut);
   }
-  void show(std::ostream& os) const override { os << "Confirm(tx" << tx << ", " << to_string(leg) << ")"; }
+  void show(std::ostream& os) const override {
+    os << "Confirm(tx" << tx << ", " << to_string(leg) << ")";
+  }
 };
 
 struct CancelCmd : Cmd {
@@ -290,7 +298,9 @@ struct CancelCmd : Cmd {
     RC_ASSERT(reply.yes == expected);
     CheckState(m, sut);
   }
-  void show(std::ostream& os) const override { os << "Cancel(tx" << tx << ", " << to_string(leg) << ")"; }
+  void show(std::ostream& os) const override {
+    os << "Cancel(tx" << tx << ", " << to_string(leg) << ")";
+  }
 };
 
 // Crash and restart: every append counts as durable here, so the new node
@@ -331,10 +341,13 @@ void RunProgram(const EngineBugs& bugs, const Program& program) {
 
 TEST(PartitionModel, CorrectEngineRunsTheFixedPrograms) {
   const Program programs[] = {
-      {std::make_shared<TryCmd>(1, Leg::kCredit, 0, 1), std::make_shared<ConfirmCmd>(1, Leg::kCredit, 0),
+      {std::make_shared<TryCmd>(1, Leg::kCredit, 0, 1),
+       std::make_shared<ConfirmCmd>(1, Leg::kCredit, 0),
        std::make_shared<ConfirmCmd>(1, Leg::kCredit, 0)},
-      {std::make_shared<CancelCmd>(0, Leg::kCredit, 0), std::make_shared<TryCmd>(0, Leg::kCredit, 0, 5)},
-      {std::make_shared<TryCmd>(0, Leg::kDebit, 0, kInitialMinor + 1), std::make_shared<CrashRecoverCmd>()},
+      {std::make_shared<CancelCmd>(0, Leg::kCredit, 0),
+       std::make_shared<TryCmd>(0, Leg::kCredit, 0, 5)},
+      {std::make_shared<TryCmd>(0, Leg::kDebit, 0, kInitialMinor + 1),
+       std::make_shared<CrashRecoverCmd>()},
   };
   for (const Program& p : programs) EXPECT_NO_THROW(RunProgram(EngineBugs{}, p));
 }

@@ -29,7 +29,8 @@ struct Scanned {
 
 Scanned Scan(std::span<const uint8_t> buf) {
   Scanned s;
-  s.scan = scan_records(buf, [&](std::span<const uint8_t> r) { s.records.emplace_back(r.begin(), r.end()); });
+  s.scan = scan_records(
+      buf, [&](std::span<const uint8_t> r) { s.records.emplace_back(r.begin(), r.end()); });
   EXPECT_EQ(s.scan.records, s.records.size());
   return s;
 }
@@ -148,7 +149,8 @@ TEST(EventLog, FlippedBitAnywhereInARecordStopsTheScanThere) {
 // so that only the version check can reject it.
 void SetVersion(Bytes& buf, size_t at, uint8_t version) {
   uint32_t len = static_cast<uint32_t>(buf[at + 4]) | static_cast<uint32_t>(buf[at + 5]) << 8 |
-                 static_cast<uint32_t>(buf[at + 6]) << 16 | static_cast<uint32_t>(buf[at + 7]) << 24;
+                 static_cast<uint32_t>(buf[at + 6]) << 16 |
+                 static_cast<uint32_t>(buf[at + 7]) << 24;
   buf[at + 8] = version;
   uint32_t crc = crc32c(buf.data() + at + 4, 5 + size_t{len});
   for (int i = 0; i < 4; ++i) buf[at + i] = static_cast<uint8_t>(crc >> (8 * i));
@@ -238,12 +240,13 @@ TEST(Events, EncodeDecodeRoundTrip) {
 }
 
 TEST(Events, EveryTypeLegAndEffectRoundTrips) {
-  for (EventType t : {EventType::kTryYes, EventType::kTryNo, EventType::kConfirmed,
-                      EventType::kCancelled, EventType::kCancelMarker, EventType::kSnapshot,
-                      EventType::kRefused, EventType::kBegin, EventType::kTryAnswer,
-                      EventType::kDecide, EventType::kAck, EventType::kAbsent}) {
+  for (EventType t :
+       {EventType::kTryYes, EventType::kTryNo, EventType::kConfirmed, EventType::kCancelled,
+        EventType::kCancelMarker, EventType::kSnapshot, EventType::kRefused, EventType::kBegin,
+        EventType::kTryAnswer, EventType::kDecide, EventType::kAck, EventType::kAbsent}) {
     for (Leg l : {Leg::kDebit, Leg::kCredit}) {
-      for (Effect f : {Effect::kNone, Effect::kDebit, Effect::kCredit, Effect::kRefund, Effect::kReverse}) {
+      for (Effect f :
+           {Effect::kNone, Effect::kDebit, Effect::kCredit, Effect::kRefund, Effect::kReverse}) {
         Event e = SampleEvent();
         e.type = t;
         e.leg = l;
