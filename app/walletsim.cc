@@ -17,6 +17,8 @@
 
 #include "properties/compare.h"
 #include "properties/failure_file.h"
+#include "properties/parallel.h"
+#include "properties/shrink.h"
 #include "properties/runner.h"
 #include "scenarios/scenario.h"
 
@@ -141,6 +143,22 @@ int cmd_run(uint64_t seed, const std::string& scenario, const std::vector<std::s
   return r.ok ? kExitOk : kExitViolation;
 }
 
+// Shrinks spec to a smaller one violating the same property and writes it.
+ShrinkResult shrink_and_write(const RunSpec& spec, Property property, const std::string& out, bool verbose) {
+  ShrinkOptions so;
+  if (verbose) so.progress = [](const std::string& line) { std::fprintf(stderr, "  shrink: %s\n", line.c_str()); };
+  ShrinkResult sr = shrink(spec, property, so);
+  if (sr.reproduced && !out.empty()) std::ofstream(out) << failure_to_json(sr.spec, sr.result).dump(1) << "\n";
+  return sr;
+}
+
+std::string default_min_path(const std::string& path) {
+  const std::string ext = ".json";
+  if (path.size() > ext.size() && path.compare(path.size() - ext.size(), ext.size(), ext) == 0)
+    return path.substr(0, path.size() - ext.size()) + ".min.json";
+  return path + ".min.json";
+}
+
 struct Failure {
   uint64_t seed;
   std::string property;
@@ -150,7 +168,8 @@ struct Failure {
 
 int cmd_explore(const std::string& seeds, unsigned jobs, const std::string& scenario,
                 const std::vector<std::string>& sets, const std::string& out_dir, bool as_json,
-                uint64_t determinism_every, size_t max_files, const std::string& hashes_path) {
+                uint64_t determinism_every, size_t max_files, const std::string& hashes_path,
+                size_t shrink_max) {
   uint64_t first = 0, last = 0;
   if (!parse_seed_range(seeds, first, last))
     return bad_input("--seeds '" + seeds + "' must be A..B with integers A < B (B excluded)");
@@ -163,7 +182,6 @@ int cmd_explore(const std::string& seeds, unsigned jobs, const std::string& scen
   if (ec) return bad_input("cannot create output directory '" + out_dir + "': " + ec.message());
 
   const uint64_t total = last - first;
-  std::atomic<uint64_t> next{first};
   std::atomic<uint64_t> done{0};
   std::atomic<uint64_t> failed{0};
   std::atomic<uint64_t> events{0};
@@ -171,34 +189,24 @@ int cmd_explore(const std::string& seeds, unsigned jobs, const std::string& scen
   std::vector<Failure> failures;
   std::vector<std::pair<uint64_t, uint64_t>> hashes;
   auto start = std::chrono::steady_clock::now();
-  auto worker = [&] {
-    for (;;) {
-      uint64_t seed = next.fetch_add(1);
-      if (seed >= last) return;
-      RunSpec spec = make_spec(*s, seed);
-      RunOptions opt;
-      opt.check_determinism = determinism_every != 0 && (seed - first) % determinism_every == 0;
-      RunResult r = run_spec(spec, opt);
-      events += r.stats.events;
-      if (!hashes_path.empty()) {
-        std::lock_guard<std::mutex> lock(mu);
-        hashes.emplace_back(seed, r.trace_hash);
-      }
-      if (!r.ok) {
-        ++failed;
-        Failure f{seed, to_string(r.violations.front().property), r.violations.front().message, ""};
-        std::lock_guard<std::mutex> lock(mu);
-        if (failures.size() < max_files) {
-          f.file = out_dir + "/" + s->name + "-seed-" + std::to_string(seed) + ".json";
-          std::ofstream(f.file) << failure_to_json(spec, r).dump(1) << "\n";
-        }
-        failures.push_back(std::move(f));
-      }
-      ++done;
+  auto one_seed = [&](uint64_t seed) {
+    RunSpec spec = make_spec(*s, seed);
+    RunOptions opt;
+    opt.check_determinism = determinism_every != 0 && (seed - first) % determinism_every == 0;
+    RunResult r = run_spec(spec, opt);
+    events += r.stats.events;
+    std::lock_guard<std::mutex> lock(mu);
+    if (!hashes_path.empty()) hashes.emplace_back(seed, r.trace_hash);
+    if (r.ok) return;
+    ++failed;
+    Failure f{seed, to_string(r.violations.front().property), r.violations.front().message, ""};
+    if (failures.size() < max_files) {
+      f.file = out_dir + "/" + s->name + "-seed-" + std::to_string(seed) + ".json";
+      std::ofstream(f.file) << failure_to_json(spec, r).dump(1) << "\n";
     }
+    failures.push_back(std::move(f));
   };
-  std::vector<std::thread> pool;
-  for (unsigned i = 0; i < jobs; ++i) pool.emplace_back(worker);
+  std::thread runner([&] { for_each_seed(first, last, jobs, one_seed, &done); });
   const bool tty = isatty(STDERR_FILENO);
   auto shown = start;
   while (done.load() < total) {
@@ -213,7 +221,7 @@ int cmd_explore(const std::string& seeds, unsigned jobs, const std::string& scen
                    (unsigned long long)total, (unsigned long long)failed.load(), d / std::max(secs, 1e-9));
     }
   }
-  for (auto& t : pool) t.join();
+  runner.join();
   if (tty) std::fprintf(stderr, "\r%80s\r", "");
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::sort(failures.begin(), failures.end(), [](const Failure& a, const Failure& b) { return a.seed < b.seed; });
@@ -224,6 +232,17 @@ int cmd_explore(const std::string& seeds, unsigned jobs, const std::string& scen
     if (!h) return bad_input("cannot write '" + hashes_path + "'");
   }
   double rate = static_cast<double>(total) / std::max(secs, 1e-9);
+  // Shrink the lowest failing seeds, one after another, after the timing.
+  std::vector<std::string> shrunk;
+  for (size_t i = 0; i < failures.size() && i < shrink_max; ++i) {
+    const Failure& f = failures[i];
+    if (f.file.empty()) continue;
+    std::string out = default_min_path(f.file);
+    ShrinkResult sr = shrink_and_write(make_spec(*s, f.seed), *parse_property(f.property), out, false);
+    if (sr.reproduced)
+      shrunk.push_back("seed " + std::to_string(f.seed) + ": " + sr.before.to_string() + "\n      -> " +
+                       sr.after.to_string() + "\n      -> " + out);
+  }
   if (as_json) {
     json fj = json::array();
     for (const auto& f : failures)
@@ -246,6 +265,7 @@ int cmd_explore(const std::string& seeds, unsigned jobs, const std::string& scen
       std::printf("  seed %llu: %s: %s%s%s\n", (unsigned long long)f.seed, f.property.c_str(), f.message.c_str(),
                   f.file.empty() ? "" : "\n      -> ", f.file.c_str());
     }
+    for (const auto& line : shrunk) std::printf("  shrunk %s\n", line.c_str());
   }
   return failures.empty() ? kExitOk : kExitViolation;
 }
@@ -294,6 +314,85 @@ int cmd_replay(const std::string& path, const std::vector<std::string>& sets,
     }
   }
   return r.ok ? kExitOk : kExitViolation;
+}
+
+int cmd_shrink(const std::string& path, std::string out, bool as_json) {
+  FailureLoad fl = load_failure_file(path);
+  if (!fl.file) return bad_input(fl.error);
+  if (out.empty()) out = default_min_path(path);
+  ShrinkResult sr = shrink_and_write(fl.file->spec, fl.file->property, out, !as_json);
+  if (as_json) {
+    std::cout << json{{"input", path}, {"output", sr.reproduced ? out : ""}, {"property", to_string(fl.file->property)},
+                      {"reproduced", sr.reproduced}, {"runs", sr.runs}, {"before", sr.before.to_string()},
+                      {"after", sr.after.to_string()}, {"requests_before", sr.before.requests},
+                      {"requests_after", sr.after.requests}}.dump()
+              << "\n";
+  } else if (!sr.reproduced) {
+    std::printf("walletsim shrink: %s does not violate %s any more; nothing to shrink\n", path.c_str(),
+                to_string(fl.file->property));
+  } else {
+    std::printf("walletsim shrink: %s (%s)\n  before: %s\n  after:  %s\n  %zu runs; written to %s\n", path.c_str(),
+                to_string(fl.file->property), sr.before.to_string().c_str(), sr.after.to_string().c_str(), sr.runs,
+                out.c_str());
+    std::printf("  violation: %s\n", sr.result.violations.front().message.c_str());
+  }
+  return sr.reproduced ? kExitViolation : kExitOk;
+}
+
+int cmd_orders(const std::string& seeds, unsigned jobs, const std::string& scenario,
+               const std::vector<std::string>& sets, bool as_json) {
+  uint64_t first = 0, last = 0;
+  if (!parse_seed_range(seeds, first, last))
+    return bad_input("--seeds '" + seeds + "' must be A..B with integers A < B (B excluded)");
+  int rc = 0;
+  auto base = load_or_report(scenario, sets, rc);
+  if (!base) return rc;
+  if (jobs == 0) jobs = std::max(1u, std::thread::hardware_concurrency());
+  json rows = json::array();
+  if (!as_json)
+    std::printf("walletsim orders: scenario %s, seeds %llu..%llu; transfer of 1 from A to C\n\n%-13s %-9s %-11s %6s %10s %10s  %-22s %s\n",
+                base->name.c_str(), (unsigned long long)first, (unsigned long long)last, "try_order", "Try on A",
+                "Try on C", "seeds", "violations", "first bad", "property", "minimal counterexample");
+  for (TryOrder order : {TryOrder::kDebitFirst, TryOrder::kCreditFirst, TryOrder::kBothInTry}) {
+    ScenarioLoad sl = scenario_from_json(base->doc, {std::string("protocol.try_order=") + to_string(order)});
+    const Scenario s = *sl.scenario;
+    std::mutex mu;
+    uint64_t violations = 0, first_bad = UINT64_MAX;
+    std::string property;
+    for_each_seed(first, last, jobs, [&](uint64_t seed) {
+      RunResult r = run_spec(make_spec(s, seed));
+      if (r.ok) return;
+      std::lock_guard<std::mutex> lock(mu);
+      ++violations;
+      if (seed < first_bad) {
+        first_bad = seed;
+        property = to_string(r.violations.front().property);
+      }
+    });
+    std::string minimal = "-";
+    size_t min_requests = 0;
+    if (violations > 0) {
+      ShrinkResult sr = shrink(make_spec(s, first_bad), *parse_property(property));
+      min_requests = sr.after.requests;
+      minimal = std::to_string(sr.after.requests) + " transfer(s), " + std::to_string(sr.after.accounts) +
+                " accounts, " + std::to_string(sr.after.crashes + sr.after.partitions) + " faults";
+    }
+    const char* on_a = order == TryOrder::kCreditFirst ? "nothing" : "-amount";
+    const char* on_c = order == TryOrder::kDebitFirst ? "nothing" : "+amount";
+    std::string verdict = violations == 0 ? "valid" : "INVALID";
+    if (as_json) {
+      rows.push_back({{"try_order", to_string(order)}, {"seeds", last - first}, {"violations", violations},
+                      {"first_failing_seed", violations ? json(first_bad) : json(nullptr)},
+                      {"property", property}, {"minimal_requests", min_requests}, {"verdict", verdict}});
+    } else {
+      std::printf("%-13s %-9s %-11s %6llu %10llu %10s  %-22s %s  => %s\n", to_string(order), on_a, on_c,
+                  (unsigned long long)(last - first), (unsigned long long)violations,
+                  violations ? std::to_string(first_bad).c_str() : "-", violations ? property.c_str() : "-",
+                  minimal.c_str(), verdict.c_str());
+    }
+  }
+  if (as_json) std::cout << json{{"scenario", base->name}, {"orders", rows}}.dump() << "\n";
+  return kExitOk;
 }
 
 int cmd_compare(const std::string& seeds, unsigned jobs, const std::string& scenario,
@@ -353,6 +452,10 @@ int main(int argc, char** argv) {
   explore->add_option("--determinism-every", determinism_every,
                       "run every Nth seed twice and compare trace hashes (0 = never)")->capture_default_str();
   explore->add_option("--max-files", max_files, "write at most this many failure files")->capture_default_str();
+  bool explore_shrink = false;
+  size_t shrink_max = 3;
+  explore->add_flag("--shrink", explore_shrink, "shrink the lowest failing seeds (see --shrink-max) to FILE.min.json");
+  explore->add_option("--shrink-max", shrink_max, "how many failures --shrink reduces")->capture_default_str();
   explore->add_option("--hashes", hashes_path, "write 'seed trace_hash' lines, sorted by seed, to FILE");
   explore->add_flag("--json", as_json, "print one JSON object");
   explore->add_option("--set", sets, set_help);
@@ -363,6 +466,20 @@ int main(int argc, char** argv) {
   replay->add_option("--trace", trace_path, "write every processed event as JSON lines to FILE");
   replay->add_flag("--json", as_json, "print one JSON object");
   replay->add_option("--set", sets, "override a value of the file's scenario (the hash will then differ)");
+
+  auto* shrink_cmd = app.add_subcommand("shrink", "reduce a failure file to a smaller one that fails the same way");
+  std::string shrink_out;
+  shrink_cmd->add_option("FILE", file, "failure file")->required();
+  shrink_cmd->add_option("--out", shrink_out, "where to write the shrunk file (default FILE.min.json)");
+  shrink_cmd->add_flag("--json", as_json, "print one JSON object");
+
+  auto* orders = app.add_subcommand("orders", "which TC/C Try orders are valid: explore and shrink each");
+  std::string orders_seeds = "0..2000";
+  orders->add_option("--seeds", orders_seeds, "seed range A..B (B excluded)")->capture_default_str();
+  orders->add_option("--jobs", jobs, "parallel runs (default: all cores)");
+  orders->add_option("--scenario", scenario, "built-in scenario name or JSON file")->capture_default_str();
+  orders->add_flag("--json", as_json, "print one JSON object");
+  orders->add_option("--set", sets, set_help);
 
   auto* compare = app.add_subcommand("compare", "run the same seeds under TC/C, 2PC and Saga and compare them");
   std::string compare_seeds = "0..200";
@@ -385,7 +502,9 @@ int main(int argc, char** argv) {
   if (*scen) return cmd_scenarios();
   if (*run) return cmd_run(seed, scenario, sets, trace_path, as_json);
   if (*explore) return cmd_explore(seeds, jobs, scenario, sets, out_dir, as_json, determinism_every, max_files,
-                                       hashes_path);
+                                       hashes_path, explore_shrink ? shrink_max : 0);
+  if (*shrink_cmd) return cmd_shrink(file, shrink_out, as_json);
+  if (*orders) return cmd_orders(orders_seeds, jobs, scenario, sets, as_json);
   if (*compare) return cmd_compare(compare_seeds, jobs, scenario, sets, as_json);
   if (*replay) return cmd_replay(file, sets, trace_path, as_json);
   return kExitBadInput;

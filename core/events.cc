@@ -36,7 +36,9 @@ void encode_event(const Event& e, std::vector<uint8_t>& out) {
 std::optional<Event> decode_event(std::span<const uint8_t> in) {
   if (in.size() < kEventSize) return std::nullopt;
   Event e;
-  e.type = static_cast<EventType>(in[0]);
+  const uint8_t t = in[0];
+  if (!((t >= 1 && t <= 8) || (t >= 16 && t <= 20))) return std::nullopt;  // unknown event type
+  e.type = static_cast<EventType>(t);
   if (in[1] > 1 || in[2] > 4) return std::nullopt;
   e.leg = static_cast<Leg>(in[1]);
   e.effect = static_cast<Effect>(in[2]);

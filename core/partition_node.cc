@@ -14,6 +14,7 @@ PartitionNode::PartitionNode(const ClusterConfig& cfg, uint32_t partition)
 void PartitionNode::reset() {
   balances_.assign(size_t{cfg_.partition_size[partition_]} * currencies_, 0);
   locks_.assign(balances_.size(), TxId{});
+  incoming_.assign(balances_.size(), 0);
   for (AccountId a = 0; a < cfg_.accounts; ++a) {
     if (cfg_.account_partition[a] != partition_) continue;
     for (CurrencyIdx c = 0; c < currencies_; ++c) balance_ref(a, c) = cfg_.initial_balance[c].minor;
@@ -80,7 +81,7 @@ Reason PartitionNode::refuse_reason(const Message& m) const {
     if (balances_[r] < m.amount.minor && !cfg_.bugs.skip_funds_check) return Reason::kInsufficientFunds;
   } else {
     int64_t limit = cfg_.max_balance.empty() ? 0 : cfg_.max_balance[m.currency].minor;
-    if (limit > 0 && balances_[r] + m.amount.minor > limit) return Reason::kBalanceLimit;
+    if (limit > 0 && balances_[r] + incoming_[r] + m.amount.minor > limit) return Reason::kBalanceLimit;
   }
   return Reason::kNone;
 }
@@ -92,7 +93,7 @@ Reason PartitionNode::refuse_reason(const Message& m) const {
 void PartitionNode::on_try(Context& ctx, NodeId from, const Message& m) {
   if (const LegState* s = leg(m.tx, m.leg)) {
     bool yes = s->status == LegStatus::kTriedYes || s->status == LegStatus::kConfirmed;
-    reply_try(ctx, from, m, yes, Reason::kNone);
+    reply_try(ctx, from, m, yes, yes ? Reason::kNone : s->reason);
     return;
   }
   Event e;
@@ -127,7 +128,8 @@ void PartitionNode::on_try(Context& ctx, NodeId from, const Message& m) {
 // arrives after its compensation's marker is refused.
 void PartitionNode::on_saga_step(Context& ctx, NodeId from, const Message& m) {
   if (const LegState* s = leg(m.tx, m.leg)) {
-    reply_try(ctx, from, m, s->status == LegStatus::kApplied, Reason::kNone);
+    bool yes = s->status == LegStatus::kApplied;
+    reply_try(ctx, from, m, yes, yes ? Reason::kNone : s->reason);
     return;
   }
   Event e;
@@ -272,32 +274,44 @@ void PartitionNode::emit(Context& ctx, const Event& e) {
   }
 }
 
+// Locks (2PC) and reserved credit headroom (TC/C) are derived from the open
+// legs, so they are rebuilt by replay and by snapshot loading alike.
+void PartitionNode::track_derived(const LegKey& key, const LegState& s, int sign) {
+  if (s.status != LegStatus::kTriedYes) return;
+  open_holds_ += sign > 0 ? 1 : -1;
+  const size_t r = row(s.account, s.currency);
+  if (cfg_.protocol.kind == ProtocolKind::k2pc) {
+    if (sign > 0) {
+      locks_[r] = key.tx;
+    } else if (locks_[r] == key.tx) {
+      locks_[r] = TxId{};
+    }
+  }
+  if (key.leg == Leg::kCredit && s.try_effect == Effect::kNone) incoming_[r] += sign * s.amount.minor;
+}
+
 void PartitionNode::apply(const Event& e) {
   if (e.effect != Effect::kNone) balance_ref(e.account, e.currency) += effect_delta(e.effect, e.amount);
   LegKey key{e.tx, e.leg};
   switch (e.type) {
     case EventType::kTryYes:
-      legs_[key] = LegState{LegStatus::kTriedYes, e.effect, e.currency, e.account, e.amount};
-      ++open_holds_;
-      if (cfg_.protocol.kind == ProtocolKind::k2pc) locks_[row(e.account, e.currency)] = e.tx;
-      break;
-    case EventType::kApplied:
-      legs_[key] = LegState{LegStatus::kApplied, e.effect, e.currency, e.account, e.amount};
-      break;
     case EventType::kTryNo:
-      legs_[key] = LegState{LegStatus::kTriedNo, Effect::kNone, e.currency, e.account, e.amount};
-      break;
     case EventType::kCancelMarker:
-      legs_[key] = LegState{LegStatus::kCancelMarker, Effect::kNone, e.currency, e.account, Amount{}};
+    case EventType::kApplied: {
+      LegStatus st = e.type == EventType::kTryYes    ? LegStatus::kTriedYes
+                     : e.type == EventType::kTryNo   ? LegStatus::kTriedNo
+                     : e.type == EventType::kApplied ? LegStatus::kApplied
+                                                     : LegStatus::kCancelMarker;
+      Amount amount = e.type == EventType::kCancelMarker ? Amount{} : e.amount;
+      LegState s{st, e.effect, e.currency, e.account, amount, e.reason};
+      legs_[key] = s;
+      track_derived(key, s, +1);
       break;
+    }
     case EventType::kConfirmed:
     case EventType::kCancelled: {
       LegState& s = legs_[key];
-      if (s.status == LegStatus::kTriedYes) {
-        --open_holds_;
-        TxId& lock = locks_[row(s.account, s.currency)];
-        if (lock == e.tx) lock = TxId{};
-      }
+      track_derived(key, s, -1);
       s.status = e.type == EventType::kConfirmed ? LegStatus::kConfirmed : LegStatus::kCancelled;
       break;
     }
@@ -340,6 +354,7 @@ void PartitionNode::encode_snapshot(std::vector<uint8_t>& out) const {
                      static_cast<uint64_t>(l.state.currency) << 24 |
                      static_cast<uint64_t>(l.state.account) << 32);
     put_u64(out, static_cast<uint64_t>(l.state.amount.minor));
+    put_u64(out, static_cast<uint64_t>(l.state.reason));
   }
 }
 
@@ -355,6 +370,7 @@ bool PartitionNode::load_snapshot(std::span<const uint8_t> blob) {
   legs_.clear();
   open_holds_ = 0;
   locks_.assign(balances_.size(), TxId{});
+  incoming_.assign(balances_.size(), 0);
   for (uint64_t i = 0; i < legs && ok; ++i) {
     LegKey k;
     k.tx.hi = get_u64(blob, pos, ok);
@@ -362,16 +378,15 @@ bool PartitionNode::load_snapshot(std::span<const uint8_t> blob) {
     uint64_t packed = get_u64(blob, pos, ok);
     LegState s;
     s.amount.minor = static_cast<int64_t>(get_u64(blob, pos, ok));
+    s.reason = static_cast<Reason>(get_u64(blob, pos, ok) & 0xff);
     k.leg = static_cast<Leg>(packed & 0xff);
     s.status = static_cast<LegStatus>((packed >> 8) & 0xff);
     s.try_effect = static_cast<Effect>((packed >> 16) & 0xff);
     s.currency = static_cast<CurrencyIdx>((packed >> 24) & 0xff);
     s.account = static_cast<AccountId>(packed >> 32);
-    if (s.status == LegStatus::kTriedYes) {
-      ++open_holds_;
-      if (cfg_.protocol.kind == ProtocolKind::k2pc) locks_[row(s.account, s.currency)] = k.tx;
-    }
+    if (k.leg > Leg::kCredit || s.account >= cfg_.accounts || s.currency >= currencies_) return false;
     legs_[k] = s;
+    track_derived(k, s, +1);
   }
   return ok;
 }
@@ -414,7 +429,11 @@ uint64_t PartitionNode::state_digest() const {
   for (const SortedLeg& l : sorted_legs(legs_)) {
     h = hash_combine(h, l.key.tx.hi);
     h = hash_combine(h, l.key.tx.lo);
-    h = hash_combine(h, static_cast<uint64_t>(l.key.leg) << 8 | static_cast<uint64_t>(l.state.status));
+    h = hash_combine(h, static_cast<uint64_t>(l.key.leg) | static_cast<uint64_t>(l.state.status) << 8 |
+                            static_cast<uint64_t>(l.state.try_effect) << 16 |
+                            static_cast<uint64_t>(l.state.currency) << 24 |
+                            static_cast<uint64_t>(l.state.reason) << 32);
+    h = hash_combine(h, uint64_t{l.state.account});
     h = hash_combine(h, static_cast<uint64_t>(l.state.amount.minor));
   }
   return h;

@@ -23,6 +23,7 @@ struct LegState {
   CurrencyIdx currency = 0;
   AccountId account = 0;
   Amount amount;
+  Reason reason = Reason::kNone;      // why a Try answered no, repeated to duplicates
 };
 
 struct LegKey {
@@ -72,6 +73,7 @@ class PartitionNode final : public Actor {
   void encode_snapshot(std::vector<uint8_t>& out) const;
   bool load_snapshot(std::span<const uint8_t> blob);
   void reset();
+  void track_derived(const LegKey& key, const LegState& s, int sign);
   int64_t& balance_ref(AccountId a, CurrencyIdx c);
   size_t row(AccountId a, CurrencyIdx c) const { return size_t{cfg_.account_slot[a]} * currencies_ + c; }
 
@@ -80,6 +82,7 @@ class PartitionNode final : public Actor {
   uint32_t currencies_;
   std::vector<int64_t> balances_;  // [slot * currencies + currency], minor units
   std::vector<TxId> locks_;        // 2PC: the prepared transaction holding each row, or nil
+  std::vector<int64_t> incoming_;  // credits answered yes, not yet confirmed: limit headroom they hold
   std::unordered_map<LegKey, LegState, LegKeyHash> legs_;
   size_t open_holds_ = 0;
   uint64_t refusals_ = 0;

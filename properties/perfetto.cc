@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -110,7 +111,7 @@ void write_perfetto(std::ostream& out, const ClusterConfig& cluster,
     for (size_t i = 0; i < records.size(); ++i)
       if (is_slice(records[i].kind)) per_track[records[i].node].push_back(i);
     for (const auto& [node, idx] : per_track) {
-      Time end = INT64_MIN;
+      Time end = std::numeric_limits<Time>::min();
       for (size_t j = 0; j < idx.size(); ++j) {
         Time s = std::max(records[idx[j]].t, end);
         Time next = j + 1 < idx.size() ? records[idx[j + 1]].t : s + kSliceNs;

@@ -208,15 +208,7 @@ TEST_F(PartitionNodeTest, CreditPastTheBalanceLimitIsRefused) {
   EXPECT_EQ(Balance(2), kInitialMinor);
 }
 
-// BUG: core/partition_node.cc refuse_reason() (the kBalanceLimit check, line
-// 83) compares only the settled balance with the limit. Under debit-first a
-// credit is applied at Confirm, so credits that already answered yes but are
-// not yet confirmed are not counted: two Trys of 1500 to an account at
-// 10000 with a 12000 limit both answer yes and both Confirms apply, leaving
-// 13000, past the limit that cluster.h says "a credit past it is refused".
-// A Try that answers yes must reserve its headroom (pending incoming per
-// row, released on Cancel).
-TEST_F(PartitionNodeTest, DISABLED_PendingCreditsCountTowardsTheBalanceLimit) {
+TEST_F(PartitionNodeTest, PendingCreditsCountTowardsTheBalanceLimit) {
   ClusterConfig cfg = MakeConfig();
   cfg.max_balance = {Amount{12000}};
   Start(cfg);
@@ -229,13 +221,7 @@ TEST_F(PartitionNodeTest, DISABLED_PendingCreditsCountTowardsTheBalanceLimit) {
   EXPECT_LE(Balance(1), 12000);
 }
 
-// BUG: core/partition_node.cc on_try() duplicate path (line 95) replies
-// with Reason::kNone instead of the first answer's reason (LegState does not
-// keep it, although the kTryNo event does). If the first "no, balance_limit"
-// (or 2PC "no, locked") reply is lost and the coordinator resends the Try,
-// the coordinator sees reason none, maps it to insufficient_funds
-// (coordinator.cc on_try_reply, line 161) and tells the client the wrong reason.
-TEST_F(PartitionNodeTest, DISABLED_DuplicateTryRepeatsTheFirstRefusalReason) {
+TEST_F(PartitionNodeTest, DuplicateTryRepeatsTheFirstRefusalReason) {
   ClusterConfig cfg = MakeConfig();
   cfg.max_balance = {Amount{12000}};
   Start(cfg);
