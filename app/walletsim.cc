@@ -18,6 +18,8 @@
 #include "properties/compare.h"
 #include "properties/failure_file.h"
 #include "properties/parallel.h"
+#include "properties/perfetto.h"
+#include "properties/timeline.h"
 #include "properties/shrink.h"
 #include "properties/runner.h"
 #include "scenarios/scenario.h"
@@ -116,8 +118,17 @@ int cmd_scenarios() {
   return kExitOk;
 }
 
+// Writes the run's records as a Chrome trace-event file (ui.perfetto.dev).
+bool write_perfetto_file(const std::string& path, const ClusterConfig& cluster,
+                         const std::vector<TraceRecord>& records, const std::vector<Violation>& violations) {
+  std::ofstream out(path);
+  if (!out) return false;
+  write_perfetto(out, cluster, records, violations);
+  return static_cast<bool>(out);
+}
+
 int cmd_run(uint64_t seed, const std::string& scenario, const std::vector<std::string>& sets,
-            const std::string& trace_path, bool as_json) {
+            const std::string& trace_path, bool as_json, const std::string& perfetto_path) {
   int rc = 0;
   auto s = load_or_report(scenario, sets, rc);
   if (!s) return rc;
@@ -129,8 +140,12 @@ int cmd_run(uint64_t seed, const std::string& scenario, const std::vector<std::s
     if (!trace) return bad_input("cannot write trace file '" + trace_path + "'");
     opt.trace = &trace;
   }
+  std::vector<TraceRecord> records;
+  if (!perfetto_path.empty()) opt.records = &records;
   RunSpec spec = make_spec(*s, seed);
   RunResult r = run_spec(spec, opt);
+  if (!perfetto_path.empty() && !write_perfetto_file(perfetto_path, spec.scenario.sim.cluster, records, r.violations))
+    return bad_input("cannot write '" + perfetto_path + "'");
   if (as_json) {
     json j = {{"seed", seed}, {"scenario", s->name}, {"ok", r.ok}, {"violations", violations_json(r)},
               {"properties", properties_json(r)}, {"trace_hash", hex64(r.trace_hash)},
@@ -270,8 +285,15 @@ int cmd_explore(const std::string& seeds, unsigned jobs, const std::string& scen
   return failures.empty() ? kExitOk : kExitViolation;
 }
 
+struct ReplayView {
+  bool timeline = false;
+  size_t rows = 60;
+  std::string focus;
+  std::string perfetto;
+};
+
 int cmd_replay(const std::string& path, const std::vector<std::string>& sets,
-               const std::string& trace_path, bool as_json) {
+               const std::string& trace_path, bool as_json, const ReplayView& view) {
   FailureLoad fl = load_failure_file(path);
   if (!fl.file) return bad_input(fl.error);
   FailureFile& f = *fl.file;
@@ -288,7 +310,19 @@ int cmd_replay(const std::string& path, const std::vector<std::string>& sets,
     if (!trace) return bad_input("cannot write trace file '" + trace_path + "'");
     opt.trace = &trace;
   }
+  TimelineOptions topt;
+  topt.max_rows = view.rows;
+  if (!view.focus.empty()) {
+    TxIdParse id = parse_txid(view.focus);
+    if (!id.id) return bad_input("--focus: " + id.error);
+    topt.focus = *id.id;
+  }
+  std::vector<TraceRecord> records;
+  if (view.timeline || !view.perfetto.empty()) opt.records = &records;
   RunResult r = run_spec(f.spec, opt);
+  if (!view.perfetto.empty() &&
+      !write_perfetto_file(view.perfetto, f.spec.scenario.sim.cluster, records, r.violations))
+    return bad_input("cannot write '" + view.perfetto + "'");
   bool same_property = !r.violations.empty() && r.violations.front().property == f.property;
   bool same_hash = r.trace_hash == f.trace_hash;
   if (as_json) {
@@ -309,9 +343,16 @@ int cmd_replay(const std::string& path, const std::vector<std::string>& sets,
       std::printf("  %s\n", same_property && same_hash ? "REPRODUCED: same property, same trace hash"
                                                        : "DIFFERENT from the file (changed build or engine?)");
       std::printf("\n  violation at %.6f ms: %s\n", static_cast<double>(v.time) / 1e6, v.message.c_str());
-      std::printf("  timeline of the events before it (time, sender -> receiver, message, tx, leg):\n");
-      for (const auto& line : v.recent) std::printf("    %s\n", line.c_str());
+      if (view.timeline) {
+        std::printf("\n%s", render_timeline(f.spec.scenario.sim.cluster, records, &v, topt).c_str());
+      } else {
+        std::printf("  the events before it (time, sender -> receiver, message, tx, leg; --timeline for a diagram):\n");
+        for (const auto& line : v.recent) std::printf("    %s\n", line.c_str());
+      }
     }
+    if (view.timeline && r.violations.empty())
+      std::printf("\n%s", render_timeline(f.spec.scenario.sim.cluster, records, nullptr, topt).c_str());
+    if (!view.perfetto.empty()) std::printf("  Perfetto trace written to %s (open it in ui.perfetto.dev)\n", view.perfetto.c_str());
   }
   return r.ok ? kExitOk : kExitViolation;
 }
@@ -437,6 +478,8 @@ int main(int argc, char** argv) {
   run->add_option("--trace", trace_path, "write every processed event as JSON lines to FILE");
   run->add_flag("--json", as_json, "print one JSON object");
   run->add_option("--set", sets, set_help);
+  std::string perfetto_path;
+  run->add_option("--perfetto", perfetto_path, "write a Chrome trace-event JSON file (ui.perfetto.dev)");
 
   auto* explore = app.add_subcommand("explore", "run many seeds; write a failure file per failing seed");
   std::string seeds;
@@ -465,6 +508,11 @@ int main(int argc, char** argv) {
   replay->add_option("FILE", file, "failure file written by explore")->required();
   replay->add_option("--trace", trace_path, "write every processed event as JSON lines to FILE");
   replay->add_flag("--json", as_json, "print one JSON object");
+  ReplayView view;
+  replay->add_flag("--timeline", view.timeline, "print a sequence diagram of the events before the violation");
+  replay->add_option("--rows", view.rows, "rows of the diagram (0 = all)")->capture_default_str();
+  replay->add_option("--focus", view.focus, "only the messages of this transaction id");
+  replay->add_option("--perfetto", view.perfetto, "write a Chrome trace-event JSON file (ui.perfetto.dev)");
   replay->add_option("--set", sets, "override a value of the file's scenario (the hash will then differ)");
 
   auto* shrink_cmd = app.add_subcommand("shrink", "reduce a failure file to a smaller one that fails the same way");
@@ -500,12 +548,12 @@ int main(int argc, char** argv) {
     return kExitBadInput;
   }
   if (*scen) return cmd_scenarios();
-  if (*run) return cmd_run(seed, scenario, sets, trace_path, as_json);
+  if (*run) return cmd_run(seed, scenario, sets, trace_path, as_json, perfetto_path);
   if (*explore) return cmd_explore(seeds, jobs, scenario, sets, out_dir, as_json, determinism_every, max_files,
                                        hashes_path, explore_shrink ? shrink_max : 0);
   if (*shrink_cmd) return cmd_shrink(file, shrink_out, as_json);
   if (*orders) return cmd_orders(orders_seeds, jobs, scenario, sets, as_json);
   if (*compare) return cmd_compare(compare_seeds, jobs, scenario, sets, as_json);
-  if (*replay) return cmd_replay(file, sets, trace_path, as_json);
+  if (*replay) return cmd_replay(file, sets, trace_path, as_json, view);
   return kExitBadInput;
 }

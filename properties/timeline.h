@@ -15,7 +15,7 @@
 namespace ws {
 
 struct TimelineOptions {
-  size_t max_rows = 60;         // event rows shown (the last ones; header and markers not counted)
+  size_t max_rows = 60;         // event rows shown, the last ones (0: all); header and markers not counted
   std::optional<TxId> focus;    // only messages about this transaction, plus crash/restart/torn/heal
   bool show_internal = false;   // also timers and log syncs (noise, off by default)
   size_t column_width = 10;     // characters per node column (at least 4)
@@ -35,12 +35,15 @@ std::string node_short_name(const ClusterConfig& cluster, NodeId n);
 // rows about a transaction the violation names carry a '*' after the time.
 // Lanes: o---> / <---o a delivered message (o at the sender), x at the receiver
 // a dropped / cut / lost message, X crash, ^ restart, ~ torn tail, * timer,
-// # log sync, and a full-width "==== heal ====" row.
+// # log sync, and a full-width "==== heal ====" row. Leading rows left out
+// are counted in a "... N earlier rows not shown" line under the header.
 //
-//         ms     p0        p1        c0        k0
-//    12.345      |         |         o-------->|         transfer_reply 1a2b3c4d success
-//    12.501      |<------------------o         |         try 5e6f7a8b debit
-//    12.700      X         |         |         |         crash p0
+//           ms       p0        p1        p2        c0        c1        k2
+//       67.996       |         X         |         |         |         |       crash p1
+//       68.007       |         |         |         <-------------------o       transfer e418ece7 #103
+//       68.244       |         x-------------------o         |         |       confirm 11208a2b credit [node down, lost]
+//       68.741       |         |         o--------->         |         |       try_reply f55ead2d credit yes
+//       69.723       |         |         |         o------------------->       transfer_reply e418ece7 #104 success
 std::string render_timeline(const ClusterConfig& cluster, const std::vector<TraceRecord>& records,
                             const Violation* violation, const TimelineOptions& opt = {});
 
