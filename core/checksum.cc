@@ -5,19 +5,26 @@
 namespace ws {
 namespace {
 
-// Built at compile time so the checksum never depends on static-init order:
-// records may be checksummed from other translation units' initializers.
-constexpr std::array<uint32_t, 256> make_crc32c_table() {
-  std::array<uint32_t, 256> table{};
+// Slicing-by-8 tables, built at compile time so the checksum never depends on
+// static-init order. Table 0 is the classic byte-at-a-time table; table k
+// advances a byte through k further zero bytes, so eight input bytes are
+// folded per step. Portable and the same on every machine (no CPU
+// instructions chosen at run time), about five times the byte loop.
+using Tables = std::array<std::array<uint32_t, 256>, 8>;
+
+constexpr Tables make_tables() {
+  Tables t{};
   for (uint32_t i = 0; i < 256; ++i) {
     uint32_t c = i;
     for (int bit = 0; bit < 8; ++bit) c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-    table[i] = c;
+    t[0][i] = c;
   }
-  return table;
+  for (uint32_t i = 0; i < 256; ++i)
+    for (int k = 1; k < 8; ++k) t[k][i] = (t[k - 1][i] >> 8) ^ t[0][t[k - 1][i] & 0xFFu];
+  return t;
 }
 
-constexpr std::array<uint32_t, 256> kCrc32cTable = make_crc32c_table();
+constexpr Tables kTables = make_tables();
 
 }  // namespace
 
@@ -26,7 +33,16 @@ uint32_t crc32c(const void* data, size_t n, uint32_t crc) {
   // Undoing the final xor on entry is what lets a previous result be passed
   // back in as `crc` to checksum a buffer in pieces.
   crc = ~crc;
-  for (size_t i = 0; i < n; ++i) crc = kCrc32cTable[(crc ^ p[i]) & 0xFFu] ^ (crc >> 8);
+  while (n >= 8) {
+    uint32_t lo = crc ^ (uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24);
+    uint32_t hi = uint32_t{p[4]} | uint32_t{p[5]} << 8 | uint32_t{p[6]} << 16 | uint32_t{p[7]} << 24;
+    crc = kTables[7][lo & 0xFF] ^ kTables[6][(lo >> 8) & 0xFF] ^ kTables[5][(lo >> 16) & 0xFF] ^
+          kTables[4][lo >> 24] ^ kTables[3][hi & 0xFF] ^ kTables[2][(hi >> 8) & 0xFF] ^
+          kTables[1][(hi >> 16) & 0xFF] ^ kTables[0][hi >> 24];
+    p += 8;
+    n -= 8;
+  }
+  while (n-- > 0) crc = kTables[0][(crc ^ *p++) & 0xFFu] ^ (crc >> 8);
   return ~crc;
 }
 

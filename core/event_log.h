@@ -26,7 +26,10 @@ struct LogScan {
 };
 
 // Calls fn for each intact record of buf in order; stops at the first bad one.
+// verify_checksums=false trusts bytes this process has just framed itself
+// (the simulator reading back its own appends); recovery always verifies.
 LogScan scan_records(std::span<const uint8_t> buf,
-                     const std::function<void(std::span<const uint8_t>)>& fn);
+                     const std::function<void(std::span<const uint8_t>)>& fn,
+                     bool verify_checksums = true);
 
 }  // namespace ws

@@ -17,20 +17,29 @@ uint64_t get_u64(std::span<const uint8_t> in, size_t& pos, bool& ok) {
   return v;
 }
 
+namespace {
+void store_u64(uint8_t* p, uint64_t v) {
+  for (int i = 0; i < 8; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
+}
+}  // namespace
+
 void encode_event(const Event& e, std::vector<uint8_t>& out) {
-  out.push_back(static_cast<uint8_t>(e.type));
-  out.push_back(static_cast<uint8_t>(e.leg));
-  out.push_back(static_cast<uint8_t>(e.effect));
-  out.push_back(e.currency);
-  out.push_back(e.flag);
-  out.push_back(static_cast<uint8_t>(e.reason));
-  out.push_back(0);
-  out.push_back(0);
-  put_u64(out, e.tx.hi);
-  put_u64(out, e.tx.lo);
-  put_u64(out, e.account);
-  put_u64(out, e.account2);
-  put_u64(out, static_cast<uint64_t>(e.amount.minor));
+  const size_t at = out.size();
+  out.resize(at + kEventSize);
+  uint8_t* p = out.data() + at;
+  p[0] = static_cast<uint8_t>(e.type);
+  p[1] = static_cast<uint8_t>(e.leg);
+  p[2] = static_cast<uint8_t>(e.effect);
+  p[3] = e.currency;
+  p[4] = e.flag;
+  p[5] = static_cast<uint8_t>(e.reason);
+  p[6] = 0;
+  p[7] = 0;
+  store_u64(p + 8, e.tx.hi);
+  store_u64(p + 16, e.tx.lo);
+  store_u64(p + 24, e.account);
+  store_u64(p + 32, e.account2);
+  store_u64(p + 40, static_cast<uint64_t>(e.amount.minor));
 }
 
 std::optional<Event> decode_event(std::span<const uint8_t> in) {

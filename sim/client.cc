@@ -20,8 +20,15 @@ const char* to_string(RequestKind k) {
 Client::Client(const ClusterConfig& cfg, const ClientParams& params, uint32_t index,
                const Workload& w, std::vector<RequestRecord>& records)
     : cfg_(cfg), params_(params), index_(index), w_(w), rec_(records) {
+  txid_.resize(w.requests.size());
+  coordinator_.resize(w.requests.size(), cfg.coordinator_node(0));
   for (uint32_t r = 0; r < w.requests.size(); ++r) {
     if (w.requests[r].client != index) continue;
+    // Parsed once here: the text stays what is sent, the id is for routing.
+    if (TxIdParse p = parse_txid(w.requests[r].txid); p.id) {
+      txid_[r] = *p.id;
+      coordinator_[r] = cfg.coordinator_node(cfg.coordinator_of(p.id->hi, p.id->lo));
+    }
     ++remaining_;
     if (w.requests[r].kind == RequestKind::kReuse) {
       reuses_.push_back(r);
@@ -35,11 +42,7 @@ Client::Client(const ClusterConfig& cfg, const ClientParams& params, uint32_t in
 
 void Client::on_start(Context& ctx) { arm(ctx); }
 
-NodeId Client::coordinator_for(uint32_t r) const {
-  TxIdParse p = parse_txid(w_.requests[r].txid);
-  uint32_t c = p.id ? cfg_.coordinator_of(p.id->hi, p.id->lo) : 0;
-  return cfg_.coordinator_node(c);
-}
+NodeId Client::coordinator_for(uint32_t r) const { return coordinator_[r]; }
 
 void Client::send_request(Context& ctx, uint32_t r) {
   const PlannedRequest& p = w_.requests[r];
@@ -62,11 +65,10 @@ void Client::send_request(Context& ctx, uint32_t r) {
 }
 
 void Client::send_query(Context& ctx, uint32_t r) {
-  TxIdParse p = parse_txid(w_.requests[r].txid);
   Message m{};
   m.kind = MsgKind::kStatusQuery;
   m.request = r;
-  m.tx = *p.id;
+  m.tx = txid_[r];
   ctx.send(coordinator_for(r), m);
   rec_[r].last_sent = ctx.now();
   ++rec_[r].queries;

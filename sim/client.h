@@ -51,6 +51,8 @@ class Client final : public Actor {
   std::vector<uint32_t> mine_;       // my requests with a planned time, in time order
   std::vector<uint32_t> reuses_;     // reuse requests waiting for their original
   std::vector<uint32_t> open_;       // started, not done
+  std::vector<TxId> txid_;           // parsed id per workload request (nil if invalid)
+  std::vector<NodeId> coordinator_;  // the coordinator each request goes to
   size_t next_ = 0;
   size_t remaining_ = 0;
   Time armed_for_ = -1;
