@@ -113,6 +113,28 @@ std::optional<Scenario> load_or_report(const std::string& name, const std::vecto
   return sl.scenario;
 }
 
+// The shared start of the many-seed commands: a seed range, a scenario,
+// and a job count (0 = every core). Reports bad input itself.
+struct SeedJob {
+  uint64_t first = 0, last = 0;
+  unsigned jobs = 1;
+  Scenario scenario;
+};
+
+std::optional<SeedJob> prepare_seed_job(const std::string& seeds, unsigned jobs, const std::string& scenario,
+                                        const std::vector<std::string>& sets, int& rc) {
+  SeedJob job;
+  if (!parse_seed_range(seeds, job.first, job.last)) {
+    rc = bad_input("--seeds '" + seeds + "' must be A..B with integers A < B (B excluded)");
+    return std::nullopt;
+  }
+  auto s = load_or_report(scenario, sets, rc);
+  if (!s) return std::nullopt;
+  job.scenario = std::move(*s);
+  job.jobs = jobs != 0 ? jobs : std::max(1u, std::thread::hardware_concurrency());
+  return job;
+}
+
 int cmd_scenarios() {
   for (const auto& [name, desc] : builtin_scenarios()) std::printf("%-18s %s\n", name.c_str(), desc.c_str());
   return kExitOk;
@@ -185,13 +207,12 @@ int cmd_explore(const std::string& seeds, unsigned jobs, const std::string& scen
                 const std::vector<std::string>& sets, const std::string& out_dir, bool as_json,
                 uint64_t determinism_every, size_t max_files, const std::string& hashes_path,
                 size_t shrink_max) {
-  uint64_t first = 0, last = 0;
-  if (!parse_seed_range(seeds, first, last))
-    return bad_input("--seeds '" + seeds + "' must be A..B with integers A < B (B excluded)");
   int rc = 0;
-  auto s = load_or_report(scenario, sets, rc);
-  if (!s) return rc;
-  if (jobs == 0) jobs = std::max(1u, std::thread::hardware_concurrency());
+  auto job = prepare_seed_job(seeds, jobs, scenario, sets, rc);
+  if (!job) return rc;
+  const uint64_t first = job->first, last = job->last;
+  jobs = job->jobs;
+  const Scenario* s = &job->scenario;
   std::error_code ec;
   std::filesystem::create_directories(out_dir, ec);
   if (ec) return bad_input("cannot create output directory '" + out_dir + "': " + ec.message());
@@ -382,13 +403,12 @@ int cmd_shrink(const std::string& path, std::string out, bool as_json) {
 
 int cmd_orders(const std::string& seeds, unsigned jobs, const std::string& scenario,
                const std::vector<std::string>& sets, bool as_json) {
-  uint64_t first = 0, last = 0;
-  if (!parse_seed_range(seeds, first, last))
-    return bad_input("--seeds '" + seeds + "' must be A..B with integers A < B (B excluded)");
   int rc = 0;
-  auto base = load_or_report(scenario, sets, rc);
-  if (!base) return rc;
-  if (jobs == 0) jobs = std::max(1u, std::thread::hardware_concurrency());
+  auto job = prepare_seed_job(seeds, jobs, scenario, sets, rc);
+  if (!job) return rc;
+  const uint64_t first = job->first, last = job->last;
+  jobs = job->jobs;
+  const Scenario* base = &job->scenario;
   json rows = json::array();
   if (!as_json)
     std::printf("walletsim orders: scenario %s, seeds %llu..%llu; transfer of 1 from A to C\n\n%-13s %-9s %-11s %6s %10s %10s  %-22s %s\n",
@@ -438,13 +458,12 @@ int cmd_orders(const std::string& seeds, unsigned jobs, const std::string& scena
 
 int cmd_compare(const std::string& seeds, unsigned jobs, const std::string& scenario,
                 const std::vector<std::string>& sets, bool as_json) {
-  uint64_t first = 0, last = 0;
-  if (!parse_seed_range(seeds, first, last))
-    return bad_input("--seeds '" + seeds + "' must be A..B with integers A < B (B excluded)");
   int rc = 0;
-  auto s = load_or_report(scenario, sets, rc);
-  if (!s) return rc;
-  if (jobs == 0) jobs = std::max(1u, std::thread::hardware_concurrency());
+  auto job = prepare_seed_job(seeds, jobs, scenario, sets, rc);
+  if (!job) return rc;
+  const uint64_t first = job->first, last = job->last;
+  jobs = job->jobs;
+  const Scenario* s = &job->scenario;
   auto rows = compare_protocols(*s, first, last, jobs);
   if (as_json) {
     std::cout << json{{"scenario", s->name}, {"seeds", last - first}, {"protocols", compare_to_json(rows)}}.dump()

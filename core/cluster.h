@@ -44,10 +44,12 @@ struct EngineBugs {
   bool no_phase2_retry = false;         // coordinator: phase 2 is sent once, never resent
   bool cancel_skips_debit = false;      // coordinator: Cancel is sent to the credit leg only
   bool nondeterministic = false;        // coordinator: backoff jitter from a process-wide counter
+  bool twopc_no_lock = false;           // 2PC participant: Prepare does not lock the row
+  bool saga_no_compensation = false;    // Saga orchestrator: a failed credit leaves the debit in place
   bool any() const {
     return lose_dedup || decision_before_durable || no_ooo_marker || confirm_twice ||
            skip_funds_check || unlogged_change || reply_before_decision || no_phase2_retry ||
-           cancel_skips_debit || nondeterministic;
+           cancel_skips_debit || nondeterministic || twopc_no_lock || saga_no_compensation;
   }
 };
 

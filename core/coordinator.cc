@@ -349,7 +349,8 @@ void Coordinator::apply(const Event& e) {
         // Saga: nothing to send on success; on failure only an applied (or
         // possibly applied) debit needs its compensation.
         row.phase2[1] = Phase2Status::kAcked;
-        bool debit_done = e.flag || row.try_status[0] == TryStatus::kNo;
+        bool debit_done = e.flag || row.try_status[0] == TryStatus::kNo ||
+                          (cfg_.bugs.saga_no_compensation && row.try_status[0] == TryStatus::kYes);
         row.phase2[0] = debit_done ? Phase2Status::kAcked : Phase2Status::kSent;
       }
       if (!e.flag && cfg_.bugs.cancel_skips_debit) row.phase2[0] = Phase2Status::kAcked;

@@ -76,7 +76,8 @@ void PartitionNode::on_message(Context& ctx, NodeId from, const Message& m) {
 // Why a new Try (or Saga step) on this leg must answer no, or kNone.
 Reason PartitionNode::refuse_reason(const Message& m) const {
   const size_t r = row(m.account, m.currency);
-  if (cfg_.protocol.kind == ProtocolKind::k2pc && !locks_[r].is_nil()) return Reason::kLocked;
+  if (cfg_.protocol.kind == ProtocolKind::k2pc && !locks_[r].is_nil() && !cfg_.bugs.twopc_no_lock)
+    return Reason::kLocked;
   if (m.leg == Leg::kDebit) {
     if (balances_[r] < m.amount.minor && !cfg_.bugs.skip_funds_check) return Reason::kInsufficientFunds;
   } else {
@@ -86,30 +87,37 @@ Reason PartitionNode::refuse_reason(const Message& m) const {
   return Reason::kNone;
 }
 
-// Try (TC/C) / Prepare (2PC) is idempotent per (tx, leg): a repeated one
-// returns the first answer and changes nothing; one after a Cancel (marker)
-// is refused. What it moves depends on the protocol: TC/C debit-first holds
-// the debit; 2PC moves nothing and locks the row until Commit or Abort.
-void PartitionNode::on_try(Context& ctx, NodeId from, const Message& m) {
+// The common start of a Try, Prepare or Saga step, all idempotent per
+// (tx, leg): a repeat gets the first answer and changes nothing; a step after
+// a Cancel (marker) is refused; a new step that cannot proceed is refused and
+// recorded. Returns false, with e filled in, when the step may go ahead.
+bool PartitionNode::answered_before_step(Context& ctx, NodeId from, const Message& m, Event& e) {
   if (const LegState* s = leg(m.tx, m.leg)) {
-    bool yes = s->status == LegStatus::kTriedYes || s->status == LegStatus::kConfirmed;
+    bool yes = s->status == LegStatus::kTriedYes || s->status == LegStatus::kConfirmed ||
+               s->status == LegStatus::kApplied;
     reply_try(ctx, from, m, yes, yes ? Reason::kNone : s->reason);
-    return;
+    return true;
   }
-  Event e;
   e.tx = m.tx;
   e.leg = m.leg;
   e.account = m.account;
   e.currency = m.currency;
   e.amount = m.amount;
   Reason no = refuse_reason(m);
-  if (no != Reason::kNone) {
-    e.type = EventType::kTryNo;
-    e.reason = no;
-    emit(ctx, e);
-    reply_try(ctx, from, m, false, no);
-    return;
-  }
+  if (no == Reason::kNone) return false;
+  e.type = EventType::kTryNo;
+  e.reason = no;
+  emit(ctx, e);
+  reply_try(ctx, from, m, false, no);
+  return true;
+}
+
+// Try (TC/C) / Prepare (2PC). What it moves depends on the protocol: TC/C
+// debit-first holds the debit; 2PC moves nothing and locks the row until
+// Commit or Abort.
+void PartitionNode::on_try(Context& ctx, NodeId from, const Message& m) {
+  Event e;
+  if (answered_before_step(ctx, from, m, e)) return;
   TryOrder order = cfg_.protocol.try_order;
   if (cfg_.protocol.kind == ProtocolKind::k2pc) {
     e.effect = Effect::kNone;
@@ -124,28 +132,10 @@ void PartitionNode::on_try(Context& ctx, NodeId from, const Message& m) {
 }
 
 // A Saga step applies its leg as one local transaction, final unless a
-// compensation (Cancel) undoes it. Idempotent per (tx, leg); a step that
-// arrives after its compensation's marker is refused.
+// compensation (Cancel) undoes it.
 void PartitionNode::on_saga_step(Context& ctx, NodeId from, const Message& m) {
-  if (const LegState* s = leg(m.tx, m.leg)) {
-    bool yes = s->status == LegStatus::kApplied;
-    reply_try(ctx, from, m, yes, yes ? Reason::kNone : s->reason);
-    return;
-  }
   Event e;
-  e.tx = m.tx;
-  e.leg = m.leg;
-  e.account = m.account;
-  e.currency = m.currency;
-  e.amount = m.amount;
-  Reason no = refuse_reason(m);
-  if (no != Reason::kNone) {
-    e.type = EventType::kTryNo;
-    e.reason = no;
-    emit(ctx, e);
-    reply_try(ctx, from, m, false, no);
-    return;
-  }
+  if (answered_before_step(ctx, from, m, e)) return;
   e.type = EventType::kApplied;
   e.effect = m.leg == Leg::kDebit ? Effect::kDebit : Effect::kCredit;
   emit(ctx, e);

@@ -62,6 +62,7 @@ class PartitionNode final : public Actor {
  private:
   void on_try(Context& ctx, NodeId from, const Message& m);
   void on_saga_step(Context& ctx, NodeId from, const Message& m);
+  bool answered_before_step(Context& ctx, NodeId from, const Message& m, Event& e);
   Reason refuse_reason(const Message& m) const;
   void on_confirm(Context& ctx, NodeId from, const Message& m);
   void on_cancel(Context& ctx, NodeId from, const Message& m);

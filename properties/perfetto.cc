@@ -17,23 +17,6 @@ using Json = nlohmann::ordered_json;
 constexpr int kPid = 1;
 constexpr Time kSliceNs = 1000;  // a handler takes no simulated time: draw it 1 µs wide
 
-bool is_message(TraceKind k) {
-  return k == TraceKind::kDeliver || k == TraceKind::kDropped || k == TraceKind::kCut ||
-         k == TraceKind::kToDown || k == TraceKind::kDuplicated;
-}
-
-bool has_leg(MsgKind k) {
-  return k == MsgKind::kTry || k == MsgKind::kTryReply || k == MsgKind::kConfirm ||
-         k == MsgKind::kCancel || k == MsgKind::kPhase2Ack;
-}
-
-bool has_yes(MsgKind k) { return k == MsgKind::kTryReply || k == MsgKind::kPhase2Ack; }
-
-bool has_request(MsgKind k) {
-  return k == MsgKind::kTransferRequest || k == MsgKind::kTransferReply ||
-         k == MsgKind::kStatusQuery || k == MsgKind::kStatusReply;
-}
-
 double us(Time t) { return static_cast<double>(t) / 1000.0; }
 
 int64_t tid_of(NodeId n) { return static_cast<int64_t>(n) + 1; }

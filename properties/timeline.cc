@@ -8,23 +8,6 @@ namespace ws {
 
 namespace {
 
-bool is_message(TraceKind k) {
-  return k == TraceKind::kDeliver || k == TraceKind::kDropped || k == TraceKind::kCut ||
-         k == TraceKind::kToDown || k == TraceKind::kDuplicated;
-}
-
-bool has_leg(MsgKind k) {
-  return k == MsgKind::kTry || k == MsgKind::kTryReply || k == MsgKind::kConfirm ||
-         k == MsgKind::kCancel || k == MsgKind::kPhase2Ack;
-}
-
-bool has_yes(MsgKind k) { return k == MsgKind::kTryReply || k == MsgKind::kPhase2Ack; }
-
-bool has_request(MsgKind k) {
-  return k == MsgKind::kTransferRequest || k == MsgKind::kTransferReply ||
-         k == MsgKind::kStatusQuery || k == MsgKind::kStatusReply;
-}
-
 bool selected(const TraceRecord& r, const TxId& tx, const TimelineOptions& opt) {
   if (is_message(r.kind)) return !opt.focus || tx == *opt.focus;
   switch (r.kind) {

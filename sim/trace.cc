@@ -34,9 +34,7 @@ uint64_t trace_fold(uint64_t h, const TraceRecord& r) {
 
 std::string trace_json(const TraceRecord& r) {
   char buf[320];
-  bool msg = r.kind == TraceKind::kDeliver || r.kind == TraceKind::kDropped ||
-             r.kind == TraceKind::kCut || r.kind == TraceKind::kToDown ||
-             r.kind == TraceKind::kDuplicated;
+  bool msg = is_message(r.kind);
   if (!msg) {
     std::snprintf(buf, sizeof buf, "{\"t\":%lld,\"ev\":\"%s\",\"node\":%u,\"aux\":%llu}",
                   static_cast<long long>(r.t), to_string(r.kind), r.node,
@@ -55,9 +53,7 @@ std::string trace_json(const TraceRecord& r) {
 std::string trace_text(const TraceRecord& r) {
   char buf[320];
   double ms = static_cast<double>(r.t) / 1e6;
-  bool msg = r.kind == TraceKind::kDeliver || r.kind == TraceKind::kDropped ||
-             r.kind == TraceKind::kCut || r.kind == TraceKind::kToDown ||
-             r.kind == TraceKind::kDuplicated;
+  bool msg = is_message(r.kind);
   if (!msg) {
     std::snprintf(buf, sizeof buf, "%12.6f ms  node %-3u %s%s", ms, r.node, to_string(r.kind),
                   r.kind == TraceKind::kSync ? " (log durable)" : "");
@@ -67,11 +63,7 @@ std::string trace_text(const TraceRecord& r) {
   const char* what = r.kind == TraceKind::kDeliver ? "->" : r.kind == TraceKind::kDuplicated ? "=>" : "-x";
   std::snprintf(buf, sizeof buf, "%12.6f ms  %3u %s %-3u %-14s tx %s %s%s%s%s", ms, r.peer, what,
                 r.node, to_string(r.msg), tx.c_str(),
-                (r.msg == MsgKind::kTry || r.msg == MsgKind::kTryReply || r.msg == MsgKind::kConfirm ||
-                 r.msg == MsgKind::kCancel || r.msg == MsgKind::kPhase2Ack)
-                    ? to_string(r.leg)
-                    : "",
-                (r.msg == MsgKind::kTryReply || r.msg == MsgKind::kPhase2Ack) ? (r.yes ? " yes" : " no") : "",
+                has_leg(r.msg) ? to_string(r.leg) : "", has_yes(r.msg) ? (r.yes ? " yes" : " no") : "",
                 r.outcome != Outcome::kNone ? " " : "",
                 r.outcome != Outcome::kNone ? to_string(r.outcome) : "");
   std::string s = buf;

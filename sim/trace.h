@@ -41,6 +41,22 @@ struct TraceRecord {
   uint64_t aux = 0;
 };
 
+// Record kinds that describe a message (sent, delivered or lost).
+inline bool is_message(TraceKind k) {
+  return k == TraceKind::kDeliver || k == TraceKind::kDropped || k == TraceKind::kCut ||
+         k == TraceKind::kToDown || k == TraceKind::kDuplicated;
+}
+// Which fields of a message kind mean something.
+inline bool has_leg(MsgKind k) {
+  return k == MsgKind::kTry || k == MsgKind::kTryReply || k == MsgKind::kConfirm ||
+         k == MsgKind::kCancel || k == MsgKind::kPhase2Ack;
+}
+inline bool has_yes(MsgKind k) { return k == MsgKind::kTryReply || k == MsgKind::kPhase2Ack; }
+inline bool has_request(MsgKind k) {
+  return k == MsgKind::kTransferRequest || k == MsgKind::kTransferReply ||
+         k == MsgKind::kStatusQuery || k == MsgKind::kStatusReply;
+}
+
 uint64_t trace_fold(uint64_t h, const TraceRecord& r);
 std::string trace_json(const TraceRecord& r);
 std::string trace_text(const TraceRecord& r);  // one readable timeline line

@@ -142,5 +142,29 @@ TEST(PropertiesCanFail, HiddenProcessStateBreaksDeterminism) {
   expect_clean(s, 10, /*determinism=*/true);
 }
 
+// The same checkers guard the other protocols.
+TEST(PropertiesCanFail, TwoPhaseCommitWithoutRowLocksBreaksNoNegativeBalance) {
+  EngineBugs b;
+  b.twopc_no_lock = true;
+  Scenario s = scenario("hot-accounts", {"protocol.kind=2pc"});
+  EXPECT_TRUE(hunt(s, b, Property::kNoNegative, 40).found);
+  expect_clean(s, 40);
+}
+
+TEST(PropertiesCanFail, SagaWithoutCompensationBreaksAtomicity) {
+  EngineBugs b;
+  b.saga_no_compensation = true;
+  Scenario s = scenario("hot-accounts", {"protocol.kind=saga"});
+  EXPECT_TRUE(hunt(s, b, Property::kAtomicity, 40).found);
+  expect_clean(s, 40);
+}
+
+TEST(PropertiesCanFail, TwoPhaseCommitDecisionBeforeDurableIsCaught) {
+  EngineBugs b;
+  b.decision_before_durable = true;
+  Scenario s = scenario("coordinator-crash", {"protocol.kind=2pc"});
+  EXPECT_TRUE(hunt(s, b, Property::kAtomicity, 200).found);
+}
+
 }  // namespace
 }  // namespace ws
