@@ -206,7 +206,7 @@ struct Failure {
 int cmd_explore(const std::string& seeds, unsigned jobs, const std::string& scenario,
                 const std::vector<std::string>& sets, const std::string& out_dir, bool as_json,
                 uint64_t determinism_every, size_t max_files, const std::string& hashes_path,
-                size_t shrink_max) {
+                size_t shrink_max, uint64_t stop_after) {
   int rc = 0;
   auto job = prepare_seed_job(seeds, jobs, scenario, sets, rc);
   if (!job) return rc;
@@ -219,6 +219,7 @@ int cmd_explore(const std::string& seeds, unsigned jobs, const std::string& scen
 
   const uint64_t total = last - first;
   std::atomic<uint64_t> done{0};
+  std::atomic<uint64_t> ran{0};
   std::atomic<uint64_t> failed{0};
   std::atomic<uint64_t> events{0};
   std::mutex mu;
@@ -226,6 +227,8 @@ int cmd_explore(const std::string& seeds, unsigned jobs, const std::string& scen
   std::vector<std::pair<uint64_t, uint64_t>> hashes;
   auto start = std::chrono::steady_clock::now();
   auto one_seed = [&](uint64_t seed) {
+    if (stop_after != 0 && failed.load() >= stop_after) return;  // enough found; skip the rest
+    ++ran;
     RunSpec spec = make_spec(*s, seed);
     RunOptions opt;
     opt.check_determinism = determinism_every != 0 && (seed - first) % determinism_every == 0;
@@ -267,7 +270,7 @@ int cmd_explore(const std::string& seeds, unsigned jobs, const std::string& scen
     for (const auto& [seed, hash] : hashes) h << seed << ' ' << hex64(hash) << '\n';
     if (!h) return bad_input("cannot write '" + hashes_path + "'");
   }
-  double rate = static_cast<double>(total) / std::max(secs, 1e-9);
+  double rate = static_cast<double>(ran.load()) / std::max(secs, 1e-9);
   // Shrink the lowest failing seeds, one after another, after the timing.
   std::vector<std::string> shrunk;
   for (size_t i = 0; i < failures.size() && i < shrink_max; ++i) {
@@ -283,14 +286,14 @@ int cmd_explore(const std::string& seeds, unsigned jobs, const std::string& scen
     json fj = json::array();
     for (const auto& f : failures)
       fj.push_back({{"seed", f.seed}, {"property", f.property}, {"message", f.message}, {"file", f.file}});
-    json j = {{"scenario", s->name}, {"seeds", total}, {"first_seed", first}, {"jobs", jobs},
+    json j = {{"scenario", s->name}, {"seeds", ran.load()}, {"first_seed", first}, {"jobs", jobs},
               {"failures", failures.size()}, {"failed_seeds", fj}, {"wall_seconds", secs},
               {"seeds_per_second", rate}, {"events", events.load()}};
     std::cout << j.dump() << "\n";
   } else {
     std::printf("walletsim explore: scenario %s, seeds %llu..%llu, %u job(s)\n", s->name.c_str(),
                 (unsigned long long)first, (unsigned long long)last, jobs);
-    std::printf("  runs %llu, failures %zu, %.1f s, %.0f seeds/s, %.2fM events/s\n", (unsigned long long)total,
+    std::printf("  runs %llu, failures %zu, %.1f s, %.0f seeds/s, %.2fM events/s\n", (unsigned long long)ran.load(),
                 failures.size(), secs, rate, events.load() / std::max(secs, 1e-9) / 1e6);
     size_t shown = 0;
     for (const auto& f : failures) {
@@ -518,6 +521,9 @@ int main(int argc, char** argv) {
   size_t shrink_max = 3;
   explore->add_flag("--shrink", explore_shrink, "shrink the lowest failing seeds (see --shrink-max) to FILE.min.json");
   explore->add_option("--shrink-max", shrink_max, "how many failures --shrink reduces")->capture_default_str();
+  uint64_t stop_after = 0;
+  explore->add_option("--stop-after", stop_after, "stop after this many failures (0 = run every seed)")
+      ->capture_default_str();
   explore->add_option("--hashes", hashes_path, "write 'seed trace_hash' lines, sorted by seed, to FILE");
   explore->add_flag("--json", as_json, "print one JSON object");
   explore->add_option("--set", sets, set_help);
@@ -569,7 +575,7 @@ int main(int argc, char** argv) {
   if (*scen) return cmd_scenarios();
   if (*run) return cmd_run(seed, scenario, sets, trace_path, as_json, perfetto_path);
   if (*explore) return cmd_explore(seeds, jobs, scenario, sets, out_dir, as_json, determinism_every, max_files,
-                                       hashes_path, explore_shrink ? shrink_max : 0);
+                                       hashes_path, explore_shrink ? shrink_max : 0, stop_after);
   if (*shrink_cmd) return cmd_shrink(file, shrink_out, as_json);
   if (*orders) return cmd_orders(orders_seeds, jobs, scenario, sets, as_json);
   if (*compare) return cmd_compare(compare_seeds, jobs, scenario, sets, as_json);

@@ -217,6 +217,9 @@ void Checker::finish(const Simulator& sim, const SimStats& stats) {
   if (should_stop()) return;
   check_final_balances(sim);
   check_replay(sim);
+  // Transfers still moving when the run was cut off are not half-applied;
+  // the run's failure to settle is the finding.
+  if (!stats.quiescent || stats.event_budget_spent) return check_liveness(sim, stats);
   check_atomicity();
   check_client_truth();
   check_liveness(sim, stats);
@@ -349,6 +352,12 @@ void Checker::check_client_truth() {
 void Checker::check_liveness(const Simulator& sim, const SimStats& stats) {
   const ClusterConfig& c = cfg_.cluster;
   Time now = sim.now();
+  if (stats.event_budget_spent) {
+    report(Property::kLiveness, now, {},
+           "the run used its whole budget of " + std::to_string(cfg_.max_events) +
+               " events without settling: something loops (a timer or a message that never stops)");
+    return;
+  }
   if (!stats.quiescent) {
     std::vector<TxId> stuck;
     for (uint32_t k = 0; k < c.coordinators; ++k)
@@ -362,6 +371,12 @@ void Checker::check_liveness(const Simulator& sim, const SimStats& stats) {
     return;
   }
   for (uint32_t p = 0; p < c.partitions; ++p) {
+    if (sim.partition(p).locked_rows() > 0) {
+      report(Property::kLiveness, now, {},
+             "partition " + std::to_string(p) + " still has " + std::to_string(sim.partition(p).locked_rows()) +
+                 " balance row(s) locked by 2PC after quiescence");
+      return;
+    }
     if (sim.partition(p).open_holds() > 0) {
       report(Property::kLiveness, now, {},
              "partition " + std::to_string(p) + " still has " + std::to_string(sim.partition(p).open_holds()) +

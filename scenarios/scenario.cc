@@ -253,6 +253,7 @@ ScenarioLoad convert(const json& doc) {
 
   s.sim.fault_phase = r.integer("phases", "fault_ms", 1, 86'400'000) * kMillisecond;
   s.sim.heal_limit = r.integer("phases", "heal_limit_ms", 1, 86'400'000) * kMillisecond;
+  s.sim.max_events = static_cast<uint64_t>(r.integer("phases", "max_events", 1000, 4'000'000'000'000));
   if (r.err.empty() && s.workload.duration > s.sim.fault_phase)
     r.err = "scenario key 'workload.duration_ms' must not exceed 'phases.fault_ms' (requests start during the fault phase)";
 

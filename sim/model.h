@@ -97,6 +97,7 @@ struct SimConfig {
   ClientParams client;
   Duration fault_phase = 500 * kMillisecond;  // faults stop here, crashed nodes restart
   Duration heal_limit = 30 * kSecond;         // after healing, everything must settle by then
+  uint64_t max_events = 2'000'000;            // a run that needs more is stuck in a loop (livelock)
 };
 
 }  // namespace ws

@@ -348,6 +348,10 @@ SimStats Simulator::run() {
       stats_.end_time = now_;
       return stats_;
     }
+    if (stats_.events >= cfg_.max_events) {
+      stats_.event_budget_spent = true;
+      break;
+    }
     now_ = ev.t;
     ++stats_.events;
     Node& n = nodes_[ev.node];

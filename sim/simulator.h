@@ -41,6 +41,7 @@ struct SimStats {
   uint64_t syncs = 0;
   Time end_time = 0;
   bool quiescent = false;  // the queue drained before the heal limit
+  bool event_budget_spent = false;  // stopped at SimConfig::max_events
 };
 
 class Simulator {
