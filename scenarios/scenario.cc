@@ -221,6 +221,8 @@ ScenarioLoad convert(const json& doc) {
 
   s.sim.network.latency = r.integer("network", "latency_us", 1, 10'000'000) * kMicrosecond;
   s.sim.network.jitter = r.integer("network", "jitter_us", 0, 10'000'000) * kMicrosecond;
+  s.sim.costs.partition_op = r.integer("node", "partition_op_ns", 0, 10'000'000'000);
+  s.sim.costs.coordinator_op = r.integer("node", "coordinator_op_ns", 0, 10'000'000'000);
   s.sim.disk.sync_latency = r.integer("disk", "sync_us", 1, 10'000'000) * kMicrosecond;
 
   std::string profile = r.str("faults", "profile");

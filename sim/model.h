@@ -90,10 +90,19 @@ struct FaultPlan {
   std::vector<ClockFault> clocks;
 };
 
+// Service time (DESIGN.md section 5): a node handles one message or timer at
+// a time, each costing simulated CPU time, so queues form and throughput
+// saturates at 1/cost per node. Zero (the default) means infinitely fast.
+struct NodeCosts {
+  Duration partition_op = 0;
+  Duration coordinator_op = 0;
+};
+
 struct SimConfig {
   ClusterConfig cluster;
   NetworkParams network;  // healthy network (heal phase, and the base during faults)
   DiskParams disk;
+  NodeCosts costs;
   ClientParams client;
   Duration fault_phase = 500 * kMillisecond;  // faults stop here, crashed nodes restart
   Duration heal_limit = 30 * kSecond;         // after healing, everything must settle by then

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <deque>
 #include <string>
 
 #include "core/event_log.h"
@@ -77,6 +78,10 @@ struct Simulator::Node {
   };
   std::vector<Pending> pending;
   Xoshiro rng;
+  Time busy_until = 0;     // service time: the node is handling something until then
+  Duration busy_total = 0;
+  std::deque<QEvent> inbox;  // deliveries and timers waiting for the node to be free
+  bool wake_scheduled = false;
   Duration clock_offset = 0;
   int32_t drift_ppm = 0;
 };
@@ -135,6 +140,73 @@ Duration Simulator::global_delay(const Node& n, Duration local) const {
   __int128 den = 1'000'000 + n.drift_ppm;
   Duration d = static_cast<Duration>((num + den - 1) / den);
   return std::max<Duration>(d, 1);
+}
+
+Duration Simulator::op_cost(NodeId n) const {
+  if (cfg_.cluster.is_partition(n)) return cfg_.costs.partition_op;
+  if (cfg_.cluster.is_coordinator(n)) return cfg_.costs.coordinator_op;
+  return 0;
+}
+
+void Simulator::charge(Node& n, NodeId id) {
+  Duration cost = op_cost(id);
+  if (cost == 0) return;
+  n.busy_until = now_ + cost;
+  n.busy_total += cost;
+}
+
+Duration Simulator::busy_time(NodeId n) const { return nodes_[n].busy_total; }
+
+// The node is free: it takes the oldest waiting message or timer.
+void Simulator::wake(NodeId id) {
+  Node& n = nodes_[id];
+  n.wake_scheduled = false;
+  if (!n.up || n.inbox.empty()) return;
+  QEvent ev = n.inbox.front();
+  n.inbox.pop_front();
+  dispatch(ev);
+  if (!n.inbox.empty() && !n.wake_scheduled) {
+    n.wake_scheduled = true;
+    push(std::max(n.busy_until, now_ + 1), EvKind::kWake, id, n.incarnation, 0);
+  }
+}
+
+void Simulator::dispatch(const QEvent& ev) {
+  Node& n = nodes_[ev.node];
+  if (ev.kind == EvKind::kDeliver) {
+    const Slot s = slots_[ev.slot];
+    free_slots_.push_back(ev.slot);
+    TraceRecord r;
+    r.t = now_;
+    r.kind = n.up ? TraceKind::kDeliver : TraceKind::kToDown;
+    r.node = ev.node;
+    r.peer = s.from;
+    r.msg = s.m.kind;
+    r.leg = s.m.leg;
+    r.yes = s.m.yes;
+    r.outcome = s.m.outcome;
+    r.tx = s.m.tx;
+    r.request = s.m.request;
+    record(r);
+    if (observer_ && (s.m.kind == MsgKind::kTransferReply || s.m.kind == MsgKind::kStatusReply) &&
+        (s.m.outcome == Outcome::kSuccess || s.m.outcome == Outcome::kFailed))
+      observer_->on_client_answer(s.m.tx, s.m.outcome, s.m.reason, now_);
+    if (n.up) {
+      n.actor->on_message(*n.ctx, s.from, s.m);
+      charge(n, ev.node);
+    }
+    return;
+  }
+  if (n.up && (ev.aux >> 32) == n.incarnation) {
+    TraceRecord r;
+    r.t = now_;
+    r.kind = TraceKind::kTimer;
+    r.node = ev.node;
+    r.aux = ev.aux & 0xffffffff;
+    record(r);
+    n.actor->on_timer(*n.ctx, static_cast<TimerTag>(ev.aux & 0xffffffff));
+    charge(n, ev.node);
+  }
 }
 
 void Simulator::push(Time t, EvKind kind, NodeId node, uint32_t slot, uint64_t aux) {
@@ -271,7 +343,12 @@ void Simulator::crash(NodeId id, bool torn) {
   ++stats_.crashes;
   n.up = false;
   ++n.incarnation;
+  n.busy_until = 0;
   n.actor.reset();
+  // Its inbox dies with it: waiting messages are lost like any sent to a down node.
+  std::deque<QEvent> lost;
+  lost.swap(n.inbox);
+  n.wake_scheduled = false;
   n.pending.clear();
   n.sync_in_flight = false;
   size_t keep = n.durable;
@@ -289,6 +366,8 @@ void Simulator::crash(NodeId id, bool torn) {
   r.node = id;
   r.aux = keep > n.durable ? keep - n.durable : 0;
   record(r);
+  for (const QEvent& q : lost)
+    if (q.kind == EvKind::kDeliver) dispatch(q);  // traced as lost at a down node
   if (observer_) observer_->on_node_state(id, false, now_);
 }
 
@@ -353,40 +432,27 @@ SimStats Simulator::run() {
       break;
     }
     now_ = ev.t;
-    ++stats_.events;
     Node& n = nodes_[ev.node];
-    switch (ev.kind) {
-      case EvKind::kDeliver: {
-        const Slot s = slots_[ev.slot];
-        free_slots_.push_back(ev.slot);
-        TraceRecord r;
-        r.t = now_;
-        r.kind = n.up ? TraceKind::kDeliver : TraceKind::kToDown;
-        r.node = ev.node;
-        r.peer = s.from;
-        r.msg = s.m.kind;
-        r.leg = s.m.leg;
-        r.yes = s.m.yes;
-        r.outcome = s.m.outcome;
-        r.tx = s.m.tx;
-        r.request = s.m.request;
-        record(r);
-        if (observer_ && (s.m.kind == MsgKind::kTransferReply || s.m.kind == MsgKind::kStatusReply) &&
-            (s.m.outcome == Outcome::kSuccess || s.m.outcome == Outcome::kFailed))
-          observer_->on_client_answer(s.m.tx, s.m.outcome, s.m.reason, now_);
-        if (n.up) n.actor->on_message(*n.ctx, s.from, s.m);
-        break;
+    // A busy node handles one thing at a time: messages and timers that come
+    // while it works wait in its inbox, first come first served.
+    if ((ev.kind == EvKind::kDeliver || ev.kind == EvKind::kTimer) && n.up &&
+        (n.busy_until > now_ || !n.inbox.empty())) {
+      n.inbox.push_back(ev);
+      ++stats_.queued;
+      if (!n.wake_scheduled) {
+        n.wake_scheduled = true;
+        push(n.busy_until, EvKind::kWake, ev.node, n.incarnation, 0);
       }
+      continue;
+    }
+    ++stats_.events;
+    switch (ev.kind) {
+      case EvKind::kDeliver:
       case EvKind::kTimer:
-        if (n.up && (ev.aux >> 32) == n.incarnation) {
-          TraceRecord r;
-          r.t = now_;
-          r.kind = TraceKind::kTimer;
-          r.node = ev.node;
-          r.aux = ev.aux & 0xffffffff;
-          record(r);
-          n.actor->on_timer(*n.ctx, static_cast<TimerTag>(ev.aux & 0xffffffff));
-        }
+        dispatch(ev);
+        break;
+      case EvKind::kWake:
+        if (ev.slot == n.incarnation) wake(ev.node);
         break;
       case EvKind::kSyncDone:
         if (n.up && ev.slot == n.incarnation) {

@@ -42,6 +42,7 @@ struct SimStats {
   Time end_time = 0;
   bool quiescent = false;  // the queue drained before the heal limit
   bool event_budget_spent = false;  // stopped at SimConfig::max_events
+  uint64_t queued = 0;              // deliveries and timers that waited for a busy node
 };
 
 class Simulator {
@@ -64,6 +65,8 @@ class Simulator {
   const Coordinator& coordinator(uint32_t c) const;
   bool node_up(NodeId n) const;
   const std::vector<RequestRecord>& requests() const { return records_; }
+  // Simulated CPU time node n has spent handling messages and timers.
+  Duration busy_time(NodeId n) const;
   // Every intact durable record of node n, oldest first.
   std::vector<std::vector<uint8_t>> durable_records(NodeId n) const;
   uint64_t trace_hash() const { return trace_hash_; }
@@ -74,7 +77,7 @@ class Simulator {
   friend class SimContext;
   struct QEvent;
   struct Node;
-  enum class EvKind : uint8_t { kDeliver, kTimer, kSyncDone, kCrash, kRestart, kHeal };
+  enum class EvKind : uint8_t { kDeliver, kTimer, kSyncDone, kCrash, kRestart, kHeal, kWake };
 
   void push(Time t, EvKind kind, NodeId node, uint32_t slot, uint64_t aux);
   void network_send(NodeId from, NodeId to, const Message& m);
@@ -89,6 +92,10 @@ class Simulator {
   void record(const TraceRecord& r);
   Time local_time(const Node& n) const;
   Duration global_delay(const Node& n, Duration local) const;
+  Duration op_cost(NodeId n) const;
+  void charge(Node& n, NodeId id);
+  void dispatch(const QEvent& ev);
+  void wake(NodeId id);
 
   SimConfig cfg_;
   const Workload& workload_;

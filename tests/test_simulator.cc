@@ -2,6 +2,7 @@
 // and the trace.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 #include <sstream>
 
@@ -90,6 +91,39 @@ TEST(Simulator, InvalidRequestsAreRejectedAndChangeNothing) {
   ASSERT_TRUE(r.ok) << r.violations.front().message;
   EXPECT_EQ(r.committed, 0u);
   EXPECT_EQ(r.rejected, spec.workload.requests.size());
+}
+
+TEST(Simulator, ZeroServiceTimeChangesNothing) {
+  RunSpec a = make_spec(smoke(), 21);
+  RunSpec b = make_spec(smoke({"node.partition_op_ns=0", "node.coordinator_op_ns=0"}), 21);
+  EXPECT_EQ(run_spec(a).trace_hash, run_spec(b).trace_hash);
+}
+
+TEST(Simulator, ServiceTimeMakesQueuesFormAndBoundsThroughput) {
+  // 2,000 transfers offered in 100 ms to 2 partitions that each handle one
+  // message per 200 µs: far beyond capacity, so messages queue, latency grows,
+  // every property still holds, and busy time never exceeds elapsed time.
+  std::vector<std::string> sets = {"faults.profile=none", "workload.transfers=2000", "workload.duration_ms=100",
+                                   "cluster.partitions=2", "node.partition_op_ns=200000",
+                                   "workload.invalid_probability=0", "workload.reuse_probability=0"};
+  RunSpec slow = make_spec(smoke(sets), 3);
+  sets[4] = "node.partition_op_ns=0";
+  RunSpec fast = make_spec(smoke(sets), 3);
+  RunResult rs = run_spec(slow), rf = run_spec(fast);
+  ASSERT_TRUE(rs.ok) << rs.violations.front().message;
+  ASSERT_TRUE(rf.ok) << rf.violations.front().message;
+  EXPECT_GT(rs.stats.queued, 0u);
+  EXPECT_EQ(rf.stats.queued, 0u);
+  std::vector<Duration> ls = rs.latencies, lf = rf.latencies;
+  std::sort(ls.begin(), ls.end());
+  std::sort(lf.begin(), lf.end());
+  EXPECT_GT(ls[ls.size() / 2], 10 * lf[lf.size() / 2]);  // median latency grows under load
+  Simulator sim(slow.scenario.sim, slow.seed, slow.workload, slow.plan);
+  SimStats st = sim.run();
+  for (uint32_t p = 0; p < 2; ++p) {
+    EXPECT_LE(sim.busy_time(p), st.end_time);
+    EXPECT_GT(sim.busy_time(p), st.end_time / 10);
+  }
 }
 
 }  // namespace
