@@ -1,6 +1,7 @@
 // walletsim: the command line. Argument parsing and output only; every piece
 // of logic lives in the libraries so tests can call it.
 // Exit codes: 0 all properties hold, 1 a property was violated, 2 bad input.
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -20,6 +21,7 @@
 #include "properties/parallel.h"
 #include "properties/perfetto.h"
 #include "properties/timeline.h"
+#include "properties/tps.h"
 #include "properties/shrink.h"
 #include "properties/runner.h"
 #include "scenarios/scenario.h"
@@ -459,6 +461,38 @@ int cmd_orders(const std::string& seeds, unsigned jobs, const std::string& scena
   return kExitOk;
 }
 
+int cmd_tps(const std::string& rates_text, double duration_s, uint32_t partitions, uint32_t coordinators,
+            double capacity, const std::string& scenario, std::vector<std::string> sets, bool as_json, bool as_csv) {
+  TpsOptions opt;
+  if (!parse_rates(rates_text, opt.rates))
+    return bad_input("--rate '" + rates_text + "' must be a positive integer or a sweep A..BxF (e.g. 1000..2000000x2)");
+  if (!(duration_s > 0 && duration_s <= 3600)) return bad_input("--duration must be between 0 and 3600 simulated seconds");
+  if (capacity < 0) return bad_input("--capacity must be positive");
+  if (capacity > 0) sets.push_back("node.partition_op_ns=" + std::to_string(std::llround(1e9 / capacity)));
+  opt.duration_s = duration_s;
+  opt.partitions = partitions;
+  opt.coordinators = coordinators;
+  int rc = 0;
+  auto s = load_or_report(scenario, sets, rc);
+  if (!s) return rc;
+  std::vector<TpsPoint> pts;
+  std::string err = run_tps(*s, opt, pts);
+  if (!err.empty()) return bad_input(err);
+  struct rusage ru {};
+  getrusage(RUSAGE_SELF, &ru);
+  if (as_json) {
+    std::cout << json{{"scenario", s->name}, {"points", tps_to_json(pts)}, {"peak_rss_kib", ru.ru_maxrss}}.dump() << "\n";
+  } else if (as_csv) {
+    std::fputs(format_tps_csv(pts).c_str(), stdout);
+  } else {
+    std::fputs(format_tps_table(*s, opt, pts).c_str(), stdout);
+    std::printf("\npeak memory %.1f MiB (every rate is one run: same seed, fault-free, open-loop load)\n",
+                static_cast<double>(ru.ru_maxrss) / 1024);
+  }
+  bool bad = std::any_of(pts.begin(), pts.end(), [](const TpsPoint& p) { return !p.ok; });
+  return bad ? kExitViolation : kExitOk;
+}
+
 int cmd_compare(const std::string& seeds, unsigned jobs, const std::string& scenario,
                 const std::vector<std::string>& sets, bool as_json) {
   int rc = 0;
@@ -562,6 +596,21 @@ int main(int argc, char** argv) {
   compare->add_flag("--json", as_json, "print one JSON object");
   compare->add_option("--set", sets, set_help);
 
+  auto* tps = app.add_subcommand("tps", "simulated throughput and latency of a cluster shape under open-loop load");
+  std::string rates = "1000..64000x2";
+  double duration_s = 1.0, capacity = 0;
+  uint32_t tps_partitions = 0, tps_coordinators = 0;
+  bool as_csv = false;
+  tps->add_option("--rate", rates, "offered transfers per simulated second, or a sweep A..BxF")->capture_default_str();
+  tps->add_option("--duration", duration_s, "simulated seconds of load per rate")->capture_default_str();
+  tps->add_option("--partitions", tps_partitions, "partition count (default: the scenario's)");
+  tps->add_option("--coordinators", tps_coordinators, "coordinator count (default: the scenario's)");
+  tps->add_option("--capacity", capacity, "operations per second of one partition node (sets node.partition_op_ns)");
+  tps->add_option("--scenario", scenario, "built-in scenario name or JSON file")->capture_default_str();
+  tps->add_flag("--json", as_json, "print one JSON object");
+  tps->add_flag("--csv", as_csv, "print CSV");
+  tps->add_option("--set", sets, set_help);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -578,6 +627,8 @@ int main(int argc, char** argv) {
                                        hashes_path, explore_shrink ? shrink_max : 0, stop_after);
   if (*shrink_cmd) return cmd_shrink(file, shrink_out, as_json);
   if (*orders) return cmd_orders(orders_seeds, jobs, scenario, sets, as_json);
+  if (*tps)
+    return cmd_tps(rates, duration_s, tps_partitions, tps_coordinators, capacity, scenario, sets, as_json, as_csv);
   if (*compare) return cmd_compare(compare_seeds, jobs, scenario, sets, as_json);
   if (*replay) return cmd_replay(file, sets, trace_path, as_json, view);
   return kExitBadInput;

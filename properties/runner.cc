@@ -49,6 +49,8 @@ RunResult run_once(const RunSpec& spec, const RunOptions& opt) {
   }
   for (const RequestRecord& r : sim.requests()) res.rejected += r.answer == Outcome::kRejected;
   res.metrics = checker.metrics();
+  res.busy.resize(sim.config().cluster.node_count());
+  for (NodeId n = 0; n < res.busy.size(); ++n) res.busy[n] = sim.busy_time(n);
   for (size_t i = 0; i < spec.workload.requests.size(); ++i) {
     const RequestRecord& r = sim.requests()[i];
     if (spec.workload.requests[i].kind == RequestKind::kValid && r.answered_at >= 0 &&

@@ -42,6 +42,7 @@ struct RunResult {
   double wall_seconds = 0;            // of the first run only; output, never input
   RunMetrics metrics;
   std::vector<Duration> latencies;    // valid requests: first send to final answer
+  std::vector<Duration> busy;         // per node: simulated CPU time spent (service-time model)
 };
 
 RunResult run_spec(const RunSpec& spec, const RunOptions& opt = {});

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "properties/runner.h"
+#include "properties/tps.h"
 
 namespace ws {
 namespace {
@@ -124,6 +125,38 @@ TEST(Simulator, ServiceTimeMakesQueuesFormAndBoundsThroughput) {
     EXPECT_LE(sim.busy_time(p), st.end_time);
     EXPECT_GT(sim.busy_time(p), st.end_time / 10);
   }
+}
+
+TEST(Tps, RateSweepParsesAndRejectsBadInput) {
+  std::vector<double> r;
+  ASSERT_TRUE(parse_rates("1000..8000x2", r));
+  EXPECT_EQ(r, (std::vector<double>{1000, 2000, 4000, 8000}));
+  ASSERT_TRUE(parse_rates("5000", r));
+  EXPECT_EQ(r, std::vector<double>{5000});
+  for (const char* bad : {"", "0", "-5", "10..5x2", "1..10x1", "1..10", "abc", "1e3"})
+    EXPECT_FALSE(parse_rates(bad, r)) << bad;
+}
+
+TEST(Tps, UtilisationAndLatencyRiseWithLoadAndOverloadCollapses) {
+  // 2 partitions of 5,000 operations per second each. Below capacity every
+  // offered transfer commits while utilisation and p99 latency rise; far
+  // beyond it, queueing outlasts the Try timeout and goodput collapses.
+  Scenario s = smoke({"cluster.partitions=2", "node.partition_op_ns=200000"});
+  TpsOptions opt;
+  opt.rates = {1000, 2000, 4000};
+  opt.duration_s = 0.2;
+  std::vector<TpsPoint> pts;
+  ASSERT_EQ(run_tps(s, opt, pts), "");
+  ASSERT_EQ(pts.size(), 3u);
+  for (const TpsPoint& p : pts) {
+    EXPECT_TRUE(p.ok);
+    for (const auto& [node, u] : p.busiest) EXPECT_LE(u, 1.0001) << node;
+  }
+  EXPECT_GE(pts[0].achieved_tps, 990);
+  EXPECT_GE(pts[1].achieved_tps, 1980);
+  EXPECT_GT(pts[1].busiest.front().second, pts[0].busiest.front().second);
+  EXPECT_GT(pts[1].p99, pts[0].p99);
+  EXPECT_LT(pts[2].achieved_tps, 2000);
 }
 
 }  // namespace

@@ -1,0 +1,44 @@
+// `walletsim tps`: simulated throughput of a cluster shape under an open-loop
+// load. Each offered rate is one fault-free run whose requests start at
+// uniformly random instants over the duration; with the service-time model
+// on (node.*_op_ns), queues form and throughput saturates.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "properties/runner.h"
+
+namespace ws {
+
+struct TpsPoint {
+  double offered_tps = 0;
+  double achieved_tps = 0;   // transfers committed per simulated second of load
+  uint64_t committed = 0, aborted = 0;
+  Duration p50 = 0, p99 = 0, p999 = 0;
+  std::vector<std::pair<NodeId, double>> busiest;  // (node, utilisation 0..1), highest first
+  bool ok = true;            // every property held
+  double wall_seconds = 0;
+  uint64_t events = 0;
+};
+
+struct TpsOptions {
+  std::vector<double> rates;  // offered transfers per simulated second
+  double duration_s = 1.0;
+  uint32_t partitions = 0;    // 0: keep the scenario's
+  uint32_t coordinators = 0;
+  uint64_t seed = 1;
+};
+
+// Parses "5000" or a sweep "1000..2000000x2" (from A, multiplying by F, up to B).
+bool parse_rates(const std::string& text, std::vector<double>& out);
+
+// Returns the error (empty on success) of building the scenario for a rate.
+std::string run_tps(const Scenario& base, const TpsOptions& opt, std::vector<TpsPoint>& out);
+
+std::string format_tps_table(const Scenario& base, const TpsOptions& opt, const std::vector<TpsPoint>& pts);
+std::string format_tps_csv(const std::vector<TpsPoint>& pts);
+nlohmann::json tps_to_json(const std::vector<TpsPoint>& pts);
+
+}  // namespace ws
