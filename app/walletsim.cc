@@ -53,7 +53,7 @@ json violations_json(const RunResult& r) {
 
 json properties_json(const RunResult& r) {
   json p = json::object();
-  bool stopped = !r.violations.empty();
+  bool stopped = r.stopped_early;
   for (int i = 0; i < kPropertyCount; ++i) {
     Property prop = static_cast<Property>(i);
     bool bad = std::any_of(r.violations.begin(), r.violations.end(),
@@ -152,13 +152,14 @@ bool write_perfetto_file(const std::string& path, const ClusterConfig& cluster,
 }
 
 int cmd_run(uint64_t seed, const std::string& scenario, const std::vector<std::string>& sets,
-            const std::string& trace_path, bool as_json, const std::string& perfetto_path) {
+            const std::string& trace_path, bool as_json, const std::string& perfetto_path, bool all_violations) {
   int rc = 0;
   auto s = load_or_report(scenario, sets, rc);
   if (!s) return rc;
   std::ofstream trace;
   RunOptions opt;
   opt.check_determinism = true;
+  opt.stop_at_first = !all_violations;
   if (!trace_path.empty()) {
     trace.open(trace_path);
     if (!trace) return bad_input("cannot write trace file '" + trace_path + "'");
@@ -536,6 +537,8 @@ int main(int argc, char** argv) {
   run->add_option("--set", sets, set_help);
   std::string perfetto_path;
   run->add_option("--perfetto", perfetto_path, "write a Chrome trace-event JSON file (ui.perfetto.dev)");
+  bool all_violations = false;
+  run->add_flag("--all-violations", all_violations, "record every violation instead of stopping at the first");
 
   auto* explore = app.add_subcommand("explore", "run many seeds; write a failure file per failing seed");
   std::string seeds;
@@ -622,7 +625,7 @@ int main(int argc, char** argv) {
     return kExitBadInput;
   }
   if (*scen) return cmd_scenarios();
-  if (*run) return cmd_run(seed, scenario, sets, trace_path, as_json, perfetto_path);
+  if (*run) return cmd_run(seed, scenario, sets, trace_path, as_json, perfetto_path, all_violations);
   if (*explore) return cmd_explore(seeds, jobs, scenario, sets, out_dir, as_json, determinism_every, max_files,
                                        hashes_path, explore_shrink ? shrink_max : 0, stop_after);
   if (*shrink_cmd) return cmd_shrink(file, shrink_out, as_json);

@@ -32,6 +32,7 @@ struct RunOptions {
 struct RunResult {
   bool ok = true;
   std::vector<Violation> violations;
+  bool stopped_early = false;  // the run stopped at its first violation; later checks did not run
   uint64_t trace_hash = 0;
   uint64_t committed = 0;   // transfers applied (debited and credited)
   uint64_t aborted = 0;     // transfers begun and cancelled
