@@ -583,21 +583,22 @@ int main(int argc, char** argv) {
   shrink_cmd->add_option("--out", shrink_out, "where to write the shrunk file (default FILE.min.json)");
   shrink_cmd->add_flag("--json", as_json, "print one JSON object");
 
+  // The options every many-seed command shares.
+  auto add_seed_job_options = [&](CLI::App* sub, std::string& seed_range) {
+    sub->add_option("--seeds", seed_range, "seed range A..B (B excluded)")->capture_default_str();
+    sub->add_option("--jobs", jobs, "parallel runs (default: all cores)");
+    sub->add_option("--scenario", scenario, "built-in scenario name or JSON file")->capture_default_str();
+    sub->add_flag("--json", as_json, "print one JSON object");
+    sub->add_option("--set", sets, set_help);
+  };
+
   auto* orders = app.add_subcommand("orders", "which TC/C Try orders are valid: explore and shrink each");
   std::string orders_seeds = "0..2000";
-  orders->add_option("--seeds", orders_seeds, "seed range A..B (B excluded)")->capture_default_str();
-  orders->add_option("--jobs", jobs, "parallel runs (default: all cores)");
-  orders->add_option("--scenario", scenario, "built-in scenario name or JSON file")->capture_default_str();
-  orders->add_flag("--json", as_json, "print one JSON object");
-  orders->add_option("--set", sets, set_help);
+  add_seed_job_options(orders, orders_seeds);
 
   auto* compare = app.add_subcommand("compare", "run the same seeds under TC/C, 2PC and Saga and compare them");
   std::string compare_seeds = "0..200";
-  compare->add_option("--seeds", compare_seeds, "seed range A..B (B excluded)")->capture_default_str();
-  compare->add_option("--jobs", jobs, "parallel runs (default: all cores)");
-  compare->add_option("--scenario", scenario, "built-in scenario name or JSON file")->capture_default_str();
-  compare->add_flag("--json", as_json, "print one JSON object");
-  compare->add_option("--set", sets, set_help);
+  add_seed_job_options(compare, compare_seeds);
 
   auto* tps = app.add_subcommand("tps", "simulated throughput and latency of a cluster shape under open-loop load");
   std::string rates = "1000..64000x2";
