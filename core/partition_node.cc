@@ -15,10 +15,10 @@ void PartitionNode::reset() {
   balances_.assign(size_t{cfg_.partition_size[partition_]} * currencies_, 0);
   locks_.assign(balances_.size(), TxId{});
   incoming_.assign(balances_.size(), 0);
-  for (AccountId a = 0; a < cfg_.accounts; ++a) {
-    if (cfg_.account_partition[a] != partition_) continue;
-    for (CurrencyIdx c = 0; c < currencies_; ++c) balance_ref(a, c) = cfg_.initial_balance[c].minor;
-  }
+  // Every slot holds one of this partition's accounts, and every account
+  // starts with the same balance per currency.
+  for (size_t slot = 0; slot < cfg_.partition_size[partition_]; ++slot)
+    for (CurrencyIdx c = 0; c < currencies_; ++c) balances_[slot * currencies_ + c] = cfg_.initial_balance[c].minor;
   legs_.clear();
   open_holds_ = 0;
   refusals_ = 0;
