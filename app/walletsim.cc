@@ -463,22 +463,35 @@ int cmd_orders(const std::string& seeds, unsigned jobs, const std::string& scena
 }
 
 int cmd_tps(const std::string& rates_text, double duration_s, uint32_t partitions, uint32_t coordinators,
-            double capacity, const std::string& scenario, std::vector<std::string> sets, bool as_json, bool as_csv) {
+            double capacity, uint32_t accounts, bool no_admission, const std::string& svg_path,
+            const std::string& scenario, std::vector<std::string> sets, bool as_json, bool as_csv) {
   TpsOptions opt;
   if (!parse_rates(rates_text, opt.rates))
     return bad_input("--rate '" + rates_text + "' must be a positive integer or a sweep A..BxF (e.g. 1000..2000000x2)");
   if (!(duration_s > 0 && duration_s <= 3600)) return bad_input("--duration must be between 0 and 3600 simulated seconds");
-  if (capacity < 0) return bad_input("--capacity must be positive");
-  if (capacity > 0) sets.push_back("node.partition_op_ns=" + std::to_string(std::llround(1e9 / capacity)));
+  if (!(capacity >= 0 && capacity <= 1e9)) return bad_input("--capacity must be between 0 and 1e9 operations per second");
   opt.duration_s = duration_s;
   opt.partitions = partitions;
   opt.coordinators = coordinators;
+  opt.capacity = capacity;
+  opt.accounts = accounts;
+  opt.admission = !no_admission;
   int rc = 0;
   auto s = load_or_report(scenario, sets, rc);
   if (!s) return rc;
   std::vector<TpsPoint> pts;
   std::string err = run_tps(*s, opt, pts);
   if (!err.empty()) return bad_input(err);
+  if (!svg_path.empty()) {
+    char title[256];
+    std::snprintf(title, sizeof title, "walletsim tps: %u partitions of %.0f operations/s, %u coordinators, %g simulated s per rate",
+                  partitions ? partitions : s->sim.cluster.partitions, capacity,
+                  coordinators ? coordinators : s->sim.cluster.coordinators, duration_s);
+    std::ofstream f(svg_path);
+    f << tps_svg(pts, title);
+    if (!f) return bad_input("cannot write --svg file '" + svg_path + "'");
+    std::fprintf(stderr, "walletsim tps: wrote %s\n", svg_path.c_str());
+  }
   struct rusage ru {};
   getrusage(RUSAGE_SELF, &ru);
   if (as_json) {
@@ -601,15 +614,23 @@ int main(int argc, char** argv) {
   add_seed_job_options(compare, compare_seeds);
 
   auto* tps = app.add_subcommand("tps", "simulated throughput and latency of a cluster shape under open-loop load");
-  std::string rates = "1000..64000x2";
-  double duration_s = 1.0, capacity = 0;
-  uint32_t tps_partitions = 0, tps_coordinators = 0;
-  bool as_csv = false;
+  // The default shape is the design's: 2,000 partitions of 1,000 operations
+  // per second, 1,000,000 transfers per second at full utilisation.
+  std::string rates = "1000..2000000x2", svg_path;
+  double duration_s = 0.2, capacity = 1000;
+  uint32_t tps_partitions = 2000, tps_coordinators = 20, tps_accounts = 0;
+  bool as_csv = false, no_admission = false;
   tps->add_option("--rate", rates, "offered transfers per simulated second, or a sweep A..BxF")->capture_default_str();
   tps->add_option("--duration", duration_s, "simulated seconds of load per rate")->capture_default_str();
-  tps->add_option("--partitions", tps_partitions, "partition count (default: the scenario's)");
-  tps->add_option("--coordinators", tps_coordinators, "coordinator count (default: the scenario's)");
-  tps->add_option("--capacity", capacity, "operations per second of one partition node (sets node.partition_op_ns)");
+  tps->add_option("--partitions", tps_partitions, "partition count (0: the scenario's)")->capture_default_str();
+  tps->add_option("--coordinators", tps_coordinators, "coordinator count (0: the scenario's)")->capture_default_str();
+  tps->add_option("--accounts", tps_accounts, "account count (0: 100 per partition)")->capture_default_str();
+  tps->add_option("--capacity", capacity,
+                  "balance operations per second one partition node sustains; one operation is a leg's Try and "
+                  "its Confirm, so a message costs 1/(2*capacity) s (0: the scenario's node.partition_op_ns)")
+      ->capture_default_str();
+  tps->add_flag("--no-admission", no_admission, "no in-flight limit and unbounded inboxes: see overload collapse");
+  tps->add_option("--svg", svg_path, "draw throughput and latency against offered load into this SVG file");
   tps->add_option("--scenario", scenario, "built-in scenario name or JSON file")->capture_default_str();
   tps->add_flag("--json", as_json, "print one JSON object");
   tps->add_flag("--csv", as_csv, "print CSV");
@@ -632,7 +653,8 @@ int main(int argc, char** argv) {
   if (*shrink_cmd) return cmd_shrink(file, shrink_out, as_json);
   if (*orders) return cmd_orders(orders_seeds, jobs, scenario, sets, as_json);
   if (*tps)
-    return cmd_tps(rates, duration_s, tps_partitions, tps_coordinators, capacity, scenario, sets, as_json, as_csv);
+    return cmd_tps(rates, duration_s, tps_partitions, tps_coordinators, capacity, tps_accounts, no_admission, svg_path,
+                   scenario, sets, as_json, as_csv);
   if (*compare) return cmd_compare(compare_seeds, jobs, scenario, sets, as_json);
   if (*replay) return cmd_replay(file, sets, trace_path, as_json, view);
   return kExitBadInput;

@@ -29,6 +29,7 @@ struct ProtocolOptions {
   Duration retry_interval = 4 * kMillisecond;  // first resend of an unanswered step
   Duration max_backoff = 50 * kMillisecond;    // resend interval never exceeds this
   uint32_t snapshot_every = 512;               // events between snapshots (0 = never)
+  uint32_t max_inflight = 0;                   // per coordinator; past it new transfers are refused (0 = no limit)
 };
 
 // Deliberately broken engine behaviours. They exist so tests can show that

@@ -35,6 +35,7 @@ void Coordinator::on_start(Context& ctx) {
     row.started = ctx.now();
     row.next_retry = ctx.now();
     row.attempts = 0;
+    schedule(tx, row);
   }
   if (!active_.empty()) arm_at(ctx, ctx.now());
 }
@@ -49,9 +50,11 @@ void Coordinator::on_message(Context& ctx, NodeId from, const Message& m) {
       break;
     case MsgKind::kTryReply:
       on_try_reply(ctx, m);
+      reschedule(m.tx);
       break;
     case MsgKind::kPhase2Ack:
       on_phase2_ack(ctx, m);
+      reschedule(m.tx);
       break;
     default:
       break;
@@ -91,6 +94,12 @@ void Coordinator::on_transfer(Context& ctx, NodeId from, const Message& m) {
     row.waiter_request = m.request;
     return;
   }
+  // Admission control: past the in-flight limit a new transfer is turned
+  // away before anything is recorded, so the client may retry the same id.
+  if (cfg_.protocol.max_inflight > 0 && open_rows_ >= cfg_.protocol.max_inflight) {
+    ++overload_rejections_;
+    return reply(ctx, from, m.request, tx, Outcome::kRejected, Reason::kOverloaded, false);
+  }
   Event e;
   e.type = EventType::kBegin;
   e.tx = tx;
@@ -108,6 +117,7 @@ void Coordinator::on_transfer(Context& ctx, NodeId from, const Message& m) {
   send_try(ctx, tx, row, Leg::kDebit);
   if (!saga()) send_try(ctx, tx, row, Leg::kCredit);  // Saga: the credit waits for the debit
   arm_at(ctx, row.next_retry);
+  schedule(tx, row);
 }
 
 // A query for an id never seen records an out-of-order note first, so that
@@ -278,14 +288,23 @@ Duration Coordinator::backoff(Context& ctx, uint32_t attempts) {
 // Timeouts and resends for every unfinished row, in the order rows began.
 void Coordinator::tick(Context& ctx) {
   Time now = ctx.now();
-  size_t keep = 0;
-  Time next = -1;
-  auto soonest = [&](Time t) { next = next < 0 ? t : std::min(next, t); };
-  for (size_t i = 0; i < active_.size(); ++i) {
-    const TxId tx = active_[i];
+  // Every row whose deadline has come, in the order rows began (the order
+  // the retries and timeouts are issued in, so the trace is the same
+  // whatever the heap's internal order).
+  due_now_.clear();
+  while (!due_.empty() && due_.front().at <= now) {
+    std::pop_heap(due_.begin(), due_.end(), DueLater{});
+    const DueEntry d = due_.back();
+    due_.pop_back();
+    auto it = rows_.find(d.tx);
+    if (it != rows_.end() && deadline(it->second) == d.at) due_now_.push_back({it->second.order, d.tx});
+  }
+  std::sort(due_now_.begin(), due_now_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  due_now_.erase(std::unique(due_now_.begin(), due_now_.end(),
+                             [](const auto& a, const auto& b) { return a.first == b.first; }),
+                 due_now_.end());
+  for (const auto& [order, tx] : due_now_) {
     PhaseRow& row = rows_.at(tx);
-    if (row.finished()) continue;
-    active_[keep++] = tx;
     if (row.decision == Decision::kNone) {
       // A Saga whose debit is applied only moves forward: its credit is
       // retried until answered (a "no" leads to compensation), never timed out.
@@ -300,8 +319,6 @@ void Coordinator::tick(Context& ctx) {
         }
         row.next_retry = now + backoff(ctx, row.attempts++);
       }
-      if (row.decision == Decision::kNone)
-        soonest(forward_only ? row.next_retry : std::min(row.next_retry, row.started + cfg_.protocol.try_timeout));
     } else if (now >= row.next_retry && !cfg_.bugs.no_phase2_retry) {
       for (Leg leg : {Leg::kDebit, Leg::kCredit}) {
         if (row.phase2[static_cast<int>(leg)] == Phase2Status::kAcked) continue;
@@ -311,11 +328,49 @@ void Coordinator::tick(Context& ctx) {
       }
       row.next_retry = now + backoff(ctx, row.attempts++);
     }
-    if (row.decision != Decision::kNone && !row.finished() && !cfg_.bugs.no_phase2_retry)
-      soonest(row.next_retry);
+    schedule(tx, row);
   }
-  active_.resize(keep);
-  if (next >= 0) arm_at(ctx, next);
+  // The earliest deadline of any unfinished row; stale entries are dropped.
+  while (!due_.empty()) {
+    auto it = rows_.find(due_.front().tx);
+    if (it != rows_.end() && deadline(it->second) == due_.front().at) break;
+    std::pop_heap(due_.begin(), due_.end(), DueLater{});
+    due_.pop_back();
+  }
+  if (!due_.empty()) arm_at(ctx, due_.front().at);
+  // The list of open rows drops finished ones now and then (amortised O(1)).
+  if (active_.size() > 2 * open_rows_ + 1024) {
+    size_t keep = 0;
+    for (const TxId& tx : active_)
+      if (!rows_.at(tx).finished()) active_[keep++] = tx;
+    active_.resize(keep);
+  }
+}
+
+// When a row next needs the timer: its retry, or for an undecided row the
+// Try timeout if that comes first; -1 if it needs nothing.
+Time Coordinator::deadline(const PhaseRow& row) const {
+  if (row.finished()) return -1;
+  if (row.decision == Decision::kNone) {
+    bool forward_only = saga() && row.try_status[0] == TryStatus::kYes;
+    return forward_only ? row.next_retry : std::min(row.next_retry, row.started + cfg_.protocol.try_timeout);
+  }
+  return cfg_.bugs.no_phase2_retry ? -1 : row.next_retry;
+}
+
+// Keeps the invariant the timer relies on: every unfinished row has a heap
+// entry at its current deadline (older entries are recognised as stale).
+void Coordinator::schedule(const TxId& tx, PhaseRow& row) {
+  Time d = deadline(row);
+  if (d < 0 || d == row.due) return;
+  row.due = d;
+  due_.push_back(DueEntry{d, row.order, tx});
+  std::push_heap(due_.begin(), due_.end(), DueLater{});
+}
+
+void Coordinator::reschedule(const TxId& tx) {
+  auto it = rows_.find(tx);
+  if (it != rows_.end()) schedule(tx, it->second);
 }
 
 void Coordinator::emit(Context& ctx, const Event& e) {
@@ -326,10 +381,20 @@ void Coordinator::emit(Context& ctx, const Event& e) {
 }
 
 void Coordinator::apply(const Event& e) {
+  // Counts rows that are begun and not finished, for admission control.
+  auto it = rows_.find(e.tx);
+  const bool was_open = it != rows_.end() && it->second.order != 0 && !it->second.finished();
+  apply_row(e);
+  if (was_open && e.type != EventType::kBegin && rows_.at(e.tx).finished()) --open_rows_;
+}
+
+void Coordinator::apply_row(const Event& e) {
   switch (e.type) {
     case EventType::kBegin: {
       PhaseRow& row = rows_[e.tx];
+      if (row.order == 0 || row.finished()) ++open_rows_;  // new, or begun again (a test bug)
       row = PhaseRow{};
+      row.order = ++next_order_;
       row.from = e.account;
       row.to = e.account2;
       row.amount = e.amount;
@@ -370,6 +435,9 @@ void Coordinator::apply(const Event& e) {
 bool Coordinator::rebuild(const std::vector<std::vector<uint8_t>>& records) {
   rows_.clear();
   active_.clear();
+  due_.clear();
+  open_rows_ = 0;
+  next_order_ = 0;
   for (const auto& r : records) {
     auto e = decode_event(r);
     if (!e) return false;

@@ -38,6 +38,8 @@ struct PhaseRow {
   Time started = 0;
   Time next_retry = 0;
   uint32_t attempts = 0;
+  uint64_t order = 0;  // begin order (1, 2, ...): timeouts and retries are issued in it
+  Time due = -1;       // the deadline this row's newest timer-heap entry is for
   bool finished() const {
     return absent || (decision != Decision::kNone && phase2[0] == Phase2Status::kAcked &&
                       phase2[1] == Phase2Status::kAcked);
@@ -57,6 +59,8 @@ class Coordinator final : public Actor {
   std::vector<TxId> unfinished_ids(size_t max) const;
   const PhaseRow* row(const TxId& tx) const;
   uint64_t refusals_seen() const { return refusals_seen_; }
+  uint64_t overload_rejections() const { return overload_rejections_; }
+  size_t open_rows() const { return open_rows_; }
   uint64_t state_digest() const;
   bool rebuild(const std::vector<std::vector<uint8_t>>& records);
 
@@ -71,6 +75,10 @@ class Coordinator final : public Actor {
   void reply(Context& ctx, NodeId to, uint32_t request, const TxId& tx, Outcome o, Reason r,
              bool durable);
   void tick(Context& ctx);
+  Time deadline(const PhaseRow& row) const;
+  void schedule(const TxId& tx, PhaseRow& row);
+  void reschedule(const TxId& tx);
+  void apply_row(const Event& e);
   void arm_at(Context& ctx, Time at);
   Duration backoff(Context& ctx, uint32_t attempts);
   void emit(Context& ctx, const Event& e);
@@ -85,6 +93,24 @@ class Coordinator final : public Actor {
   Time armed_for_ = -1;    // local time of the earliest pending timer, -1 if none
   uint32_t timer_gen_ = 0;  // only the newest timer counts; older ones are stale
   uint64_t refusals_seen_ = 0;
+  uint64_t overload_rejections_ = 0;
+  size_t open_rows_ = 0;     // begun, not finished
+  uint64_t next_order_ = 0;
+  // Deadlines of unfinished rows, earliest first, so a timer costs what is
+  // due rather than a walk over every open row. Entries go stale when a row
+  // moves on; a popped entry counts only if it still matches the row.
+  struct DueEntry {
+    Time at;
+    uint64_t order;
+    TxId tx;
+  };
+  struct DueLater {
+    bool operator()(const DueEntry& a, const DueEntry& b) const {
+      return a.at != b.at ? a.at > b.at : a.order > b.order;
+    }
+  };
+  std::vector<DueEntry> due_;
+  std::vector<std::pair<uint64_t, TxId>> due_now_;
   std::vector<uint8_t> scratch_;
 };
 

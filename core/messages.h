@@ -52,6 +52,7 @@ enum class Reason : uint8_t {
   kFieldTooLong,
   kLocked,        // 2PC: a balance row is locked by another prepared transfer
   kBalanceLimit,  // the credit would take the balance past the limit
+  kOverloaded,    // turned away by admission control before anything was recorded; retry
 };
 const char* to_string(Reason r);
 

@@ -48,6 +48,7 @@ const char* to_string(Reason r) {
     case Reason::kFieldTooLong: return "field_too_long";
     case Reason::kLocked: return "row_locked";
     case Reason::kBalanceLimit: return "balance_limit";
+    case Reason::kOverloaded: return "overloaded";
   }
   return "?";
 }

@@ -148,7 +148,9 @@ void write_perfetto(std::ostream& out, const ClusterConfig& cluster,
         break;
       }
       case TraceKind::kToDown:
-        events.push_back(instant("lost at down node: " + std::string(to_string(r.msg)), "net", r.t,
+      case TraceKind::kShed:
+        events.push_back(instant((r.kind == TraceKind::kShed ? "shed, inbox full: " : "lost at down node: ") +
+                                     std::string(to_string(r.msg)), "net", r.t,
                                  tid_of(r.node), message_args(cluster, r, txs[i], true)));
         break;
       case TraceKind::kCrash:

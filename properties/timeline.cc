@@ -45,6 +45,7 @@ std::string message_label(const TraceRecord& r, const TxId& tx) {
     case TraceKind::kCut: s += " [cut]"; break;
     case TraceKind::kDuplicated: s += " [dup]"; break;
     case TraceKind::kToDown: s += " [node down, lost]"; break;
+    case TraceKind::kShed: s += " [inbox full, shed]"; break;
     default: break;
   }
   return s;
@@ -165,7 +166,8 @@ std::string render_timeline(const ClusterConfig& cluster, const std::vector<Trac
     std::optional<size_t> at = column(r.node);
     if (is_message(r.kind)) {
       std::optional<size_t> from = r.peer != kNoNode ? column(r.peer) : std::nullopt;
-      bool lost = r.kind == TraceKind::kDropped || r.kind == TraceKind::kCut || r.kind == TraceKind::kToDown;
+      bool lost = r.kind == TraceKind::kDropped || r.kind == TraceKind::kCut || r.kind == TraceKind::kToDown ||
+                  r.kind == TraceKind::kShed;
       if (at && from && *at != *from) {
         size_t lo = std::min(*at, *from), hi = std::max(*at, *from);
         for (size_t k = lo; k <= hi; ++k) lane[k] = '-';

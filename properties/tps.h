@@ -21,6 +21,7 @@ struct TpsPoint {
   bool ok = true;            // every property held
   double wall_seconds = 0;
   uint64_t events = 0;
+  uint64_t shed = 0;         // messages dropped at a full inbox (admission control)
 };
 
 struct TpsOptions {
@@ -28,8 +29,20 @@ struct TpsOptions {
   double duration_s = 1.0;
   uint32_t partitions = 0;    // 0: keep the scenario's
   uint32_t coordinators = 0;
+  uint32_t accounts = 0;      // 0: the scenario's, or 100 per partition when partitions is set
+  // Balance operations per second one partition node sustains; an operation
+  // is one leg's two steps (Try and Confirm), so each message costs
+  // 1 / (2 * capacity) seconds. 0: keep the scenario's node.partition_op_ns.
+  double capacity = 0;
+  // With a service time, bound each coordinator's transfers in flight and
+  // each node's inbox (unless the scenario sets them), so that overload sheds
+  // load instead of collapsing into timeouts and retries.
+  bool admission = true;
   uint64_t seed = 1;
 };
+
+// The scenario values one rate's run sets on top of the base scenario.
+std::vector<std::string> tps_sets(const Scenario& base, const TpsOptions& opt, double rate);
 
 // Parses "5000" or a sweep "1000..2000000x2" (from A, multiplying by F, up to B).
 bool parse_rates(const std::string& text, std::vector<double>& out);
@@ -40,5 +53,8 @@ std::string run_tps(const Scenario& base, const TpsOptions& opt, std::vector<Tps
 std::string format_tps_table(const Scenario& base, const TpsOptions& opt, const std::vector<TpsPoint>& pts);
 std::string format_tps_csv(const std::vector<TpsPoint>& pts);
 nlohmann::json tps_to_json(const std::vector<TpsPoint>& pts);
+// Two log-log panels: achieved against offered throughput, and p50/p99
+// latency against offered throughput.
+std::string tps_svg(const std::vector<TpsPoint>& pts, const std::string& title);
 
 }  // namespace ws

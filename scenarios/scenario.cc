@@ -185,6 +185,12 @@ ScenarioLoad convert(const json& doc) {
   s.workload.duration = r.integer("workload", "duration_ms", 1, 86'400'000) * kMillisecond;
   s.workload.hot_accounts = static_cast<uint32_t>(r.integer("workload", "hot_accounts", 0, 10'000'000));
   s.workload.hot_ppm = r.ppm("workload", "hot_probability");
+  std::string pick = r.str("workload", "pick");
+  if (pick == "accounts" || pick == "partitions") {
+    s.workload.by_partition = pick == "partitions";
+  } else if (r.err.empty()) {
+    r.err = "scenario key 'workload.pick' is '" + pick + "'; it must be accounts or partitions";
+  }
   s.workload.max_amount_pct = static_cast<uint32_t>(r.integer("workload", "max_amount_pct", 1, 100));
   s.workload.duplicate_ppm = r.ppm("workload", "duplicate_probability");
   s.workload.invalid_ppm = r.ppm("workload", "invalid_probability");
@@ -218,11 +224,13 @@ ScenarioLoad convert(const json& doc) {
   c.protocol.retry_interval = r.integer("protocol", "retry_interval_ms", 1, 3'600'000) * kMillisecond;
   c.protocol.max_backoff = r.integer("protocol", "max_backoff_ms", 1, 3'600'000) * kMillisecond;
   c.protocol.snapshot_every = static_cast<uint32_t>(r.integer("protocol", "snapshot_every", 0, 1'000'000));
+  c.protocol.max_inflight = static_cast<uint32_t>(r.integer("protocol", "max_inflight", 0, 100'000'000));
 
   s.sim.network.latency = r.integer("network", "latency_us", 1, 10'000'000) * kMicrosecond;
   s.sim.network.jitter = r.integer("network", "jitter_us", 0, 10'000'000) * kMicrosecond;
   s.sim.costs.partition_op = r.integer("node", "partition_op_ns", 0, 10'000'000'000);
   s.sim.costs.coordinator_op = r.integer("node", "coordinator_op_ns", 0, 10'000'000'000);
+  s.sim.costs.max_queue = static_cast<uint32_t>(r.integer("node", "max_queue", 0, 100'000'000));
   s.sim.disk.sync_latency = r.integer("disk", "sync_us", 1, 10'000'000) * kMicrosecond;
 
   std::string profile = r.str("faults", "profile");

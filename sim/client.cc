@@ -78,6 +78,9 @@ void Client::on_message(Context& ctx, NodeId, const Message& m) {
   if (m.kind != MsgKind::kTransferReply && m.kind != MsgKind::kStatusReply) return;
   if (m.request >= rec_.size() || w_.requests[m.request].client != index_) return;
   if (m.outcome == Outcome::kInProgress || m.outcome == Outcome::kNone) return;
+  // Overloaded is not an answer: nothing was recorded, and the request is
+  // retried with the same id when its timeout comes, like any lost reply.
+  if (m.reason == Reason::kOverloaded) return;
   record_answer(ctx, m.request, m.outcome, m.reason);
 }
 

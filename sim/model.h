@@ -96,6 +96,10 @@ struct FaultPlan {
 struct NodeCosts {
   Duration partition_op = 0;
   Duration coordinator_op = 0;
+  // A bounded inbox: a message that finds this many waiting is dropped, as a
+  // server with a full queue sheds load (0 = unbounded). The protocol's
+  // retries cover it like any lost message.
+  uint32_t max_queue = 0;
 };
 
 struct SimConfig {

@@ -171,6 +171,24 @@ void Simulator::wake(NodeId id) {
   }
 }
 
+void Simulator::shed(const QEvent& ev) {
+  const Slot s = slots_[ev.slot];
+  free_slots_.push_back(ev.slot);
+  ++stats_.messages_shed;
+  TraceRecord r;
+  r.t = now_;
+  r.kind = TraceKind::kShed;
+  r.node = ev.node;
+  r.peer = s.from;
+  r.msg = s.m.kind;
+  r.leg = s.m.leg;
+  r.yes = s.m.yes;
+  r.outcome = s.m.outcome;
+  r.tx = s.m.tx;
+  r.request = s.m.request;
+  record(r);
+}
+
 void Simulator::dispatch(const QEvent& ev) {
   Node& n = nodes_[ev.node];
   if (ev.kind == EvKind::kDeliver) {
@@ -437,6 +455,10 @@ SimStats Simulator::run() {
     // while it works wait in its inbox, first come first served.
     if ((ev.kind == EvKind::kDeliver || ev.kind == EvKind::kTimer) && n.up &&
         (n.busy_until > now_ || !n.inbox.empty())) {
+      if (ev.kind == EvKind::kDeliver && cfg_.costs.max_queue > 0 && n.inbox.size() >= cfg_.costs.max_queue) {
+        shed(ev);
+        continue;
+      }
       n.inbox.push_back(ev);
       ++stats_.queued;
       if (!n.wake_scheduled) {

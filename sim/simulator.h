@@ -43,6 +43,7 @@ struct SimStats {
   bool quiescent = false;  // the queue drained before the heal limit
   bool event_budget_spent = false;  // stopped at SimConfig::max_events
   uint64_t queued = 0;              // deliveries and timers that waited for a busy node
+  uint64_t messages_shed = 0;       // deliveries dropped because the inbox was full (node.max_queue)
 };
 
 class Simulator {
@@ -95,6 +96,7 @@ class Simulator {
   Duration op_cost(NodeId n) const;
   void charge(Node& n, NodeId id);
   void dispatch(const QEvent& ev);
+  void shed(const QEvent& ev);
   void wake(NodeId id);
 
   SimConfig cfg_;

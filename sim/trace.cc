@@ -12,6 +12,7 @@ const char* to_string(TraceKind k) {
     case TraceKind::kDropped: return "drop";
     case TraceKind::kCut: return "cut";
     case TraceKind::kToDown: return "to_down_node";
+    case TraceKind::kShed: return "shed";
     case TraceKind::kDuplicated: return "duplicate";
     case TraceKind::kTimer: return "timer";
     case TraceKind::kSync: return "sync";

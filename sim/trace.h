@@ -24,6 +24,7 @@ enum class TraceKind : uint8_t {
   kRestart,
   kTornTail,   // restart found and truncated a torn record
   kHeal,
+  kShed,       // msg reached a node whose inbox was full (node.max_queue) and was dropped
 };
 const char* to_string(TraceKind k);
 
@@ -44,7 +45,7 @@ struct TraceRecord {
 // Record kinds that describe a message (sent, delivered or lost).
 inline bool is_message(TraceKind k) {
   return k == TraceKind::kDeliver || k == TraceKind::kDropped || k == TraceKind::kCut ||
-         k == TraceKind::kToDown || k == TraceKind::kDuplicated;
+         k == TraceKind::kToDown || k == TraceKind::kDuplicated || k == TraceKind::kShed;
 }
 // Which fields of a message kind mean something.
 inline bool has_leg(MsgKind k) {

@@ -7,9 +7,17 @@
 namespace ws {
 namespace {
 
-AccountId pick_account(Xoshiro& rng, const ClusterConfig& c, const WorkloadParams& p) {
+// Accounts of each non-empty partition, for drawing by partition.
+using AccountsByPartition = std::vector<std::vector<AccountId>>;
+
+AccountId pick_account(Xoshiro& rng, const ClusterConfig& c, const WorkloadParams& p,
+                       const AccountsByPartition& by_partition) {
   if (p.hot_accounts > 0 && rng.chance_ppm(p.hot_ppm))
     return static_cast<AccountId>(rng.below(std::min(p.hot_accounts, c.accounts)));
+  if (!by_partition.empty()) {
+    const auto& on = by_partition[rng.below(by_partition.size())];
+    return on[rng.below(on.size())];
+  }
   return static_cast<AccountId>(rng.below(c.accounts));
 }
 
@@ -63,6 +71,13 @@ void make_invalid(Xoshiro& rng, const ClusterConfig& c, PlannedRequest& r) {
 
 Workload generate_workload(const ClusterConfig& c, const WorkloadParams& p, uint64_t seed) {
   Xoshiro rng(seed, "workload");
+  AccountsByPartition by_partition;
+  if (p.by_partition) {
+    AccountsByPartition all(c.partitions);
+    for (AccountId a = 0; a < c.accounts; ++a) all[c.account_partition[a]].push_back(a);
+    for (auto& v : all)
+      if (!v.empty()) by_partition.push_back(std::move(v));
+  }
   Workload w;
   w.requests.reserve(p.transfers + p.transfers / 8);
   std::vector<Time> times(p.transfers);
@@ -75,9 +90,9 @@ Workload generate_workload(const ClusterConfig& c, const WorkloadParams& p, uint
     CurrencyIdx ci = static_cast<CurrencyIdx>(rng.below(c.currencies.size()));
     const CurrencyInfo& cur = c.currencies[ci];
     r.currency = cur.code;
-    r.from = pick_account(rng, c, p);
+    r.from = pick_account(rng, c, p, by_partition);
     do {
-      r.to = pick_account(rng, c, p);
+      r.to = pick_account(rng, c, p, by_partition);
     } while (r.to == r.from && c.accounts > 1);
     int64_t max_minor = std::max<int64_t>(1, c.initial_balance[ci].minor * p.max_amount_pct / 100);
     Amount a{1 + static_cast<int64_t>(rng.below(static_cast<uint64_t>(max_minor)))};

@@ -137,26 +137,40 @@ TEST(Tps, RateSweepParsesAndRejectsBadInput) {
     EXPECT_FALSE(parse_rates(bad, r)) << bad;
 }
 
-TEST(Tps, UtilisationAndLatencyRiseWithLoadAndOverloadCollapses) {
-  // 2 partitions of 5,000 operations per second each. Below capacity every
-  // offered transfer commits while utilisation and p99 latency rise; far
-  // beyond it, queueing outlasts the Try timeout and goodput collapses.
-  Scenario s = smoke({"cluster.partitions=2", "node.partition_op_ns=200000"});
+TEST(Tps, UtilisationAndLatencyRiseWithLoadAndAdmissionControlPreventsCollapse) {
+  // 2 partitions of 2,500 operations per second each (5,000 messages per
+  // second): about 2,500 transfers per second at full utilisation. Below
+  // capacity every offered transfer commits while utilisation and p99 rise.
+  // Beyond it, without admission control queueing outlasts the Try timeout,
+  // retries feed the queues and goodput collapses; with it (bounded inboxes,
+  // a per-coordinator in-flight limit) goodput stays near capacity.
+  Scenario s = smoke({"cluster.partitions=2"});
   TpsOptions opt;
-  opt.rates = {1000, 2000, 4000};
+  opt.rates = {1000, 2000, 4000, 8000};
   opt.duration_s = 0.2;
-  std::vector<TpsPoint> pts;
-  ASSERT_EQ(run_tps(s, opt, pts), "");
-  ASSERT_EQ(pts.size(), 3u);
-  for (const TpsPoint& p : pts) {
-    EXPECT_TRUE(p.ok);
-    for (const auto& [node, u] : p.busiest) EXPECT_LE(u, 1.0001) << node;
-  }
-  EXPECT_GE(pts[0].achieved_tps, 990);
-  EXPECT_GE(pts[1].achieved_tps, 1980);
-  EXPECT_GT(pts[1].busiest.front().second, pts[0].busiest.front().second);
-  EXPECT_GT(pts[1].p99, pts[0].p99);
-  EXPECT_LT(pts[2].achieved_tps, 2000);
+  opt.capacity = 2500;
+  std::vector<TpsPoint> with, without;
+  ASSERT_EQ(run_tps(s, opt, with), "");
+  opt.admission = false;
+  ASSERT_EQ(run_tps(s, opt, without), "");
+  ASSERT_EQ(with.size(), 4u);
+  ASSERT_EQ(without.size(), 4u);
+  for (const auto* pts : {&with, &without})
+    for (const TpsPoint& p : *pts) {
+      EXPECT_TRUE(p.ok);
+      for (const auto& [node, u] : p.busiest) EXPECT_LE(u, 1.0001) << node;
+    }
+  EXPECT_GE(with[0].achieved_tps, 990);
+  EXPECT_GE(with[1].achieved_tps, 1980);
+  EXPECT_GT(with[1].busiest.front().second, with[0].busiest.front().second);
+  EXPECT_GT(with[1].p99, with[0].p99);
+  // Overloaded: collapse without admission control, near capacity with it.
+  EXPECT_LT(without[2].achieved_tps, 1000);
+  EXPECT_LT(without[3].achieved_tps, 1000);
+  EXPECT_GT(with[2].achieved_tps, 2000);
+  EXPECT_GT(with[3].achieved_tps, 2000);
+  EXPECT_EQ(without[3].shed, 0u);
+  EXPECT_GT(with[3].shed, 0u);
 }
 
 }  // namespace
