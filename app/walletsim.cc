@@ -21,6 +21,7 @@
 #include "properties/parallel.h"
 #include "properties/perfetto.h"
 #include "properties/timeline.h"
+#include "properties/sizing.h"
 #include "properties/tps.h"
 #include "properties/shrink.h"
 #include "properties/runner.h"
@@ -507,6 +508,24 @@ int cmd_tps(const std::string& rates_text, double duration_s, uint32_t partition
   return bad ? kExitViolation : kExitOk;
 }
 
+int cmd_sizing(const SizingOptions& opt, const std::string& scenario, const std::vector<std::string>& sets,
+               bool as_json) {
+  if (!(opt.op_times >= 10 && opt.op_times <= 1e6)) return bad_input("--op-times must be between 10 and 1000000");
+  if (!(opt.target_tps >= 1000 && opt.target_tps <= 1e8)) return bad_input("--target must be between 1000 and 1e8");
+  int rc = 0;
+  auto s = load_or_report(scenario, sets, rc);
+  if (!s) return rc;
+  std::vector<SizingRow> rows;
+  std::string err = run_sizing(*s, opt, rows, [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); });
+  if (!err.empty()) return bad_input(err);
+  if (as_json) {
+    std::cout << sizing_to_json(opt, rows).dump() << "\n";
+  } else {
+    std::fputs(format_sizing(opt, rows).c_str(), stdout);
+  }
+  return kExitOk;
+}
+
 int cmd_compare(const std::string& seeds, unsigned jobs, const std::string& scenario,
                 const std::vector<std::string>& sets, bool as_json) {
   int rc = 0;
@@ -636,6 +655,25 @@ int main(int argc, char** argv) {
   tps->add_flag("--csv", as_csv, "print CSV");
   tps->add_option("--set", sets, set_help);
 
+  auto* sizing = app.add_subcommand(
+      "sizing", "the design's node-count table by simulation: partitions needed for 1,000,000 transfers/s");
+  SizingOptions sizing_opt;
+  bool sizing_full = false, sizing_quick = false;
+  sizing->add_option("--target", sizing_opt.target_tps, "transfers per simulated second to sustain")->capture_default_str();
+  sizing->add_option("--op-times", sizing_opt.op_times, "length of each probe's load, in operation times")
+      ->capture_default_str();
+  sizing->add_option("--slice", sizing_opt.slice_partitions,
+                     "simulate a slice of about this many partitions carrying its share of the load (0: the whole cluster)")
+      ->capture_default_str();
+  sizing->add_option("--bound", sizing_opt.bound_op_times, "p99 bound in operation times (plus 2 ms of network)")
+      ->capture_default_str();
+  sizing->add_flag("--full", sizing_full, "simulate the whole cluster in every probe (slow: same as --slice 0)");
+  sizing->add_flag("--quick", sizing_quick, "short probes on small slices, for a first look (noisier)");
+  sizing->add_flag("--no-extras", [&](int64_t) { sizing_opt.extras = false; }, "only the three capacity rows");
+  sizing->add_option("--scenario", scenario, "built-in scenario name or JSON file")->capture_default_str();
+  sizing->add_flag("--json", as_json, "print one JSON object");
+  sizing->add_option("--set", sets, set_help);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -655,6 +693,14 @@ int main(int argc, char** argv) {
   if (*tps)
     return cmd_tps(rates, duration_s, tps_partitions, tps_coordinators, capacity, tps_accounts, no_admission, svg_path,
                    scenario, sets, as_json, as_csv);
+  if (*sizing) {
+    if (sizing_full) sizing_opt.slice_partitions = 0;
+    if (sizing_quick) {
+      sizing_opt.op_times = 200;
+      sizing_opt.slice_partitions = 50;
+    }
+    return cmd_sizing(sizing_opt, scenario, sets, as_json);
+  }
   if (*compare) return cmd_compare(compare_seeds, jobs, scenario, sets, as_json);
   if (*replay) return cmd_replay(file, sets, trace_path, as_json, view);
   return kExitBadInput;

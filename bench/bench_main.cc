@@ -5,6 +5,8 @@
 
 #include "core/event_log.h"
 #include "properties/runner.h"
+#include "core/coordinator.h"
+#include "sim/event_queue.h"
 #include "sim/rng.h"
 
 namespace ws {
@@ -16,6 +18,31 @@ void BM_Xoshiro(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_Xoshiro);
+
+// The simulator's event queue at a steady depth: one pop and one push per
+// item, as in a run (each handled event schedules about one more).
+struct BenchEvent {
+  Time t;
+  uint64_t seq;
+  uint64_t aux;
+  uint32_t node, slot;
+};
+void BM_EventQueuePushPop(benchmark::State& state) {
+  EventQueue<BenchEvent> q;
+  Xoshiro rng(1, "queue");
+  uint64_t seq = 0;
+  const auto depth = static_cast<size_t>(state.range(0));
+  q.reserve(depth + 1);
+  for (size_t i = 0; i < depth; ++i) q.push(BenchEvent{static_cast<Time>(rng.below(1'000'000)), seq++, 0, 0, 0});
+  for (auto _ : state) {
+    BenchEvent e = q.pop();
+    e.t += 1 + static_cast<Time>(rng.below(1'000'000));
+    e.seq = seq++;
+    q.push(e);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_EventQueuePushPop)->Arg(64)->Arg(4096)->Arg(262144);
 
 // A Context whose log is kept in memory and whose messages go nowhere.
 class NullContext final : public Context {
@@ -72,6 +99,53 @@ void BM_PartitionTryConfirm(benchmark::State& state) {
 }
 BENCHMARK(BM_PartitionTryConfirm);
 
+// One transfer through a coordinator, in memory: the request, both Try
+// answers (the decision), both acknowledgements.
+void BM_CoordinatorTransfer(benchmark::State& state) {
+  ClusterConfig cfg;
+  cfg.partitions = 4;
+  cfg.coordinators = 1;
+  cfg.accounts = 1000;
+  cfg.currencies = {*find_currency("USD")};
+  cfg.initial_balance = {Amount{1'000'000'000}};
+  cfg.finalize();
+  Coordinator coord(cfg, 0);
+  NullContext ctx;
+  coord.on_start(ctx);
+  Xoshiro rng(3, "ids");
+  uint64_t i = 0;
+  for (auto _ : state) {
+    uint64_t hi = rng.next_u64();
+    uint64_t lo = rng.next_u64();
+    TxId tx = make_v4_txid(hi, lo);
+    Message req{};
+    req.kind = MsgKind::kTransferRequest;
+    set_text(req.text.txid, format_txid(tx));
+    set_text(req.text.amount, "1.00");
+    set_text(req.text.currency, "USD");
+    req.text.from = static_cast<AccountId>(i % 1000);
+    req.text.to = static_cast<AccountId>((i + 1) % 1000);
+    ++i;
+    coord.on_message(ctx, 10, req);
+    Message m{};
+    m.tx = tx;
+    for (Leg leg : {Leg::kDebit, Leg::kCredit}) {
+      m.leg = leg;
+      m.kind = MsgKind::kTryReply;
+      m.yes = true;
+      coord.on_message(ctx, 0, m);
+    }
+    for (Leg leg : {Leg::kDebit, Leg::kCredit}) {
+      m.leg = leg;
+      m.kind = MsgKind::kPhase2Ack;
+      coord.on_message(ctx, 0, m);
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.SetLabel("transfers (5 handler calls each)");
+}
+BENCHMARK(BM_CoordinatorTransfer);
+
 // One whole simulated run of a scenario; items = committed transfers.
 void run_scenario(benchmark::State& state, const char* name, std::vector<std::string> sets) {
   Scenario s = *load_scenario(name, sets).scenario;
@@ -91,6 +165,16 @@ void BM_RunChaos(benchmark::State& s) { run_scenario(s, "chaos", {}); }
 BENCHMARK(BM_RunSmoke);
 BENCHMARK(BM_RunSmokeNoFaults);
 BENCHMARK(BM_RunChaos);
+// Whole simulated transfers on the design's shape at full load: 2,000
+// partitions, 1,000,000 transfers per simulated second, fault-free.
+void BM_SimulatedTransfer(benchmark::State& s) {
+  run_scenario(s, "smoke",
+               {"faults.profile=none", "cluster.partitions=2000", "cluster.coordinators=20", "cluster.accounts=200000",
+                "workload.transfers=20000", "workload.duration_ms=20", "phases.fault_ms=20",
+                "workload.invalid_probability=0", "workload.duplicate_probability=0", "workload.reuse_probability=0",
+                "workload.max_amount_pct=1", "protocol.snapshot_every=0"});
+}
+BENCHMARK(BM_SimulatedTransfer)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace ws

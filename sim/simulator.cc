@@ -23,17 +23,6 @@ struct Simulator::Slot {
   NodeId from;
 };
 
-namespace {
-// The heap's order is (time, insertion sequence): a total order that never
-// depends on addresses or on the standard library.
-struct Later {
-  template <class E>
-  bool operator()(const E& a, const E& b) const {
-    return a.t != b.t ? a.t > b.t : a.seq > b.seq;
-  }
-};
-}  // namespace
-
 class SimStorage final : public Storage {
  public:
   explicit SimStorage(std::vector<uint8_t>& disk) : disk_(disk) {}
@@ -228,8 +217,7 @@ void Simulator::dispatch(const QEvent& ev) {
 }
 
 void Simulator::push(Time t, EvKind kind, NodeId node, uint32_t slot, uint64_t aux) {
-  heap_.push_back(QEvent{t, seq_++, aux, node, slot, kind});
-  std::push_heap(heap_.begin(), heap_.end(), Later{});
+  heap_.push(QEvent{t, seq_++, aux, node, slot, kind});
 }
 
 std::unique_ptr<Actor> Simulator::make_actor(NodeId n) {
@@ -437,9 +425,7 @@ SimStats Simulator::run() {
   }
   const Time limit = cfg_.fault_phase + cfg_.heal_limit;
   while (!heap_.empty()) {
-    std::pop_heap(heap_.begin(), heap_.end(), Later{});
-    QEvent ev = heap_.back();
-    heap_.pop_back();
+    QEvent ev = heap_.pop();
     if (ev.t > limit) {
       now_ = limit;
       stats_.end_time = now_;

@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "sim/event_queue.h"
 #include "core/coordinator.h"
 #include "core/events.h"
 #include "core/partition_node.h"
@@ -104,7 +105,7 @@ class Simulator {
   FaultPlan plan_;
   std::vector<RequestRecord> records_;
   std::vector<Node> nodes_;
-  std::vector<QEvent> heap_;
+  EventQueue<QEvent> heap_;
   struct Slot;
   std::vector<Slot> slots_;
   std::vector<uint32_t> free_slots_;

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "properties/runner.h"
+#include "properties/sizing.h"
 #include "properties/tps.h"
 
 namespace ws {
@@ -171,6 +172,33 @@ TEST(Tps, UtilisationAndLatencyRiseWithLoadAndAdmissionControlPreventsCollapse) 
   EXPECT_GT(with[3].achieved_tps, 2000);
   EXPECT_EQ(without[3].shed, 0u);
   EXPECT_GT(with[3].shed, 0u);
+}
+
+TEST(Sizing, FindsTheDesignsNodeCountsOnSmallSlices) {
+  // The design's arithmetic, 2 operations per transfer / capacity, on a
+  // small target so the test is quick: the simulated count for each capacity
+  // lies just above it (queueing needs a little headroom), and the search is
+  // not hard-wired: a bound that cannot be met finds nothing.
+  SizingOptions opt;
+  opt.target_tps = 20'000;
+  opt.op_times = 300;
+  opt.slice_partitions = 20;
+  opt.extras = false;
+  std::vector<SizingRow> rows;
+  ASSERT_EQ(run_sizing(smoke(), opt, rows, [](const std::string&) {}), "");
+  ASSERT_EQ(rows.size(), 3u);
+  for (const SizingRow& r : rows) {
+    EXPECT_EQ(r.design, static_cast<uint64_t>(2 * opt.target_tps / r.capacity));
+    ASSERT_GT(r.found, 0u) << r.name;
+    EXPECT_GE(static_cast<double>(r.found), 0.95 * r.design) << r.name;
+    EXPECT_LE(static_cast<double>(r.found), 1.25 * r.design) << r.name;
+    EXPECT_LE(r.p99, r.bound) << r.name;
+  }
+  opt.bound_op_times = 0;  // p99 under the bare network path: impossible
+  opt.bound_base = kMicrosecond;
+  rows.clear();
+  ASSERT_EQ(run_sizing(smoke(), opt, rows, [](const std::string&) {}), "");
+  for (const SizingRow& r : rows) EXPECT_EQ(r.found, 0u) << r.name;
 }
 
 }  // namespace

@@ -1,0 +1,44 @@
+// The simulator's event queue: a binary min-heap ordered by (time, seq).
+// seq is the insertion number, so events due at the same instant come out
+// in the order they were scheduled; the order never depends on the heap's
+// internal layout or the standard library. Storage is one vector, reused
+// across the run: pushing and popping allocate only when it has to grow.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "core/types.h"
+
+namespace ws {
+
+// E needs `Time t` and `uint64_t seq` members.
+template <class E>
+class EventQueue {
+ public:
+  void reserve(size_t n) { heap_.reserve(n); }
+  bool empty() const { return heap_.empty(); }
+  size_t size() const { return heap_.size(); }
+  void clear() { heap_.clear(); }
+  void push(const E& e) {
+    heap_.push_back(e);
+    std::push_heap(heap_.begin(), heap_.end(), Later{});
+  }
+  // Removes and returns the earliest event; the queue must not be empty.
+  E pop() {
+    std::pop_heap(heap_.begin(), heap_.end(), Later{});
+    E e = heap_.back();
+    heap_.pop_back();
+    return e;
+  }
+  const E& top() const { return heap_.front(); }
+
+ private:
+  struct Later {
+    bool operator()(const E& a, const E& b) const { return a.t != b.t ? a.t > b.t : a.seq > b.seq; }
+  };
+  std::vector<E> heap_;
+};
+
+}  // namespace ws
