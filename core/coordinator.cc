@@ -433,6 +433,10 @@ void Coordinator::apply_row(const Event& e) {
 }
 
 bool Coordinator::rebuild(const std::vector<std::vector<uint8_t>>& records) {
+  return rebuild(std::vector<std::span<const uint8_t>>(records.begin(), records.end()));
+}
+
+bool Coordinator::rebuild(std::span<const std::span<const uint8_t>> records) {
   rows_.clear();
   active_.clear();
   due_.clear();

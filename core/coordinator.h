@@ -62,6 +62,7 @@ class Coordinator final : public Actor {
   uint64_t overload_rejections() const { return overload_rejections_; }
   size_t open_rows() const { return open_rows_; }
   uint64_t state_digest() const;
+  bool rebuild(std::span<const std::span<const uint8_t>> records);
   bool rebuild(const std::vector<std::vector<uint8_t>>& records);
 
  private:

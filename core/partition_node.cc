@@ -381,7 +381,25 @@ bool PartitionNode::load_snapshot(std::span<const uint8_t> blob) {
   return ok;
 }
 
+namespace {
+std::vector<std::span<const uint8_t>> views(const std::vector<std::vector<uint8_t>>& records) {
+  return {records.begin(), records.end()};
+}
+}  // namespace
+
 bool PartitionNode::rebuild(const std::vector<std::vector<uint8_t>>& records, bool use_snapshots) {
+  return rebuild(views(records), use_snapshots);
+}
+
+bool PartitionNode::has_snapshot(std::span<const std::span<const uint8_t>> records) {
+  for (const auto& r : records) {
+    auto e = decode_event(r);
+    if (e && e->type == EventType::kSnapshot) return true;
+  }
+  return false;
+}
+
+bool PartitionNode::rebuild(std::span<const std::span<const uint8_t>> records, bool use_snapshots) {
   reset();
   size_t start = 0;
   if (use_snapshots) {

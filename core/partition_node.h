@@ -57,7 +57,11 @@ class PartitionNode final : public Actor {
   // Rebuilds state from log payloads; with use_snapshots=false every
   // snapshot is checked against the replayed state instead of loaded.
   // Returns false if a record is malformed or a snapshot disagrees.
+  bool rebuild(std::span<const std::span<const uint8_t>> records, bool use_snapshots);
   bool rebuild(const std::vector<std::vector<uint8_t>>& records, bool use_snapshots);
+  // Whether any record is a snapshot (then a full replay and snapshot +
+  // suffix are two different rebuilds worth comparing).
+  static bool has_snapshot(std::span<const std::span<const uint8_t>> records);
 
  private:
   void on_try(Context& ctx, NodeId from, const Message& m);

@@ -2,6 +2,7 @@
 
 #include "core/text.h"
 
+#include <array>
 #include <cstdio>
 
 #include "core/hash.h"
@@ -18,7 +19,7 @@ constexpr uint64_t kVariantRfc4122 = 0x8000000000000000ULL;
 
 bool is_hyphen_pos(size_t i) { return i == 8 || i == 13 || i == 18 || i == 23; }
 
-int hex_value(char c) {
+constexpr int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
@@ -39,9 +40,40 @@ TxIdParse fail(std::string_view text, const std::string& what) {
   return TxIdParse{std::nullopt, "transaction_id " + quote_input(text) + " is not a UUID: " + what};
 }
 
+
+// Hex digit values, -1 for anything else: the fast path's one lookup per byte.
+constexpr std::array<int8_t, 256> make_hex_table() {
+  std::array<int8_t, 256> t{};
+  for (int i = 0; i < 256; ++i) t[i] = static_cast<int8_t>(hex_value(static_cast<char>(i)));
+  return t;
+}
+constexpr std::array<int8_t, 256> kHex = make_hex_table();
+
+// The well-formed case without building any message; nullopt sends the
+// caller down the careful path, which names what is wrong.
+std::optional<TxId> parse_fast(std::string_view text) {
+  if (text.size() != kTxIdTextLength || text[8] != '-' || text[13] != '-' || text[18] != '-' || text[23] != '-')
+    return std::nullopt;
+  TxId id;
+  int bad = 0;
+  size_t digits = 0;
+  for (size_t i = 0; i < kTxIdTextLength; ++i) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) continue;
+    const int v = kHex[static_cast<unsigned char>(text[i])];
+    bad |= v;  // negative if any digit is not hex
+    uint64_t& half = digits++ < 16 ? id.hi : id.lo;
+    half = (half << 4) | static_cast<uint64_t>(v & 0xF);
+  }
+  if (bad < 0 || id.is_nil()) return std::nullopt;
+  const uint64_t version = (id.hi & kVersionMask) >> 12;
+  if (version < 1 || version > 5 || (id.lo & kVariantMask) != kVariantRfc4122) return std::nullopt;
+  return id;
+}
+
 }  // namespace
 
 TxIdParse parse_txid(std::string_view text) {
+  if (auto id = parse_fast(text)) return TxIdParse{*id, {}};
   if (text.size() != kTxIdTextLength) {
     return fail(text, "it has " + std::to_string(text.size()) +
                           " characters, expected 36 (8-4-4-4-12 hex digits)");

@@ -18,17 +18,10 @@ const char* to_string(RequestKind k) {
 }
 
 Client::Client(const ClusterConfig& cfg, const ClientParams& params, uint32_t index,
-               const Workload& w, std::vector<RequestRecord>& records)
-    : cfg_(cfg), params_(params), index_(index), w_(w), rec_(records) {
-  txid_.resize(w.requests.size());
-  coordinator_.resize(w.requests.size(), cfg.coordinator_node(0));
-  for (uint32_t r = 0; r < w.requests.size(); ++r) {
-    if (w.requests[r].client != index) continue;
-    // Parsed once here: the text stays what is sent, the id is for routing.
-    if (TxIdParse p = parse_txid(w.requests[r].txid); p.id) {
-      txid_[r] = *p.id;
-      coordinator_[r] = cfg.coordinator_node(cfg.coordinator_of(p.id->hi, p.id->lo));
-    }
+               const Workload& w, std::vector<RequestRecord>& records, const std::vector<TxId>& ids,
+               const std::vector<uint32_t>& mine)
+    : cfg_(cfg), params_(params), index_(index), w_(w), rec_(records), txid_(ids) {
+  for (uint32_t r : mine) {
     ++remaining_;
     if (w.requests[r].kind == RequestKind::kReuse) {
       reuses_.push_back(r);
@@ -42,7 +35,12 @@ Client::Client(const ClusterConfig& cfg, const ClientParams& params, uint32_t in
 
 void Client::on_start(Context& ctx) { arm(ctx); }
 
-NodeId Client::coordinator_for(uint32_t r) const { return coordinator_[r]; }
+// The text stays what is sent; the parsed id is for routing. A request whose
+// id does not parse goes to the first coordinator, which rejects it.
+NodeId Client::coordinator_for(uint32_t r) const {
+  const TxId& id = txid_[r];
+  return cfg_.coordinator_node(id.is_nil() ? 0 : cfg_.coordinator_of(id.hi, id.lo));
+}
 
 void Client::send_request(Context& ctx, uint32_t r) {
   const PlannedRequest& p = w_.requests[r];

@@ -28,8 +28,10 @@ struct RequestRecord {
 
 class Client final : public Actor {
  public:
+  // ids: the parsed transaction_id of every workload request (nil if it is
+  // not a valid UUID), shared by all clients; mine: this client's requests.
   Client(const ClusterConfig& cfg, const ClientParams& params, uint32_t index, const Workload& w,
-         std::vector<RequestRecord>& records);
+         std::vector<RequestRecord>& records, const std::vector<TxId>& ids, const std::vector<uint32_t>& mine);
 
   void on_start(Context& ctx) override;
   void on_message(Context& ctx, NodeId from, const Message& m) override;
@@ -51,8 +53,7 @@ class Client final : public Actor {
   std::vector<uint32_t> mine_;       // my requests with a planned time, in time order
   std::vector<uint32_t> reuses_;     // reuse requests waiting for their original
   std::vector<uint32_t> open_;       // started, not done
-  std::vector<TxId> txid_;           // parsed id per workload request (nil if invalid)
-  std::vector<NodeId> coordinator_;  // the coordinator each request goes to
+  const std::vector<TxId>& txid_;    // parsed id per workload request (nil if invalid)
   size_t next_ = 0;
   size_t remaining_ = 0;
   Time armed_for_ = -1;

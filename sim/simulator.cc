@@ -103,6 +103,14 @@ Simulator::Simulator(const SimConfig& cfg, uint64_t seed, const Workload& worklo
     : cfg_(cfg), workload_(workload), plan_(plan), net_rng_(seed, "network") {
   if (cfg_.cluster.account_partition.size() != cfg_.cluster.accounts) cfg_.cluster.finalize();
   records_.resize(workload.requests.size());
+  // Every request's id parsed once, and each client's share, for the clients.
+  request_ids_.resize(workload.requests.size());
+  client_requests_.resize(cfg.cluster.clients);
+  for (uint32_t r = 0; r < workload.requests.size(); ++r) {
+    const PlannedRequest& p = workload.requests[r];
+    if (TxIdParse id = parse_txid(p.txid); id.id) request_ids_[r] = *id.id;
+    if (p.client < client_requests_.size()) client_requests_[p.client].push_back(r);
+  }
   nodes_.resize(cfg_.cluster.node_count());
   for (NodeId n = 0; n < nodes_.size(); ++n) {
     nodes_[n].rng.reseed(seed, "node/" + std::to_string(n));
@@ -224,8 +232,8 @@ std::unique_ptr<Actor> Simulator::make_actor(NodeId n) {
   const ClusterConfig& c = cfg_.cluster;
   if (c.is_partition(n)) return std::make_unique<PartitionNode>(c, n);
   if (c.is_coordinator(n)) return std::make_unique<Coordinator>(c, n - c.partitions);
-  return std::make_unique<Client>(c, cfg_.client, n - c.partitions - c.coordinators, workload_,
-                                  records_);
+  const uint32_t k = n - c.partitions - c.coordinators;
+  return std::make_unique<Client>(c, cfg_.client, k, workload_, records_, request_ids_, client_requests_[k]);
 }
 
 void Simulator::record(const TraceRecord& r) {
@@ -499,6 +507,13 @@ const Coordinator& Simulator::coordinator(uint32_t c) const {
 }
 
 bool Simulator::node_up(NodeId n) const { return nodes_[n].up; }
+
+std::vector<std::span<const uint8_t>> Simulator::durable_record_views(NodeId id) const {
+  const Node& n = nodes_[id];
+  std::vector<std::span<const uint8_t>> out;
+  scan_records(std::span<const uint8_t>(n.disk.data(), n.durable), [&](std::span<const uint8_t> r) { out.push_back(r); });
+  return out;
+}
 
 std::vector<std::vector<uint8_t>> Simulator::durable_records(NodeId id) const {
   const Node& n = nodes_[id];

@@ -71,6 +71,9 @@ class Simulator {
   Duration busy_time(NodeId n) const;
   // Every intact durable record of node n, oldest first.
   std::vector<std::vector<uint8_t>> durable_records(NodeId n) const;
+  // The same records as views into the simulated disk, valid until the node
+  // next appends or restarts.
+  std::vector<std::span<const uint8_t>> durable_record_views(NodeId n) const;
   uint64_t trace_hash() const { return trace_hash_; }
   const TraceRing& recent() const { return ring_; }
   Time now() const { return now_; }
@@ -104,6 +107,8 @@ class Simulator {
   const Workload& workload_;
   FaultPlan plan_;
   std::vector<RequestRecord> records_;
+  std::vector<TxId> request_ids_;                     // parsed id per request (nil if not a UUID)
+  std::vector<std::vector<uint32_t>> client_requests_;  // per client: its requests, in workload order
   std::vector<Node> nodes_;
   EventQueue<QEvent> heap_;
   struct Slot;
