@@ -1,6 +1,7 @@
 #include "core/checksum.h"
 
 #include <array>
+#include <cstring>
 
 namespace ws {
 namespace {
@@ -28,7 +29,7 @@ constexpr Tables kTables = make_tables();
 
 }  // namespace
 
-uint32_t crc32c(const void* data, size_t n, uint32_t crc) {
+uint32_t crc32c_portable(const void* data, size_t n, uint32_t crc) {
   const auto* p = static_cast<const unsigned char*>(data);
   // Undoing the final xor on entry is what lets a previous result be passed
   // back in as `crc` to checksum a buffer in pieces.
@@ -45,5 +46,44 @@ uint32_t crc32c(const void* data, size_t n, uint32_t crc) {
   while (n-- > 0) crc = kTables[0][(crc ^ *p++) & 0xFFu] ^ (crc >> 8);
   return ~crc;
 }
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+namespace {
+
+__attribute__((target("sse4.2"))) uint32_t crc32c_sse42(const void* data, size_t n, uint32_t crc) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  uint64_t c = ~crc;
+  while (n >= 8) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    c = __builtin_ia32_crc32di(c, v);
+    p += 8;
+    n -= 8;
+  }
+  auto c32 = static_cast<uint32_t>(c);
+  while (n-- > 0) c32 = __builtin_ia32_crc32qi(c32, *p++);
+  return ~c32;
+}
+
+// Asked on first use, not during static initialisation, which may run before
+// the runtime has read the CPU's features.
+bool have_sse42() {
+  static const bool have = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("sse4.2") != 0;
+  }();
+  return have;
+}
+
+}  // namespace
+
+uint32_t crc32c(const void* data, size_t n, uint32_t crc) {
+  return have_sse42() ? crc32c_sse42(data, n, crc) : crc32c_portable(data, n, crc);
+}
+bool crc32c_hardware() { return have_sse42(); }
+#else
+uint32_t crc32c(const void* data, size_t n, uint32_t crc) { return crc32c_portable(data, n, crc); }
+bool crc32c_hardware() { return false; }
+#endif
 
 }  // namespace ws

@@ -138,8 +138,9 @@ size_t TxIdHash::operator()(TxId id) const {
   // Fixed mixing so that iteration order of hashed containers, and anything
   // derived from it, is the same on every standard library. Chained from a
   // seed rather than hash_combine(mix64(hi), lo): that form is symmetric in
-  // hi and lo, so {a, b} and {b, a} would always collide.
-  return static_cast<size_t>(hash_combine(hash_combine(0, id.hi), id.lo));
+  // hi and lo, so {a, b} and {b, a} would always collide. One finalizer
+  // round over hi and an odd multiple of lo: ids are hashed on every message.
+  return static_cast<size_t>(mix64(id.hi ^ (id.lo * 0x9E3779B97F4A7C15ULL)));
 }
 
 }  // namespace ws
