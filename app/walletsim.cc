@@ -477,6 +477,7 @@ int cmd_tps(const std::string& rates_text, double duration_s, uint32_t partition
   opt.capacity = capacity;
   opt.accounts = accounts;
   opt.admission = !no_admission;
+  opt.progress = true;
   int rc = 0;
   auto s = load_or_report(scenario, sets, rc);
   if (!s) return rc;

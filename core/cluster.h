@@ -30,6 +30,12 @@ struct ProtocolOptions {
   Duration max_backoff = 50 * kMillisecond;    // resend interval never exceeds this
   uint32_t snapshot_every = 512;               // events between snapshots (0 = never)
   uint32_t max_inflight = 0;                   // per coordinator; past it new transfers are refused (0 = no limit)
+  // Batching: a coordinator's Try/Confirm/Cancel messages for one partition
+  // travel together, up to batch_max per packet, each waiting at most
+  // batch_delay for company (1 = no batching). The runtime does it, below
+  // the state machines: one packet, one network fate, one receive.
+  uint32_t batch_max = 1;
+  Duration batch_delay = 0;
 };
 
 // Deliberately broken engine behaviours. They exist so tests can show that

@@ -60,7 +60,9 @@ std::vector<std::string> tps_sets(const Scenario& base, const TpsOptions& opt, d
     // A full inbox holds at most a quarter of the Try timeout's worth of work,
     // and the coordinators together keep no more legs in flight than the
     // partitions' inboxes hold.
-    const uint64_t queue = std::max<uint64_t>(16, static_cast<uint64_t>(c.protocol.try_timeout / (4 * op)));
+    // A message's worst cost includes a whole packet's overhead (no batching).
+    const Duration worst = op + base.sim.costs.partition_packet;
+    const uint64_t queue = std::max<uint64_t>(16, static_cast<uint64_t>(c.protocol.try_timeout / (4 * worst)));
     const uint64_t inflight = std::max<uint64_t>(8, queue * partitions / (2 * coordinators));
     sets.push_back("node.max_queue=" + std::to_string(queue));
     sets.push_back("protocol.max_inflight=" + std::to_string(inflight));
@@ -93,7 +95,7 @@ std::string run_tps(const Scenario& base, const TpsOptions& opt, std::vector<Tps
     p.events = r.stats.events;
     p.shed = r.stats.messages_shed;
     out.push_back(p);
-    std::fprintf(stderr, "  tps: %.0f offered/s done (%.1f s)\n", rate, r.wall_seconds);
+    if (opt.progress) std::fprintf(stderr, "  tps: %.0f offered/s done (%.1f s)\n", rate, r.wall_seconds);
   }
   return "";
 }

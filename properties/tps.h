@@ -38,6 +38,7 @@ struct TpsOptions {
   // each node's inbox (unless the scenario sets them), so that overload sheds
   // load instead of collapsing into timeouts and retries.
   bool admission = true;
+  bool progress = false;  // a line on stderr after each rate
   uint64_t seed = 1;
 };
 

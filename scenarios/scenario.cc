@@ -225,12 +225,15 @@ ScenarioLoad convert(const json& doc) {
   c.protocol.max_backoff = r.integer("protocol", "max_backoff_ms", 1, 3'600'000) * kMillisecond;
   c.protocol.snapshot_every = static_cast<uint32_t>(r.integer("protocol", "snapshot_every", 0, 1'000'000));
   c.protocol.max_inflight = static_cast<uint32_t>(r.integer("protocol", "max_inflight", 0, 100'000'000));
+  c.protocol.batch_max = static_cast<uint32_t>(r.integer("protocol", "batch_max", 1, 4096));
+  c.protocol.batch_delay = r.integer("protocol", "batch_delay_ns", 0, 1'000'000'000);
 
   s.sim.network.latency = r.integer("network", "latency_us", 1, 10'000'000) * kMicrosecond;
   s.sim.network.jitter = r.integer("network", "jitter_us", 0, 10'000'000) * kMicrosecond;
   s.sim.costs.partition_op = r.integer("node", "partition_op_ns", 0, 10'000'000'000);
   s.sim.costs.coordinator_op = r.integer("node", "coordinator_op_ns", 0, 10'000'000'000);
   s.sim.costs.max_queue = static_cast<uint32_t>(r.integer("node", "max_queue", 0, 100'000'000));
+  s.sim.costs.partition_packet = r.integer("node", "partition_packet_ns", 0, 10'000'000'000);
   s.sim.disk.sync_latency = r.integer("disk", "sync_us", 1, 10'000'000) * kMicrosecond;
 
   std::string profile = r.str("faults", "profile");

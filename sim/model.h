@@ -100,6 +100,9 @@ struct NodeCosts {
   // server with a full queue sheds load (0 = unbounded). The protocol's
   // retries cover it like any lost message.
   uint32_t max_queue = 0;
+  // Fixed cost of receiving one packet at a partition, on top of the cost
+  // per message in it: what batching amortises (0 = none).
+  Duration partition_packet = 0;
 };
 
 struct SimConfig {

@@ -18,9 +18,12 @@ struct Simulator::QEvent {
   EvKind kind;
 };
 
+// One message in flight. A packet (a batch) is a chain of slots through
+// `next`; a lone message is a chain of one.
 struct Simulator::Slot {
   Message m;
   NodeId from;
+  uint32_t next = kNoSlot;
 };
 
 class SimStorage final : public Storage {
@@ -40,7 +43,7 @@ class SimContext final : public Context {
   SimContext(Simulator& sim, NodeId self);
   NodeId self() const override { return self_; }
   Time now() const override;
-  void send(NodeId to, const Message& m) override { sim_.network_send(self_, to, m); }
+  void send(NodeId to, const Message& m) override { sim_.transmit(self_, to, m); }
   void send_durable(NodeId to, const Message& m) override;
   void set_timer(Duration after, TimerTag tag) override;
   Storage& storage() override { return storage_; }
@@ -70,6 +73,9 @@ struct Simulator::Node {
   Time busy_until = 0;     // service time: the node is handling something until then
   Duration busy_total = 0;
   std::deque<QEvent> inbox;  // deliveries and timers waiting for the node to be free
+  // Batching (coordinators only): messages waiting for company, per partition.
+  std::vector<std::vector<Message>> outbox;
+  std::vector<uint8_t> flush_armed;
   bool wake_scheduled = false;
   Duration clock_offset = 0;
   int32_t drift_ppm = 0;
@@ -85,7 +91,7 @@ Rng& SimContext::rng() { return sim_.nodes_[self_].rng; }
 void SimContext::send_durable(NodeId to, const Message& m) {
   Simulator::Node& n = sim_.nodes_[self_];
   if (n.durable == n.disk.size()) {
-    sim_.network_send(self_, to, m);
+    sim_.transmit(self_, to, m);
     return;
   }
   n.pending.push_back({to, n.disk.size(), m});
@@ -145,8 +151,9 @@ Duration Simulator::op_cost(NodeId n) const {
   return 0;
 }
 
-void Simulator::charge(Node& n, NodeId id) {
-  Duration cost = op_cost(id);
+void Simulator::charge(Node& n, NodeId id, uint32_t items) {
+  Duration cost = op_cost(id) * items;
+  if (cfg_.cluster.is_partition(id)) cost += cfg_.costs.partition_packet;
   if (cost == 0) return;
   n.busy_until = now_ + cost;
   n.busy_total += cost;
@@ -169,31 +176,14 @@ void Simulator::wake(NodeId id) {
 }
 
 void Simulator::shed(const QEvent& ev) {
-  const Slot s = slots_[ev.slot];
-  free_slots_.push_back(ev.slot);
-  ++stats_.messages_shed;
-  TraceRecord r;
-  r.t = now_;
-  r.kind = TraceKind::kShed;
-  r.node = ev.node;
-  r.peer = s.from;
-  r.msg = s.m.kind;
-  r.leg = s.m.leg;
-  r.yes = s.m.yes;
-  r.outcome = s.m.outcome;
-  r.tx = s.m.tx;
-  r.request = s.m.request;
-  record(r);
-}
-
-void Simulator::dispatch(const QEvent& ev) {
-  Node& n = nodes_[ev.node];
-  if (ev.kind == EvKind::kDeliver) {
-    const Slot s = slots_[ev.slot];
-    free_slots_.push_back(ev.slot);
+  for (uint32_t slot = ev.slot; slot != kNoSlot;) {
+    const Slot s = slots_[slot];
+    free_slots_.push_back(slot);
+    slot = s.next;
+    ++stats_.messages_shed;
     TraceRecord r;
     r.t = now_;
-    r.kind = n.up ? TraceKind::kDeliver : TraceKind::kToDown;
+    r.kind = TraceKind::kShed;
     r.node = ev.node;
     r.peer = s.from;
     r.msg = s.m.kind;
@@ -203,13 +193,40 @@ void Simulator::dispatch(const QEvent& ev) {
     r.tx = s.m.tx;
     r.request = s.m.request;
     record(r);
-    if (observer_ && (s.m.kind == MsgKind::kTransferReply || s.m.kind == MsgKind::kStatusReply) &&
-        (s.m.outcome == Outcome::kSuccess || s.m.outcome == Outcome::kFailed))
-      observer_->on_client_answer(s.m.tx, s.m.outcome, s.m.reason, now_);
-    if (n.up) {
-      n.actor->on_message(*n.ctx, s.from, s.m);
-      charge(n, ev.node);
+  }
+}
+
+void Simulator::dispatch(const QEvent& ev) {
+  Node& n = nodes_[ev.node];
+  if (ev.kind == EvKind::kDeliver) {
+    // Every message of the packet, in the order it was sent; the node pays
+    // for all of them at once.
+    uint32_t items = 0;
+    for (uint32_t slot = ev.slot; slot != kNoSlot;) {
+      const Slot s = slots_[slot];
+      free_slots_.push_back(slot);
+      slot = s.next;
+      TraceRecord r;
+      r.t = now_;
+      r.kind = n.up ? TraceKind::kDeliver : TraceKind::kToDown;
+      r.node = ev.node;
+      r.peer = s.from;
+      r.msg = s.m.kind;
+      r.leg = s.m.leg;
+      r.yes = s.m.yes;
+      r.outcome = s.m.outcome;
+      r.tx = s.m.tx;
+      r.request = s.m.request;
+      record(r);
+      if (observer_ && (s.m.kind == MsgKind::kTransferReply || s.m.kind == MsgKind::kStatusReply) &&
+          (s.m.outcome == Outcome::kSuccess || s.m.outcome == Outcome::kFailed))
+        observer_->on_client_answer(s.m.tx, s.m.outcome, s.m.reason, now_);
+      if (n.up) {
+        n.actor->on_message(*n.ctx, s.from, s.m);
+        ++items;
+      }
     }
+    if (items > 0) charge(n, ev.node, items);
     return;
   }
   if (n.up && (ev.aux >> 32) == n.incarnation) {
@@ -220,7 +237,7 @@ void Simulator::dispatch(const QEvent& ev) {
     r.aux = ev.aux & 0xffffffff;
     record(r);
     n.actor->on_timer(*n.ctx, static_cast<TimerTag>(ev.aux & 0xffffffff));
-    charge(n, ev.node);
+    charge(n, ev.node, 1);
   }
 }
 
@@ -297,17 +314,98 @@ void Simulator::network_send(NodeId from, NodeId to, const Message& m) {
   }
 }
 
-void Simulator::schedule_delivery(NodeId from, NodeId to, const Message& m, Duration delay) {
+// Coordinator -> partition traffic is batched when protocol.batch_max > 1:
+// the message waits in a per-partition outbox until the batch is full or
+// batch_delay has passed since its first message, then leaves as one packet.
+void Simulator::transmit(NodeId from, NodeId to, const Message& m) {
+  const ClusterConfig& c = cfg_.cluster;
+  if (c.protocol.batch_max <= 1 || !c.is_coordinator(from) || !c.is_partition(to)) return network_send(from, to, m);
+  Node& n = nodes_[from];
+  if (n.outbox.empty()) {
+    n.outbox.resize(c.partitions);
+    n.flush_armed.assign(c.partitions, 0);
+  }
+  std::vector<Message>& box = n.outbox[to];
+  box.push_back(m);
+  if (box.size() >= c.protocol.batch_max) return flush(from, to);
+  if (!n.flush_armed[to]) {
+    n.flush_armed[to] = 1;
+    push(now_ + c.protocol.batch_delay, EvKind::kFlush, from, n.incarnation, to);
+  }
+}
+
+void Simulator::flush(NodeId from, NodeId to) {
+  Node& n = nodes_[from];
+  if (n.outbox.empty() || n.outbox[to].empty()) return;
+  packet_.swap(n.outbox[to]);
+  n.outbox[to].clear();
+  ++stats_.packets;
+  network_send_packet(from, to, packet_);
+  packet_.clear();
+}
+
+// One network fate for the whole packet: cut, lost, delayed and duplicated
+// together, as one frame on the wire would be.
+void Simulator::network_send_packet(NodeId from, NodeId to, std::span<const Message> ms) {
+  stats_.messages_sent += ms.size();
+  auto trace_each = [&](TraceKind kind) {
+    for (const Message& m : ms) {
+      TraceRecord r;
+      r.t = now_;
+      r.kind = kind;
+      r.node = to;
+      r.peer = from;
+      r.msg = m.kind;
+      r.leg = m.leg;
+      r.yes = m.yes;
+      r.outcome = m.outcome;
+      r.tx = m.tx;
+      r.request = m.request;
+      record(r);
+    }
+  };
+  if (link_cut(from, to)) {
+    stats_.messages_dropped += ms.size();
+    return trace_each(TraceKind::kCut);
+  }
+  const NetworkParams& net = cfg_.network;
+  const NetworkParams& bad = plan_.faulty;
+  bool faulty = !healed_;
+  if (faulty && net_rng_.chance_ppm(bad.drop_ppm)) {
+    stats_.messages_dropped += ms.size();
+    return trace_each(TraceKind::kDropped);
+  }
+  int copies = faulty && net_rng_.chance_ppm(bad.duplicate_ppm) ? 2 : 1;
+  for (int i = 0; i < copies; ++i) {
+    Duration delay = net.latency + static_cast<Duration>(net_rng_.below(uint64_t(net.jitter) + 1));
+    if (faulty && net_rng_.chance_ppm(bad.tail_ppm))
+      delay += static_cast<Duration>(net_rng_.below(uint64_t(bad.tail) + 1));
+    if (i == 1) {
+      stats_.messages_duplicated += ms.size();
+      trace_each(TraceKind::kDuplicated);
+    }
+    // Chained back to front, so the chain reads in the order sent.
+    uint32_t next = kNoSlot;
+    for (size_t k = ms.size(); k-- > 0;) next = alloc_slot(ms[k], from, next);
+    push(now_ + std::max<Duration>(delay, 1), EvKind::kDeliver, to, next, 0);
+  }
+}
+
+uint32_t Simulator::alloc_slot(const Message& m, NodeId from, uint32_t next) {
   uint32_t slot;
   if (!free_slots_.empty()) {
     slot = free_slots_.back();
     free_slots_.pop_back();
-    slots_[slot] = Slot{m, from};
+    slots_[slot] = Slot{m, from, next};
   } else {
     slot = static_cast<uint32_t>(slots_.size());
-    slots_.push_back(Slot{m, from});
+    slots_.push_back(Slot{m, from, next});
   }
-  push(now_ + delay, EvKind::kDeliver, to, slot, 0);
+  return slot;
+}
+
+void Simulator::schedule_delivery(NodeId from, NodeId to, const Message& m, Duration delay) {
+  push(now_ + delay, EvKind::kDeliver, to, alloc_slot(m, from, kNoSlot), 0);
 }
 
 void Simulator::request_sync(NodeId id) {
@@ -335,7 +433,7 @@ void Simulator::complete_sync(NodeId id, uint64_t target) {
   size_t keep = 0;
   for (size_t i = 0; i < n.pending.size(); ++i) {
     if (n.pending[i].need <= n.durable) {
-      network_send(id, n.pending[i].to, n.pending[i].m);
+      transmit(id, n.pending[i].to, n.pending[i].m);
     } else {
       n.pending[keep++] = n.pending[i];
     }
@@ -364,6 +462,8 @@ void Simulator::crash(NodeId id, bool torn) {
   lost.swap(n.inbox);
   n.wake_scheduled = false;
   n.pending.clear();
+  for (auto& box : n.outbox) box.clear();  // volatile, like the pending sends
+  std::fill(n.flush_armed.begin(), n.flush_armed.end(), 0);
   n.sync_in_flight = false;
   size_t keep = n.durable;
   if (torn && n.disk.size() > n.durable + kRecordHeader) {
@@ -469,6 +569,12 @@ SimStats Simulator::run() {
         break;
       case EvKind::kWake:
         if (ev.slot == n.incarnation) wake(ev.node);
+        break;
+      case EvKind::kFlush:
+        if (n.up && ev.slot == n.incarnation && ev.aux < n.flush_armed.size()) {
+          n.flush_armed[ev.aux] = 0;
+          flush(ev.node, static_cast<NodeId>(ev.aux));
+        }
         break;
       case EvKind::kSyncDone:
         if (n.up && ev.slot == n.incarnation) {

@@ -7,13 +7,14 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <vector>
 
-#include "sim/event_queue.h"
 #include "core/coordinator.h"
 #include "core/events.h"
 #include "core/partition_node.h"
 #include "sim/client.h"
+#include "sim/event_queue.h"
 #include "sim/model.h"
 #include "sim/rng.h"
 #include "sim/trace.h"
@@ -44,7 +45,8 @@ struct SimStats {
   bool quiescent = false;  // the queue drained before the heal limit
   bool event_budget_spent = false;  // stopped at SimConfig::max_events
   uint64_t queued = 0;              // deliveries and timers that waited for a busy node
-  uint64_t messages_shed = 0;       // deliveries dropped because the inbox was full (node.max_queue)
+  uint64_t messages_shed = 0;
+  uint64_t packets = 0;             // batched packets sent (protocol.batch_max > 1)       // deliveries dropped because the inbox was full (node.max_queue)
 };
 
 class Simulator {
@@ -82,10 +84,15 @@ class Simulator {
   friend class SimContext;
   struct QEvent;
   struct Node;
-  enum class EvKind : uint8_t { kDeliver, kTimer, kSyncDone, kCrash, kRestart, kHeal, kWake };
+  enum class EvKind : uint8_t { kDeliver, kTimer, kSyncDone, kCrash, kRestart, kHeal, kWake, kFlush };
+  static constexpr uint32_t kNoSlot = UINT32_MAX;
 
   void push(Time t, EvKind kind, NodeId node, uint32_t slot, uint64_t aux);
   void network_send(NodeId from, NodeId to, const Message& m);
+  void transmit(NodeId from, NodeId to, const Message& m);
+  void flush(NodeId from, NodeId to);
+  void network_send_packet(NodeId from, NodeId to, std::span<const Message> ms);
+  uint32_t alloc_slot(const Message& m, NodeId from, uint32_t next);
   void schedule_delivery(NodeId from, NodeId to, const Message& m, Duration delay);
   bool link_cut(NodeId from, NodeId to) const;
   void request_sync(NodeId n);
@@ -98,7 +105,7 @@ class Simulator {
   Time local_time(const Node& n) const;
   Duration global_delay(const Node& n, Duration local) const;
   Duration op_cost(NodeId n) const;
-  void charge(Node& n, NodeId id);
+  void charge(Node& n, NodeId id, uint32_t items);
   void dispatch(const QEvent& ev);
   void shed(const QEvent& ev);
   void wake(NodeId id);
@@ -114,6 +121,7 @@ class Simulator {
   struct Slot;
   std::vector<Slot> slots_;
   std::vector<uint32_t> free_slots_;
+  std::vector<Message> packet_;  // scratch for a flushed batch
   uint64_t seq_ = 0;
   Time now_ = 0;
   bool healed_ = false;
