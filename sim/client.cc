@@ -60,6 +60,7 @@ void Client::send_request(Context& ctx, uint32_t r) {
   if (rec.first_sent < 0) rec.first_sent = ctx.now();
   rec.last_sent = ctx.now();
   ++rec.attempts;
+  schedule(r);
 }
 
 void Client::send_query(Context& ctx, uint32_t r) {
@@ -70,6 +71,27 @@ void Client::send_query(Context& ctx, uint32_t r) {
   ctx.send(coordinator_for(r), m);
   rec_[r].last_sent = ctx.now();
   ++rec_[r].queries;
+  schedule(r);
+}
+
+// When an open request next needs something: a resend, a status query, or
+// giving up on an invalid request whose answer was lost.
+Time Client::deadline(uint32_t r) const {
+  const RequestRecord& rec = rec_[r];
+  if (rec.attempts < params_.max_attempts) return rec.last_sent + params_.request_timeout;
+  if (w_.requests[r].kind == RequestKind::kValid) return rec.last_sent + params_.query_interval;
+  return rec.last_sent + params_.request_timeout;
+}
+
+void Client::schedule(uint32_t r) {
+  due_.push_back(Due{deadline(r), rec_[r].open_seq, r});
+  std::push_heap(due_.begin(), due_.end(), DueLater{});
+}
+
+void Client::open(uint32_t r) {
+  rec_[r].open_seq = next_open_seq_++;
+  ++open_size_;
+  ++live_;
 }
 
 void Client::on_message(Context& ctx, NodeId, const Message& m) {
@@ -95,14 +117,17 @@ void Client::record_answer(Context& ctx, uint32_t r, Outcome o, Reason why) {
   rec.answer = o;
   rec.reason = why;
   rec.answered_at = ctx.now();
-  if (!was_done) --remaining_;
+  if (!was_done) {
+    --remaining_;
+    if (rec.started) --live_;
+  }
   // A reuse of this request's id may go now that the original has its answer.
   for (size_t i = 0; i < reuses_.size(); ++i) {
     uint32_t q = reuses_[i];
     if (w_.requests[q].reuse_of != static_cast<int32_t>(r)) continue;
     rec_[q].started = true;
+    open(q);
     send_request(ctx, q);
-    open_.push_back(q);
     reuses_.erase(reuses_.begin() + static_cast<ptrdiff_t>(i));
     break;
   }
@@ -115,27 +140,35 @@ void Client::on_timer(Context& ctx, TimerTag) {
   while (next_ < mine_.size() && w_.requests[mine_[next_]].at <= now) {
     uint32_t r = mine_[next_++];
     rec_[r].started = true;
+    open(r);
     send_request(ctx, r);
-    open_.push_back(r);
   }
-  size_t keep = 0;
-  for (uint32_t r : open_) {
+  // The open requests whose deadline has come, in the order they were
+  // started (entries of requests since answered, or re-sent, are stale).
+  due_now_.clear();
+  while (!due_.empty() && due_.front().at <= now) {
+    std::pop_heap(due_.begin(), due_.end(), DueLater{});
+    const Due d = due_.back();
+    due_.pop_back();
+    if (!rec_[d.r].done() && deadline(d.r) == d.at) due_now_.push_back(d);
+  }
+  std::sort(due_now_.begin(), due_now_.end(), [](const Due& a, const Due& b) { return a.seq < b.seq; });
+  for (const Due& d : due_now_) {
+    const uint32_t r = d.r;
     RequestRecord& rec = rec_[r];
-    if (rec.done()) continue;
-    open_[keep++] = r;
+    if (rec.done() || deadline(r) != d.at) continue;  // a duplicate entry, already handled
     bool valid_id = w_.requests[r].kind == RequestKind::kValid;
     if (rec.attempts < params_.max_attempts) {
-      if (now - rec.last_sent >= params_.request_timeout) send_request(ctx, r);
+      send_request(ctx, r);
     } else if (valid_id) {
-      // Retries ran out: ask for the final status until there is one.
-      if (now - rec.last_sent >= params_.query_interval) send_query(ctx, r);
-    } else if (now - rec.last_sent >= params_.request_timeout) {
+      send_query(ctx, r);  // retries ran out: ask for the final status until there is one
+    } else {
       rec.gave_up = true;  // an invalid request's answer was lost; nothing to query
       --remaining_;
-      --keep;
+      --live_;
     }
   }
-  open_.resize(keep);
+  open_size_ = live_;  // what is still open after this pass
   arm(ctx);
 }
 
@@ -143,7 +176,7 @@ void Client::arm(Context& ctx) {
   Time now = ctx.now();
   Time next = -1;
   if (next_ < mine_.size()) next = std::max(now, w_.requests[mine_[next_]].at);
-  if (!open_.empty()) {
+  if (open_size_ > 0) {
     Time poll = now + std::min(params_.request_timeout, params_.query_interval) / 2;
     next = next < 0 ? poll : std::min(next, poll);
   }

@@ -23,6 +23,7 @@ struct RequestRecord {
   Outcome other_answer = Outcome::kNone;
   bool gave_up = false;             // an invalid request that never got an answer
   bool started = false;
+  uint64_t open_seq = 0;            // the client's start order (for handling due requests in it)
   bool done() const { return answer != Outcome::kNone || gave_up; }
 };
 
@@ -43,6 +44,9 @@ class Client final : public Actor {
   void send_query(Context& ctx, uint32_t r);
   void record_answer(Context& ctx, uint32_t r, Outcome o, Reason why);
   void arm(Context& ctx);
+  void open(uint32_t r);
+  Time deadline(uint32_t r) const;
+  void schedule(uint32_t r);
   NodeId coordinator_for(uint32_t r) const;
 
   const ClusterConfig& cfg_;
@@ -52,7 +56,21 @@ class Client final : public Actor {
   std::vector<RequestRecord>& rec_;  // shared, indexed by workload request number
   std::vector<uint32_t> mine_;       // my requests with a planned time, in time order
   std::vector<uint32_t> reuses_;     // reuse requests waiting for their original
-  std::vector<uint32_t> open_;       // started, not done
+  // Open requests by deadline (a heap with stale entries), so a timer costs
+  // what is due, not a walk over every request in flight.
+  struct Due {
+    Time at;
+    uint64_t seq;  // start order: due requests are handled in it
+    uint32_t r;
+  };
+  struct DueLater {
+    bool operator()(const Due& a, const Due& b) const { return a.at != b.at ? a.at > b.at : a.seq > b.seq; }
+  };
+  std::vector<Due> due_;
+  std::vector<Due> due_now_;
+  uint64_t next_open_seq_ = 0;
+  size_t live_ = 0;       // started and not done
+  size_t open_size_ = 0;  // started and not done when last looked at, plus those started since
   const std::vector<TxId>& txid_;    // parsed id per workload request (nil if invalid)
   size_t next_ = 0;
   size_t remaining_ = 0;
