@@ -296,15 +296,15 @@ void Coordinator::tick(Context& ctx) {
     std::pop_heap(due_.begin(), due_.end(), DueLater{});
     const DueEntry d = due_.back();
     due_.pop_back();
-    auto it = rows_.find(d.tx);
-    if (it != rows_.end() && deadline(it->second) == d.at) due_now_.push_back({it->second.order, d.tx});
+    if (deadline(*d.row) == d.at) due_now_.push_back(d);
   }
-  std::sort(due_now_.begin(), due_now_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::sort(due_now_.begin(), due_now_.end(), [](const DueEntry& a, const DueEntry& b) { return a.order < b.order; });
   due_now_.erase(std::unique(due_now_.begin(), due_now_.end(),
-                             [](const auto& a, const auto& b) { return a.first == b.first; }),
+                             [](const DueEntry& a, const DueEntry& b) { return a.order == b.order; }),
                  due_now_.end());
-  for (const auto& [order, tx] : due_now_) {
-    PhaseRow& row = rows_.at(tx);
+  for (const DueEntry& d : due_now_) {
+    const TxId& tx = d.tx;
+    PhaseRow& row = *d.row;
     if (row.decision == Decision::kNone) {
       // A Saga whose debit is applied only moves forward: its credit is
       // retried until answered (a "no" leads to compensation), never timed out.
@@ -332,8 +332,7 @@ void Coordinator::tick(Context& ctx) {
   }
   // The earliest deadline of any unfinished row; stale entries are dropped.
   while (!due_.empty()) {
-    auto it = rows_.find(due_.front().tx);
-    if (it != rows_.end() && deadline(it->second) == due_.front().at) break;
+    if (deadline(*due_.front().row) == due_.front().at) break;
     std::pop_heap(due_.begin(), due_.end(), DueLater{});
     due_.pop_back();
   }
@@ -364,7 +363,7 @@ void Coordinator::schedule(const TxId& tx, PhaseRow& row) {
   Time d = deadline(row);
   if (d < 0 || d == row.due) return;
   row.due = d;
-  due_.push_back(DueEntry{d, row.order, tx});
+  due_.push_back(DueEntry{d, row.order, tx, &row});
   std::push_heap(due_.begin(), due_.end(), DueLater{});
 }
 

@@ -104,6 +104,7 @@ class Coordinator final : public Actor {
     Time at;
     uint64_t order;
     TxId tx;
+    PhaseRow* row;  // rows are never erased while the heap lives, and map nodes do not move
   };
   struct DueLater {
     bool operator()(const DueEntry& a, const DueEntry& b) const {
@@ -111,7 +112,7 @@ class Coordinator final : public Actor {
     }
   };
   std::vector<DueEntry> due_;
-  std::vector<std::pair<uint64_t, TxId>> due_now_;
+  std::vector<DueEntry> due_now_;
   std::vector<uint8_t> scratch_;
 };
 
