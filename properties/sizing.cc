@@ -49,7 +49,10 @@ std::string run_probe(const Scenario& base, const SizingOptions& opt, const Shap
       "protocol.retry_interval_ms=" + std::to_string(ceil_ms(bound)),
       "protocol.max_backoff_ms=" + std::to_string(ceil_ms(4 * bound)),
       "client.request_timeout_ms=" + std::to_string(ceil_ms(10 * bound)),
-      "client.query_interval_ms=" + std::to_string(ceil_ms(5 * bound))};
+      "client.query_interval_ms=" + std::to_string(ceil_ms(5 * bound)),
+      // A probe far past capacity is decided long before a 30 s drain: stop
+      // it early rather than simulate (and hold in memory) a collapse.
+      "phases.heal_limit_ms=" + std::to_string(std::max<int64_t>(1000, ceil_ms(40 * bound)))};
   sets.insert(sets.end(), sh.extra.begin(), sh.extra.end());
   ScenarioLoad sl = scenario_from_json(base.doc, sets);
   if (!sl.scenario) return sl.error;
@@ -204,8 +207,13 @@ std::string run_sizing(const Scenario& base, const SizingOptions& opt, std::vect
     sh.partitions = static_cast<uint32_t>(p_found / slice);
     const Duration op = std::max<Duration>(1, std::llround(1e9 / (2 * c)));
     sh.extra = {"node.coordinator_op_ns=" + std::to_string(op)};
-    std::string e = search(base, opt, row, 1, 4 * sh.partitions, [](Shape& s, uint32_t v) { s.coordinators = v; }, sh,
-                           progress);
+    // The arithmetic's guess: five messages per transfer at 1/op each.
+    const double guess = sh.tps * 5 * static_cast<double>(op) / 1e9;
+    row.note += "; five messages per transfer would need " +
+                std::to_string(static_cast<uint64_t>(std::llround(guess * slice)));
+    std::string e = search(base, opt, row, std::max<uint32_t>(1, static_cast<uint32_t>(guess * 0.9)),
+                           static_cast<uint32_t>(std::ceil(guess * 2)), [](Shape& s, uint32_t v) { s.coordinators = v; },
+                           sh, progress);
     rows.push_back(row);
     if (!e.empty()) return e;
   }
