@@ -74,6 +74,9 @@ void print_run_text(const std::string& scenario, uint64_t seed, const RunResult&
               (unsigned long long)r.stats.events, static_cast<double>(r.stats.end_time) / 1e6,
               (unsigned long long)r.stats.messages_sent, (unsigned long long)r.stats.messages_dropped,
               (unsigned long long)r.stats.messages_duplicated, (unsigned long long)r.stats.crashes);
+  if (r.stats.messages_shed > 0 || r.stats.packets > 0)
+    std::printf("  service time: %llu messages shed at full inboxes, %llu batched packets\n",
+                (unsigned long long)r.stats.messages_shed, (unsigned long long)r.stats.packets);
   std::printf("  properties:\n");
   json props = properties_json(r);
   for (int i = 0; i < kPropertyCount; ++i) {
@@ -176,7 +179,8 @@ int cmd_run(uint64_t seed, const std::string& scenario, const std::vector<std::s
     json j = {{"seed", seed}, {"scenario", s->name}, {"ok", r.ok}, {"violations", violations_json(r)},
               {"properties", properties_json(r)}, {"trace_hash", hex64(r.trace_hash)},
               {"requests", r.requests}, {"committed", r.committed}, {"aborted", r.aborted},
-              {"rejected", r.rejected}, {"events", r.stats.events}, {"sim_time_ns", r.stats.end_time}};
+              {"rejected", r.rejected}, {"events", r.stats.events}, {"sim_time_ns", r.stats.end_time},
+              {"messages_shed", r.stats.messages_shed}, {"packets", r.stats.packets}};
     std::cout << j.dump() << "\n";
   } else {
     print_run_text(s->name, seed, r);
