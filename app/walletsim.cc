@@ -494,7 +494,9 @@ int cmd_tps(const std::string& rates_text, double duration_s, uint32_t partition
                   partitions ? partitions : s->sim.cluster.partitions, capacity,
                   coordinators ? coordinators : s->sim.cluster.coordinators, duration_s);
     std::ofstream f(svg_path);
-    f << tps_svg(pts, title);
+    // Partitions x operations/s / 2 operations per transfer.
+    const double nominal = capacity > 0 ? (partitions ? partitions : s->sim.cluster.partitions) * capacity / 2 : 0;
+    f << tps_svg(pts, title, nominal);
     if (!f) return bad_input("cannot write --svg file '" + svg_path + "'");
     std::fprintf(stderr, "walletsim tps: wrote %s\n", svg_path.c_str());
   }

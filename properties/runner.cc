@@ -55,8 +55,13 @@ RunResult run_once(const RunSpec& spec, const RunOptions& opt) {
   for (size_t i = 0; i < spec.workload.requests.size(); ++i) {
     const RequestRecord& r = sim.requests()[i];
     if (spec.workload.requests[i].kind == RequestKind::kValid && r.answered_at >= 0 &&
-        (r.answer == Outcome::kSuccess || r.answer == Outcome::kFailed))
+        (r.answer == Outcome::kSuccess || r.answer == Outcome::kFailed)) {
       res.latencies.push_back(r.answered_at - r.first_sent);
+      if (r.answer == Outcome::kSuccess) {
+        ++res.succeeded;
+        res.last_success_at = std::max(res.last_success_at, r.answered_at);
+      }
+    }
   }
   res.requests = spec.workload.requests.size();
   for (const TraceRecord& r : sim.recent().last(24)) res.timeline.push_back(trace_text(r));

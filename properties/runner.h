@@ -43,6 +43,8 @@ struct RunResult {
   double wall_seconds = 0;            // of the first run only; output, never input
   RunMetrics metrics;
   std::vector<Duration> latencies;    // valid requests: first send to final answer
+  uint64_t succeeded = 0;      // valid requests answered success
+  Time last_success_at = 0;    // when the last of them was answered
   std::vector<Duration> busy;         // per node: simulated CPU time spent (service-time model)
 };
 

@@ -14,7 +14,7 @@ namespace ws {
 
 struct TpsPoint {
   double offered_tps = 0;
-  double achieved_tps = 0;   // transfers committed per simulated second of load
+  double achieved_tps = 0;   // transfers answered success per simulated second (window, or until the last one)
   uint64_t committed = 0, aborted = 0;
   Duration p50 = 0, p99 = 0, p999 = 0;
   std::vector<std::pair<NodeId, double>> busiest;  // (node, utilisation 0..1), highest first
@@ -56,6 +56,7 @@ std::string format_tps_csv(const std::vector<TpsPoint>& pts);
 nlohmann::json tps_to_json(const std::vector<TpsPoint>& pts);
 // Two log-log panels: achieved against offered throughput, and p50/p99
 // latency against offered throughput.
-std::string tps_svg(const std::vector<TpsPoint>& pts, const std::string& title);
+// nominal > 0 draws the cluster's arithmetic capacity as a horizontal line.
+std::string tps_svg(const std::vector<TpsPoint>& pts, const std::string& title, double nominal = 0);
 
 }  // namespace ws
