@@ -485,6 +485,16 @@ int cmd_tps(const std::string& rates_text, double duration_s, uint32_t partition
   int rc = 0;
   auto s = load_or_report(scenario, sets, rc);
   if (!s) return rc;
+  // Every rate's scenario is checked, and the picture's file opened, before
+  // anything runs: bad input is reported at once and leaves nothing behind.
+  for (double rate : opt.rates)
+    if (ScenarioLoad check = scenario_from_json(s->doc, tps_sets(*s, opt, rate)); !check.scenario)
+      return bad_input(check.error);
+  std::ofstream svg;
+  if (!svg_path.empty()) {
+    svg.open(svg_path);
+    if (!svg) return bad_input("cannot write --svg file '" + svg_path + "'");
+  }
   std::vector<TpsPoint> pts;
   std::string err = run_tps(*s, opt, pts);
   if (!err.empty()) return bad_input(err);
@@ -493,11 +503,11 @@ int cmd_tps(const std::string& rates_text, double duration_s, uint32_t partition
     std::snprintf(title, sizeof title, "walletsim tps: %u partitions of %.0f operations/s, %u coordinators, %g simulated s per rate",
                   partitions ? partitions : s->sim.cluster.partitions, capacity,
                   coordinators ? coordinators : s->sim.cluster.coordinators, duration_s);
-    std::ofstream f(svg_path);
     // Partitions x operations/s / 2 operations per transfer.
     const double nominal = capacity > 0 ? (partitions ? partitions : s->sim.cluster.partitions) * capacity / 2 : 0;
-    f << tps_svg(pts, title, nominal);
-    if (!f) return bad_input("cannot write --svg file '" + svg_path + "'");
+    svg << tps_svg(pts, title, nominal);
+    svg.close();
+    if (!svg) return bad_input("cannot write --svg file '" + svg_path + "'");
     std::fprintf(stderr, "walletsim tps: wrote %s\n", svg_path.c_str());
   }
   struct rusage ru {};

@@ -221,5 +221,24 @@ expect_bad "no subcommand" "subcommand"
 expect_bad "unknown subcommand" "subcommand" frobnicate
 expect_bad "run --seed abc" "seed" run --seed abc
 
+# --- tps and sizing ----------------------------------------------------------------
+expect_bad "tps --rate abc" "--rate" tps --rate abc
+expect_bad "tps --duration 0" "--duration" tps --rate 1000 --duration 0
+expect_bad "tps with a bad scenario key" "cluster.partitionz" tps --rate 1000 --set cluster.partitionz=3
+expect_bad "tps --accounts 1" "cluster.accounts" tps --rate 1000 --accounts 1 --duration 0.01 --svg "$WORK/never.svg"
+[ ! -e "$WORK/never.svg" ] || fail "tps with bad input still created its --svg file"
+ok "tps with bad input leaves no --svg file behind"
+expect_bad "tps --svg into a missing directory" "--svg" tps --rate 1000 --duration 0.01 --svg "$WORK/no/such/dir/t.svg"
+expect_rc 0 "tps small sweep" tps --rate 1000..4000x2 --duration 0.1 --partitions 4 --coordinators 2 --capacity 100000 --svg "$WORK/t.svg" --json
+python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+pts = d["points"]
+assert [p["offered_tps"] for p in pts] == [1000, 2000, 4000], pts
+assert all(p["ok"] and p["achieved_tps"] > 0.95 * p["offered_tps"] for p in pts), pts' "$OUT" || fail "tps --json: unexpected points"
+grep -q "<svg" "$WORK/t.svg" && grep -q "polyline" "$WORK/t.svg" || fail "tps --svg wrote no chart"
+ok "tps sweep: three points, JSON and an SVG chart"
+expect_bad "sizing --op-times 1" "--op-times" sizing --op-times 1
+expect_bad "sizing with a bad scenario key" "nope" sizing --set nope.key=1
+
 echo "all $CHECKS checks passed"
 exit 0
