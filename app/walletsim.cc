@@ -529,6 +529,17 @@ int cmd_sizing(const SizingOptions& opt, const std::string& scenario, const std:
                bool as_json) {
   if (!(opt.op_times >= 10 && opt.op_times <= 1e6)) return bad_input("--op-times must be between 10 and 1000000");
   if (!(opt.target_tps >= 1000 && opt.target_tps <= 1e8)) return bad_input("--target must be between 1000 and 1e8");
+  // The largest probe is the lowest capacity's: memory grows with the
+  // transfers simulated (about 1.5 KB each), so refuse what will not fit.
+  const double slice = opt.slice_partitions ? std::max(1.0, std::floor(2 * opt.target_tps / 100 / opt.slice_partitions)) : 1;
+  const double per_probe = opt.target_tps / slice * opt.op_times / 100;
+  if (per_probe > 4e6) {
+    char b[256];
+    std::snprintf(b, sizeof b,
+                  "each probe would simulate %.0f transfers (about %.1f GB); use fewer --op-times or a --slice",
+                  per_probe, per_probe * 1.5e3 / 1e9);
+    return bad_input(b);
+  }
   int rc = 0;
   auto s = load_or_report(scenario, sets, rc);
   if (!s) return rc;
