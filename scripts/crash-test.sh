@@ -51,7 +51,7 @@ start() {
 }
 
 wait_http() {
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 400); do
     if curl -sf "http://127.0.0.1:$1/healthz" >/dev/null 2>&1; then return 0; fi
     sleep 0.05
   done
