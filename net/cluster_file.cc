@@ -174,7 +174,7 @@ ProtocolOptions real_time_protocol_defaults() {
   p.try_timeout = 2 * kSecond;
   p.retry_interval = 50 * kMillisecond;
   p.max_backoff = 1 * kSecond;
-  p.snapshot_every = 4096;
+  p.snapshot_every = 0;  // see docs/walletd.md: a snapshot holds every leg ever seen
   return p;
 }
 
