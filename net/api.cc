@@ -201,6 +201,11 @@ std::string error_body(const ApiError& e) {
 }
 
 std::string outcome_body(const Message& reply, const TxId& tx, unsigned& status) {
+  if (reply.outcome == Outcome::kSuccess) {
+    // The common answer, written directly; same JSON as below.
+    status = 200;
+    return "{\"status\":\"success\",\"transaction_id\":\"" + format_txid(tx) + "\"}";
+  }
   json j;
   j["transaction_id"] = format_txid(tx);
   switch (reply.outcome) {

@@ -40,6 +40,8 @@ cleanup() {
 }
 trap cleanup EXIT
 port() { echo $((20000 + RANDOM % 30000)); }
+# CPU seconds (user + system) a process has used so far.
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; }
 
 echo "side-by-side: $accounts accounts, $conns connections, closed loop, ${secs}s each, $(nproc) cores"
 
@@ -49,12 +51,15 @@ hp=$(port)
   --http-port "$hp" >"$dir/walletd.out" 2>"$dir/walletd.err" &
 pids+=($!)
 for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$hp/healthz" >/dev/null 2>&1 && break; sleep 0.05; done
+w_cpu0=$(cpu_s "${pids[0]}")
 "$walletload" --url "http://127.0.0.1:$hp" --rate 0 --duration "$secs" --accounts "$accounts" \
   --connections "$conns" --quiet >"$dir/walletload.out" 2>&1 || { cat "$dir/walletload.out"; exit 1; }
+w_cpu=$(awk -v a="$w_cpu0" -v b="$(cpu_s "${pids[0]}")" 'BEGIN { print b - a }')
 cat "$dir/walletload.out"
 w_tps=$(awk '/achieved/ { print $3 }' "$dir/walletload.out")
 syncs=$(curl -s "http://127.0.0.1:$hp/metrics" | awk '/^walletd_log_syncs_total/ { s += $2 } END { print s }')
-echo "side-by-side: walletd: $w_tps transfers/s ($syncs fdatasyncs in all, audit passed)"
+w_n=$(awk '/transfers in/ { print $2 }' "$dir/walletload.out")
+echo "side-by-side: walletd: $w_tps transfers/s ($syncs fdatasyncs in all, audit passed; server CPU $(awk -v c="$w_cpu" -v n="$w_n" 'BEGIN { printf "%.1f", c * 1e6 / n }') us per transfer)"
 kill "${pids[0]}"
 
 # (b) Redis
@@ -89,12 +94,14 @@ probe=$(redis-benchmark -p "$rp" -c "$conns" -n 20000 -r "$accounts" -q \
   EVALSHA "$sha" 3 acct:__rand_int__ acct:__rand_int__ tx:__rand_int__:__rand_int__:__rand_int__ 37 |
   tr '\r' '\n' | awk '/requests per second/ { for (i = 1; i <= NF; i++) if ($i == "requests") print $(i-1) }' | tail -1)
 n=$(awk -v t="$probe" -v s="$secs" 'BEGIN { printf "%d", t * s }')
+r_cpu0=$(cpu_s "${pids[1]}")
 redis-benchmark -p "$rp" -c "$conns" -n "$n" -r "$accounts" -q \
   EVALSHA "$sha" 3 acct:__rand_int__ acct:__rand_int__ tx:__rand_int__:__rand_int__:__rand_int__ 37 |
   tr '\r' '\n' | grep "requests per second" | tail -1 >"$dir/redis-bench.out"
+r_cpu=$(awk -v a="$r_cpu0" -v b="$(cpu_s "${pids[1]}")" 'BEGIN { print b - a }')
 r_tps=$(awk '{ for (i = 1; i <= NF; i++) if ($i == "requests") print $(i-1) }' "$dir/redis-bench.out")
 r_total=$(redis-cli -p "$rp" --scan --pattern 'acct:*' | sed 's/^/GET /' | redis-cli -p "$rp" | awk '{ s += $1 } END { print s }')
-echo "side-by-side: redis: $r_tps transfers/s ($n transfers; total balance $r_total, expected $((accounts * 100000)))"
+echo "side-by-side: redis: $r_tps transfers/s ($n transfers; total balance $r_total, expected $((accounts * 100000)); server CPU $(awk -v c="$r_cpu" -v n="$n" 'BEGIN { printf "%.1f", c * 1e6 / n }') us per transfer)"
 
 # (c) PostgreSQL
 pp=$(port)
