@@ -33,7 +33,8 @@ cat > "$dir/cluster.json" <<JSON
 {
   "partitions": 3,
   "accounts": 200,
-  "protocol": {"kind": "tcc", "try_timeout_ms": 2000, "retry_interval_ms": 50, "max_backoff_ms": 500},
+  "protocol": {"kind": "tcc", "try_timeout_ms": 2000, "retry_interval_ms": 50, "max_backoff_ms": 500,
+               "snapshot_every": 500},
   "initial_balances": {"USD": "1000.00", "EUR": "500.00"},
   "nodes": [
     {"name": "p0", "kind": "partition", "address": "127.0.0.1:$((base + 0))"},
