@@ -88,11 +88,11 @@ ApiCall parse_transfer(std::string_view body, const ClusterConfig& cfg) {
   const std::string txid = j["transaction_id"], from = j["from_account"], to = j["to_account"];
   const std::string amount = j["amount"], currency = j["currency"];
   TxIdParse id = parse_txid(txid);
-  if (!id.id) return err(400, "bad_transaction_id", "transaction_id: " + id.error);
+  if (!id.id) return err(400, "bad_transaction_id", id.error);  // names transaction_id
   auto cur = find_configured(currency, cfg);
   if (!cur) return currency_error(currency, cfg, "currency");
   AmountParse a = parse_amount(amount, cfg.currencies[*cur]);
-  if (!a.amount) return err(400, "bad_amount", "amount: " + a.error);
+  if (!a.amount) return err(400, "bad_amount", a.error);  // names the amount
   if (a.amount->minor == 0) return err(400, "bad_amount", "amount: must be greater than zero");
   auto fa = parse_account_name(from, cfg.accounts);
   if (!fa) return err(404, "unknown_account", "from_account: no account " + quote_input(from));
