@@ -15,7 +15,9 @@ int main(int argc, char** argv) {
   ws::net::LoadOptions o;
   bool no_audit = false;
   std::string currencies = "USD";
-  app.add_option("--url", o.urls, "front end to send to, http://host:port (repeatable)")->required();
+  app.add_option("--url", o.urls, "front end to send to, http://host:port (repeatable)");
+  app.add_option("--redis", o.redis, "instead of walletd: a Redis server host:port (see docs/walletd.md)");
+  app.add_option("--redis-sha", o.redis_sha, "with --redis: SHA1 of the loaded transfer script");
   app.add_option("--rate", o.rate, "transfers per second, open loop (0 = closed loop, as fast as possible)")
       ->required()->check(CLI::Range(0.0, 1e7));
   app.add_option("--duration", o.duration_s, "seconds of load")->required()->check(CLI::Range(0.01, 86400.0));
@@ -32,6 +34,10 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
+  }
+  if (o.urls.empty() == o.redis.empty()) {
+    std::fprintf(stderr, "walletload: give --url (one or more) or --redis, not both or neither\n");
+    return 2;
   }
   o.audit = !no_audit;
   o.currencies.clear();

@@ -65,12 +65,15 @@ class Conn : public std::enable_shared_from_this<Conn> {
   void send();
   void fail(const std::string& why);
   void on_response();
+  void send_redis();
+  void read_redis_line(bool second);
 
   Run& run_;
   beast::tcp_stream stream_;
   beast::flat_buffer buf_;
   http::request<http::string_body> req_;
   http::response<http::string_body> res_;
+  std::string redis_req_, redis_buf_;
   asio::steady_timer pause_;
   size_t target_;
   bool connected_ = false;
@@ -87,6 +90,8 @@ class Run {
   const Target& target(size_t i) const { return targets_[i % targets_.size()]; }
   size_t target_count() const { return targets_.size(); }
   void build(const Job& j, http::request<http::string_body>& req) const;
+  void build_redis(const Job& j, std::string& req) const;
+  bool redis() const { return !o_.redis.empty(); }
   void on_answer(const Job& j, unsigned status, const std::string& body);
   void on_error(const Job& j);
   void released(Conn* c);
@@ -105,6 +110,9 @@ class Run {
 
   LoadOptions o_;
   asio::io_context io_{1};
+  // Keeps run_one_for() waiting instead of stopping the context whenever
+  // there is momentarily nothing in flight between phases.
+  asio::executor_work_guard<asio::io_context::executor_type> work_{io_.get_executor()};
   std::mt19937_64 rng_;
   std::vector<Target> targets_;
   std::vector<CurrencyInfo> currencies_;
@@ -126,7 +134,11 @@ class Run {
 void Conn::assign(const Job& job) {
   busy_ = true;
   job_ = job;
-  run_.build(job_, req_);
+  if (run_.redis()) {
+    run_.build_redis(job_, redis_req_);
+  } else {
+    run_.build(job_, req_);
+  }
   if (connected_) return send();
   auto self = shared_from_this();
   stream_.expires_after(std::chrono::milliseconds(run_.timeout_ms()));
@@ -140,6 +152,7 @@ void Conn::assign(const Job& job) {
 }
 
 void Conn::send() {
+  if (run_.redis()) return send_redis();
   auto self = shared_from_this();
   stream_.expires_after(std::chrono::milliseconds(run_.timeout_ms()));
   http::async_write(stream_, req_, [self](boost::system::error_code ec, size_t) {
@@ -164,6 +177,42 @@ void Conn::on_response() {
   run_.released(this);
 }
 
+// RESP: the request is an array of bulk strings; the answer to EVALSHA is a
+// bulk string ("$7\r\nsuccess\r\n"), to GET a bulk string or nil.
+void Conn::send_redis() {
+  auto self = shared_from_this();
+  stream_.expires_after(std::chrono::milliseconds(run_.timeout_ms()));
+  asio::async_write(stream_, asio::buffer(redis_req_), [self](boost::system::error_code ec, size_t) {
+    if (ec) return self->fail("write: " + ec.message());
+    self->read_redis_line(false);
+  });
+}
+
+void Conn::read_redis_line(bool second) {
+  auto self = shared_from_this();
+  asio::async_read_until(stream_, asio::dynamic_buffer(redis_buf_), "\r\n",
+                         [self, second](boost::system::error_code ec, size_t n) {
+    if (ec) return self->fail("read: " + ec.message());
+    std::string line = self->redis_buf_.substr(0, n - 2);
+    self->redis_buf_.erase(0, n);
+    if (!second && !line.empty() && line[0] == '$' && line != "$-1") return self->read_redis_line(true);
+    unsigned status = 200;
+    std::string body;
+    if (line.empty() || line[0] == '-') {
+      status = 500;
+      body = line;
+    } else if (line == "$-1") {
+      status = 404;
+    } else {
+      body = line[0] == '+' || line[0] == ':' ? line.substr(1) : line;
+    }
+    Job j = self->job_;
+    self->busy_ = false;
+    self->run_.on_answer(j, status, body);
+    self->run_.released(self.get());
+  });
+}
+
 // A broken connection: the job is retried (same transaction id) and this
 // connection tries the next URL after a pause, so a dead server is not
 // hammered and a live one takes over.
@@ -172,6 +221,7 @@ void Conn::fail(const std::string&) {
   stream_.socket().close(ec);
   connected_ = false;
   buf_.clear();
+  redis_buf_.clear();
   Job j = job_;
   run_.on_error(j);
   target_ = (target_ + 1) % run_.target_count();
@@ -183,6 +233,14 @@ void Conn::fail(const std::string&) {
 }
 
 bool Run::parse_urls() {
+  if (redis()) {
+    size_t colon = o_.redis.rfind(':');
+    if (!o_.urls.empty()) return rep_.fatal = "give either --url or --redis, not both", false;
+    if (colon == std::string::npos) return rep_.fatal = "--redis " + quote_input(o_.redis) + ": expected host:port", false;
+    if (o_.redis_sha.size() != 40) return rep_.fatal = "--redis-sha: expected the 40-hex-digit SHA1 of the loaded script", false;
+    if (currencies_.size() != 1) return rep_.fatal = "--redis: one currency only", false;
+    o_.urls.push_back("http://" + o_.redis);
+  }
   for (const std::string& u : o_.urls) {
     const std::string prefix = "http://";
     if (u.rfind(prefix, 0) != 0) return rep_.fatal = "--url " + quote_input(u) + ": must start with http://", false;
@@ -221,6 +279,31 @@ void Run::build(const Job& j, http::request<http::string_body>& req) const {
     req.target("/v1/wallet/balance?account=" + account(j.index) + "&currency=" + currencies_[j.currency].code);
   }
   req.prepare_payload();
+}
+
+namespace {
+void resp(std::string& out, std::initializer_list<std::string_view> args) {
+  out += "*" + std::to_string(args.size()) + "\r\n";
+  for (std::string_view a : args) {
+    out += "$" + std::to_string(a.size()) + "\r\n";
+    out.append(a);
+    out += "\r\n";
+  }
+}
+std::string redis_key(uint32_t account) {
+  char k[32];
+  std::snprintf(k, sizeof k, "acct:%012u", account);
+  return k;
+}
+}  // namespace
+
+void Run::build_redis(const Job& j, std::string& req) const {
+  req.clear();
+  if (j.kind == JobKind::kBalance) return resp(req, {"GET", redis_key(j.index)});
+  const Tx& t = txs_[j.index];
+  const std::string tx = "tx:" + format_txid(t.id);
+  if (j.kind == JobKind::kStatus) return resp(req, {"GET", tx});
+  resp(req, {"EVALSHA", o_.redis_sha, "3", redis_key(t.from), redis_key(t.to), tx, std::to_string(t.amount)});
 }
 
 void Run::push(const Job& j) {
@@ -291,8 +374,26 @@ std::string answer_status(const std::string& body, json& parsed, bool& have_pars
 void Run::on_answer(const Job& j, unsigned status, const std::string& body) {
   json r;
   bool parsed = false;
-  std::string st = j.kind == JobKind::kBalance ? "" : answer_status(body, r, parsed);
-  if (j.kind == JobKind::kBalance) r = json::parse(body, nullptr, false);
+  std::string st;
+  if (redis() && j.kind != JobKind::kBalance) {
+    // A transfer answers its outcome; a status GET of an unknown id is nil
+    // (404 here): the script never ran for it, so it is final as not applied.
+    st = status == 404 ? "failed" : body;
+    if (status == 404) status = 200;
+  } else {
+    st = j.kind == JobKind::kBalance ? "" : answer_status(body, r, parsed);
+  }
+  if (j.kind == JobKind::kBalance && !redis()) r = json::parse(body, nullptr, false);
+  if (j.kind == JobKind::kBalance && redis() && status == 200) {
+    char* end = nullptr;
+    long long v = std::strtoll(body.c_str(), &end, 10);
+    if (end && *end == '\0' && !body.empty() && !have_balance_[j.currency][j.index]) {
+      balances_[j.currency][j.index] = v;
+      have_balance_[j.currency][j.index] = true;
+      --balances_missing_;
+      return;
+    }
+  }
   if (j.kind == JobKind::kBalance) {
     if (status == 200 && r.is_object() && r.contains("balance") && r["balance"].is_string()) {
       AmountParse a = parse_amount(r["balance"].get<std::string>(), currencies_[j.currency]);
@@ -372,12 +473,12 @@ bool Run::read_balances(std::vector<std::vector<int64_t>>& out, Clock::time_poin
 }
 
 LoadReport Run::go() {
-  if (!parse_urls()) return rep_;
   for (const std::string& code : o_.currencies) {
     auto c = find_currency(code);
-    if (!c) return rep_.fatal = "--currency " + quote_input(code) + ": not an ISO 4217 code", rep_;
+    if (!c) return rep_.fatal = "--currencies: " + quote_input(code) + " is not an ISO 4217 code", rep_;
     currencies_.push_back(*c);
   }
+  if (!parse_urls()) return rep_;
   for (uint32_t i = 0; i < o_.connections; ++i)
     conns_.push_back(std::make_shared<Conn>(*this, io_, i % targets_.size()));
   std::vector<std::vector<int64_t>> initial;
@@ -470,7 +571,9 @@ LoadReport Run::go() {
   auto deadline = Clock::now() + std::chrono::seconds(o_.settle_s);
   bool match = false;
   for (;;) {
-    if (!read_balances(final_bal, deadline)) break;
+    std::vector<std::vector<int64_t>> got;
+    if (!read_balances(got, Clock::now() + std::chrono::seconds(30))) break;
+    final_bal = std::move(got);
     match = final_bal == expected;
     if (match || Clock::now() >= deadline) break;
     asio::steady_timer pause(io_, std::chrono::milliseconds(300));

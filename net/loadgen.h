@@ -18,6 +18,12 @@ namespace ws::net {
 
 struct LoadOptions {
   std::vector<std::string> urls;  // http://host:port
+  // Instead of walletd: a Redis server at host:port running the transfer as
+  // the Lua script whose SHA1 is redis_sha (scripts/side-by-side.sh), with
+  // balances under acct:<12-digit account> in minor units. Same workload,
+  // same connections, same audit.
+  std::string redis;
+  std::string redis_sha;
   double rate = 100;              // transfers per second; 0 = closed loop
   double duration_s = 10;
   uint32_t accounts = 100;
