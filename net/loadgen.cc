@@ -322,13 +322,17 @@ void Run::released(Conn* c) {
 
 void Run::retry_later(const Job& j) {
   auto t = std::make_shared<asio::steady_timer>(io_, kRetryDelay);
-  t->async_wait([this, t, j](boost::system::error_code) { push(j); });
+  t->async_wait([this, t, j](boost::system::error_code) {
+    if (j.kind == JobKind::kTransfer && txs_[j.index].state != TxState::kPending) return;
+    push(j);
+  });
 }
 
 void Run::finalize(Tx& t, TxState s) {
   if (t.state != TxState::kPending && t.state != TxState::kUnknown) return;
   bool was_open = t.state == TxState::kPending;
   t.state = s;
+  std::string().swap(t.body);  // final: never sent again; keeps long runs small
   auto now = Clock::now();
   if (s == TxState::kSuccess) ++rep_.success;
   if (s == TxState::kFailed) ++rep_.failed;

@@ -211,6 +211,7 @@ Router::Router(asio::io_context& io, uint32_t node_count)
     : io_(io), node_count_(node_count), locals_(node_count, nullptr), remotes_(node_count) {}
 
 Router::~Router() {
+  *alive_ = false;
   for (auto& [addr, link] : links_) link->stop();
 }
 
@@ -255,6 +256,16 @@ void Router::accept() {
   });
 }
 
+void Router::drain_local() {
+  drain_posted_ = false;
+  local_draining_.swap(local_queue_);
+  // Messages sent while delivering these go to the next batch, behind
+  // whatever else is ready to run (HTTP, TCP, log completions).
+  for (const LocalMessage& x : local_draining_)
+    if (Endpoint* ep = locals_[x.to]) ep->deliver(x.from, x.channel, x.m);
+  local_draining_.clear();
+}
+
 bool Router::deliver_inbound(const FrameHeader& h, const Message& m) {
   if (h.from >= node_count_ || !is_local(h.to)) return false;
   ++stats_.frames_received;
@@ -265,8 +276,13 @@ bool Router::deliver_inbound(const FrameHeader& h, const Message& m) {
 void Router::send(NodeId from, NodeId to, Channel channel, const Message& m) {
   if (is_local(to)) {
     ++stats_.local_deliveries;
-    Endpoint* ep = locals_[to];
-    asio::post(io_, [ep, from, channel, m] { ep->deliver(from, channel, m); });
+    local_queue_.push_back({from, to, channel, m});
+    if (!drain_posted_) {
+      drain_posted_ = true;
+      asio::post(io_, [this, alive = alive_] {
+        if (*alive) drain_local();
+      });
+    }
     return;
   }
   if (to < remotes_.size() && remotes_[to]) {

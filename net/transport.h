@@ -55,6 +55,14 @@ class Router {
 
  private:
   void accept();
+  void drain_local();
+
+  struct LocalMessage {
+    NodeId from;
+    NodeId to;
+    Channel channel;
+    Message m;
+  };
 
   asio::io_context& io_;
   uint32_t node_count_;
@@ -63,6 +71,11 @@ class Router {
   std::map<std::string, std::shared_ptr<PeerLink>> links_;  // by "host:port"
   std::unique_ptr<tcp::acceptor> acceptor_;
   TransportStats stats_;
+  // Deliveries inside this process, in send order, drained by one posted
+  // handler per batch rather than one handler per message.
+  std::vector<LocalMessage> local_queue_, local_draining_;
+  bool drain_posted_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace ws::net
