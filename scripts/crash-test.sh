@@ -64,6 +64,11 @@ for n in "${names[@]}"; do start "$n"; done
 wait_http $((base + 20))
 wait_http $((base + 21))
 
+# A peer port fed garbage closes that connection, logs why, and keeps serving.
+printf 'GET / HTTP/1.1\r\n\r\n' >"/dev/tcp/127.0.0.1/$base" || true
+for _ in $(seq 1 100); do grep -q "bad frame" "$dir/p0.err" && break; sleep 0.05; done
+grep -q "bad frame (bad magic)" "$dir/p0.err" || { echo "crash-test: p0 did not reject a garbage frame" >&2; exit 1; }
+
 # Random delay in seconds between $1 and $2 tenths.
 pause() { sleep "$(awk -v lo="$1" -v hi="$2" -v r="$RANDOM" 'BEGIN { printf "%.2f", (lo + (hi - lo) * r / 32767) / 10 }')"; }
 
@@ -102,7 +107,7 @@ wait "$load" || rc=$?
 torn=$(cat "$dir"/*.err | grep -c "torn tail" || true)
 summary=$(grep -E "transfers in|achieved|audit" "$dir/walletload.out" | tr '\n' ' ')
 if [ "$rc" -eq 0 ]; then
-  echo "crash-test: PASS ($kills kill -9s, $torn torn tails truncated) $summary"
+  echo "crash-test: PASS ($kills kill -9s, $torn torn tails truncated, garbage frame rejected) $summary"
   rm -rf "$dir"
   exit 0
 fi
