@@ -105,7 +105,7 @@ done
 rc=0
 wait "$load" || rc=$?
 torn=$(cat "$dir"/*.err | grep -c "torn tail" || true)
-summary=$(grep -E "transfers in|achieved|audit" "$dir/walletload.out" | tr '\n' ' ')
+summary=$(grep -E "transfers in|achieved|retries|audit" "$dir/walletload.out" | tr '\n' ' ')
 if [ "$rc" -eq 0 ]; then
   echo "crash-test: PASS ($kills kill -9s, $torn torn tails truncated, garbage frame rejected) $summary"
   rm -rf "$dir"
