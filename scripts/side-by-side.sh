@@ -5,18 +5,21 @@
 #   (b) Redis 7 doing the transfer as a Lua script (EVALSHA), appendonly yes
 #       with appendfsync always, driven by walletload's Redis mode (the same
 #       client, workload and audit as walletd) and also by redis-benchmark;
-#   (c) PostgreSQL 15 doing it as a plpgsql function in one transaction
+#   (c) PostgreSQL doing it as a plpgsql function in one transaction
 #       (synchronous_commit on, fsync on), driven by pgbench.
-# Each transfer in all three: dedup by a fresh transaction id (recorded),
-# check funds, debit one account and credit another, durable before the
-# answer. All three run closed loop with the same number of connections.
+# Each transfer in all of them: dedup by a fresh transaction id (recorded),
+# funds check, debit one account, credit another, durable before the answer.
+# All closed loop with the same number of connections. The systems take
+# turns for ROUNDS rounds so that background load on the machine hits all of
+# them alike; the medians are compared.
 # Installs redis-server and postgresql (apt-get, as root) if missing.
-# Usage: scripts/side-by-side.sh [BUILD_DIR] [SECONDS] [CONNECTIONS]   (build, 15, 256)
+# Usage: scripts/side-by-side.sh [BUILD_DIR] [SECONDS] [CONNECTIONS] [ROUNDS]   (build, 10, 256, 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build="${1:-build}"
-secs="${2:-15}"
+secs="${2:-10}"
 conns="${3:-256}"
+rounds="${4:-3}"
 accounts=10000
 walletd="$build/net/walletd"
 walletload="$build/net/walletload"
@@ -43,34 +46,26 @@ trap cleanup EXIT
 port() { echo $((20000 + RANDOM % 30000)); }
 # CPU seconds (user + system) a process has used so far.
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; }
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-echo "side-by-side: $accounts accounts, $conns connections, closed loop, ${secs}s each, $(nproc) cores"
+echo "side-by-side: $accounts accounts, $conns connections, closed loop, ${secs}s per turn, $rounds rounds, $(nproc) cores"
 
-# (a) walletd
+# --- setup: walletd
 hp=$(port)
 "$walletd" --local --partitions 1 --coordinators 1 --accounts "$accounts" --data "$dir/walletd" \
   --http-port "$hp" >"$dir/walletd.out" 2>"$dir/walletd.err" &
-pids+=($!)
+wpid=$!
+pids+=($wpid)
 for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$hp/healthz" >/dev/null 2>&1 && break; sleep 0.05; done
-w_cpu0=$(cpu_s "${pids[0]}")
-"$walletload" --url "http://127.0.0.1:$hp" --rate 0 --duration "$secs" --accounts "$accounts" \
-  --connections "$conns" --quiet >"$dir/walletload.out" 2>&1 || { cat "$dir/walletload.out"; exit 1; }
-w_cpu=$(awk -v a="$w_cpu0" -v b="$(cpu_s "${pids[0]}")" 'BEGIN { print b - a }')
-cat "$dir/walletload.out"
-w_tps=$(awk '/achieved/ { print $3 }' "$dir/walletload.out")
-syncs=$(curl -s "http://127.0.0.1:$hp/metrics" | awk '/^walletd_log_syncs_total/ { s += $2 } END { print s }')
-w_n=$(awk '/transfers in/ { print $2 }' "$dir/walletload.out")
-echo "side-by-side: walletd: $w_tps transfers/s ($syncs fdatasyncs in all, audit passed; server CPU $(awk -v c="$w_cpu" -v n="$w_n" 'BEGIN { printf "%.1f", c * 1e6 / n }') us per transfer)"
-kill "${pids[0]}"
 
-# (b) Redis
+# --- setup: Redis; redis-benchmark writes __rand_int__ as 12 zero-padded digits.
 rp=$(port)
 mkdir -p "$dir/redis"
 redis-server --port "$rp" --bind 127.0.0.1 --dir "$dir/redis" --appendonly yes --appendfsync always \
   --save "" --daemonize no >"$dir/redis.out" 2>&1 &
-pids+=($!)
+rpid=$!
+pids+=($rpid)
 for _ in $(seq 1 200); do redis-cli -p "$rp" ping >/dev/null 2>&1 && break; sleep 0.05; done
-# redis-benchmark writes __rand_int__ as 12 zero-padded digits.
 awk -v n="$accounts" 'BEGIN { for (i = 0; i < n; i++) printf "SET acct:%012d 100000\n", i }' |
   redis-cli -p "$rp" --pipe >/dev/null
 cat >"$dir/transfer.lua" <<'LUA'
@@ -90,28 +85,13 @@ redis.call('SET', KEYS[3], 'success')
 return 'success'
 LUA
 sha=$(redis-cli -p "$rp" SCRIPT LOAD "$(cat "$dir/transfer.lua")")
-# Closed loop for about the same time: first measure a short run, then size -n.
+# redis-benchmark has no duration: size -n from a short probe.
 probe=$(redis-benchmark -p "$rp" -c "$conns" -n 20000 -r "$accounts" -q \
   EVALSHA "$sha" 3 acct:__rand_int__ acct:__rand_int__ tx:__rand_int__:__rand_int__:__rand_int__ 37 |
   tr '\r' '\n' | awk '/requests per second/ { for (i = 1; i <= NF; i++) if ($i == "requests") print $(i-1) }' | tail -1)
-n=$(awk -v t="$probe" -v s="$secs" 'BEGIN { printf "%d", t * s }')
-r_cpu0=$(cpu_s "${pids[1]}")
-redis-benchmark -p "$rp" -c "$conns" -n "$n" -r "$accounts" -q \
-  EVALSHA "$sha" 3 acct:__rand_int__ acct:__rand_int__ tx:__rand_int__:__rand_int__:__rand_int__ 37 |
-  tr '\r' '\n' | grep "requests per second" | tail -1 >"$dir/redis-bench.out"
-r_cpu=$(awk -v a="$r_cpu0" -v b="$(cpu_s "${pids[1]}")" 'BEGIN { print b - a }')
-# The same Redis and script driven by walletload: the same client, workload
-# and audit as walletd got (balances are read back, so this checks Redis too).
-"$walletload" --redis "127.0.0.1:$rp" --redis-sha "$sha" --rate 0 --duration "$secs" --accounts "$accounts" \
-  --connections "$conns" --quiet >"$dir/walletload-redis.out" 2>&1 || { cat "$dir/walletload-redis.out"; exit 1; }
-cat "$dir/walletload-redis.out"
-rw_tps=$(awk '/achieved/ { print $3 }' "$dir/walletload-redis.out")
-r_tps=$(awk '{ for (i = 1; i <= NF; i++) if ($i == "requests") print $(i-1) }' "$dir/redis-bench.out")
-r_total=$(redis-cli -p "$rp" --scan --pattern 'acct:*' | sed 's/^/GET /' | redis-cli -p "$rp" | awk '{ s += $1 } END { print s }')
-echo "side-by-side: redis (walletload): $rw_tps transfers/s (audit passed)"
-echo "side-by-side: redis (redis-benchmark): $r_tps transfers/s ($n transfers; total balance $r_total, expected $((accounts * 100000)); server CPU $(awk -v c="$r_cpu" -v n="$n" 'BEGIN { printf "%.1f", c * 1e6 / n }') us per transfer)"
+bench_n=$(awk -v t="$probe" -v s="$secs" 'BEGIN { printf "%d", t * s }')
 
-# (c) PostgreSQL
+# --- setup: PostgreSQL in a private cluster, unix socket only
 pp=$(port)
 mkdir -p "$dir/pg" && chown postgres "$dir/pg"
 su postgres -c "$pgbin/initdb -D $dir/pg -A trust -U postgres" >"$dir/initdb.out" 2>&1
@@ -148,13 +128,46 @@ cat >"$dir/transfer.sql" <<SQL
 \set amount random(1, 500)
 SELECT transfer(gen_random_uuid(), :f, :d, :amount);
 SQL
-pgbench -n -h "$dir/pg" -p "$pp" -U postgres -c "$conns" -j 2 -T "$secs" -f "$dir/transfer.sql" postgres \
-  >"$dir/pgbench.out" 2>&1 || { cat "$dir/pgbench.out"; exit 1; }
-p_tps=$(awk '/^tps = / { print $3 }' "$dir/pgbench.out" | tail -1)
-p_total=$(psql -At -c "SELECT sum(balance) FROM accounts")
-echo "side-by-side: postgresql: $p_tps transfers/s (total balance $p_total, expected $((accounts * 100000)))"
 
-awk -v w="$w_tps" -v rw="$rw_tps" -v r="$r_tps" -v p="$p_tps" 'BEGIN {
-  printf "side-by-side: RESULT walletd %.0f/s, redis %.0f/s (same client: walletload) or %.0f/s (redis-benchmark), postgresql %.0f/s (pgbench)\n", w, rw, r, p
-  printf "side-by-side: RATIOS walletd/redis %.2f (same client) %.2f (redis-benchmark), walletd/postgresql %.2f\n", w / rw, w / r, w / p
+# --- rounds: each system in turn
+W=() RW=() RB=() PG=() WCPU=() RCPU=()
+for r in $(seq 1 "$rounds"); do
+  c0=$(cpu_s "$wpid")
+  "$walletload" --url "http://127.0.0.1:$hp" --rate 0 --duration "$secs" --accounts "$accounts" \
+    --connections "$conns" --quiet >"$dir/w$r.out" 2>&1 || { cat "$dir/w$r.out"; exit 1; }
+  c1=$(cpu_s "$wpid")
+  w=$(awk '/achieved/ { print $3 }' "$dir/w$r.out")
+  wn=$(awk '/transfers in/ { print $2 }' "$dir/w$r.out")
+  W+=("$w"); WCPU+=("$(awk -v a="$c0" -v b="$c1" -v n="$wn" 'BEGIN { printf "%.1f", (b - a) * 1e6 / n }')")
+
+  c0=$(cpu_s "$rpid")
+  "$walletload" --redis "127.0.0.1:$rp" --redis-sha "$sha" --rate 0 --duration "$secs" --accounts "$accounts" \
+    --connections "$conns" --quiet >"$dir/r$r.out" 2>&1 || { cat "$dir/r$r.out"; exit 1; }
+  c1=$(cpu_s "$rpid")
+  rw=$(awk '/achieved/ { print $3 }' "$dir/r$r.out")
+  rn=$(awk '/transfers in/ { print $2 }' "$dir/r$r.out")
+  RW+=("$rw"); RCPU+=("$(awk -v a="$c0" -v b="$c1" -v n="$rn" 'BEGIN { printf "%.1f", (b - a) * 1e6 / n }')")
+
+  rb=$(redis-benchmark -p "$rp" -c "$conns" -n "$bench_n" -r "$accounts" -q \
+    EVALSHA "$sha" 3 acct:__rand_int__ acct:__rand_int__ tx:__rand_int__:__rand_int__:__rand_int__ 37 |
+    tr '\r' '\n' | awk '/requests per second/ { for (i = 1; i <= NF; i++) if ($i == "requests") print $(i-1) }' | tail -1)
+  RB+=("$rb")
+
+  pgbench -n -h "$dir/pg" -p "$pp" -U postgres -c "$conns" -j 2 -T "$secs" -f "$dir/transfer.sql" postgres \
+    >"$dir/p$r.out" 2>&1 || { cat "$dir/p$r.out"; exit 1; }
+  PG+=("$(awk '/^tps = / { printf "%.0f", $3 }' "$dir/p$r.out" | tail -1)")
+  echo "side-by-side: round $r: walletd $w/s (audit $(grep -q 'audit OK' "$dir/w$r.out" && echo ok || echo FAILED)," \
+       "${WCPU[-1]} us server CPU each); redis $rw/s with walletload (audit $(grep -q 'audit OK' "$dir/r$r.out" && echo ok || echo FAILED)," \
+       "${RCPU[-1]} us), $rb/s with redis-benchmark; postgresql ${PG[-1]}/s"
+done
+
+syncs=$(curl -s "http://127.0.0.1:$hp/metrics" | awk '/^walletd_log_syncs_total/ { s += $2 } END { print s }')
+total=$((accounts * 100000))
+r_total=$(redis-cli -p "$rp" --scan --pattern 'acct:*' | sed 's/^/GET /' | redis-cli -p "$rp" | awk '{ s += $1 } END { print s }')
+p_total=$(psql -At -c "SELECT sum(balance) FROM accounts")
+echo "side-by-side: totals after all rounds: redis $r_total, postgresql $p_total, expected $total; walletd made $syncs fdatasyncs"
+w=$(echo "${W[@]}" | median); rw=$(echo "${RW[@]}" | median); rb=$(echo "${RB[@]}" | median); pg=$(echo "${PG[@]}" | median)
+awk -v w="$w" -v rw="$rw" -v rb="$rb" -v p="$pg" 'BEGIN {
+  printf "side-by-side: RESULT (medians) walletd %.0f/s, redis %.0f/s (same client: walletload) or %.0f/s (redis-benchmark), postgresql %.0f/s (pgbench)\n", w, rw, rb, p
+  printf "side-by-side: RATIOS walletd/redis %.2f (same client), %.2f (redis-benchmark); walletd/postgresql %.2f\n", w / rw, w / rb, w / p
 }'
