@@ -28,6 +28,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(10, 600000));
   app.add_option("--settle", o.settle_s, "seconds to wait for answers and balances to settle")->check(CLI::Range(1, 3600));
   app.add_option("--max-amount", o.max_amount_minor, "largest amount in minor units")->check(CLI::Range(1, 1000000));
+  app.add_option("--max-attempts", o.max_attempts,
+                 "sends of one transfer (same id) before giving up and asking for its status")
+      ->check(CLI::Range(1, 1000));
   app.add_flag("--no-audit", no_audit, "skip the balance reads and the audit (throughput only)");
   app.add_flag("--quiet", o.quiet, "no progress lines");
   try {

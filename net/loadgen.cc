@@ -21,7 +21,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 
-constexpr uint32_t kMaxTransferAttempts = 40;
 constexpr auto kRetryDelay = std::chrono::milliseconds(100);
 
 double ms_between(Clock::time_point a, Clock::time_point b) {
@@ -350,7 +349,7 @@ void Run::on_error(const Job& j) {
   if (j.kind == JobKind::kTransfer) {
     Tx& t = txs_[j.index];
     if (t.state != TxState::kPending) return;
-    if (++t.attempts >= kMaxTransferAttempts) {
+    if (++t.attempts >= o_.max_attempts) {
       t.state = TxState::kUnknown;  // resolved by a status query later
       --open_transfers_;
       return;

@@ -32,6 +32,7 @@ struct LoadOptions {
   uint32_t timeout_ms = 10000;     // per HTTP request
   uint32_t settle_s = 30;          // how long the audit waits for in-flight phase 2
   uint32_t max_amount_minor = 500; // amounts are 1..max, from the transaction id
+  uint32_t max_attempts = 40;      // sends of one transfer before its status is asked instead
   bool audit = true;
   bool quiet = false;
 };

@@ -75,7 +75,7 @@ pause() { sleep "$(awk -v lo="$1" -v hi="$2" -v r="$RANDOM" 'BEGIN { printf "%.2
 duration=$((4 * rounds + 4))
 "$walletload" --url "http://127.0.0.1:$((base + 20))" --url "http://127.0.0.1:$((base + 21))" \
   --rate 400 --duration "$duration" --accounts 200 --connections 16 --currencies USD,EUR \
-  --timeout-ms 3000 --settle 60 --quiet >"$dir/walletload.out" 2>&1 &
+  --timeout-ms 1000 --max-attempts 2 --settle 60 --quiet >"$dir/walletload.out" 2>&1 &
 load=$!
 
 kills=0
