@@ -107,8 +107,8 @@ std::unique_ptr<FileStorage> FileStorage::open(const std::string& path, asio::io
 }
 
 FileStorage::FileStorage(int fd, asio::io_context& io, std::string path, uint64_t size)
-    : fd_(fd), io_(io), path_(std::move(path)), appended_(size), durable_(size) {
-  buffer_.reserve(1 << 16);
+    : fd_(fd), io_(io), path_(std::move(path)), appended_(size), durable_(size), pending_end_(size) {
+  pending_.reserve(1 << 16);
   alive_ = std::make_shared<bool>(true);
   writer_ = std::thread([this] { writer_loop(); });
 }
@@ -125,70 +125,71 @@ FileStorage::~FileStorage() {
 }
 
 void FileStorage::append(std::span<const uint8_t> payload) {
-  const size_t before = buffer_.size();
-  append_record(buffer_, payload);
-  appended_ += buffer_.size() - before;
-  kick();
+  bool active = false;
+  size_t n = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const size_t before = pending_.size();
+    append_record(pending_, payload);
+    n = pending_.size() - before;
+    pending_end_ += n;
+    active = writer_active_;
+  }
+  appended_ += n;
+  if (!active) kick();
 }
 
-// The batch starts from a posted handler, after whatever else is ready to
-// run: every record appended by those handlers joins the same sync.
+// An idle writer is started from a posted handler, after whatever else is
+// ready to run, so every record appended by those handlers joins the batch.
 void FileStorage::kick() {
-  if (kick_posted_ || in_flight_) return;
+  if (kick_posted_) return;
   kick_posted_ = true;
   asio::post(io_, [this, alive = alive_] {
     if (!*alive) return;
     kick_posted_ = false;
-    start_batch();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (pending_.empty()) return;
+      writer_active_ = true;
+    }
+    cv_.notify_one();
   });
 }
 
-void FileStorage::start_batch() {
-  if (in_flight_ || buffer_.empty()) return;
-  in_flight_ = true;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    batch_.swap(buffer_);
-    batch_target_ = appended_;
-    batch_ready_ = true;
-  }
-  buffer_.clear();
-  cv_.notify_one();
-}
-
 void FileStorage::writer_loop() {
+  std::vector<uint8_t> work;
   for (;;) {
-    std::vector<uint8_t> work;
     uint64_t target = 0;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return batch_ready_ || stopping_; });
-      if (!batch_ready_) return;
-      work.swap(batch_);
-      target = batch_target_;
-      batch_ready_ = false;
+      cv_.wait(lock, [&] { return stopping_ || (writer_active_ && !pending_.empty()); });
+      if (stopping_) return;
+      work.clear();
+      work.swap(pending_);
+      target = pending_end_;
     }
     if (!write_all(fd_, work.data(), work.size())) die(errno_text("write failed on log", path_));
-    if (sync_enabled_ && fdatasync(fd_) != 0) die(errno_text("fdatasync failed on log", path_));
-    work.clear();
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (!batch_ready_ && batch_.capacity() < work.capacity()) batch_.swap(work);  // reuse memory
-    }
+    if (sync_enabled_.load() && fdatasync(fd_) != 0) die(errno_text("fdatasync failed on log", path_));
     // The work guard keeps io.run() alive until the completion is handled.
     asio::post(io_, [this, target, guard = asio::make_work_guard(io_), alive = alive_] {
       if (*alive) batch_done(target);
     });
+    std::lock_guard<std::mutex> lock(mu_);
+    if (pending_.empty()) {
+      writer_active_ = false;  // the next append kicks it again
+      if (pending_.capacity() < work.capacity()) {
+        work.clear();
+        pending_.swap(work);  // keep the bigger buffer for appends
+      }
+    }
   }
 }
 
 void FileStorage::batch_done(uint64_t target) {
   assert(target > durable_ && target <= appended_);
   durable_ = target;
-  in_flight_ = false;
   ++syncs_;
   if (on_durable_) on_durable_(durable_);
-  if (!buffer_.empty()) start_batch();
 }
 
 void FileStorage::read_all(const std::function<void(std::span<const uint8_t>)>& fn) {

@@ -1,12 +1,14 @@
 // ws::Storage on a real file: one append-only log per node, the record
 // format of core/event_log (CRC-32C per record). Appends are buffered in
 // memory; a background thread writes and fdatasync()s them in batches (group
-// commit: one sync covers every record appended before it started), and the
-// owner is told on its io_context each time the durable prefix grows.
+// commit: one sync covers every record appended before it started, and the
+// records appended during a sync form the next batch), and the owner is told
+// on its io_context each time the durable prefix grows.
 // Opening the log reads it, truncates a torn or corrupt tail, and locks the
 // file so two processes never write one log.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -47,34 +49,35 @@ class FileStorage final : public Storage {
   uint64_t syncs() const { return syncs_; }
   // With sync off, writes still happen in batches but fdatasync is skipped
   // (for measuring what durability costs; never the default).
-  void set_sync(bool on) { sync_enabled_ = on; }
+  void set_sync(bool on) { sync_enabled_.store(on); }
 
  private:
   FileStorage(int fd, asio::io_context& io, std::string path, uint64_t size);
   void kick();
-  void start_batch();
   void batch_done(uint64_t target);
   void writer_loop();
 
   int fd_;
   asio::io_context& io_;
   std::string path_;
+  // io_context thread only.
   uint64_t appended_;  // logical size: bytes on disk + bytes buffered
   uint64_t durable_;
   uint64_t syncs_ = 0;
-  bool sync_enabled_ = true;
   bool kick_posted_ = false;
-  bool in_flight_ = false;
-  std::vector<uint8_t> buffer_;  // appended, not yet handed to the writer
   std::function<void(uint64_t)> on_durable_;
-  // Shared with the writer thread, under mu_.
+  std::atomic<bool> sync_enabled_{true};
+  // Shared with the writer thread, under mu_. While writer_active_ the
+  // writer takes whatever has been appended as soon as its previous sync
+  // returns, without a round trip through the io_context; once it finds
+  // nothing to do it goes idle and the next append kicks it.
   std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<uint8_t> batch_;
-  uint64_t batch_target_ = 0;
-  bool batch_ready_ = false;
+  std::vector<uint8_t> pending_;
+  uint64_t pending_end_;  // logical offset just past pending_
+  bool writer_active_ = false;
   bool stopping_ = false;
-  // Keeps the io_context's run() from returning while a batch is out.
+  // Lets completions posted by the writer notice the storage is gone.
   std::shared_ptr<bool> alive_;
   std::thread writer_;
 };
