@@ -73,6 +73,12 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
 
   void connected() {
     if (stopped_) return;
+    // A connect to a loopback port nobody listens on can pick that same
+    // port as its source and connect to itself (TCP simultaneous open),
+    // which also keeps the real node from binding it.
+    boost::system::error_code le, re;
+    if (socket_.local_endpoint(le) == socket_.remote_endpoint(re) && !le && !re)
+      return failed("connected to itself");
     state_ = State::kConnected;
     backoff_ = kMinBackoff;
     ++stats_.connects;

@@ -43,7 +43,7 @@ cleanup() {
   rm -rf "$dir"
 }
 trap cleanup EXIT
-port() { echo $((20000 + RANDOM % 30000)); }
+port() { echo $((20000 + RANDOM % 12000)); }  # below the ephemeral port range
 # CPU seconds (user + system) a process has used so far.
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; }
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
