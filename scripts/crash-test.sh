@@ -19,7 +19,9 @@ for b in "$walletd" "$walletload"; do
 done
 
 dir=$(mktemp -d /tmp/walletd-crash-XXXXXX)
-base=$((20000 + RANDOM % 30000))
+# Ports below the kernel's ephemeral range (32768+), so no outgoing
+# connection of another program can be holding one of them.
+base=$((20000 + RANDOM % 12000))
 declare -A pid
 names=(p0 p1 p2 c0 c1)
 
@@ -57,6 +59,7 @@ wait_http() {
     sleep 0.05
   done
   echo "crash-test: HTTP on port $1 did not come up" >&2
+  for n in "${names[@]}"; do echo "--- $n" >&2; tail -3 "$dir/$n.err" >&2; done
   exit 2
 }
 
