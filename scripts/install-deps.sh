@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build g++ clang
   libboost-dev libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
-  nlohmann-json3-dev libcli11-dev python3
+  nlohmann-json3-dev libcli11-dev python3 curl
 )
 
 missing=()

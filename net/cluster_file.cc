@@ -1,0 +1,242 @@
+#include "net/cluster_file.h"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "core/text.h"
+
+namespace ws::net {
+namespace {
+
+using nlohmann::json;
+
+struct Bad {
+  std::string msg;
+};
+
+[[noreturn]] void fail(const std::string& key, const std::string& what) {
+  throw Bad{"key '" + key + "': " + what};
+}
+
+const json& need(const json& obj, const std::string& key, const std::string& path) {
+  auto it = obj.find(key);
+  if (it == obj.end()) fail(path + key, "missing");
+  return *it;
+}
+
+void only_keys(const json& obj, std::initializer_list<const char*> allowed, const std::string& path) {
+  for (auto it = obj.begin(); it != obj.end(); ++it) {
+    bool ok = false;
+    for (const char* a : allowed) ok |= it.key() == a;
+    if (!ok) fail(path + it.key(), "unknown key");
+  }
+}
+
+uint64_t get_uint(const json& v, const std::string& key, uint64_t lo, uint64_t hi) {
+  if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<int64_t>() >= 0))
+    fail(key, "expected a non-negative integer, got " + v.dump());
+  uint64_t x = v.get<uint64_t>();
+  if (x < lo || x > hi)
+    fail(key, "must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " + v.dump());
+  return x;
+}
+
+std::string get_string(const json& v, const std::string& key) {
+  if (!v.is_string()) fail(key, "expected a string, got " + v.dump());
+  return v.get<std::string>();
+}
+
+void parse_address(const std::string& text, const std::string& key, NodeSpec& n) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size())
+    fail(key, "expected host:port, got " + quote_input(text));
+  std::string port = text.substr(colon + 1);
+  uint64_t p = 0;
+  for (char c : port) {
+    if (c < '0' || c > '9') fail(key, "port is not a number in " + quote_input(text));
+    p = p * 10 + static_cast<uint64_t>(c - '0');
+    if (p > 65535) break;
+  }
+  if (p == 0 || p > 65535) fail(key, "port must be in [1, 65535] in " + quote_input(text));
+  n.host = text.substr(0, colon);
+  n.port = static_cast<uint16_t>(p);
+}
+
+void parse_protocol(const json& v, ProtocolOptions& p) {
+  const std::string k = "protocol";
+  std::string kind;
+  if (v.is_string()) {
+    kind = v.get<std::string>();
+  } else if (v.is_object()) {
+    only_keys(v, {"kind", "try_timeout_ms", "retry_interval_ms", "max_backoff_ms", "snapshot_every"},
+              "protocol.");
+    kind = get_string(need(v, "kind", "protocol."), "protocol.kind");
+    if (v.contains("try_timeout_ms"))
+      p.try_timeout = static_cast<Duration>(get_uint(v["try_timeout_ms"], "protocol.try_timeout_ms", 1, 600000)) * kMillisecond;
+    if (v.contains("retry_interval_ms"))
+      p.retry_interval = static_cast<Duration>(get_uint(v["retry_interval_ms"], "protocol.retry_interval_ms", 1, 60000)) * kMillisecond;
+    if (v.contains("max_backoff_ms"))
+      p.max_backoff = static_cast<Duration>(get_uint(v["max_backoff_ms"], "protocol.max_backoff_ms", 1, 600000)) * kMillisecond;
+    if (v.contains("snapshot_every"))
+      p.snapshot_every = static_cast<uint32_t>(get_uint(v["snapshot_every"], "protocol.snapshot_every", 0, 1u << 30));
+  } else {
+    fail(k, "expected \"tcc\", \"2pc\", \"saga\" or an object, got " + v.dump());
+  }
+  if (kind == "tcc") {
+    p.kind = ProtocolKind::kTcc;
+  } else if (kind == "2pc") {
+    p.kind = ProtocolKind::k2pc;
+  } else if (kind == "saga") {
+    p.kind = ProtocolKind::kSaga;
+  } else {
+    fail(v.is_string() ? k : "protocol.kind", "expected tcc, 2pc or saga, got " + quote_input(kind));
+  }
+}
+
+ClusterSpec parse(const json& root) {
+  if (!root.is_object()) throw Bad{"the cluster file must hold a JSON object"};
+  only_keys(root, {"partitions", "accounts", "protocol", "initial_balances", "nodes"}, "");
+  ClusterSpec spec;
+  ClusterConfig& c = spec.config;
+  c.protocol = real_time_protocol_defaults();
+  const uint32_t partitions = static_cast<uint32_t>(get_uint(need(root, "partitions", ""), "partitions", 1, 1024));
+  c.accounts = static_cast<uint32_t>(get_uint(need(root, "accounts", ""), "accounts", 2, 10'000'000));
+  if (root.contains("protocol")) parse_protocol(root["protocol"], c.protocol);
+  const json& bal = need(root, "initial_balances", "");
+  if (!bal.is_object() || bal.empty())
+    fail("initial_balances", "expected an object of currency code to amount, e.g. {\"USD\": \"100.00\"}");
+  if (bal.size() > 16) fail("initial_balances", "at most 16 currencies");
+  for (auto it = bal.begin(); it != bal.end(); ++it) {
+    const std::string key = "initial_balances." + it.key();
+    auto cur = find_currency(it.key());
+    if (!cur) fail(key, "not an ISO 4217 currency code this build knows");
+    AmountParse a = parse_amount(get_string(it.value(), key), *cur);
+    if (!a.amount) fail(key, a.error);
+    c.currencies.push_back(*cur);
+    c.initial_balance.push_back(*a.amount);
+  }
+  const json& nodes = need(root, "nodes", "");
+  if (!nodes.is_array() || nodes.empty()) fail("nodes", "expected a non-empty array of nodes");
+  std::set<std::string> names, addrs;
+  uint32_t np = 0, nc = 0;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const std::string path = "nodes[" + std::to_string(i) + "].";
+    const json& n = nodes[i];
+    if (!n.is_object()) fail("nodes[" + std::to_string(i) + "]", "expected an object");
+    only_keys(n, {"name", "kind", "address", "http_port"}, path);
+    NodeSpec s;
+    s.name = get_string(need(n, "name", path), path + "name");
+    if (s.name.empty() || s.name.size() > 64) fail(path + "name", "must be 1 to 64 characters");
+    if (!names.insert(s.name).second) fail(path + "name", "duplicate node name " + quote_input(s.name));
+    std::string kind = get_string(need(n, "kind", path), path + "kind");
+    if (kind == "partition") {
+      s.kind = NodeKind::kPartition;
+      s.index = np++;
+      if (n.contains("http_port")) fail(path + "http_port", "only coordinators serve HTTP");
+    } else if (kind == "coordinator") {
+      s.kind = NodeKind::kCoordinator;
+      s.index = nc++;
+      s.http_port = static_cast<uint16_t>(get_uint(need(n, "http_port", path), path + "http_port", 1, 65535));
+    } else {
+      fail(path + "kind", "expected \"partition\" or \"coordinator\", got " + quote_input(kind));
+    }
+    parse_address(get_string(need(n, "address", path), path + "address"), path + "address", s);
+    if (!addrs.insert(s.host + ":" + std::to_string(s.port)).second)
+      fail(path + "address", "address used by two nodes");
+    spec.nodes.push_back(s);
+  }
+  if (np != partitions)
+    fail("partitions", "is " + std::to_string(partitions) + " but nodes lists " + std::to_string(np) +
+                           " partition nodes");
+  if (nc == 0) fail("nodes", "needs at least one coordinator");
+  c.partitions = partitions;
+  c.coordinators = nc;
+  c.clients = nc;  // one HTTP front end per coordinator
+  c.finalize();
+  for (NodeSpec& s : spec.nodes)
+    s.id = s.kind == NodeKind::kPartition ? c.partition_node(s.index) : c.coordinator_node(s.index);
+  return spec;
+}
+
+}  // namespace
+
+const NodeSpec* ClusterSpec::find(const std::string& name) const {
+  for (const NodeSpec& n : nodes)
+    if (n.name == name) return &n;
+  return nullptr;
+}
+
+ProtocolOptions real_time_protocol_defaults() {
+  ProtocolOptions p;
+  p.try_timeout = 2 * kSecond;
+  p.retry_interval = 50 * kMillisecond;
+  p.max_backoff = 1 * kSecond;
+  p.snapshot_every = 0;  // see docs/walletd.md: a snapshot holds every leg ever seen
+  return p;
+}
+
+ClusterParse parse_cluster_json(const std::string& text) {
+  ClusterParse r;
+  json root;
+  try {
+    root = json::parse(text);
+  } catch (const json::parse_error& e) {
+    r.error = std::string("not valid JSON: ") + e.what();
+    return r;
+  }
+  try {
+    r.spec = parse(root);
+  } catch (const Bad& b) {
+    r.error = b.msg;
+  }
+  return r;
+}
+
+ClusterParse load_cluster_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return ClusterParse{std::nullopt, "cannot read cluster file " + path};
+  std::stringstream ss;
+  ss << in.rdbuf();
+  ClusterParse r = parse_cluster_json(ss.str());
+  if (!r.spec) r.error = "cluster file " + path + ": " + r.error;
+  return r;
+}
+
+ClusterSpec local_cluster(uint32_t partitions, uint32_t coordinators, uint32_t accounts,
+                          uint16_t http_port) {
+  ClusterSpec spec;
+  ClusterConfig& c = spec.config;
+  c.protocol = real_time_protocol_defaults();
+  c.partitions = partitions;
+  c.coordinators = coordinators;
+  c.clients = coordinators;
+  c.accounts = accounts;
+  c.currencies = {*find_currency("USD"), *find_currency("EUR")};
+  c.initial_balance = {Amount{100000}, Amount{100000}};  // 1000.00 each
+  c.finalize();
+  for (uint32_t p = 0; p < partitions; ++p) {
+    NodeSpec s;
+    s.name = "p" + std::to_string(p);
+    s.kind = NodeKind::kPartition;
+    s.host = "127.0.0.1";
+    s.index = p;
+    s.id = c.partition_node(p);
+    spec.nodes.push_back(s);
+  }
+  for (uint32_t k = 0; k < coordinators; ++k) {
+    NodeSpec s;
+    s.name = "c" + std::to_string(k);
+    s.kind = NodeKind::kCoordinator;
+    s.host = "127.0.0.1";
+    s.index = k;
+    s.id = c.coordinator_node(k);
+    s.http_port = k == 0 ? http_port : 0;
+    spec.nodes.push_back(s);
+  }
+  return spec;
+}
+
+}  // namespace ws::net

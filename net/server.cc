@@ -1,0 +1,126 @@
+#include "net/server.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/coordinator.h"
+#include "core/partition_node.h"
+#include "net/log.h"
+
+namespace ws::net {
+
+Server::Server(asio::io_context& io, ClusterSpec spec) : io_(io), spec_(std::move(spec)) {
+  router_ = std::make_unique<Router>(io_, spec_.config.node_count());
+}
+
+Server::~Server() {
+  fronts_.clear();
+  nodes_.clear();
+}
+
+bool Server::start(const ServerOptions& opts, std::string& error) {
+  const ClusterConfig& cfg = spec_.config;
+  if (::mkdir(opts.data_dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    error = "cannot create data directory " + opts.data_dir + ": " + std::strerror(errno);
+    return false;
+  }
+  std::vector<const NodeSpec*> mine;
+  for (const std::string& name : opts.nodes) {
+    const NodeSpec* n = spec_.find(name);
+    if (!n) {
+      error = "no node named " + name + " in the cluster file";
+      return false;
+    }
+    mine.push_back(n);
+  }
+  auto runs_here = [&](const NodeSpec& n) {
+    for (const NodeSpec* m : mine)
+      if (m == &n) return true;
+    return false;
+  };
+  // Engine nodes first, each recovered from its own log.
+  for (const NodeSpec* n : mine) {
+    std::string path = opts.data_dir + "/" + n->name + ".log";
+    LogOpenReport rep;
+    auto storage = FileStorage::open(path, io_, rep, error);
+    if (!storage) return false;
+    storage->set_sync(opts.fsync);
+    std::string line = n->name + ": log " + path + ": " + std::to_string(rep.records) + " records, " +
+                       std::to_string(rep.bytes) + " bytes";
+    if (rep.truncated_bytes) line += "; truncated a torn tail of " + std::to_string(rep.truncated_bytes) + " bytes";
+    log_line(line);
+    std::unique_ptr<Actor> actor;
+    PartitionNode* part = nullptr;
+    if (n->kind == NodeKind::kPartition) {
+      auto p = std::make_unique<PartitionNode>(cfg, n->index);
+      part = p.get();
+      actor = std::move(p);
+    } else {
+      actor = std::make_unique<Coordinator>(cfg, n->index);
+    }
+    auto node = std::make_unique<EngineNode>(io_, *router_, n->id, n->name, std::move(actor), std::move(storage));
+    if (part) {
+      const uint32_t index = n->index;
+      node->set_balance_reader([part, index, &cfg](AccountId a, CurrencyIdx c) -> std::optional<int64_t> {
+        if (a >= cfg.accounts || c >= cfg.currencies.size() || cfg.account_partition[a] != index)
+          return std::nullopt;
+        return part->balance(a, c);
+      });
+    }
+    nodes_.push_back(std::move(node));
+  }
+  // Routes to the nodes that run elsewhere; a coordinator's front end lives with it.
+  if (!opts.in_process) {
+    for (const NodeSpec& n : spec_.nodes) {
+      if (runs_here(n)) continue;
+      router_->add_remote(n.id, n.host, n.port);
+      if (n.kind == NodeKind::kCoordinator) router_->add_remote(spec_.frontend_of(n.index), n.host, n.port);
+    }
+    for (const NodeSpec* n : mine)
+      if (!router_->listen(n->host, n->port, error)) return false;
+  }
+  // Front ends and HTTP before recovery starts, so early replies find them.
+  for (const NodeSpec* n : mine) {
+    if (n->kind != NodeKind::kCoordinator) continue;
+    Front f;
+    f.metrics = std::make_unique<Metrics>();
+    f.frontend = std::make_unique<Frontend>(io_, *router_, cfg, spec_.frontend_of(n->index), *f.metrics);
+    if (n->http_port != 0 || (opts.in_process && n->index == 0)) {
+      f.service = std::make_unique<HttpService>(cfg, *f.frontend, *f.metrics,
+                                                [this](std::string& out) { render_extra(out); });
+      f.server = std::make_unique<HttpServer>(io_, *f.service);
+      if (!f.server->listen(n->host, n->http_port, error)) return false;
+      urls_.push_back("http://" + n->host + ":" + std::to_string(f.server->port()));
+    }
+    fronts_.push_back(std::move(f));
+  }
+  for (auto& node : nodes_) node->start();
+  return true;
+}
+
+void Server::render_extra(std::string& out) const {
+  out += "# HELP walletd_log_syncs_total Group commits (write + fdatasync) per node log.\n"
+         "# TYPE walletd_log_syncs_total counter\n";
+  for (const auto& n : nodes_)
+    out += "walletd_log_syncs_total{node=\"" + n->name() + "\"} " + std::to_string(n->log().syncs()) + "\n";
+  out += "# HELP walletd_log_durable_bytes Bytes of each node's log known to be on disk.\n"
+         "# TYPE walletd_log_durable_bytes gauge\n";
+  for (const auto& n : nodes_)
+    out += "walletd_log_durable_bytes{node=\"" + n->name() + "\"} " + std::to_string(n->log().durable_bytes()) + "\n";
+  out += "# HELP walletd_coordinator_unfinished Transactions a coordinator has not finished (both phases).\n"
+         "# TYPE walletd_coordinator_unfinished gauge\n";
+  for (const auto& n : nodes_) {
+    auto* c = dynamic_cast<const Coordinator*>(&const_cast<EngineNode&>(*n).actor());
+    if (c) out += "walletd_coordinator_unfinished{node=\"" + n->name() + "\"} " + std::to_string(c->unfinished()) + "\n";
+  }
+  const TransportStats& s = router_->stats();
+  out += "# HELP walletd_peer_frames_total Frames between processes.\n# TYPE walletd_peer_frames_total counter\n";
+  out += "walletd_peer_frames_total{dir=\"sent\"} " + std::to_string(s.frames_sent) + "\n";
+  out += "walletd_peer_frames_total{dir=\"received\"} " + std::to_string(s.frames_received) + "\n";
+  out += "walletd_peer_frames_total{dir=\"dropped\"} " + std::to_string(s.frames_dropped) + "\n";
+  out += "walletd_peer_frames_total{dir=\"rejected\"} " + std::to_string(s.frames_rejected) + "\n";
+}
+
+}  // namespace ws::net

@@ -1,0 +1,56 @@
+// One walletd process: the engine nodes it runs (one for --node, all of
+// them for --local), their logs, the router, and an HTTP front end for each
+// coordinator that has an HTTP port. In --local mode every node is in this
+// process and messages go between them in memory (no TCP at all).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "net/asio.h"
+#include "net/cluster_file.h"
+#include "net/engine_node.h"
+#include "net/frontend.h"
+#include "net/http_server.h"
+#include "net/transport.h"
+
+namespace ws::net {
+
+struct ServerOptions {
+  std::vector<std::string> nodes;  // names of the nodes to run here
+  std::string data_dir;
+  bool in_process = false;         // every node here; no peer TCP
+  bool fsync = true;
+};
+
+class Server {
+ public:
+  Server(asio::io_context& io, ClusterSpec spec);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  bool start(const ServerOptions& opts, std::string& error);
+  // "http://host:port" of each front end started, in coordinator order.
+  const std::vector<std::string>& http_urls() const { return urls_; }
+  const ClusterSpec& spec() const { return spec_; }
+
+ private:
+  void render_extra(std::string& out) const;
+
+  asio::io_context& io_;
+  const ClusterSpec spec_;
+  std::unique_ptr<Router> router_;
+  std::vector<std::unique_ptr<EngineNode>> nodes_;
+  struct Front {
+    std::unique_ptr<Metrics> metrics;
+    std::unique_ptr<Frontend> frontend;
+    std::unique_ptr<HttpService> service;
+    std::unique_ptr<HttpServer> server;
+  };
+  std::vector<Front> fronts_;
+  std::vector<std::string> urls_;
+};
+
+}  // namespace ws::net

@@ -1,0 +1,301 @@
+#include "net/transport.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "net/log.h"
+
+namespace ws::net {
+namespace {
+
+constexpr size_t kMaxQueuedBytes = 8u << 20;  // per peer, while connected or connecting
+constexpr auto kMinBackoff = std::chrono::milliseconds(20);
+constexpr auto kMaxBackoff = std::chrono::milliseconds(500);
+constexpr size_t kReadChunk = 64u << 10;
+
+std::string endpoint_text(const tcp::socket& s) {
+  boost::system::error_code ec;
+  auto ep = s.remote_endpoint(ec);
+  if (ec) return "?";
+  return ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+}  // namespace
+
+// One outbound connection to a remote process, reconnecting with
+// exponential backoff. Frames queue while it connects; if the connection
+// attempt fails they are dropped, since stale protocol messages are resent
+// by the engine anyway.
+class PeerLink : public std::enable_shared_from_this<PeerLink> {
+ public:
+  PeerLink(asio::io_context& io, std::string host, uint16_t port, TransportStats& stats)
+      : io_(io), host_(std::move(host)), port_(port), socket_(io), timer_(io), stats_(stats) {}
+
+  void start() { connect(); }
+  void stop() {
+    stopped_ = true;
+    boost::system::error_code ec;
+    socket_.close(ec);
+    timer_.cancel();
+  }
+
+  void send(Channel ch, NodeId from, NodeId to, const Message& m) {
+    if (pending_.size() >= kMaxQueuedBytes || state_ == State::kBackoff) {
+      ++stats_.frames_dropped;
+      return;
+    }
+    encode_frame(ch, from, to, m, pending_);
+    ++pending_frames_;
+    if (state_ == State::kConnected) flush();
+  }
+
+ private:
+  enum class State { kConnecting, kConnected, kBackoff };
+
+  void connect() {
+    if (stopped_) return;
+    state_ = State::kConnecting;
+    boost::system::error_code ec;
+    auto addr = asio::ip::make_address(host_, ec);
+    if (ec) {
+      // A host name: resolve it (blocking, but names are resolved rarely).
+      tcp::resolver r(io_);
+      auto res = r.resolve(host_, std::to_string(port_), ec);
+      if (ec || res.empty()) return failed("cannot resolve " + host_ + ": " + ec.message());
+      addr = res.begin()->endpoint().address();
+    }
+    socket_ = tcp::socket(io_);
+    socket_.async_connect(tcp::endpoint(addr, port_), [self = shared_from_this()](auto ec) {
+      if (ec) return self->failed(ec.message());
+      self->connected();
+    });
+  }
+
+  void connected() {
+    if (stopped_) return;
+    // A connect to a loopback port nobody listens on can pick that same
+    // port as its source and connect to itself (TCP simultaneous open),
+    // which also keeps the real node from binding it.
+    boost::system::error_code le, re;
+    if (socket_.local_endpoint(le) == socket_.remote_endpoint(re) && !le && !re)
+      return failed("connected to itself");
+    state_ = State::kConnected;
+    backoff_ = kMinBackoff;
+    ++stats_.connects;
+    boost::system::error_code ec;
+    socket_.set_option(tcp::no_delay(true), ec);
+    if (logged_down_) log_line("peer " + host_ + ":" + std::to_string(port_) + " is reachable");
+    logged_down_ = false;
+    watch();
+    flush();
+  }
+
+  // The peer never writes on this connection; a read completing means it closed.
+  void watch() {
+    socket_.async_read_some(asio::buffer(sink_), [self = shared_from_this()](auto ec, size_t) {
+      if (self->state_ != State::kConnected) return;
+      self->failed(ec ? ec.message() : "unexpected data from peer");
+    });
+  }
+
+  void flush() {
+    if (writing_ || pending_.empty() || state_ != State::kConnected) return;
+    writing_ = true;
+    inflight_.swap(pending_);
+    inflight_frames_ = pending_frames_;
+    pending_frames_ = 0;
+    asio::async_write(socket_, asio::buffer(inflight_), [self = shared_from_this()](auto ec, size_t) {
+      self->writing_ = false;
+      if (ec) {
+        self->inflight_.clear();
+        return self->failed(ec.message());
+      }
+      self->stats_.frames_sent += self->inflight_frames_;
+      self->inflight_.clear();
+      self->flush();
+    });
+  }
+
+  void failed(const std::string& why) {
+    if (stopped_ || state_ == State::kBackoff) return;
+    if (!logged_down_)
+      log_line("peer " + host_ + ":" + std::to_string(port_) + " unreachable (" + why +
+               "), retrying with backoff");
+    logged_down_ = true;
+    state_ = State::kBackoff;
+    boost::system::error_code ec;
+    socket_.close(ec);
+    stats_.frames_dropped += pending_frames_ + (writing_ ? inflight_frames_ : 0);
+    pending_.clear();
+    pending_frames_ = 0;
+    timer_.expires_after(backoff_);
+    backoff_ = std::min<std::chrono::milliseconds>(backoff_ * 2, kMaxBackoff);
+    timer_.async_wait([self = shared_from_this()](auto ec) {
+      if (ec) return;
+      if (self->writing_) {
+        // The aborted write's handler has not run yet; try again shortly.
+        self->state_ = State::kConnecting;
+        asio::post(self->io_, [self] { self->connect(); });
+        return;
+      }
+      self->connect();
+    });
+  }
+
+  asio::io_context& io_;
+  std::string host_;
+  uint16_t port_;
+  tcp::socket socket_;
+  asio::steady_timer timer_;
+  TransportStats& stats_;
+  State state_ = State::kConnecting;
+  std::chrono::milliseconds backoff_ = kMinBackoff;
+  std::vector<uint8_t> pending_, inflight_;
+  uint64_t pending_frames_ = 0, inflight_frames_ = 0;
+  bool writing_ = false;
+  bool stopped_ = false;
+  bool logged_down_ = false;
+  uint8_t sink_[64];
+};
+
+// One accepted connection: reads frames, hands each to the router, and
+// closes the connection on the first bad one.
+class InboundConn : public std::enable_shared_from_this<InboundConn> {
+ public:
+  InboundConn(tcp::socket s, Router& r) : socket_(std::move(s)), router_(r) {
+    buf_.resize(2 * kReadChunk);
+    peer_ = endpoint_text(socket_);
+    boost::system::error_code ec;
+    socket_.set_option(tcp::no_delay(true), ec);
+  }
+  void start() { read(); }
+
+ private:
+  void read() {
+    if (buf_.size() - used_ < kReadChunk) buf_.resize(used_ + kReadChunk);
+    socket_.async_read_some(asio::buffer(buf_.data() + used_, buf_.size() - used_),
+                            [self = shared_from_this()](auto ec, size_t n) {
+                              if (ec) return;  // peer closed or process going down
+                              self->used_ += n;
+                              if (self->consume()) self->read();
+                            });
+  }
+
+  bool consume() {
+    size_t pos = 0;
+    for (;;) {
+      FrameDecode d = decode_frame(std::span<const uint8_t>(buf_.data() + pos, used_ - pos));
+      if (d.error == FrameError::kShort) break;
+      if (d.error != FrameError::kNone) return reject(to_string(d.error));
+      if (!router_.deliver_inbound(d.header, d.message))
+        return reject("frame for node " + std::to_string(d.header.to) + " which is not hosted here");
+      pos += d.consumed;
+    }
+    if (pos > 0) {
+      std::memmove(buf_.data(), buf_.data() + pos, used_ - pos);
+      used_ -= pos;
+    }
+    return true;
+  }
+
+  bool reject(const std::string& why) {
+    ++router_.mutable_stats().frames_rejected;
+    log_line("closing connection from " + peer_ + ": bad frame (" + why + ")");
+    boost::system::error_code ec;
+    socket_.close(ec);
+    return false;
+  }
+
+  tcp::socket socket_;
+  Router& router_;
+  std::vector<uint8_t> buf_;
+  size_t used_ = 0;
+  std::string peer_;
+};
+
+Router::Router(asio::io_context& io, uint32_t node_count)
+    : io_(io), node_count_(node_count), locals_(node_count, nullptr), remotes_(node_count) {}
+
+Router::~Router() {
+  *alive_ = false;
+  for (auto& [addr, link] : links_) link->stop();
+}
+
+void Router::add_local(NodeId id, Endpoint* ep) { locals_.at(id) = ep; }
+
+void Router::add_remote(NodeId id, const std::string& host, uint16_t port) {
+  std::string key = host + ":" + std::to_string(port);
+  auto& link = links_[key];
+  if (!link) {
+    link = std::make_shared<PeerLink>(io_, host, port, stats_);
+    link->start();
+  }
+  remotes_.at(id) = link;
+}
+
+bool Router::listen(const std::string& host, uint16_t port, std::string& error) {
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(host, ec);
+  if (ec) {
+    error = "bad listen address " + host + ": " + ec.message();
+    return false;
+  }
+  acceptor_ = std::make_unique<tcp::acceptor>(io_);
+  tcp::endpoint ep(addr, port);
+  acceptor_->open(ep.protocol(), ec);
+  if (!ec) acceptor_->set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor_->bind(ep, ec);
+  if (!ec) acceptor_->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    error = "cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message();
+    return false;
+  }
+  accept();
+  return true;
+}
+
+void Router::accept() {
+  acceptor_->async_accept([this](boost::system::error_code ec, tcp::socket s) {
+    if (ec == asio::error::operation_aborted) return;
+    if (!ec) std::make_shared<InboundConn>(std::move(s), *this)->start();
+    accept();
+  });
+}
+
+void Router::drain_local() {
+  drain_posted_ = false;
+  local_draining_.swap(local_queue_);
+  // Messages sent while delivering these go to the next batch, behind
+  // whatever else is ready to run (HTTP, TCP, log completions).
+  for (const LocalMessage& x : local_draining_)
+    if (Endpoint* ep = locals_[x.to]) ep->deliver(x.from, x.channel, x.m);
+  local_draining_.clear();
+}
+
+bool Router::deliver_inbound(const FrameHeader& h, const Message& m) {
+  if (h.from >= node_count_ || !is_local(h.to)) return false;
+  ++stats_.frames_received;
+  locals_[h.to]->deliver(h.from, h.channel, m);
+  return true;
+}
+
+void Router::send(NodeId from, NodeId to, Channel channel, const Message& m) {
+  if (is_local(to)) {
+    ++stats_.local_deliveries;
+    local_queue_.push_back({from, to, channel, m});
+    if (!drain_posted_) {
+      drain_posted_ = true;
+      asio::post(io_, [this, alive = alive_] {
+        if (*alive) drain_local();
+      });
+    }
+    return;
+  }
+  if (to < remotes_.size() && remotes_[to]) {
+    remotes_[to]->send(channel, from, to, m);
+    return;
+  }
+  ++stats_.frames_dropped;  // no route: a node id outside the cluster
+}
+
+}  // namespace ws::net

@@ -1,0 +1,172 @@
+// HTTP request validation (net/api.h): every kind of bad request gets a 4xx
+// whose error code and message name the problem, and a good one becomes the
+// engine call it describes.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "net/api.h"
+#include "net/cluster_file.h"
+
+namespace ws::net {
+namespace {
+
+const ClusterConfig& cfg() {
+  static const ClusterSpec spec = local_cluster(2, 2, 100, 0);  // USD and EUR, acct-0..acct-99
+  return spec.config;
+}
+
+constexpr const char* kPath = "/v1/wallet/balance_transfer";
+constexpr const char* kId = "6f1c2a4e-8d3b-4c7a-9e2f-1b2c3d4e5f60";
+
+std::string body(const std::string& txid, const std::string& from, const std::string& to,
+                 const std::string& amount, const std::string& currency) {
+  return "{\"transaction_id\":" + txid + ",\"from_account\":" + from + ",\"to_account\":" + to +
+         ",\"amount\":" + amount + ",\"currency\":" + currency + "}";
+}
+std::string good_body() { return body("\"" + std::string(kId) + "\"", "\"acct-1\"", "\"acct-2\"", "\"12.50\"", "\"USD\""); }
+
+struct BadCase {
+  const char* name;
+  std::string method, target, body;
+  unsigned status;
+  std::string error;      // expected error code
+  std::string mentions;   // the message must name this
+};
+
+ApiError expect_error(const BadCase& c) {
+  ApiCall call = parse_api_request(c.method, c.target, c.body, cfg());
+  const ApiError* e = std::get_if<ApiError>(&call);
+  EXPECT_TRUE(e) << c.name << ": accepted";
+  return e ? *e : ApiError{};
+}
+
+TEST(Api, EveryBadRequestKindIsA4xxNamingTheProblem) {
+  const std::string q = "\"";
+  const std::string id = q + kId + q;
+  std::vector<BadCase> cases = {
+      {"malformed json", "POST", kPath, "{\"transaction_id\":", 400, "malformed_json", "not valid JSON"},
+      {"not an object", "POST", kPath, "[1,2]", 400, "malformed_json", "object"},
+      {"missing field", "POST", kPath,
+       "{\"transaction_id\":" + id + ",\"from_account\":\"acct-1\",\"to_account\":\"acct-2\",\"currency\":\"USD\"}",
+       400, "missing_field", "amount"},
+      {"extra field", "POST", kPath,
+       good_body().substr(0, good_body().size() - 1) + ",\"memo\":\"hi\"}", 400, "unknown_field", "memo"},
+      {"amount as number", "POST", kPath, body(id, "\"acct-1\"", "\"acct-2\"", "12.5", "\"USD\""), 400,
+       "wrong_type", "amount"},
+      {"account as number", "POST", kPath, body(id, "1", "\"acct-2\"", "\"1\"", "\"USD\""), 400,
+       "wrong_type", "from_account"},
+      {"too many decimals", "POST", kPath, body(id, "\"acct-1\"", "\"acct-2\"", "\"1.234\"", "\"USD\""), 400,
+       "bad_amount", "amount"},
+      {"negative amount", "POST", kPath, body(id, "\"acct-1\"", "\"acct-2\"", "\"-1\"", "\"USD\""), 400,
+       "bad_amount", "amount"},
+      {"zero amount", "POST", kPath, body(id, "\"acct-1\"", "\"acct-2\"", "\"0.00\"", "\"USD\""), 400,
+       "bad_amount", "greater than zero"},
+      {"not a currency", "POST", kPath, body(id, "\"acct-1\"", "\"acct-2\"", "\"1\"", "\"XYZ\""), 400,
+       "unknown_currency", "XYZ"},
+      {"currency not configured", "POST", kPath, body(id, "\"acct-1\"", "\"acct-2\"", "\"1\"", "\"GBP\""), 400,
+       "unknown_currency", "not a currency of this wallet"},
+      {"bad uuid", "POST", kPath,
+       body("\"01589980-2434-33dx-1532-1423gb420530\"", "\"acct-1\"", "\"acct-2\"", "\"1\"", "\"USD\""), 400,
+       "bad_transaction_id", "transaction_id"},
+      {"same account", "POST", kPath, body(id, "\"acct-1\"", "\"acct-1\"", "\"1\"", "\"USD\""), 400,
+       "same_account", "acct-1"},
+      {"unknown from account", "POST", kPath, body(id, "\"acct-100\"", "\"acct-2\"", "\"1\"", "\"USD\""), 404,
+       "unknown_account", "from_account"},
+      {"unknown to account", "POST", kPath, body(id, "\"acct-1\"", "\"bob\"", "\"1\"", "\"USD\""), 404,
+       "unknown_account", "to_account"},
+      {"leading zero account", "POST", kPath, body(id, "\"acct-01\"", "\"acct-2\"", "\"1\"", "\"USD\""), 404,
+       "unknown_account", "acct-01"},
+      {"body over the limit", "POST", kPath, std::string(kMaxBodyBytes + 1, ' '), 413, "body_too_large",
+       std::to_string(kMaxBodyBytes)},
+      {"wrong method", "GET", kPath, "", 405, "method_not_allowed", "POST"},
+      {"wrong path", "POST", "/v1/wallet/transfer", good_body(), 404, "not_found", "/v1/wallet/transfer"},
+      {"query on transfer", "POST", std::string(kPath) + "?x=1", good_body(), 400, "unknown_parameter", "query"},
+      {"balance without account", "GET", "/v1/wallet/balance?currency=USD", "", 400, "missing_parameter",
+       "account"},
+      {"balance unknown parameter", "GET", "/v1/wallet/balance?account=acct-1&currency=USD&x=1", "", 400,
+       "unknown_parameter", "x"},
+      {"balance parameter twice", "GET", "/v1/wallet/balance?account=acct-1&account=acct-2&currency=USD", "",
+       400, "duplicate_parameter", "account"},
+      {"balance unknown account", "GET", "/v1/wallet/balance?account=acct-x&currency=USD", "", 404,
+       "unknown_account", "acct-x"},
+      {"balance unknown currency", "GET", "/v1/wallet/balance?account=acct-1&currency=ABC", "", 400,
+       "unknown_currency", "ABC"},
+      {"balance wrong method", "POST", "/v1/wallet/balance?account=acct-1&currency=USD", "", 405,
+       "method_not_allowed", "GET"},
+      {"status bad uuid", "GET", "/v1/wallet/transaction/not-a-uuid", "", 400, "bad_transaction_id",
+       "transaction id"},
+      {"metrics wrong method", "DELETE", "/metrics", "", 405, "method_not_allowed", "GET"},
+  };
+  for (const BadCase& c : cases) {
+    ApiError e = expect_error(c);
+    EXPECT_EQ(e.status, c.status) << c.name;
+    EXPECT_EQ(e.error, c.error) << c.name << ": " << e.message;
+    EXPECT_NE(e.message.find(c.mentions), std::string::npos) << c.name << ": " << e.message;
+    // The body is JSON naming the error.
+    EXPECT_NE(error_body(e).find("\"error\":\"" + c.error + "\""), std::string::npos) << c.name;
+  }
+}
+
+TEST(Api, GoodTransferBecomesTheEngineRequest) {
+  ApiCall call = parse_api_request("POST", kPath, good_body(), cfg());
+  const TransferCall* t = std::get_if<TransferCall>(&call);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(format_txid(t->tx), kId);
+  EXPECT_EQ(t->request.kind, MsgKind::kTransferRequest);
+  EXPECT_EQ(t->request.tx, t->tx);
+  EXPECT_EQ(t->request.text.from, 1u);
+  EXPECT_EQ(t->request.text.to, 2u);
+  EXPECT_EQ(get_text(t->request.text.amount), "12.50");
+  EXPECT_EQ(get_text(t->request.text.currency), "USD");
+  EXPECT_FALSE(t->request.text.overlong);
+}
+
+TEST(Api, GoodReadsParse) {
+  ApiCall b = parse_api_request("GET", "/v1/wallet/balance?account=acct-7&currency=EUR", "", cfg());
+  ASSERT_TRUE(std::holds_alternative<BalanceCall>(b));
+  EXPECT_EQ(std::get<BalanceCall>(b).account, 7u);
+  EXPECT_EQ(std::get<BalanceCall>(b).currency, 1u);
+  ApiCall s = parse_api_request("GET", std::string("/v1/wallet/transaction/") + kId, "", cfg());
+  ASSERT_TRUE(std::holds_alternative<StatusCall>(s));
+  EXPECT_TRUE(std::holds_alternative<MetricsCall>(parse_api_request("GET", "/metrics", "", cfg())));
+}
+
+TEST(Api, OutcomeBodiesSayWhatHappened) {
+  Message m{};
+  m.kind = MsgKind::kTransferReply;
+  m.outcome = Outcome::kFailed;
+  m.reason = Reason::kInsufficientFunds;
+  unsigned status = 0;
+  std::string b = outcome_body(m, TxId{1, 2}, status);
+  EXPECT_EQ(status, 200u);
+  EXPECT_NE(b.find("\"status\":\"failed\""), std::string::npos);
+  EXPECT_NE(b.find("insufficient_funds"), std::string::npos);
+  m.outcome = Outcome::kRejected;
+  m.reason = Reason::kTxIdReused;
+  outcome_body(m, TxId{1, 2}, status);
+  EXPECT_EQ(status, 409u);
+}
+
+TEST(ClusterFile, BadKeysAreNamed) {
+  auto err = [](const std::string& text) { return parse_cluster_json(text).error; };
+  const std::string nodes =
+      "\"nodes\":[{\"name\":\"p0\",\"kind\":\"partition\",\"address\":\"127.0.0.1:7000\"},"
+      "{\"name\":\"c0\",\"kind\":\"coordinator\",\"address\":\"127.0.0.1:7001\",\"http_port\":8080}]";
+  const std::string ok = "{\"partitions\":1,\"accounts\":10,\"initial_balances\":{\"USD\":\"10.00\"}," + nodes + "}";
+  ClusterParse good = parse_cluster_json(ok);
+  ASSERT_TRUE(good.spec) << good.error;
+  EXPECT_EQ(good.spec->config.coordinators, 1u);
+  EXPECT_NE(err("{\"partitions\":2,\"accounts\":10,\"initial_balances\":{\"USD\":\"10\"}," + nodes + "}").find("'partitions'"),
+            std::string::npos);
+  EXPECT_NE(err("{\"partitions\":1,\"accounts\":10,\"initial_balances\":{\"USD\":\"1.234\"}," + nodes + "}")
+                .find("'initial_balances.USD'"),
+            std::string::npos);
+  EXPECT_NE(err("{\"partitions\":1,\"acounts\":10}").find("'acounts'"), std::string::npos);
+  std::string bad_addr = ok;
+  bad_addr.replace(bad_addr.find("127.0.0.1:7000"), 14, "127.0.0.1");
+  EXPECT_NE(err(bad_addr).find("'nodes[0].address'"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ws::net
