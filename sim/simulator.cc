@@ -175,24 +175,28 @@ void Simulator::wake(NodeId id) {
   }
 }
 
+TraceRecord Simulator::message_record(TraceKind kind, NodeId node, NodeId peer, const Message& m) const {
+  TraceRecord r;
+  r.t = now_;
+  r.kind = kind;
+  r.node = node;
+  r.peer = peer;
+  r.msg = m.kind;
+  r.leg = m.leg;
+  r.yes = m.yes;
+  r.outcome = m.outcome;
+  r.tx = m.tx;
+  r.request = m.request;
+  return r;
+}
+
 void Simulator::shed(const QEvent& ev) {
   for (uint32_t slot = ev.slot; slot != kNoSlot;) {
     const Slot s = slots_[slot];
     free_slots_.push_back(slot);
     slot = s.next;
     ++stats_.messages_shed;
-    TraceRecord r;
-    r.t = now_;
-    r.kind = TraceKind::kShed;
-    r.node = ev.node;
-    r.peer = s.from;
-    r.msg = s.m.kind;
-    r.leg = s.m.leg;
-    r.yes = s.m.yes;
-    r.outcome = s.m.outcome;
-    r.tx = s.m.tx;
-    r.request = s.m.request;
-    record(r);
+    record(message_record(TraceKind::kShed, ev.node, s.from, s.m));
   }
 }
 
@@ -206,18 +210,7 @@ void Simulator::dispatch(const QEvent& ev) {
       const Slot s = slots_[slot];
       free_slots_.push_back(slot);
       slot = s.next;
-      TraceRecord r;
-      r.t = now_;
-      r.kind = n.up ? TraceKind::kDeliver : TraceKind::kToDown;
-      r.node = ev.node;
-      r.peer = s.from;
-      r.msg = s.m.kind;
-      r.leg = s.m.leg;
-      r.yes = s.m.yes;
-      r.outcome = s.m.outcome;
-      r.tx = s.m.tx;
-      r.request = s.m.request;
-      record(r);
+      record(message_record(n.up ? TraceKind::kDeliver : TraceKind::kToDown, ev.node, s.from, s.m));
       if (observer_ && (s.m.kind == MsgKind::kTransferReply || s.m.kind == MsgKind::kStatusReply) &&
           (s.m.outcome == Outcome::kSuccess || s.m.outcome == Outcome::kFailed))
         observer_->on_client_answer(s.m.tx, s.m.outcome, s.m.reason, now_);
@@ -272,46 +265,10 @@ bool Simulator::link_cut(NodeId from, NodeId to) const {
   return false;
 }
 
+// A lone message is a packet of one: the same fate and the same PRNG draws.
 void Simulator::network_send(NodeId from, NodeId to, const Message& m) {
   assert(to < nodes_.size());
-  ++stats_.messages_sent;
-  TraceRecord r;
-  r.t = now_;
-  r.node = to;
-  r.peer = from;
-  r.msg = m.kind;
-  r.leg = m.leg;
-  r.yes = m.yes;
-  r.outcome = m.outcome;
-  r.tx = m.tx;
-  r.request = m.request;
-  if (link_cut(from, to)) {
-    r.kind = TraceKind::kCut;
-    ++stats_.messages_dropped;
-    record(r);
-    return;
-  }
-  const NetworkParams& net = cfg_.network;
-  const NetworkParams& bad = plan_.faulty;
-  bool faulty = !healed_;
-  if (faulty && net_rng_.chance_ppm(bad.drop_ppm)) {
-    r.kind = TraceKind::kDropped;
-    ++stats_.messages_dropped;
-    record(r);
-    return;
-  }
-  int copies = faulty && net_rng_.chance_ppm(bad.duplicate_ppm) ? 2 : 1;
-  for (int i = 0; i < copies; ++i) {
-    Duration delay = net.latency + static_cast<Duration>(net_rng_.below(uint64_t(net.jitter) + 1));
-    if (faulty && net_rng_.chance_ppm(bad.tail_ppm))
-      delay += static_cast<Duration>(net_rng_.below(uint64_t(bad.tail) + 1));
-    if (i == 1) {
-      r.kind = TraceKind::kDuplicated;
-      ++stats_.messages_duplicated;
-      record(r);
-    }
-    schedule_delivery(from, to, m, std::max<Duration>(delay, 1));
-  }
+  network_send_packet(from, to, std::span<const Message>(&m, 1));
 }
 
 // Coordinator -> partition traffic is batched when protocol.batch_max > 1:
@@ -349,20 +306,7 @@ void Simulator::flush(NodeId from, NodeId to) {
 void Simulator::network_send_packet(NodeId from, NodeId to, std::span<const Message> ms) {
   stats_.messages_sent += ms.size();
   auto trace_each = [&](TraceKind kind) {
-    for (const Message& m : ms) {
-      TraceRecord r;
-      r.t = now_;
-      r.kind = kind;
-      r.node = to;
-      r.peer = from;
-      r.msg = m.kind;
-      r.leg = m.leg;
-      r.yes = m.yes;
-      r.outcome = m.outcome;
-      r.tx = m.tx;
-      r.request = m.request;
-      record(r);
-    }
+    for (const Message& m : ms) record(message_record(kind, to, from, m));
   };
   if (link_cut(from, to)) {
     stats_.messages_dropped += ms.size();
@@ -402,10 +346,6 @@ uint32_t Simulator::alloc_slot(const Message& m, NodeId from, uint32_t next) {
     slots_.push_back(Slot{m, from, next});
   }
   return slot;
-}
-
-void Simulator::schedule_delivery(NodeId from, NodeId to, const Message& m, Duration delay) {
-  push(now_ + delay, EvKind::kDeliver, to, alloc_slot(m, from, kNoSlot), 0);
 }
 
 void Simulator::request_sync(NodeId id) {

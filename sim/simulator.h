@@ -93,7 +93,6 @@ class Simulator {
   void flush(NodeId from, NodeId to);
   void network_send_packet(NodeId from, NodeId to, std::span<const Message> ms);
   uint32_t alloc_slot(const Message& m, NodeId from, uint32_t next);
-  void schedule_delivery(NodeId from, NodeId to, const Message& m, Duration delay);
   bool link_cut(NodeId from, NodeId to) const;
   void request_sync(NodeId n);
   void complete_sync(NodeId n, uint64_t target);
@@ -102,6 +101,7 @@ class Simulator {
   void heal();
   std::unique_ptr<Actor> make_actor(NodeId n);
   void record(const TraceRecord& r);
+  TraceRecord message_record(TraceKind kind, NodeId node, NodeId peer, const Message& m) const;
   Time local_time(const Node& n) const;
   Duration global_delay(const Node& n, Duration local) const;
   Duration op_cost(NodeId n) const;
