@@ -6,6 +6,7 @@
 
 #include "properties/compare.h"
 #include "properties/runner.h"
+#include "properties/tps.h"
 
 namespace ws {
 namespace {
@@ -29,16 +30,13 @@ struct Probe {
 int64_t ceil_ms(Duration d) { return std::max<int64_t>(1, (d + kMillisecond - 1) / kMillisecond); }
 
 std::string run_probe(const Scenario& base, const SizingOptions& opt, const Shape& sh, Duration bound, Probe& out) {
-  const Duration op = std::max<Duration>(1, std::llround(1e9 / (2 * sh.capacity)));
+  const Duration op = message_cost(sh.capacity);
   const double duration_s = opt.op_times / sh.capacity;
   const int64_t duration_ms = std::max<int64_t>(1, std::llround(duration_s * 1000));
   const uint64_t transfers = static_cast<uint64_t>(std::llround(sh.tps * duration_ms / 1000.0));
-  std::vector<std::string> sets = {
-      "faults.profile=none", "workload.invalid_probability=0", "workload.duplicate_probability=0",
-      "workload.reuse_probability=0", "workload.max_amount_pct=1", "workload.pick=partitions",
-      "workload.transfers=" + std::to_string(transfers), "workload.duration_ms=" + std::to_string(duration_ms),
-      "phases.fault_ms=" + std::to_string(duration_ms),
-      "phases.max_events=" + std::to_string(std::max<uint64_t>(2'000'000, transfers * 200)),
+  std::vector<std::string> sets = open_loop_sets(transfers, duration_ms);
+  sets.insert(sets.end(), {
+      "workload.pick=partitions",
       "cluster.partitions=" + std::to_string(sh.partitions),
       "cluster.coordinators=" + std::to_string(sh.coordinators),
       "cluster.accounts=" + std::to_string(100ull * sh.partitions), "cluster.clients=8",
@@ -52,7 +50,7 @@ std::string run_probe(const Scenario& base, const SizingOptions& opt, const Shap
       "client.query_interval_ms=" + std::to_string(ceil_ms(5 * bound)),
       // A probe far past capacity is decided long before a 30 s drain: stop
       // it early rather than simulate (and hold in memory) a collapse.
-      "phases.heal_limit_ms=" + std::to_string(std::max<int64_t>(1000, ceil_ms(40 * bound)))};
+      "phases.heal_limit_ms=" + std::to_string(std::max<int64_t>(1000, ceil_ms(40 * bound)))});
   sets.insert(sets.end(), sh.extra.begin(), sh.extra.end());
   ScenarioLoad sl = scenario_from_json(base.doc, sets);
   if (!sl.scenario) return sl.error;
@@ -205,7 +203,7 @@ std::string run_sizing(const Scenario& base, const SizingOptions& opt, std::vect
     sh.capacity = c;
     sh.tps = opt.target_tps / slice;
     sh.partitions = static_cast<uint32_t>(p_found / slice);
-    const Duration op = std::max<Duration>(1, std::llround(1e9 / (2 * c)));
+    const Duration op = message_cost(c);
     sh.extra = {"node.coordinator_op_ns=" + std::to_string(op)};
     // The arithmetic's guess: five messages per transfer at 1/op each.
     const double guess = sh.tps * 5 * static_cast<double>(op) / 1e9;

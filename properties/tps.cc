@@ -32,15 +32,20 @@ bool parse_rates(const std::string& text, std::vector<double>& out) {
   return true;
 }
 
+Duration message_cost(double capacity) { return std::max<Duration>(1, std::llround(1e9 / (2 * capacity))); }
+
+std::vector<std::string> open_loop_sets(uint64_t transfers, int64_t duration_ms) {
+  return {"faults.profile=none", "workload.invalid_probability=0", "workload.duplicate_probability=0",
+          "workload.reuse_probability=0", "workload.max_amount_pct=1",
+          "workload.transfers=" + std::to_string(transfers),
+          "workload.duration_ms=" + std::to_string(duration_ms), "phases.fault_ms=" + std::to_string(duration_ms),
+          "phases.max_events=" + std::to_string(std::max<uint64_t>(2'000'000, transfers * 200))};
+}
+
 std::vector<std::string> tps_sets(const Scenario& base, const TpsOptions& opt, double rate) {
   const int64_t duration_ms = std::max<int64_t>(1, std::llround(opt.duration_s * 1000));
   const uint64_t transfers = static_cast<uint64_t>(std::llround(rate * opt.duration_s));
-  std::vector<std::string> sets = {
-      "faults.profile=none", "workload.invalid_probability=0", "workload.duplicate_probability=0",
-      "workload.reuse_probability=0", "workload.max_amount_pct=1",  // funds never run out
-      "workload.transfers=" + std::to_string(transfers),
-      "workload.duration_ms=" + std::to_string(duration_ms), "phases.fault_ms=" + std::to_string(duration_ms),
-      "phases.max_events=" + std::to_string(std::max<uint64_t>(2'000'000, transfers * 200))};
+  std::vector<std::string> sets = open_loop_sets(transfers, duration_ms);
   const ClusterConfig& c = base.sim.cluster;
   const uint32_t partitions = opt.partitions ? opt.partitions : c.partitions;
   const uint32_t coordinators = opt.coordinators ? opt.coordinators : c.coordinators;
@@ -53,7 +58,7 @@ std::vector<std::string> tps_sets(const Scenario& base, const TpsOptions& opt, d
   }
   Duration op = base.sim.costs.partition_op;
   if (opt.capacity > 0) {
-    op = std::max<Duration>(1, std::llround(1e9 / (2 * opt.capacity)));
+    op = message_cost(opt.capacity);
     sets.push_back("node.partition_op_ns=" + std::to_string(op));
   }
   if (opt.admission && op > 0 && base.sim.costs.max_queue == 0 && c.protocol.max_inflight == 0) {
@@ -106,7 +111,7 @@ std::string run_tps(const Scenario& base, const TpsOptions& opt, std::vector<Tps
 
 std::string format_tps_table(const Scenario& base, const TpsOptions& opt, const std::vector<TpsPoint>& pts) {
   const ClusterConfig& c = base.sim.cluster;
-  Duration op = opt.capacity > 0 ? std::max<Duration>(1, std::llround(1e9 / (2 * opt.capacity))) : base.sim.costs.partition_op;
+  Duration op = opt.capacity > 0 ? message_cost(opt.capacity) : base.sim.costs.partition_op;
   std::string admission = "off";
   for (const std::string& kv : tps_sets(base, opt, 1))
     if (kv.rfind("node.max_queue=", 0) == 0 || kv.rfind("protocol.max_inflight=", 0) == 0)

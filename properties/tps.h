@@ -42,6 +42,15 @@ struct TpsOptions {
   uint64_t seed = 1;
 };
 
+// Simulated CPU time of one partition message at `capacity` balance
+// operations per second (an operation is a leg's Try and its Confirm).
+Duration message_cost(double capacity);
+
+// The scenario values of an open-loop, fault-free load: `transfers` valid
+// requests starting uniformly over `duration_ms`, none invalid, duplicated
+// or reused, and amounts small enough that funds never run out.
+std::vector<std::string> open_loop_sets(uint64_t transfers, int64_t duration_ms);
+
 // The scenario values one rate's run sets on top of the base scenario.
 std::vector<std::string> tps_sets(const Scenario& base, const TpsOptions& opt, double rate);
 
