@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/money.h"
+#include "net/listen.h"
 
 namespace ws::net {
 namespace {
@@ -202,22 +203,8 @@ std::string HttpService::render_metrics() const {
 HttpServer::HttpServer(asio::io_context& io, HttpService& service) : io_(io), service_(service) {}
 
 bool HttpServer::listen(const std::string& host, uint16_t port, std::string& error) {
-  boost::system::error_code ec;
-  auto addr = asio::ip::make_address(host, ec);
-  if (ec) {
-    error = "bad HTTP address " + host + ": " + ec.message();
-    return false;
-  }
-  acceptor_ = std::make_unique<tcp::acceptor>(io_);
-  tcp::endpoint ep(addr, port);
-  acceptor_->open(ep.protocol(), ec);
-  if (!ec) acceptor_->set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor_->bind(ep, ec);
-  if (!ec) acceptor_->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    error = "cannot serve HTTP on " + host + ":" + std::to_string(port) + ": " + ec.message();
-    return false;
-  }
+  acceptor_ = open_acceptor(io_, host, port, "HTTP", error);
+  if (!acceptor_) return false;
   accept();
   return true;
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "net/listen.h"
 #include "net/log.h"
 
 namespace ws::net {
@@ -234,22 +235,8 @@ void Router::add_remote(NodeId id, const std::string& host, uint16_t port) {
 }
 
 bool Router::listen(const std::string& host, uint16_t port, std::string& error) {
-  boost::system::error_code ec;
-  auto addr = asio::ip::make_address(host, ec);
-  if (ec) {
-    error = "bad listen address " + host + ": " + ec.message();
-    return false;
-  }
-  acceptor_ = std::make_unique<tcp::acceptor>(io_);
-  tcp::endpoint ep(addr, port);
-  acceptor_->open(ep.protocol(), ec);
-  if (!ec) acceptor_->set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor_->bind(ep, ec);
-  if (!ec) acceptor_->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    error = "cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message();
-    return false;
-  }
+  acceptor_ = open_acceptor(io_, host, port, "peer", error);
+  if (!acceptor_) return false;
   accept();
   return true;
 }
