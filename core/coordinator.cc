@@ -380,18 +380,23 @@ void Coordinator::emit(Context& ctx, const Event& e) {
 }
 
 void Coordinator::apply(const Event& e) {
-  // Counts rows that are begun and not finished, for admission control.
-  auto it = rows_.find(e.tx);
-  const bool was_open = it != rows_.end() && it->second.order != 0 && !it->second.finished();
-  apply_row(e);
-  if (was_open && e.type != EventType::kBegin && rows_.at(e.tx).finished()) --open_rows_;
-}
-
-void Coordinator::apply_row(const Event& e) {
   switch (e.type) {
-    case EventType::kBegin: {
-      PhaseRow& row = rows_[e.tx];
-      if (row.order == 0 || row.finished()) ++open_rows_;  // new, or begun again (a test bug)
+    case EventType::kBegin:
+    case EventType::kTryAnswer:
+    case EventType::kDecide:
+    case EventType::kAck:
+    case EventType::kAbsent:
+      break;
+    default:
+      return;  // not a phase-table event
+  }
+  // One lookup per event. Rows begun and not finished are counted for
+  // admission control.
+  PhaseRow& row = rows_[e.tx];
+  const bool was_open = row.order != 0 && !row.finished();
+  switch (e.type) {
+    case EventType::kBegin:
+      if (!was_open) ++open_rows_;  // new, or begun again (a test bug)
       row = PhaseRow{};
       row.order = ++next_order_;
       row.from = e.account;
@@ -399,13 +404,11 @@ void Coordinator::apply_row(const Event& e) {
       row.amount = e.amount;
       row.currency = e.currency;
       active_.push_back(e.tx);
-      break;
-    }
+      return;
     case EventType::kTryAnswer:
-      rows_[e.tx].try_status[static_cast<int>(e.leg)] = e.flag ? TryStatus::kYes : TryStatus::kNo;
+      row.try_status[static_cast<int>(e.leg)] = e.flag ? TryStatus::kYes : TryStatus::kNo;
       break;
-    case EventType::kDecide: {
-      PhaseRow& row = rows_[e.tx];
+    case EventType::kDecide:
       row.decision = e.flag ? Decision::kConfirm : Decision::kCancel;
       row.reason = e.reason;
       row.phase2[0] = row.phase2[1] = Phase2Status::kSent;
@@ -419,16 +422,16 @@ void Coordinator::apply_row(const Event& e) {
       }
       if (!e.flag && cfg_.bugs.cancel_skips_debit) row.phase2[0] = Phase2Status::kAcked;
       break;
-    }
     case EventType::kAck:
-      rows_[e.tx].phase2[static_cast<int>(e.leg)] = Phase2Status::kAcked;
+      row.phase2[static_cast<int>(e.leg)] = Phase2Status::kAcked;
       break;
     case EventType::kAbsent:
-      rows_[e.tx].absent = true;
+      row.absent = true;
       break;
     default:
       break;
   }
+  if (was_open && row.finished()) --open_rows_;
 }
 
 bool Coordinator::rebuild(const std::vector<std::vector<uint8_t>>& records) {

@@ -79,7 +79,6 @@ class Coordinator final : public Actor {
   Time deadline(const PhaseRow& row) const;
   void schedule(const TxId& tx, PhaseRow& row);
   void reschedule(const TxId& tx);
-  void apply_row(const Event& e);
   void arm_at(Context& ctx, Time at);
   Duration backoff(Context& ctx, uint32_t attempts);
   void emit(Context& ctx, const Event& e);
