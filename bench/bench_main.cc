@@ -6,7 +6,7 @@
 #include "core/event_log.h"
 #include "properties/runner.h"
 #include "core/coordinator.h"
-#include "sim/event_queue.h"
+#include "core/time_queue.h"
 #include "sim/rng.h"
 
 namespace ws {
@@ -28,7 +28,7 @@ struct BenchEvent {
   uint32_t node, slot;
 };
 void BM_EventQueuePushPop(benchmark::State& state) {
-  EventQueue<BenchEvent> q;
+  TimeQueue<BenchEvent> q;
   Xoshiro rng(1, "queue");
   uint64_t seq = 0;
   const auto depth = static_cast<size_t>(state.range(0));

@@ -292,15 +292,13 @@ void Coordinator::tick(Context& ctx) {
   // the retries and timeouts are issued in, so the trace is the same
   // whatever the heap's internal order).
   due_now_.clear();
-  while (!due_.empty() && due_.front().at <= now) {
-    std::pop_heap(due_.begin(), due_.end(), DueLater{});
-    const DueEntry d = due_.back();
-    due_.pop_back();
-    if (deadline(*d.row) == d.at) due_now_.push_back(d);
+  while (!due_.empty() && due_.top().t <= now) {
+    const DueEntry d = due_.pop();
+    if (deadline(*d.row) == d.t) due_now_.push_back(d);
   }
-  std::sort(due_now_.begin(), due_now_.end(), [](const DueEntry& a, const DueEntry& b) { return a.order < b.order; });
+  std::sort(due_now_.begin(), due_now_.end(), [](const DueEntry& a, const DueEntry& b) { return a.seq < b.seq; });
   due_now_.erase(std::unique(due_now_.begin(), due_now_.end(),
-                             [](const DueEntry& a, const DueEntry& b) { return a.order == b.order; }),
+                             [](const DueEntry& a, const DueEntry& b) { return a.seq == b.seq; }),
                  due_now_.end());
   for (const DueEntry& d : due_now_) {
     const TxId& tx = d.tx;
@@ -331,12 +329,8 @@ void Coordinator::tick(Context& ctx) {
     schedule(tx, row);
   }
   // The earliest deadline of any unfinished row; stale entries are dropped.
-  while (!due_.empty()) {
-    if (deadline(*due_.front().row) == due_.front().at) break;
-    std::pop_heap(due_.begin(), due_.end(), DueLater{});
-    due_.pop_back();
-  }
-  if (!due_.empty()) arm_at(ctx, due_.front().at);
+  while (!due_.empty() && deadline(*due_.top().row) != due_.top().t) due_.pop();
+  if (!due_.empty()) arm_at(ctx, due_.top().t);
   // The list of open rows drops finished ones now and then (amortised O(1)).
   if (active_.size() > 2 * open_rows_ + 1024) {
     size_t keep = 0;
@@ -363,8 +357,7 @@ void Coordinator::schedule(const TxId& tx, PhaseRow& row) {
   Time d = deadline(row);
   if (d < 0 || d == row.due) return;
   row.due = d;
-  due_.push_back(DueEntry{d, row.order, tx, &row});
-  std::push_heap(due_.begin(), due_.end(), DueLater{});
+  due_.push(DueEntry{d, row.order, tx, &row});
 }
 
 void Coordinator::reschedule(const TxId& tx) {

@@ -13,6 +13,7 @@
 #include "core/cluster.h"
 #include "core/context.h"
 #include "core/events.h"
+#include "core/time_queue.h"
 
 namespace ws {
 
@@ -100,17 +101,12 @@ class Coordinator final : public Actor {
   // due rather than a walk over every open row. Entries go stale when a row
   // moves on; a popped entry counts only if it still matches the row.
   struct DueEntry {
-    Time at;
-    uint64_t order;
+    Time t;          // the deadline
+    uint64_t seq;    // the row's begin order
     TxId tx;
     PhaseRow* row;  // rows are never erased while the heap lives, and map nodes do not move
   };
-  struct DueLater {
-    bool operator()(const DueEntry& a, const DueEntry& b) const {
-      return a.at != b.at ? a.at > b.at : a.order > b.order;
-    }
-  };
-  std::vector<DueEntry> due_;
+  TimeQueue<DueEntry> due_;
   std::vector<DueEntry> due_now_;
   std::vector<uint8_t> scratch_;
 };

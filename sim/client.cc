@@ -84,8 +84,7 @@ Time Client::deadline(uint32_t r) const {
 }
 
 void Client::schedule(uint32_t r) {
-  due_.push_back(Due{deadline(r), rec_[r].open_seq, r});
-  std::push_heap(due_.begin(), due_.end(), DueLater{});
+  due_.push(Due{deadline(r), rec_[r].open_seq, r});
 }
 
 void Client::open(uint32_t r) {
@@ -146,17 +145,15 @@ void Client::on_timer(Context& ctx, TimerTag) {
   // The open requests whose deadline has come, in the order they were
   // started (entries of requests since answered, or re-sent, are stale).
   due_now_.clear();
-  while (!due_.empty() && due_.front().at <= now) {
-    std::pop_heap(due_.begin(), due_.end(), DueLater{});
-    const Due d = due_.back();
-    due_.pop_back();
-    if (!rec_[d.r].done() && deadline(d.r) == d.at) due_now_.push_back(d);
+  while (!due_.empty() && due_.top().t <= now) {
+    const Due d = due_.pop();
+    if (!rec_[d.r].done() && deadline(d.r) == d.t) due_now_.push_back(d);
   }
   std::sort(due_now_.begin(), due_now_.end(), [](const Due& a, const Due& b) { return a.seq < b.seq; });
   for (const Due& d : due_now_) {
     const uint32_t r = d.r;
     RequestRecord& rec = rec_[r];
-    if (rec.done() || deadline(r) != d.at) continue;  // a duplicate entry, already handled
+    if (rec.done() || deadline(r) != d.t) continue;  // a duplicate entry, already handled
     bool valid_id = w_.requests[r].kind == RequestKind::kValid;
     if (rec.attempts < params_.max_attempts) {
       send_request(ctx, r);

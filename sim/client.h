@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/context.h"
+#include "core/time_queue.h"
 #include "sim/model.h"
 
 namespace ws {
@@ -59,14 +60,11 @@ class Client final : public Actor {
   // Open requests by deadline (a heap with stale entries), so a timer costs
   // what is due, not a walk over every request in flight.
   struct Due {
-    Time at;
+    Time t;        // the deadline
     uint64_t seq;  // start order: due requests are handled in it
     uint32_t r;
   };
-  struct DueLater {
-    bool operator()(const Due& a, const Due& b) const { return a.at != b.at ? a.at > b.at : a.seq > b.seq; }
-  };
-  std::vector<Due> due_;
+  TimeQueue<Due> due_;
   std::vector<Due> due_now_;
   uint64_t next_open_seq_ = 0;
   size_t live_ = 0;       // started and not done

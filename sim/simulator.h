@@ -13,8 +13,8 @@
 #include "core/coordinator.h"
 #include "core/events.h"
 #include "core/partition_node.h"
+#include "core/time_queue.h"
 #include "sim/client.h"
-#include "sim/event_queue.h"
 #include "sim/model.h"
 #include "sim/rng.h"
 #include "sim/trace.h"
@@ -117,7 +117,7 @@ class Simulator {
   std::vector<TxId> request_ids_;                     // parsed id per request (nil if not a UUID)
   std::vector<std::vector<uint32_t>> client_requests_;  // per client: its requests, in workload order
   std::vector<Node> nodes_;
-  EventQueue<QEvent> heap_;
+  TimeQueue<QEvent> heap_;
   struct Slot;
   std::vector<Slot> slots_;
   std::vector<uint32_t> free_slots_;

@@ -1,8 +1,9 @@
-// The simulator's event queue: a binary min-heap ordered by (time, seq).
-// seq is the insertion number, so events due at the same instant come out
-// in the order they were scheduled; the order never depends on the heap's
-// internal layout or the standard library. Storage is one vector, reused
-// across the run: pushing and popping allocate only when it has to grow.
+// A binary min-heap ordered by (time, seq): the simulator's event queue, and
+// the deadline heaps of the coordinator's and the workload client's timers.
+// seq breaks ties (the insertion number, or an order the owner chooses), so
+// what comes out never depends on the heap's internal layout or the standard
+// library. Storage is one vector, reused: pushing and popping allocate only
+// when it has to grow.
 #pragma once
 
 #include <algorithm>
@@ -15,7 +16,7 @@ namespace ws {
 
 // E needs `Time t` and `uint64_t seq` members.
 template <class E>
-class EventQueue {
+class TimeQueue {
  public:
   void reserve(size_t n) { heap_.reserve(n); }
   bool empty() const { return heap_.empty(); }
