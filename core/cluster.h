@@ -3,6 +3,7 @@
 // Accounts are named "acct-<i>" and placed by partition_of(name, P).
 #pragma once
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -38,8 +39,10 @@ struct ProtocolOptions {
   Duration batch_delay = 0;
 };
 
-// Deliberately broken engine behaviours. They exist so tests can show that
-// each property checker is able to fail; the command line never sets them.
+// Deliberately broken engine behaviours. They exist to show that each
+// property checker is able to fail: tests set them, and so can a scenario's
+// `bugs` section (`--set bugs.NAME=true`), so that explore, replay and shrink
+// can be watched catching each one. Every default is false.
 struct EngineBugs {
   bool lose_dedup = false;              // coordinator: duplicate request starts a new transfer
   bool decision_before_durable = false; // coordinator: phase 2 leaves before the decision is synced
@@ -53,12 +56,19 @@ struct EngineBugs {
   bool nondeterministic = false;        // coordinator: backoff jitter from a process-wide counter
   bool twopc_no_lock = false;           // 2PC participant: Prepare does not lock the row
   bool saga_no_compensation = false;    // Saga orchestrator: a failed credit leaves the debit in place
-  bool any() const {
-    return lose_dedup || decision_before_durable || no_ooo_marker || confirm_twice ||
-           skip_funds_check || unlogged_change || reply_before_decision || no_phase2_retry ||
-           cancel_skips_debit || nondeterministic || twopc_no_lock || saga_no_compensation;
-  }
+  bool dedup_amount_only = false;       // coordinator: a known id "matches" when only the amount agrees
+  bool skip_balance_limit = false;      // partition: a credit's Try ignores max_balance
+  bool misread_short_amount = false;    // coordinator: "12.5" read as 12.05 (short fractions right-aligned)
+  bool credit_wrong_account = false;    // partition: a Confirm's credit lands on the partition's next account
+  bool any() const;
 };
+
+// Every switch by name (the scenario's `bugs` keys), in declaration order.
+struct EngineBugName {
+  const char* name;
+  bool EngineBugs::*flag;
+};
+std::span<const EngineBugName> engine_bug_names();
 
 struct ClusterConfig {
   uint32_t partitions = 4;

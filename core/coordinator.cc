@@ -15,6 +15,21 @@ Outcome outcome_of(Decision d) {
 // survives from one simulation to the next in the same process.
 std::atomic<uint64_t> g_leaky_counter{0};
 
+// Only for the EngineBugs::misread_short_amount demonstration: a fraction
+// shorter than the currency's minor digits is read right-aligned, so "12.5"
+// becomes 12.05 where it means 12.50.
+AmountParse misread_amount(std::string_view text, const CurrencyInfo& cur) {
+  AmountParse a = parse_amount(text, cur);
+  size_t dot = text.find('.');
+  if (!a.amount || dot == std::string_view::npos || text.size() - dot - 1 >= cur.minor_digits) return a;
+  int64_t scale = 1;
+  for (int i = 0; i < cur.minor_digits; ++i) scale *= 10;
+  int64_t frac = 0;
+  for (char c : text.substr(dot + 1)) frac = frac * 10 + (c - '0');
+  a.amount->minor = a.amount->minor / scale * scale + frac;
+  return a;
+}
+
 }  // namespace
 
 Coordinator::Coordinator(const ClusterConfig& cfg, uint32_t index) : cfg_(cfg), index_(index) {
@@ -74,7 +89,8 @@ void Coordinator::on_transfer(Context& ctx, NodeId from, const Message& m) {
   for (size_t i = 0; i < cfg_.currencies.size(); ++i)
     if (code == cfg_.currencies[i].code) cur = static_cast<int>(i);
   if (cur < 0) return rej(Reason::kUnknownCurrency);
-  AmountParse amount = parse_amount(get_text(t.amount), cfg_.currencies[cur]);
+  AmountParse amount = cfg_.bugs.misread_short_amount ? misread_amount(get_text(t.amount), cfg_.currencies[cur])
+                                                       : parse_amount(get_text(t.amount), cfg_.currencies[cur]);
   if (!amount.amount || amount.amount->minor == 0) return rej(Reason::kBadAmount);
   if (t.from >= cfg_.accounts || t.to >= cfg_.accounts) return rej(Reason::kUnknownAccount);
   if (t.from == t.to) return rej(Reason::kSameAccount);
@@ -85,8 +101,9 @@ void Coordinator::on_transfer(Context& ctx, NodeId from, const Message& m) {
   if (it != rows_.end() && !(cfg_.bugs.lose_dedup && !it->second.absent)) {
     PhaseRow& row = it->second;
     if (row.absent) return reply(ctx, from, m.request, tx, Outcome::kFailed, Reason::kNeverArrived, true);
-    bool same = row.from == t.from && row.to == t.to && row.amount == *amount.amount &&
-                row.currency == static_cast<CurrencyIdx>(cur);
+    bool same = row.amount == *amount.amount &&
+                (cfg_.bugs.dedup_amount_only ||
+                 (row.from == t.from && row.to == t.to && row.currency == static_cast<CurrencyIdx>(cur)));
     if (!same) return reply(ctx, from, m.request, tx, Outcome::kRejected, Reason::kTxIdReused, false);
     if (row.decision != Decision::kNone)
       return reply(ctx, from, m.request, tx, outcome_of(row.decision), row.reason, true);

@@ -2,7 +2,38 @@
 #include "core/cluster.h"
 #include "core/messages.h"
 
+#include <iterator>
+
 namespace ws {
+
+std::span<const EngineBugName> engine_bug_names() {
+  static constexpr EngineBugName kNames[] = {
+      {"lose_dedup", &EngineBugs::lose_dedup},
+      {"decision_before_durable", &EngineBugs::decision_before_durable},
+      {"no_ooo_marker", &EngineBugs::no_ooo_marker},
+      {"confirm_twice", &EngineBugs::confirm_twice},
+      {"skip_funds_check", &EngineBugs::skip_funds_check},
+      {"unlogged_change", &EngineBugs::unlogged_change},
+      {"reply_before_decision", &EngineBugs::reply_before_decision},
+      {"no_phase2_retry", &EngineBugs::no_phase2_retry},
+      {"cancel_skips_debit", &EngineBugs::cancel_skips_debit},
+      {"nondeterministic", &EngineBugs::nondeterministic},
+      {"twopc_no_lock", &EngineBugs::twopc_no_lock},
+      {"saga_no_compensation", &EngineBugs::saga_no_compensation},
+      {"dedup_amount_only", &EngineBugs::dedup_amount_only},
+      {"skip_balance_limit", &EngineBugs::skip_balance_limit},
+      {"misread_short_amount", &EngineBugs::misread_short_amount},
+      {"credit_wrong_account", &EngineBugs::credit_wrong_account},
+  };
+  static_assert(sizeof(EngineBugs) == std::size(kNames), "every EngineBugs switch needs a name");
+  return kNames;
+}
+
+bool EngineBugs::any() const {
+  for (const EngineBugName& b : engine_bug_names())
+    if (this->*b.flag) return true;
+  return false;
+}
 
 const char* to_string(MsgKind k) {
   switch (k) {

@@ -24,7 +24,7 @@ namespace {
 
 RunResult run_once(const RunSpec& spec, const RunOptions& opt) {
   SimConfig cfg = spec.scenario.sim;
-  cfg.cluster.bugs = opt.bugs;
+  if (opt.bugs.any()) cfg.cluster.bugs = opt.bugs;  // a test's bugs replace the scenario's
   Simulator sim(cfg, spec.seed, spec.workload, spec.plan);
   Checker checker(sim.config(), spec.workload, opt.stop_at_first);
   checker.attach(&sim);

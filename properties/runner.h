@@ -22,7 +22,7 @@ struct RunSpec {
 RunSpec make_spec(const Scenario& s, uint64_t seed);
 
 struct RunOptions {
-  EngineBugs bugs;                 // tests only: a deliberately broken engine
+  EngineBugs bugs;                 // tests: a deliberately broken engine (else the scenario's `bugs`)
   bool check_determinism = false;  // run twice and compare trace hashes
   bool stop_at_first = true;       // stop the run at the first violation
   std::ostream* trace = nullptr;   // JSON lines, one per processed event

@@ -178,6 +178,9 @@ ScenarioLoad convert(const json& doc) {
       r.err = "scenario key 'cluster.max_balance': " + a.error;
       break;
     }
+    if (r.err.empty() && a.amount->minor > 0 && a.amount->minor < c.initial_balance[c.max_balance.size()].minor)
+      r.err = "scenario key 'cluster.max_balance' (" + max_balance + ") is below 'cluster.initial_balance' (" + init +
+              "): every account would start past its limit";
     c.max_balance.push_back(*a.amount);
   }
 
@@ -195,6 +198,7 @@ ScenarioLoad convert(const json& doc) {
   s.workload.duplicate_ppm = r.ppm("workload", "duplicate_probability");
   s.workload.invalid_ppm = r.ppm("workload", "invalid_probability");
   s.workload.reuse_ppm = r.ppm("workload", "reuse_probability");
+  s.workload.edge_ppm = r.ppm("workload", "edge_probability");
 
   s.sim.client.request_timeout = r.integer("client", "request_timeout_ms", 1, 3'600'000) * kMillisecond;
   s.sim.client.max_attempts = static_cast<uint32_t>(r.integer("client", "max_attempts", 1, 1000));
@@ -263,6 +267,9 @@ ScenarioLoad convert(const json& doc) {
   k.partition_max = r.integer("faults", "partition_max_ms", 1, 3'600'000) * kMillisecond;
   k.drift_ppm_max = static_cast<int32_t>(r.integer("faults", "clock_drift_max_ppm", 0, 100'000));
   k.offset_max = r.integer("faults", "clock_offset_max_ms", 0, 86'400'000) * kMillisecond;
+
+  // Planted engine bugs, for watching the checkers catch them.
+  for (const EngineBugName& b : engine_bug_names()) c.bugs.*b.flag = doc.at("bugs").at(b.name).get<bool>();
 
   s.sim.fault_phase = r.integer("phases", "fault_ms", 1, 86'400'000) * kMillisecond;
   s.sim.heal_limit = r.integer("phases", "heal_limit_ms", 1, 86'400'000) * kMillisecond;
