@@ -15,6 +15,7 @@ void PartitionNode::reset() {
   balances_.assign(size_t{cfg_.partition_size[partition_]} * currencies_, 0);
   locks_.assign(balances_.size(), TxId{});
   incoming_.assign(balances_.size(), 0);
+  held_.assign(balances_.size(), 0);
   // Every slot holds one of this partition's accounts, and every account
   // starts with the same balance per currency.
   for (size_t slot = 0; slot < cfg_.partition_size[partition_]; ++slot)
@@ -82,7 +83,11 @@ Reason PartitionNode::refuse_reason(const Message& m) const {
     if (balances_[r] < m.amount.minor && !cfg_.bugs.skip_funds_check) return Reason::kInsufficientFunds;
   } else {
     int64_t limit = cfg_.max_balance.empty() ? 0 : cfg_.max_balance[m.currency].minor;
-    if (limit > 0 && balances_[r] + incoming_[r] + m.amount.minor > limit) return Reason::kBalanceLimit;
+    // Headroom counts credits already promised and held debits, which a
+    // Cancel may still give back: either may land before this credit does.
+    if (limit > 0 && !cfg_.bugs.skip_balance_limit &&
+        balances_[r] + incoming_[r] + held_[r] + m.amount.minor > limit)
+      return Reason::kBalanceLimit;
   }
   return Reason::kNone;
 }
@@ -264,8 +269,8 @@ void PartitionNode::emit(Context& ctx, const Event& e) {
   }
 }
 
-// Locks (2PC) and reserved credit headroom (TC/C) are derived from the open
-// legs, so they are rebuilt by replay and by snapshot loading alike.
+// Locks (2PC), reserved credit headroom and held debits (TC/C) are derived
+// from the open legs, so they are rebuilt by replay and by snapshot loading alike.
 void PartitionNode::track_derived(const LegKey& key, const LegState& s, int sign) {
   if (s.status != LegStatus::kTriedYes) return;
   open_holds_ += sign > 0 ? 1 : -1;
@@ -278,10 +283,17 @@ void PartitionNode::track_derived(const LegKey& key, const LegState& s, int sign
     }
   }
   if (key.leg == Leg::kCredit && s.try_effect == Effect::kNone) incoming_[r] += sign * s.amount.minor;
+  if (key.leg == Leg::kDebit && s.try_effect == Effect::kDebit) held_[r] += sign * s.amount.minor;
 }
 
 void PartitionNode::apply(const Event& e) {
-  if (e.effect != Effect::kNone) balance_ref(e.account, e.currency) += effect_delta(e.effect, e.amount);
+  if (e.effect != Effect::kNone) {
+    size_t r = row(e.account, e.currency);
+    if (cfg_.bugs.credit_wrong_account && e.type == EventType::kConfirmed && e.effect == Effect::kCredit)
+      r = (r + currencies_) % balances_.size();  // the next slot's row, same currency
+    assert(cfg_.account_partition[e.account] == partition_);
+    balances_[r] += effect_delta(e.effect, e.amount);
+  }
   LegKey key{e.tx, e.leg};
   switch (e.type) {
     case EventType::kTryYes:
@@ -361,6 +373,7 @@ bool PartitionNode::load_snapshot(std::span<const uint8_t> blob) {
   open_holds_ = 0;
   locks_.assign(balances_.size(), TxId{});
   incoming_.assign(balances_.size(), 0);
+  held_.assign(balances_.size(), 0);
   for (uint64_t i = 0; i < legs && ok; ++i) {
     LegKey k;
     k.tx.hi = get_u64(blob, pos, ok);

@@ -88,6 +88,7 @@ class PartitionNode final : public Actor {
   std::vector<int64_t> balances_;  // [slot * currencies + currency], minor units
   std::vector<TxId> locks_;        // 2PC: the prepared transaction holding each row, or nil
   std::vector<int64_t> incoming_;  // credits answered yes, not yet confirmed: limit headroom they hold
+  std::vector<int64_t> held_;      // debits held by a Try, not yet confirmed: a Cancel gives them back
   std::unordered_map<LegKey, LegState, LegKeyHash> legs_;
   size_t open_holds_ = 0;
   uint64_t refusals_ = 0;
