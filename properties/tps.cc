@@ -36,7 +36,7 @@ Duration message_cost(double capacity) { return std::max<Duration>(1, std::llrou
 
 std::vector<std::string> open_loop_sets(uint64_t transfers, int64_t duration_ms) {
   return {"faults.profile=none", "workload.invalid_probability=0", "workload.duplicate_probability=0",
-          "workload.reuse_probability=0", "workload.max_amount_pct=1",
+          "workload.reuse_probability=0", "workload.edge_probability=0", "workload.max_amount_pct=1",
           "workload.transfers=" + std::to_string(transfers),
           "workload.duration_ms=" + std::to_string(duration_ms), "phases.fault_ms=" + std::to_string(duration_ms),
           "phases.max_events=" + std::to_string(std::max<uint64_t>(2'000'000, transfers * 200))};

@@ -21,20 +21,92 @@ AccountId pick_account(Xoshiro& rng, const ClusterConfig& c, const WorkloadParam
   return static_cast<AccountId>(rng.below(c.accounts));
 }
 
-// Valid amounts are sometimes written in a shorter, still valid form
-// ("12.5" for 12.50, "3" for 3.00) so the coordinator's parser is exercised.
-std::string amount_text(Xoshiro& rng, Amount a, const CurrencyInfo& cur) {
+// Valid amounts are sometimes written in a shorter, still valid form: any
+// number of trailing fractional zeros dropped ("12.5" or "12.50" for 12.50;
+// "3", "3.0" or "3.00" for 3.00), so the coordinator's parser is exercised.
+std::string amount_text(Xoshiro& rng, Xoshiro& extra, Amount a, const CurrencyInfo& cur) {
   std::string s = format_amount(a, cur);
   if (cur.minor_digits > 0 && rng.below(4) == 0) {
-    while (s.back() == '0') s.pop_back();
-    if (s.back() == '.') s.pop_back();
+    size_t zeros = 0;
+    while (zeros < cur.minor_digits && s[s.size() - 1 - zeros] == '0') ++zeros;
+    if (zeros > 0) {
+      size_t strip = 1 + static_cast<size_t>(extra.below(zeros));
+      s.resize(s.size() - strip);
+      if (strip == cur.minor_digits) s.pop_back();  // the '.'
+    }
   }
   return s;
 }
 
+// The sender's and receiver's balances as the generator projects them:
+// every earlier valid transfer assumed to commit, in order.
+struct Projection {
+  std::vector<int64_t> balance;  // [account * currencies + currency]
+  size_t currencies;
+  int64_t& at(AccountId a, CurrencyIdx c) { return balance[size_t{a} * currencies + c]; }
+};
+
+// An amount at an edge of what the engine must accept or refuse.
+Amount edge_amount(Xoshiro& extra, const ClusterConfig& c, Projection& proj, const PlannedRequest& r,
+                   CurrencyIdx ci, Amount usual) {
+  const int64_t have = proj.at(r.from, ci);
+  const int64_t limit = c.max_balance.empty() ? 0 : c.max_balance[ci].minor;
+  const int64_t room = limit > 0 ? limit - proj.at(r.to, ci) : 0;
+  switch (extra.below(limit > 0 ? 5 : 3)) {
+    case 0: return have > 0 ? Amount{have} : usual;              // leaves exactly zero
+    case 1: return Amount{std::min(have + 1, kMaxAmountMinor)};  // one minor unit short of funds
+    case 2: return Amount{kMaxAmountMinor};                      // the largest amount allowed
+    case 3: return room > 0 ? Amount{room} : usual;              // fills the receiver to its limit
+    default: return Amount{std::min(room + 1, kMaxAmountMinor)}; // one unit past the limit
+  }
+}
+
+void project(const ClusterConfig& c, Projection& proj, const PlannedRequest& r, CurrencyIdx ci, Amount a) {
+  const int64_t limit = c.max_balance.empty() ? 0 : c.max_balance[ci].minor;
+  if (a.minor <= 0 || a.minor > proj.at(r.from, ci)) return;
+  if (limit > 0 && proj.at(r.to, ci) + a.minor > limit) return;
+  proj.at(r.from, ci) -= a.minor;
+  proj.at(r.to, ci) += a.minor;
+}
+
+// A reuse of r's transaction_id with different content: each field may
+// change (from, to, amount, currency), alone or with others, so dedup that
+// compares only some fields is caught.
+PlannedRequest make_reuse(Xoshiro& rng, Xoshiro& extra, const ClusterConfig& c, const PlannedRequest& r,
+                          CurrencyIdx ci, Amount a) {
+  PlannedRequest q = r;
+  q.kind = RequestKind::kReuse;
+  q.duplicate = false;
+  const uint64_t change = 1 + extra.below(15);  // bits: from, to, amount, currency
+  bool changed = false;
+  if ((change & 1) && c.accounts >= 3) {
+    do q.from = static_cast<AccountId>(extra.below(c.accounts));
+    while (q.from == r.from || q.from == q.to);
+    changed = true;
+  }
+  if ((change & 2) && c.accounts >= 3) {
+    do q.to = static_cast<AccountId>(extra.below(c.accounts));
+    while (q.to == r.to || q.to == q.from);
+    changed = true;
+  }
+  CurrencyIdx qc = ci;
+  if ((change & 8) && c.currencies.size() > 1) {
+    // The same number of minor units in another currency: only the currency differs.
+    qc = static_cast<CurrencyIdx>((ci + 1 + extra.below(c.currencies.size() - 1)) % c.currencies.size());
+    q.currency = c.currencies[qc].code;
+    changed = true;
+  }
+  Amount qa = a;
+  if ((change & 4) || !changed) qa.minor = a.minor < kMaxAmountMinor ? a.minor + 1 : a.minor - 1;
+  q.amount = amount_text(rng, extra, qa, c.currencies[qc]);
+  return q;
+}
+
 void make_invalid(Xoshiro& rng, const ClusterConfig& c, PlannedRequest& r) {
-  static const char* kBadAmounts[] = {"-5", "1e3", "1.234", "", "abc", "+1", "0",
-                                      " 1", "1.", ".5", "99999999999999999999", "01"};
+  // The last two are one minor unit past the largest amount (USD, JPY).
+  static const char* kBadAmounts[] = {"-5", "1e3", "1.234", "", "abc", "+1", "0", " 1", "1.", ".5",
+                                      "99999999999999999999", "01", "0.00", "00.5", "1.2.3", "5 ",
+                                      "10000000000000.00", "1000000000000000"};
   static const char* kBadCurrencies[] = {"XYZ", "usd", "US", "EURO"};
   static const char* kBadIds[] = {"01589980-2434-33dx-1532-1423gb420530", "not-a-uuid",
                                   "00000000-0000-0000-0000-000000000000",
@@ -78,6 +150,13 @@ Workload generate_workload(const ClusterConfig& c, const WorkloadParams& p, uint
     for (auto& v : all)
       if (!v.empty()) by_partition.push_back(std::move(v));
   }
+  // Draws added after the first format of the workload come from their own
+  // stream, so the main stream (timing, accounts, amounts) stays as it was.
+  Xoshiro extra(seed, "workload.extra");
+  Projection proj{{}, c.currencies.size()};
+  proj.balance.resize(size_t{c.accounts} * c.currencies.size());
+  for (AccountId acct = 0; acct < c.accounts; ++acct)
+    for (size_t k = 0; k < c.currencies.size(); ++k) proj.at(acct, static_cast<CurrencyIdx>(k)) = c.initial_balance[k].minor;
   Workload w;
   w.requests.reserve(p.transfers + p.transfers / 8);
   std::vector<Time> times(p.transfers);
@@ -96,7 +175,8 @@ Workload generate_workload(const ClusterConfig& c, const WorkloadParams& p, uint
     } while (r.to == r.from && c.accounts > 1);
     int64_t max_minor = std::max<int64_t>(1, c.initial_balance[ci].minor * p.max_amount_pct / 100);
     Amount a{1 + static_cast<int64_t>(rng.below(static_cast<uint64_t>(max_minor)))};
-    r.amount = amount_text(rng, a, cur);
+    if (extra.chance_ppm(p.edge_ppm)) a = edge_amount(extra, c, proj, r, ci, a);
+    r.amount = amount_text(rng, extra, a, cur);
     // Two statements: the order of evaluation of function arguments is
     // unspecified, and g++ and clang++ differ (determinism rule).
     uint64_t id_hi = rng.next_u64();
@@ -104,13 +184,11 @@ Workload generate_workload(const ClusterConfig& c, const WorkloadParams& p, uint
     r.txid = format_txid(make_v4_txid(id_hi, id_lo));
     r.duplicate = rng.chance_ppm(p.duplicate_ppm);
     if (rng.chance_ppm(p.invalid_ppm)) make_invalid(rng, c, r);
+    if (r.kind == RequestKind::kValid) project(c, proj, r, ci, a);
     w.requests.push_back(r);
     if (r.kind == RequestKind::kValid && rng.chance_ppm(p.reuse_ppm)) {
-      PlannedRequest q = r;
-      q.kind = RequestKind::kReuse;
-      q.duplicate = false;
+      PlannedRequest q = make_reuse(rng, extra, c, r, ci, a);
       q.reuse_of = static_cast<int32_t>(w.requests.size() - 1);
-      q.amount = format_amount(Amount{a.minor + 1}, cur);
       w.requests.push_back(q);
     }
   }

@@ -1,6 +1,8 @@
 // Generates an explicit workload from a seed: valid transfers with optional
-// account skew, on-purpose duplicates, invalid requests of every kind, and
-// reuses of a transaction_id with different content.
+// account skew and amounts at the edges, written in every valid form;
+// on-purpose duplicates; invalid requests of every kind; and reuses of a
+// transaction_id that change each field in turn (from, to, amount, currency,
+// or several at once).
 #pragma once
 
 #include <cstdint>
@@ -22,6 +24,12 @@ struct WorkloadParams {
   uint32_t duplicate_ppm = 50'000;
   uint32_t invalid_ppm = 50'000;
   uint32_t reuse_ppm = 20'000;
+  // Amounts at the edges: exactly the sender's projected balance, one minor
+  // unit more, the largest amount allowed, and (with a balance limit) exactly
+  // the receiver's headroom and one unit more. "Projected" assumes every
+  // earlier transfer commits, so under concurrency the edge is often but not
+  // always hit exactly.
+  uint32_t edge_ppm = 50'000;
 };
 
 Workload generate_workload(const ClusterConfig& cluster, const WorkloadParams& p, uint64_t seed);
