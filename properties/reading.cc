@@ -1,0 +1,74 @@
+#include "properties/reading.h"
+
+#include <array>
+#include <charconv>
+
+namespace ws::reading {
+namespace {
+
+bool all_digits(std::string_view s) {
+  for (char c : s)
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+
+// Reads up to 18 decimal digits with from_chars; longer runs are rejected by
+// the caller before they get here.
+std::optional<uint64_t> whole_number(std::string_view s) {
+  uint64_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+std::optional<int64_t> amount_minor(std::string_view text, int minor_digits) {
+  // Split at the first '.'; the rest must be digits on both sides.
+  const size_t dot = text.find('.');
+  std::string_view whole = text.substr(0, dot);
+  std::string_view frac = dot == std::string_view::npos ? std::string_view() : text.substr(dot + 1);
+  if (whole.empty() || !all_digits(whole) || !all_digits(frac)) return std::nullopt;
+  if (dot != std::string_view::npos && (frac.empty() || minor_digits == 0)) return std::nullopt;
+  if (static_cast<int>(frac.size()) > minor_digits) return std::nullopt;
+  if (whole.size() > 1 && whole.front() == '0') return std::nullopt;
+  // 10^15 minor units is the first amount too large; with the fraction padded
+  // to minor_digits, that is a text of more than 15 significant digits.
+  constexpr int kMaxDigits = 15;
+  if (static_cast<int>(whole.size()) + minor_digits > kMaxDigits + 3) return std::nullopt;
+  std::array<char, 40> padded{};
+  size_t n = 0;
+  for (char c : whole) padded[n++] = c;
+  for (char c : frac) padded[n++] = c;
+  for (int i = static_cast<int>(frac.size()); i < minor_digits; ++i) padded[n++] = '0';
+  std::optional<uint64_t> v = whole_number(std::string_view(padded.data(), n));
+  constexpr uint64_t kLimit = 1'000'000'000'000'000ULL;  // 10^15
+  if (!v || *v >= kLimit) return std::nullopt;
+  return static_cast<int64_t>(*v);
+}
+
+std::optional<TxId> txid(std::string_view text) {
+  if (text.size() != 36) return std::nullopt;
+  for (size_t at : {8u, 13u, 18u, 23u})
+    if (text[at] != '-') return std::nullopt;
+  // The 32 hex digits without the dashes, as two 64-bit halves.
+  std::array<char, 32> hex{};
+  size_t n = 0;
+  for (size_t i = 0; i < text.size(); ++i)
+    if (i != 8 && i != 13 && i != 18 && i != 23) hex[n++] = text[i];
+  for (char c : hex) {
+    bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    if (!ok) return std::nullopt;
+  }
+  TxId id;
+  auto hi = std::from_chars(hex.data(), hex.data() + 16, id.hi, 16);
+  auto lo = std::from_chars(hex.data() + 16, hex.data() + 32, id.lo, 16);
+  if (hi.ec != std::errc() || lo.ec != std::errc() || hi.ptr != hex.data() + 16 || lo.ptr != hex.data() + 32)
+    return std::nullopt;
+  const unsigned version = static_cast<unsigned>(id.hi >> 12) & 0xF;
+  const unsigned variant = static_cast<unsigned>(id.lo >> 62);
+  if (version < 1 || version > 5 || variant != 2 || id.is_nil()) return std::nullopt;
+  return id;
+}
+
+}  // namespace ws::reading
