@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "properties/reading.h"
+
 namespace ws {
 
 const char* to_string(Property p) {
@@ -14,6 +16,8 @@ const char* to_string(Property p) {
     case Property::kLiveness: return "liveness";
     case Property::kReplay: return "replay";
     case Property::kDeterminism: return "determinism";
+    case Property::kModelAgreement: return "model_agreement";
+    case Property::kBalanceLimit: return "balance_limit";
   }
   return "?";
 }
@@ -24,14 +28,44 @@ std::optional<Property> parse_property(std::string_view s) {
   return std::nullopt;
 }
 
+ReadRequest read_request(const ClusterConfig& c, const PlannedRequest& p) {
+  ReadRequest r;
+  r.id = reading::txid(p.txid);
+  // The coordinator receives fixed-size text fields; one cut to fit is refused.
+  const bool fits = p.txid.size() < sizeof(TransferText::txid) && p.amount.size() < sizeof(TransferText::amount) &&
+                    p.currency.size() < sizeof(TransferText::currency);
+  int cur = -1;
+  for (size_t k = 0; k < c.currencies.size(); ++k)
+    if (p.currency == c.currencies[k].code) cur = static_cast<int>(k);
+  std::optional<int64_t> minor;
+  if (cur >= 0) {
+    r.currency = static_cast<CurrencyIdx>(cur);
+    minor = reading::amount_minor(p.amount, c.currencies[r.currency].minor_digits);
+  }
+  if (minor) r.amount = Amount{*minor};
+  r.from = p.from;
+  r.to = p.to;
+  r.valid = fits && r.id && minor && *minor > 0 && p.from < c.accounts && p.to < c.accounts && p.from != p.to;
+  return r;
+}
+
 Checker::Checker(const SimConfig& cfg, const Workload& w, bool stop_at_first)
     : cfg_(cfg), workload_(w), stop_at_first_(stop_at_first) {
   const ClusterConfig& c = cfg.cluster;
+  read_.reserve(w.requests.size());
+  for (uint32_t i = 0; i < w.requests.size(); ++i) {
+    read_.push_back(read_request(c, w.requests[i]));
+    const ReadRequest& r = read_.back();
+    if (!r.valid) continue;
+    if (w.requests[i].kind == RequestKind::kReuse) reuses_.push_back(i);
+    first_request_.emplace(*r.id, i);  // keeps the first
+  }
   size_t ncur = c.currencies.size();
   balance_.resize(size_t{c.accounts} * ncur);
   for (AccountId a = 0; a < c.accounts; ++a)
     for (size_t k = 0; k < ncur; ++k) balance_[a * ncur + k] = c.initial_balance[k].minor;
   in_flight_.assign(ncur, 0);
+  over_by_refund_.assign(balance_.size(), false);
   txs_.reserve(w.requests.size() * 2);
 }
 
@@ -50,9 +84,15 @@ void Checker::on_durable_event(NodeId node, const Event& e, Time t) {
   TxHistory& h = txs_[e.tx];
   if (c.is_coordinator(node)) {
     if (e.type == EventType::kBegin) {
+      if (h.begun)
+        report(Property::kIdempotency, t, {e.tx},
+               "transaction " + tx_short(e.tx) + " was begun twice: a known transaction_id started a new transfer");
+      check_begin(e, t);
       h.begun = true;
       h.from = e.account;
       h.to = e.account2;
+      h.begun_amount = e.amount;
+      h.begun_currency = e.currency;
     } else if (e.type == EventType::kDecide) {
       int d = e.flag ? 1 : 0;
       if (h.decision >= 0 && h.decision != d)
@@ -104,6 +144,7 @@ void Checker::on_durable_event(NodeId node, const Event& e, Time t) {
     return;
   }
   bool reserved = e.type == EventType::kTryYes || e.type == EventType::kApplied;
+  if (h.begun && (reserved || e.effect != Effect::kNone)) check_leg(node, e, h, t);
   if (e.leg == Leg::kDebit && reserved) {
     h.debit_account = e.account;
     h.has_debit_account = true;
@@ -175,6 +216,83 @@ void Checker::on_durable_event(NodeId node, const Event& e, Time t) {
     report(Property::kNoNegative, t, {e.tx},
            "balance of " + who + " went negative (" + std::to_string(bal) + " minor units of " +
                cur + ") applying " + tx_short(e.tx));
+  // A limit is judged on credits. A refund returns the account's own money
+  // and cannot be refused: a Saga compensation may take a balance past the
+  // limit (TC/C keeps headroom for its held debits, so there it never does).
+  const int64_t limit = c.max_balance.empty() ? 0 : c.max_balance[e.currency].minor;
+  const size_t row = size_t{e.account} * ncur + e.currency;
+  if (limit > 0) over_by_refund_[row] = bal > limit && (e.effect == Effect::kRefund || over_by_refund_[row]);
+  if (limit > 0 && bal > limit && e.effect == Effect::kCredit)
+    report(Property::kBalanceLimit, t, {e.tx},
+           std::string("credit of ") +
+               format_amount(Amount{a}, c.currencies[e.currency]) + " " + cur + " for " + tx_short(e.tx) +
+               " took " + who + " to " + format_amount(Amount{bal}, c.currencies[e.currency]) + " " + cur +
+               ", past its limit of " + format_amount(Amount{limit}, c.currencies[e.currency]));
+}
+
+std::string Checker::transfer_text(AccountId from, AccountId to, Amount a, CurrencyIdx cur) const {
+  const ClusterConfig& c = cfg_.cluster;
+  return format_amount(a, c.currencies[cur]) + " " + c.currencies[cur].code + " from " + c.account_name(from) +
+         " to " + c.account_name(to);
+}
+
+// What a coordinator records must be what a client asked for under that id,
+// read the checker's way: an amount the engine misreads is caught here.
+void Checker::check_begin(const Event& e, Time t) {
+  auto it = first_request_.find(e.tx);
+  if (it == first_request_.end()) {
+    report(Property::kClientTruth, t, {e.tx},
+           "coordinator began " + tx_short(e.tx) + " (" + transfer_text(e.account, e.account2, e.amount, e.currency) +
+               ") though no client sent a valid request with that id");
+    return;
+  }
+  const ReadRequest& want = read_[it->second];
+  if (want.same_transfer(e.account, e.account2, e.amount, e.currency)) return;
+  for (uint32_t q : reuses_) {
+    if (*read_[q].id == e.tx && read_[q].same_transfer(e.account, e.account2, e.amount, e.currency)) {
+      report(Property::kIdempotency, t, {e.tx},
+             "request " + std::to_string(q) + " reused the transaction_id " + tx_short(e.tx) +
+                 " with different content, and the coordinator began it as a new transfer");
+      return;
+    }
+  }
+  const PlannedRequest& p = workload_.requests[it->second];
+  report(Property::kClientTruth, t, {e.tx},
+         "coordinator recorded " + tx_short(e.tx) + " as " + transfer_text(e.account, e.account2, e.amount, e.currency) +
+             ", but request " + std::to_string(it->second) + " asked for " + transfer_text(want.from, want.to, want.amount, want.currency) +
+             " (amount written \"" + p.amount + "\")");
+}
+
+// A partition's leg must move the transfer's own account, amount and currency.
+void Checker::check_leg(NodeId node, const Event& e, const TxHistory& h, Time t) {
+  const AccountId want = e.leg == Leg::kDebit ? h.from : h.to;
+  if (e.account == want && e.amount == h.begun_amount && e.currency == h.begun_currency) return;
+  report(Property::kModelAgreement, t, {e.tx},
+         std::string("partition ") + std::to_string(node) + " recorded the " + to_string(e.leg) + " leg of " +
+             tx_short(e.tx) + " as " + format_amount(e.amount, cfg_.cluster.currencies[e.currency]) + " " +
+             cfg_.cluster.currencies[e.currency].code + " on " + cfg_.cluster.account_name(e.account) +
+             ", but the transfer is " + transfer_text(h.from, h.to, h.begun_amount, h.begun_currency));
+}
+
+// Every account of a partition, its real balance against the checker's
+// model built from durable events (DESIGN.md section 6, model agreement).
+void Checker::check_model(const Simulator& sim, uint32_t p, const char* when) {
+  const ClusterConfig& c = cfg_.cluster;
+  const size_t ncur = c.currencies.size();
+  const PartitionNode& node = sim.partition(p);
+  for (AccountId a = 0; a < c.accounts; ++a) {
+    if (c.account_partition[a] != p) continue;
+    for (size_t k = 0; k < ncur; ++k) {
+      const int64_t real = node.balance(a, static_cast<CurrencyIdx>(k));
+      const int64_t model = balance_[a * ncur + k];
+      if (real == model) continue;
+      report(Property::kModelAgreement, sim.now(), {},
+             "partition " + std::to_string(p) + " " + when + ": " + c.account_name(a) + " holds " +
+                 format_amount(Amount{real}, c.currencies[k]) + " " + c.currencies[k].code +
+                 ", but its durable events add up to " + format_amount(Amount{model}, c.currencies[k]));
+      return;
+    }
+  }
 }
 
 // An answer is the truth only if the decision behind it is already durable:
@@ -194,6 +312,7 @@ void Checker::on_client_answer(const TxId& tx, Outcome o, Reason why, Time t) {
 // legs it had prepared stay locked, in doubt, until it returns.
 void Checker::on_node_state(NodeId node, bool up, Time) {
   const ClusterConfig& c = cfg_.cluster;
+  if (up && c.is_partition(node) && sim_) return check_model(*sim_, node, "after its restart");
   if (up || !c.is_coordinator(node)) return;
   uint32_t idx = node - c.partitions;
   for (const auto& [tx, h] : txs_)
@@ -239,6 +358,16 @@ void Checker::check_final_balances(const Simulator& sim) {
         report(Property::kNoNegative, sim.now(), {},
                "final balance of " + c.account_name(a) + " is negative (" + std::to_string(b) +
                    " minor units of " + c.currencies[k].code + ")");
+    }
+  }
+  for (uint32_t p = 0; p < c.partitions; ++p) check_model(sim, p, "at the end of the run");
+  for (AccountId a = 0; a < c.accounts; ++a) {
+    for (size_t k = 0; k < ncur && !c.max_balance.empty(); ++k) {
+      int64_t b = sim.partition(c.account_partition[a]).balance(a, static_cast<CurrencyIdx>(k));
+      if (c.max_balance[k].minor > 0 && b > c.max_balance[k].minor && !over_by_refund_[a * ncur + k])
+        report(Property::kBalanceLimit, sim.now(), {},
+               "final balance of " + c.account_name(a) + " is " + format_amount(Amount{b}, c.currencies[k]) + " " +
+                   c.currencies[k].code + ", past its limit of " + format_amount(c.max_balance[k], c.currencies[k]));
     }
   }
   for (size_t k = 0; k < ncur; ++k) {
@@ -303,11 +432,11 @@ void Checker::check_client_truth() {
   Time now = sim_->now();
   for (uint32_t r = 0; r < workload_.requests.size(); ++r) {
     const PlannedRequest& p = workload_.requests[r];
+    const ReadRequest& want = read_[r];
     const RequestRecord& rec = recs[r];
-    TxIdParse id = parse_txid(p.txid);
     // Built only for a report: this loop visits every request of every run.
     auto what = [&] { return "request " + std::to_string(r) + " (" + to_string(p.kind) + ", tx " + p.txid + ")"; };
-    auto ids = [&] { return id.id ? std::vector<TxId>{*id.id} : std::vector<TxId>{}; };
+    auto ids = [&] { return want.id ? std::vector<TxId>{*want.id} : std::vector<TxId>{}; };
     if (rec.conflicting) {
       report(Property::kIdempotency, now, ids(),
              what() + " got two different answers: " + to_string(rec.answer) + " and " +
@@ -320,11 +449,11 @@ void Checker::check_client_truth() {
                what() + ": a transaction_id reused with different content was accepted");
       continue;
     }
-    if (p.kind != RequestKind::kValid) {
+    if (!want.valid) {
       if (rec.answer != Outcome::kNone && rec.answer != Outcome::kRejected)
         report(Property::kClientTruth, now, ids(), what() + " is invalid but was answered " + to_string(rec.answer));
-      if (id.id) {
-        auto it = txs_.find(*id.id);
+      if (want.id && !first_request_.contains(*want.id)) {
+        auto it = txs_.find(*want.id);
         if (it != txs_.end() && (it->second.begun || it->second.debits || it->second.credits))
           report(Property::kClientTruth, now, ids(), what() + " is invalid but changed state");
       }
@@ -332,7 +461,7 @@ void Checker::check_client_truth() {
     }
     if (rec.answer == Outcome::kNone) continue;  // liveness reports it
     const TxHistory* h = nullptr;
-    if (auto it = txs_.find(*id.id); it != txs_.end()) h = &it->second;
+    if (auto it = txs_.find(*want.id); it != txs_.end()) h = &it->second;
     bool applied = h && h->net_debit() == 1 && h->net_credit() == 1;
     bool untouched = !h || (h->net_debit() == 0 && h->net_credit() == 0);
     if (rec.answer == Outcome::kRejected) {
@@ -342,9 +471,8 @@ void Checker::check_client_truth() {
     } else if (rec.answer == Outcome::kFailed && !untouched) {
       report(Property::kClientTruth, now, ids(), what() + " was answered failed but has an effect");
     } else if (rec.answer == Outcome::kSuccess) {
-      AmountParse a = parse_amount(p.amount, *find_currency(p.currency));
-      bool same = h->debit_account == p.from && h->credit_account == p.to && a.amount &&
-                  *a.amount == h->amount;
+      bool same = h->debit_account == want.from && h->credit_account == want.to && want.amount == h->amount &&
+                  want.currency == h->currency;
       if (!same)
         report(Property::kClientTruth, now, ids(), what() + " was answered success but a different transfer was applied under its id");
     }
@@ -390,8 +518,8 @@ void Checker::check_liveness(const Simulator& sim, const SimStats& stats) {
   const auto& recs = sim.requests();
   for (uint32_t r = 0; r < recs.size(); ++r) {
     if (!recs[r].done()) {
-      TxIdParse id = parse_txid(workload_.requests[r].txid);
-      report(Property::kLiveness, now, id.id ? std::vector<TxId>{*id.id} : std::vector<TxId>{},
+      const std::optional<TxId>& id = read_[r].id;
+      report(Property::kLiveness, now, id ? std::vector<TxId>{*id} : std::vector<TxId>{},
              "request " + std::to_string(r) + " never got a final answer");
       return;
     }

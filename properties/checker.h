@@ -1,7 +1,9 @@
-// The eight properties of DESIGN.md section 6, checked from the recorded
-// history: every event record as it becomes durable (during the run) and the
-// nodes' final state and the clients' answers (at the end). A violation names
-// the property, the simulated time, the transactions and the last events.
+// The properties of DESIGN.md section 6, checked from the recorded history:
+// every event record as it becomes durable (during the run), each partition
+// as it comes back from a crash, and the nodes' final state and the clients'
+// answers (at the end). A violation names the property, the simulated time,
+// the transactions and the last events. What the clients asked for is read
+// by the checker's own parsers (properties/reading.h), never the engine's.
 #pragma once
 
 #include <optional>
@@ -24,8 +26,10 @@ enum class Property : uint8_t {
   kLiveness,
   kReplay,
   kDeterminism,
+  kModelAgreement,  // each account's real balance equals the checker's model of it
+  kBalanceLimit,    // no balance goes past max_balance
 };
-constexpr int kPropertyCount = 8;
+constexpr int kPropertyCount = 10;
 const char* to_string(Property p);
 std::optional<Property> parse_property(std::string_view s);
 
@@ -62,12 +66,27 @@ struct TxHistory {
   // from coordinator events (durable)
   bool begun = false;
   AccountId from = 0, to = 0;
+  Amount begun_amount;
+  CurrencyIdx begun_currency = 0;
   int decision = -1;  // -1 none, 0 cancel, 1 confirm
   bool absent = false;  // queried before it arrived: it can never start
   Time partial_since = -1;  // money in flight since (simulated time), -1 if none
   int net_debit() const { return static_cast<int>(debits) - static_cast<int>(refunds); }
   int net_credit() const { return static_cast<int>(credits) - static_cast<int>(reversals); }
 };
+
+// A request as the checker reads it (not as the engine does).
+struct ReadRequest {
+  bool valid = false;  // the engine must take it up (a reuse is valid and then refused)
+  std::optional<TxId> id;
+  AccountId from = 0, to = 0;
+  Amount amount;
+  CurrencyIdx currency = 0;
+  bool same_transfer(AccountId f, AccountId t, Amount a, CurrencyIdx c) const {
+    return from == f && to == t && amount == a && currency == c;
+  }
+};
+ReadRequest read_request(const ClusterConfig& c, const PlannedRequest& p);
 
 class Checker final : public SimObserver {
  public:
@@ -93,6 +112,10 @@ class Checker final : public SimObserver {
   void check_client_truth();
   void check_replay(const Simulator& sim);
   void check_final_balances(const Simulator& sim);
+  void check_model(const Simulator& sim, uint32_t partition, const char* when);
+  void check_begin(const Event& e, Time t);
+  void check_leg(NodeId node, const Event& e, const TxHistory& h, Time t);
+  std::string transfer_text(AccountId from, AccountId to, Amount a, CurrencyIdx cur) const;
   std::vector<TxId> sorted_tx_ids() const;
 
   const SimConfig& cfg_;
@@ -100,8 +123,12 @@ class Checker final : public SimObserver {
   bool stop_at_first_;
   const Simulator* sim_ = nullptr;
   std::unordered_map<TxId, TxHistory, TxIdHash> txs_;
+  std::vector<ReadRequest> read_;      // per workload request
+  std::unordered_map<TxId, uint32_t, TxIdHash> first_request_;  // the first valid request of each id
+  std::vector<uint32_t> reuses_;       // requests that reuse an id
   std::vector<int64_t> balance_;       // durable view, [account * currencies + currency]
   std::vector<int64_t> in_flight_;     // per currency
+  std::vector<bool> over_by_refund_;   // past max_balance only because a refund took it there
   std::vector<Violation> violations_;
   RunMetrics metrics_;
   struct Lock {

@@ -446,8 +446,8 @@ void Simulator::restart(NodeId id) {
   r.node = id;
   record(r);
   n.actor = make_actor(id);
-  if (observer_) observer_->on_node_state(id, true, now_);
   n.actor->on_start(*n.ctx);
+  if (observer_) observer_->on_node_state(id, true, now_);  // after recovery: checkers may look at it
 }
 
 void Simulator::heal() {

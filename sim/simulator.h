@@ -29,7 +29,7 @@ class SimObserver {
   virtual void on_durable_event(NodeId node, const Event& e, Time t) = 0;
   // A client received a final answer (success or failed) about a transaction.
   virtual void on_client_answer(const TxId&, Outcome, Reason, Time) {}
-  // A node crashed (up = false) or restarted (up = true).
+  // A node crashed (up = false) or restarted (up = true, after it recovered from its disk).
   virtual void on_node_state(NodeId, bool /*up*/, Time) {}
   virtual bool should_stop() const { return false; }
 };

@@ -166,5 +166,46 @@ TEST(PropertiesCanFail, TwoPhaseCommitDecisionBeforeDurableIsCaught) {
   EXPECT_TRUE(hunt(s, b, Property::kAtomicity, 200).found);
 }
 
+// The checkers' former blind spots. Each bug is set the way a user would set
+// it (`--set bugs.NAME=true`), so explore, replay and shrink see it too.
+TEST(PropertiesCanFail, DedupThatComparesOnlyTheAmountAcceptsAReuseWithAnotherCurrencyOrAccount) {
+  Scenario s = scenario("smoke", {"bugs.dedup_amount_only=true"});
+  Hunt h = hunt(s, {}, Property::kIdempotency, 50);
+  ASSERT_TRUE(h.found);
+  EXPECT_NE(h.message.find("reused with different content"), std::string::npos) << h.message;
+}
+
+TEST(PropertiesCanFail, CreditPastTheLimitBreaksBalanceLimit) {
+  Scenario s = scenario("hot-accounts", {"bugs.skip_balance_limit=true"});
+  Hunt h = hunt(s, {}, Property::kBalanceLimit, 50);
+  ASSERT_TRUE(h.found);
+  EXPECT_NE(h.message.find("past its limit"), std::string::npos) << h.message;
+  expect_clean(scenario("hot-accounts"), 50);
+}
+
+TEST(PropertiesCanFail, EngineMisreadingAShortAmountIsCaughtByTheCheckersOwnReading) {
+  Scenario s = scenario("smoke", {"bugs.misread_short_amount=true"});
+  Hunt h = hunt(s, {}, Property::kClientTruth, 20);
+  ASSERT_TRUE(h.found);
+  EXPECT_NE(h.message.find("asked for"), std::string::npos) << h.message;
+}
+
+TEST(PropertiesCanFail, CreditOnTheWrongAccountBreaksModelAgreement) {
+  Scenario s = scenario("smoke", {"bugs.credit_wrong_account=true"});
+  Hunt h = hunt(s, {}, Property::kModelAgreement, 20);
+  ASSERT_TRUE(h.found);
+  EXPECT_NE(h.message.find("durable events add up to"), std::string::npos) << h.message;
+  expect_clean(scenario("smoke"), 20);
+}
+
+// Model agreement is checked when a partition comes back from a crash, not
+// only at the end: a fault-free run would find it only at the end.
+TEST(PropertiesCanFail, ModelAgreementIsCheckedAfterEachPartitionRestart) {
+  Scenario s = scenario("shard-crash", {"bugs.credit_wrong_account=true"});
+  Hunt h = hunt(s, {}, Property::kModelAgreement, 50);
+  ASSERT_TRUE(h.found);
+  EXPECT_NE(h.message.find("after its restart"), std::string::npos) << h.message;
+}
+
 }  // namespace
 }  // namespace ws

@@ -1,0 +1,110 @@
+// The simulated workload reaches what the checkers must see: reuses of a
+// transaction_id that change each field, amounts at the edges of the funds
+// and of the largest amount, and every valid short form of an amount.
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+
+#include "properties/reading.h"
+#include "scenarios/scenario.h"
+#include "sim/workload.h"
+
+namespace ws {
+namespace {
+
+Scenario scenario(const std::vector<std::string>& sets) {
+  ScenarioLoad sl = load_scenario("smoke", sets);
+  EXPECT_TRUE(sl.scenario) << sl.error;
+  return *sl.scenario;
+}
+
+int64_t minor_of(const ClusterConfig& c, const PlannedRequest& r) {
+  for (const CurrencyInfo& cur : c.currencies)
+    if (r.currency == cur.code) return reading::amount_minor(r.amount, cur.minor_digits).value_or(-1);
+  return -1;
+}
+
+TEST(Workload, ReusesChangeEachFieldAloneAndSeveralTogether) {
+  Scenario s = scenario({"workload.reuse_probability=0.3"});
+  const ClusterConfig& c = s.sim.cluster;
+  std::set<std::string> seen;
+  for (uint64_t seed = 0; seed < 5; ++seed) {
+    Workload w = generate_workload(c, s.workload, seed);
+    for (const PlannedRequest& q : w.requests) {
+      if (q.kind != RequestKind::kReuse) continue;
+      const PlannedRequest& r = w.requests[static_cast<size_t>(q.reuse_of)];
+      ASSERT_EQ(q.txid, r.txid);
+      std::string changed;
+      if (q.from != r.from) changed += "from ";
+      if (q.to != r.to) changed += "to ";
+      if (minor_of(c, q) != minor_of(c, r)) changed += "amount ";
+      if (q.currency != r.currency) changed += "currency ";
+      ASSERT_FALSE(changed.empty()) << "a reuse identical to its original is a duplicate, not a reuse";
+      ASSERT_NE(q.from, q.to);
+      ASSERT_GT(minor_of(c, q), 0) << q.amount;
+      seen.insert(changed);
+    }
+  }
+  for (const char* alone : {"from ", "to ", "amount ", "currency "}) EXPECT_TRUE(seen.count(alone)) << alone;
+  EXPECT_TRUE(seen.count("from to amount currency "));
+  EXPECT_GE(seen.size(), 10u);
+}
+
+// The generator's edges follow its projection of balances (every earlier
+// valid transfer committed, in order); this test keeps its own projection.
+TEST(Workload, AmountsReachTheEdgesOfFundsLimitsAndTheLargestAmount) {
+  Scenario s = scenario({"workload.edge_probability=0.5", "workload.invalid_probability=0", "cluster.max_balance=300"});
+  const ClusterConfig& c = s.sim.cluster;
+  const size_t ncur = c.currencies.size();
+  int exact = 0, one_more = 0, largest = 0, fills = 0, past_limit = 0;
+  for (uint64_t seed = 0; seed < 5; ++seed) {
+    Workload w = generate_workload(c, s.workload, seed);
+    std::vector<int64_t> bal(size_t{c.accounts} * ncur);
+    for (size_t i = 0; i < bal.size(); ++i) bal[i] = c.initial_balance[i % ncur].minor;
+    for (const PlannedRequest& r : w.requests) {
+      if (r.kind != RequestKind::kValid) continue;
+      size_t k = 0;
+      while (r.currency != c.currencies[k].code) ++k;
+      const int64_t a = minor_of(c, r), limit = c.max_balance[k].minor;
+      int64_t& from = bal[r.from * ncur + k];
+      int64_t& to = bal[r.to * ncur + k];
+      exact += a == from;
+      one_more += a == from + 1;
+      largest += a == kMaxAmountMinor;
+      fills += a == limit - to;
+      past_limit += a == limit - to + 1;
+      if (a <= from && to + a <= limit) {
+        from -= a;
+        to += a;
+      }
+    }
+  }
+  EXPECT_GT(exact, 5);
+  EXPECT_GT(one_more, 5);
+  EXPECT_GT(largest, 5);
+  EXPECT_GT(fills, 5);
+  EXPECT_GT(past_limit, 5);
+}
+
+TEST(Workload, AmountsAreWrittenInEveryValidShortForm) {
+  Scenario s = scenario({"workload.transfers=2000", "workload.max_amount_pct=1"});
+  const ClusterConfig& c = s.sim.cluster;
+  bool canonical = false, one_zero_dropped = false, whole_only = false, one_of_two_dropped = false;
+  for (uint64_t seed = 0; seed < 10; ++seed)
+  for (const PlannedRequest& r : generate_workload(c, s.workload, seed).requests) {
+    if (r.kind != RequestKind::kValid || r.currency == "JPY") continue;
+    const size_t dot = r.amount.find('.');
+    const size_t frac = dot == std::string::npos ? 0 : r.amount.size() - dot - 1;
+    canonical |= frac == 2;
+    whole_only |= dot == std::string::npos;
+    if (frac == 1) (minor_of(c, r) % 100 == 0 ? one_of_two_dropped : one_zero_dropped) = true;
+  }
+  EXPECT_TRUE(canonical);
+  EXPECT_TRUE(one_zero_dropped) << "12.5 for 12.50";
+  EXPECT_TRUE(one_of_two_dropped) << "3.0 for 3.00";
+  EXPECT_TRUE(whole_only) << "3 for 3.00";
+}
+
+}  // namespace
+}  // namespace ws
