@@ -7,6 +7,7 @@
 #include <functional>
 #include <span>
 
+#include "core/coverage.h"
 #include "core/messages.h"
 #include "core/types.h"
 
@@ -50,6 +51,9 @@ class Context {
   virtual void set_timer(Duration after, TimerTag tag) = 0;
   virtual Storage& storage() = 0;
   virtual Rng& rng() = 0;  // only for jitter and backoff
+  // A named rare branch was taken (core/coverage.h); the simulator counts
+  // them, a real runtime may ignore them. Never changes behaviour.
+  virtual void cover(Cover) {}
 };
 
 class Actor {

@@ -47,6 +47,7 @@ void Coordinator::on_start(Context& ctx) {
   armed_for_ = -1;
   for (const TxId& tx : active_) {
     PhaseRow& row = rows_.at(tx);
+    ctx.cover(row.decision == Decision::kNone ? Cover::kRecoveredUndecided : Cover::kRecoveredDecided);
     row.started = ctx.now();
     row.next_retry = ctx.now();
     row.attempts = 0;
@@ -100,13 +101,22 @@ void Coordinator::on_transfer(Context& ctx, NodeId from, const Message& m) {
   auto it = rows_.find(tx);
   if (it != rows_.end() && !(cfg_.bugs.lose_dedup && !it->second.absent)) {
     PhaseRow& row = it->second;
-    if (row.absent) return reply(ctx, from, m.request, tx, Outcome::kFailed, Reason::kNeverArrived, true);
+    if (row.absent) {
+      ctx.cover(Cover::kRequestAfterAbsent);
+      return reply(ctx, from, m.request, tx, Outcome::kFailed, Reason::kNeverArrived, true);
+    }
     bool same = row.amount == *amount.amount &&
                 (cfg_.bugs.dedup_amount_only ||
                  (row.from == t.from && row.to == t.to && row.currency == static_cast<CurrencyIdx>(cur)));
-    if (!same) return reply(ctx, from, m.request, tx, Outcome::kRejected, Reason::kTxIdReused, false);
-    if (row.decision != Decision::kNone)
+    if (!same) {
+      ctx.cover(Cover::kReusedIdRefused);
+      return reply(ctx, from, m.request, tx, Outcome::kRejected, Reason::kTxIdReused, false);
+    }
+    if (row.decision != Decision::kNone) {
+      ctx.cover(Cover::kRequestRepeatedDecided);
       return reply(ctx, from, m.request, tx, outcome_of(row.decision), row.reason, true);
+    }
+    ctx.cover(Cover::kRequestRepeatedOpen);
     row.waiter = from;
     row.waiter_request = m.request;
     return;
@@ -115,6 +125,7 @@ void Coordinator::on_transfer(Context& ctx, NodeId from, const Message& m) {
   // away before anything is recorded, so the client may retry the same id.
   if (cfg_.protocol.max_inflight > 0 && open_rows_ >= cfg_.protocol.max_inflight) {
     ++overload_rejections_;
+    ctx.cover(Cover::kOverloadRefused);
     return reply(ctx, from, m.request, tx, Outcome::kRejected, Reason::kOverloaded, false);
   }
   Event e;
@@ -142,6 +153,7 @@ void Coordinator::on_transfer(Context& ctx, NodeId from, const Message& m) {
 void Coordinator::on_status_query(Context& ctx, NodeId from, const Message& m) {
   auto it = rows_.find(m.tx);
   if (it == rows_.end()) {
+    ctx.cover(Cover::kQueryBeforeRequest);
     Event e;
     e.type = EventType::kAbsent;
     e.tx = m.tx;
@@ -157,6 +169,7 @@ void Coordinator::on_status_query(Context& ctx, NodeId from, const Message& m) {
     r.outcome = Outcome::kFailed;
     r.reason = Reason::kNeverArrived;
   } else if (row.decision == Decision::kNone) {
+    ctx.cover(Cover::kQueryInProgress);
     r.outcome = Outcome::kInProgress;
   } else {
     r.outcome = outcome_of(row.decision);
@@ -171,8 +184,10 @@ void Coordinator::on_try_reply(Context& ctx, const Message& m) {
   PhaseRow& row = it->second;
   int l = static_cast<int>(m.leg);
   if (row.decision != Decision::kNone || row.try_status[l] == TryStatus::kYes ||
-      row.try_status[l] == TryStatus::kNo)
+      row.try_status[l] == TryStatus::kNo) {
+    if (row.decision != Decision::kNone) ctx.cover(Cover::kLateTryReply);
     return;  // late or duplicate answer
+  }
   Event e;
   e.type = EventType::kTryAnswer;
   e.tx = m.tx;
@@ -223,6 +238,7 @@ void Coordinator::decide(Context& ctx, const TxId& tx, PhaseRow& row, Decision d
   e.flag = d == Decision::kConfirm ? 1 : 0;
   e.reason = why;
   emit(ctx, e);
+  if (saga() && d == Decision::kCancel && row.try_status[0] == TryStatus::kYes) ctx.cover(Cover::kSagaCompensated);
   row.attempts = 0;
   row.next_retry = ctx.now() + cfg_.protocol.retry_interval;
   arm_at(ctx, row.next_retry);
@@ -325,8 +341,10 @@ void Coordinator::tick(Context& ctx) {
       // retried until answered (a "no" leads to compensation), never timed out.
       bool forward_only = saga() && row.try_status[0] == TryStatus::kYes;
       if (!forward_only && now - row.started >= cfg_.protocol.try_timeout) {
+        ctx.cover(Cover::kTryTimedOut);
         decide(ctx, tx, row, Decision::kCancel, Reason::kTimedOut);
       } else if (now >= row.next_retry) {
+        ctx.cover(Cover::kTryResent);
         for (Leg leg : {Leg::kDebit, Leg::kCredit}) {
           if (row.try_status[static_cast<int>(leg)] == TryStatus::kYes) continue;
           if (saga() && leg == Leg::kCredit && row.try_status[0] != TryStatus::kYes) continue;
@@ -335,6 +353,7 @@ void Coordinator::tick(Context& ctx) {
         row.next_retry = now + backoff(ctx, row.attempts++);
       }
     } else if (now >= row.next_retry && !cfg_.bugs.no_phase2_retry) {
+      ctx.cover(Cover::kPhase2Resent);
       for (Leg leg : {Leg::kDebit, Leg::kCredit}) {
         if (row.phase2[static_cast<int>(leg)] == Phase2Status::kAcked) continue;
         if (leg == Leg::kDebit && row.decision == Decision::kCancel && cfg_.bugs.cancel_skips_debit)

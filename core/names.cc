@@ -1,10 +1,53 @@
 // Text names of the engine's enums, for traces, reports and failure files.
 #include "core/cluster.h"
+#include "core/coverage.h"
 #include "core/messages.h"
 
 #include <iterator>
 
 namespace ws {
+
+const char* to_string(Cover c) {
+  switch (c) {
+    case Cover::kCancelBeforeTry: return "cancel_before_try";
+    case Cover::kTryAfterCancelMarker: return "try_after_cancel_marker";
+    case Cover::kTryRepeated: return "try_repeated";
+    case Cover::kConfirmRepeated: return "confirm_repeated";
+    case Cover::kCancelRepeated: return "cancel_repeated";
+    case Cover::kTryNoFunds: return "try_no_funds";
+    case Cover::kTryExactFunds: return "try_exact_funds";
+    case Cover::kTryNoLimit: return "try_no_limit";
+    case Cover::kTryFillsLimit: return "try_fills_limit";
+    case Cover::kPrepareLocked: return "prepare_locked";
+    case Cover::kSnapshotWritten: return "snapshot_written";
+    case Cover::kSnapshotExtended: return "snapshot_extended";
+    case Cover::kRequestRepeatedOpen: return "request_repeated_open";
+    case Cover::kRequestRepeatedDecided: return "request_repeated_decided";
+    case Cover::kReusedIdRefused: return "reused_id_refused";
+    case Cover::kQueryBeforeRequest: return "query_before_request";
+    case Cover::kRequestAfterAbsent: return "request_after_absent";
+    case Cover::kQueryInProgress: return "query_in_progress";
+    case Cover::kTryTimedOut: return "try_timed_out";
+    case Cover::kTryResent: return "try_resent";
+    case Cover::kPhase2Resent: return "phase2_resent";
+    case Cover::kLateTryReply: return "late_try_reply";
+    case Cover::kRecoveredUndecided: return "recovered_undecided";
+    case Cover::kRecoveredDecided: return "recovered_decided";
+    case Cover::kOverloadRefused: return "overload_refused";
+    case Cover::kSagaCompensated: return "saga_compensated";
+    case Cover::kClientResent: return "client_resent";
+    case Cover::kClientRetriedOverload: return "client_retried_overload";
+    case Cover::kClientQueried: return "client_queried";
+    case Cover::kDuplicateSent: return "duplicate_sent";
+    case Cover::kUnsyncedLost: return "unsynced_lost";
+    case Cover::kTornTailRecovered: return "torn_tail_recovered";
+    case Cover::kDecisionAckLost: return "decision_ack_lost";
+    case Cover::kMessageDuplicated: return "message_duplicated";
+    case Cover::kCutByPartition: return "cut_by_partition";
+    case Cover::kCount: break;
+  }
+  return "?";
+}
 
 std::span<const EngineBugName> engine_bug_names() {
   static constexpr EngineBugName kNames[] = {

@@ -46,6 +46,7 @@ void PartitionNode::on_start(Context& ctx) {
   bool ok = rebuild(records, /*use_snapshots=*/true);
   assert(ok && "partition log holds a record this build cannot read");
   (void)ok;
+  if (extended_snapshot_) ctx.cover(Cover::kSnapshotExtended);
 }
 
 size_t PartitionNode::locked_rows() const {
@@ -92,12 +93,25 @@ Reason PartitionNode::refuse_reason(const Message& m) const {
   return Reason::kNone;
 }
 
+// The edges of a new Try: refused or allowed by exactly one minor unit.
+void PartitionNode::cover_edges(Context& ctx, const Message& m, Reason no) const {
+  const size_t r = row(m.account, m.currency);
+  if (no == Reason::kLocked) return ctx.cover(Cover::kPrepareLocked);
+  if (no == Reason::kInsufficientFunds) return ctx.cover(Cover::kTryNoFunds);
+  if (no == Reason::kBalanceLimit) return ctx.cover(Cover::kTryNoLimit);
+  if (m.leg == Leg::kDebit && balances_[r] == m.amount.minor) ctx.cover(Cover::kTryExactFunds);
+  const int64_t limit = cfg_.max_balance.empty() ? 0 : cfg_.max_balance[m.currency].minor;
+  if (m.leg == Leg::kCredit && limit > 0 && balances_[r] + incoming_[r] + held_[r] + m.amount.minor == limit)
+    ctx.cover(Cover::kTryFillsLimit);
+}
+
 // The common start of a Try, Prepare or Saga step, all idempotent per
 // (tx, leg): a repeat gets the first answer and changes nothing; a step after
 // a Cancel (marker) is refused; a new step that cannot proceed is refused and
 // recorded. Returns false, with e filled in, when the step may go ahead.
 bool PartitionNode::answered_before_step(Context& ctx, NodeId from, const Message& m, Event& e) {
   if (const LegState* s = leg(m.tx, m.leg)) {
+    ctx.cover(s->status == LegStatus::kCancelMarker ? Cover::kTryAfterCancelMarker : Cover::kTryRepeated);
     bool yes = s->status == LegStatus::kTriedYes || s->status == LegStatus::kConfirmed ||
                s->status == LegStatus::kApplied;
     reply_try(ctx, from, m, yes, yes ? Reason::kNone : s->reason);
@@ -109,6 +123,7 @@ bool PartitionNode::answered_before_step(Context& ctx, NodeId from, const Messag
   e.currency = m.currency;
   e.amount = m.amount;
   Reason no = refuse_reason(m);
+  cover_edges(ctx, m, no);
   if (no == Reason::kNone) return false;
   e.type = EventType::kTryNo;
   e.reason = no;
@@ -160,6 +175,7 @@ void PartitionNode::on_confirm(Context& ctx, NodeId from, const Message& m) {
   const LegState s = it->second;
   bool again = s.status == LegStatus::kConfirmed;
   if (again && !cfg_.bugs.confirm_twice) {
+    ctx.cover(Cover::kConfirmRepeated);
     ack(ctx, from, m, true);
     return;
   }
@@ -186,6 +202,7 @@ void PartitionNode::on_confirm(Context& ctx, NodeId from, const Message& m) {
 void PartitionNode::on_cancel(Context& ctx, NodeId from, const Message& m) {
   auto it = legs_.find(LegKey{m.tx, m.leg});
   if (it == legs_.end()) {
+    ctx.cover(Cover::kCancelBeforeTry);
     if (!cfg_.bugs.no_ooo_marker) {
       Event e;
       e.type = EventType::kCancelMarker;
@@ -204,6 +221,7 @@ void PartitionNode::on_cancel(Context& ctx, NodeId from, const Message& m) {
     return;
   }
   if (s.status != LegStatus::kTriedYes && s.status != LegStatus::kApplied) {
+    ctx.cover(Cover::kCancelRepeated);
     ack(ctx, from, m, true);
     return;
   }
@@ -266,6 +284,7 @@ void PartitionNode::emit(Context& ctx, const Event& e) {
     encode_snapshot(scratch_);
     ctx.storage().append(scratch_);
     since_snapshot_ = 0;
+    ctx.cover(Cover::kSnapshotWritten);
   }
 }
 
@@ -415,12 +434,14 @@ bool PartitionNode::has_snapshot(std::span<const std::span<const uint8_t>> recor
 bool PartitionNode::rebuild(std::span<const std::span<const uint8_t>> records, bool use_snapshots) {
   reset();
   size_t start = 0;
+  bool loaded = false;
   if (use_snapshots) {
     for (size_t i = records.size(); i-- > 0;) {
       auto e = decode_event(records[i]);
       if (e && e->type == EventType::kSnapshot) {
         if (!load_snapshot(records[i])) return false;
         start = i + 1;
+        loaded = true;
         break;
       }
     }
@@ -440,6 +461,7 @@ bool PartitionNode::rebuild(std::span<const std::span<const uint8_t>> records, b
     apply(*e);
   }
   since_snapshot_ = 0;
+  extended_snapshot_ = loaded && start < records.size();
   return true;
 }
 

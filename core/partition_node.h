@@ -59,6 +59,8 @@ class PartitionNode final : public Actor {
   // Returns false if a record is malformed or a snapshot disagrees.
   bool rebuild(std::span<const std::span<const uint8_t>> records, bool use_snapshots);
   bool rebuild(const std::vector<std::vector<uint8_t>>& records, bool use_snapshots);
+  // Whether the last rebuild loaded a snapshot and then applied events after it.
+  bool extended_snapshot() const { return extended_snapshot_; }
   // Whether any record is a snapshot (then a full replay and snapshot +
   // suffix are two different rebuilds worth comparing).
   static bool has_snapshot(std::span<const std::span<const uint8_t>> records);
@@ -68,6 +70,7 @@ class PartitionNode final : public Actor {
   void on_saga_step(Context& ctx, NodeId from, const Message& m);
   bool answered_before_step(Context& ctx, NodeId from, const Message& m, Event& e);
   Reason refuse_reason(const Message& m) const;
+  void cover_edges(Context& ctx, const Message& m, Reason no) const;
   void on_confirm(Context& ctx, NodeId from, const Message& m);
   void on_cancel(Context& ctx, NodeId from, const Message& m);
   void reply_try(Context& ctx, NodeId to, const Message& m, bool yes, Reason why);
@@ -93,6 +96,7 @@ class PartitionNode final : public Actor {
   size_t open_holds_ = 0;
   uint64_t refusals_ = 0;
   uint32_t since_snapshot_ = 0;
+  bool extended_snapshot_ = false;
   std::vector<uint8_t> scratch_;
 };
 

@@ -44,6 +44,7 @@ RunResult run_once(const RunSpec& spec, const RunOptions& opt) {
   res.ok = res.violations.empty();
   res.stopped_early = opt.stop_at_first && !res.ok;
   res.trace_hash = sim.trace_hash();
+  res.coverage = sim.coverage();
   for (const auto& [id, h] : checker.history()) {
     if (h.net_debit() == 1 && h.net_credit() == 1) ++res.committed;
     else if (h.begun && h.decision == 0) ++res.aborted;

@@ -46,6 +46,7 @@ struct RunResult {
   uint64_t succeeded = 0;      // valid requests answered success
   Time last_success_at = 0;    // when the last of them was answered
   std::vector<Duration> busy;         // per node: simulated CPU time spent (service-time model)
+  CoverCounts coverage{};             // how often each named rare branch was taken
 };
 
 RunResult run_spec(const RunSpec& spec, const RunOptions& opt = {});

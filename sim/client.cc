@@ -55,7 +55,10 @@ void Client::send_request(Context& ctx, uint32_t r) {
   m.text.to = p.to;
   NodeId to = coordinator_for(r);
   ctx.send(to, m);
-  if (p.duplicate && rec_[r].attempts == 0) ctx.send(to, m);
+  if (p.duplicate && rec_[r].attempts == 0) {
+    ctx.cover(Cover::kDuplicateSent);
+    ctx.send(to, m);
+  }
   RequestRecord& rec = rec_[r];
   if (rec.first_sent < 0) rec.first_sent = ctx.now();
   rec.last_sent = ctx.now();
@@ -99,7 +102,10 @@ void Client::on_message(Context& ctx, NodeId, const Message& m) {
   if (m.outcome == Outcome::kInProgress || m.outcome == Outcome::kNone) return;
   // Overloaded is not an answer: nothing was recorded, and the request is
   // retried with the same id when its timeout comes, like any lost reply.
-  if (m.reason == Reason::kOverloaded) return;
+  if (m.reason == Reason::kOverloaded) {
+    rec_[m.request].overloaded = true;
+    return;
+  }
   record_answer(ctx, m.request, m.outcome, m.reason);
 }
 
@@ -156,8 +162,11 @@ void Client::on_timer(Context& ctx, TimerTag) {
     if (rec.done() || deadline(r) != d.t) continue;  // a duplicate entry, already handled
     bool valid_id = w_.requests[r].kind == RequestKind::kValid;
     if (rec.attempts < params_.max_attempts) {
+      ctx.cover(rec.overloaded ? Cover::kClientRetriedOverload : Cover::kClientResent);
+      rec.overloaded = false;
       send_request(ctx, r);
     } else if (valid_id) {
+      ctx.cover(Cover::kClientQueried);
       send_query(ctx, r);  // retries ran out: ask for the final status until there is one
     } else {
       rec.gave_up = true;  // an invalid request's answer was lost; nothing to query

@@ -24,6 +24,7 @@ struct RequestRecord {
   Outcome other_answer = Outcome::kNone;
   bool gave_up = false;             // an invalid request that never got an answer
   bool started = false;
+  bool overloaded = false;          // the last answer was `overloaded` (not final: retried)
   uint64_t open_seq = 0;            // the client's start order (for handling due requests in it)
   bool done() const { return answer != Outcome::kNone || gave_up; }
 };

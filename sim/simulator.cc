@@ -48,6 +48,7 @@ class SimContext final : public Context {
   void set_timer(Duration after, TimerTag tag) override;
   Storage& storage() override { return storage_; }
   Rng& rng() override;
+  void cover(Cover c) override { sim_.cover(c); }
 
  private:
   Simulator& sim_;
@@ -196,6 +197,7 @@ void Simulator::shed(const QEvent& ev) {
     free_slots_.push_back(slot);
     slot = s.next;
     ++stats_.messages_shed;
+    cover_fate(TraceKind::kShed, s.m);
     record(message_record(TraceKind::kShed, ev.node, s.from, s.m));
   }
 }
@@ -211,6 +213,7 @@ void Simulator::dispatch(const QEvent& ev) {
       free_slots_.push_back(slot);
       slot = s.next;
       record(message_record(n.up ? TraceKind::kDeliver : TraceKind::kToDown, ev.node, s.from, s.m));
+      if (!n.up) cover_fate(TraceKind::kToDown, s.m);
       if (observer_ && (s.m.kind == MsgKind::kTransferReply || s.m.kind == MsgKind::kStatusReply) &&
           (s.m.outcome == Outcome::kSuccess || s.m.outcome == Outcome::kFailed))
         observer_->on_client_answer(s.m.tx, s.m.outcome, s.m.reason, now_);
@@ -301,12 +304,22 @@ void Simulator::flush(NodeId from, NodeId to) {
   packet_.clear();
 }
 
+// Coverage of what the network and crashes did to a message.
+void Simulator::cover_fate(TraceKind kind, const Message& m) {
+  if (kind == TraceKind::kCut) cover(Cover::kCutByPartition);
+  if (kind == TraceKind::kDuplicated) cover(Cover::kMessageDuplicated);
+  if (m.kind == MsgKind::kPhase2Ack && kind != TraceKind::kDuplicated) cover(Cover::kDecisionAckLost);
+}
+
 // One network fate for the whole packet: cut, lost, delayed and duplicated
 // together, as one frame on the wire would be.
 void Simulator::network_send_packet(NodeId from, NodeId to, std::span<const Message> ms) {
   stats_.messages_sent += ms.size();
   auto trace_each = [&](TraceKind kind) {
-    for (const Message& m : ms) record(message_record(kind, to, from, m));
+    for (const Message& m : ms) {
+      cover_fate(kind, m);
+      record(message_record(kind, to, from, m));
+    }
   };
   if (link_cut(from, to)) {
     stats_.messages_dropped += ms.size();
@@ -406,6 +419,7 @@ void Simulator::crash(NodeId id, bool torn) {
   std::fill(n.flush_armed.begin(), n.flush_armed.end(), 0);
   n.sync_in_flight = false;
   size_t keep = n.durable;
+  if (n.disk.size() > n.durable) cover(Cover::kUnsyncedLost);
   if (torn && n.disk.size() > n.durable + kRecordHeader) {
     // Part of the first unsynced record reached the platter: a torn tail.
     size_t first_len = 0;
@@ -431,6 +445,7 @@ void Simulator::restart(NodeId id) {
   n.up = true;
   LogScan scan = scan_records(n.disk, [](std::span<const uint8_t>) {});
   if (scan.torn) {
+    cover(Cover::kTornTailRecovered);
     TraceRecord t;
     t.t = now_;
     t.kind = TraceKind::kTornTail;

@@ -77,6 +77,8 @@ class Simulator {
   // next appends or restarts.
   std::vector<std::span<const uint8_t>> durable_record_views(NodeId n) const;
   uint64_t trace_hash() const { return trace_hash_; }
+  // How often each named rare branch was taken in this run (core/coverage.h).
+  const CoverCounts& coverage() const { return coverage_; }
   const TraceRing& recent() const { return ring_; }
   Time now() const { return now_; }
 
@@ -109,6 +111,8 @@ class Simulator {
   void dispatch(const QEvent& ev);
   void shed(const QEvent& ev);
   void wake(NodeId id);
+  void cover(Cover c) { ++coverage_[static_cast<size_t>(c)]; }
+  void cover_fate(TraceKind kind, const Message& m);
 
   SimConfig cfg_;
   const Workload& workload_;
@@ -131,6 +135,7 @@ class Simulator {
   uint64_t trace_hash_ = 0;
   TraceRing ring_;
   SimStats stats_;
+  CoverCounts coverage_{};
 };
 
 }  // namespace ws
