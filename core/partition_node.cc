@@ -26,11 +26,6 @@ void PartitionNode::reset() {
   since_snapshot_ = 0;
 }
 
-int64_t& PartitionNode::balance_ref(AccountId a, CurrencyIdx c) {
-  assert(a < cfg_.accounts && cfg_.account_partition[a] == partition_);
-  return balances_[size_t{cfg_.account_slot[a]} * currencies_ + c];
-}
-
 int64_t PartitionNode::balance(AccountId a, CurrencyIdx c) const {
   return balances_[size_t{cfg_.account_slot[a]} * currencies_ + c];
 }
@@ -191,7 +186,7 @@ void PartitionNode::on_confirm(Context& ctx, NodeId from, const Message& m) {
   if (s.try_effect == Effect::kNone) e.effect = m.leg == Leg::kDebit ? Effect::kDebit : Effect::kCredit;
   if (again) e.effect = m.leg == Leg::kDebit ? Effect::kDebit : Effect::kCredit;
   if (cfg_.bugs.unlogged_change && e.effect == Effect::kCredit) {
-    balance_ref(s.account, s.currency) += 1;  // state changed outside any event
+    balances_[row(s.account, s.currency)] += 1;  // state changed outside any event
   }
   emit(ctx, e);
   ack(ctx, from, m, true);

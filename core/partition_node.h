@@ -82,7 +82,6 @@ class PartitionNode final : public Actor {
   bool load_snapshot(std::span<const uint8_t> blob);
   void reset();
   void track_derived(const LegKey& key, const LegState& s, int sign);
-  int64_t& balance_ref(AccountId a, CurrencyIdx c);
   size_t row(AccountId a, CurrencyIdx c) const { return size_t{cfg_.account_slot[a]} * currencies_ + c; }
 
   const ClusterConfig& cfg_;

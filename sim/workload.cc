@@ -106,11 +106,17 @@ void make_invalid(Xoshiro& rng, const ClusterConfig& c, PlannedRequest& r) {
   // The last two are one minor unit past the largest amount (USD, JPY).
   static const char* kBadAmounts[] = {"-5", "1e3", "1.234", "", "abc", "+1", "0", " 1", "1.", ".5",
                                       "99999999999999999999", "01", "0.00", "00.5", "1.2.3", "5 ",
-                                      "10000000000000.00", "1000000000000000"};
+                                      "10000000000000.00", "1000000000000000", "1\x7f", "2\"", "3\\"};
   static const char* kBadCurrencies[] = {"XYZ", "usd", "US", "EURO"};
+  // Non-hex digits, wrong length, nil, no dashes, version 6, variant 0xxx,
+  // a shifted group, a control byte.
   static const char* kBadIds[] = {"01589980-2434-33dx-1532-1423gb420530", "not-a-uuid",
                                   "00000000-0000-0000-0000-000000000000",
-                                  "01589980243433d015321423ab420530"};
+                                  "01589980243433d015321423ab420530",
+                                  "6f1c2a4e-8d3b-6c7a-9e2f-1b2c3d4e5f60",
+                                  "6f1c2a4e-8d3b-4c7a-1e2f-1b2c3d4e5f60",
+                                  "6f1c2a4e8-d3b-4c7a-9e2f-1b2c3d4e5f60",
+                                  "6f1c2a4e-8d3b-4c7a-9e2f-1b2c3d4e5f6\x01"};
   switch (rng.below(5)) {
     case 0:
       r.kind = RequestKind::kBadAmount;
