@@ -16,13 +16,13 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "properties/compare.h"
+#include "bench/compare.h"
 #include "properties/failure_file.h"
 #include "properties/parallel.h"
 #include "properties/perfetto.h"
 #include "properties/timeline.h"
-#include "properties/sizing.h"
-#include "properties/tps.h"
+#include "bench/sizing.h"
+#include "bench/tps.h"
 #include "properties/shrink.h"
 #include "properties/runner.h"
 #include "scenarios/scenario.h"

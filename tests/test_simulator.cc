@@ -6,9 +6,9 @@
 #include <set>
 #include <sstream>
 
+#include "bench/sizing.h"
+#include "bench/tps.h"
 #include "properties/runner.h"
-#include "properties/sizing.h"
-#include "properties/tps.h"
 
 namespace ws {
 namespace {

@@ -1,12 +1,12 @@
-#include "properties/sizing.h"
+#include "bench/sizing.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 
-#include "properties/compare.h"
+#include "bench/compare.h"
+#include "bench/tps.h"
 #include "properties/runner.h"
-#include "properties/tps.h"
 
 namespace ws {
 namespace {

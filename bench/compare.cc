@@ -1,4 +1,4 @@
-#include "properties/compare.h"
+#include "bench/compare.h"
 
 #include <algorithm>
 #include <cmath>
