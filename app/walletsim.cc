@@ -2,29 +2,29 @@
 // of logic lives in the libraries so tests can call it.
 // Exit codes: 0 all properties hold, 1 a property was violated, 2 bad input.
 #include <sys/resource.h>
-#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <atomic>
-#include <chrono>
+#include <cmath>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "properties/compare.h"
+#include "bench/compare.h"
+#include "bench/orders.h"
+#include "bench/sizing.h"
+#include "bench/tps.h"
+#include "properties/explore.h"
+#include "properties/explore_report.h"
 #include "properties/failure_file.h"
-#include "properties/parallel.h"
+#include "properties/merge.h"
 #include "properties/perfetto.h"
-#include "properties/timeline.h"
-#include "properties/sizing.h"
-#include "properties/tps.h"
-#include "properties/shrink.h"
+#include "properties/progress.h"
 #include "properties/runner.h"
+#include "properties/shrink.h"
+#include "properties/timeline.h"
 #include "scenarios/scenario.h"
 
 namespace {
@@ -98,18 +98,6 @@ void print_run_text(const std::string& scenario, uint64_t seed, const RunResult&
               static_cast<double>(r.stats.events) / std::max(r.wall_seconds, 1e-9) / 1e6);
 }
 
-bool parse_seed_range(const std::string& s, uint64_t& a, uint64_t& b) {
-  size_t dots = s.find("..");
-  if (dots == std::string::npos || dots == 0 || dots + 2 >= s.size()) return false;
-  std::string x = s.substr(0, dots), y = s.substr(dots + 2);
-  if (x.find_first_not_of("0123456789") != std::string::npos || y.find_first_not_of("0123456789") != std::string::npos)
-    return false;
-  if (x.size() > 19 || y.size() > 19) return false;
-  a = std::stoull(x);
-  b = std::stoull(y);
-  return a < b;
-}
-
 std::optional<Scenario> load_or_report(const std::string& name, const std::vector<std::string>& sets, int& rc) {
   ScenarioLoad sl = load_scenario(name, sets);
   if (!sl.scenario) {
@@ -122,7 +110,7 @@ std::optional<Scenario> load_or_report(const std::string& name, const std::vecto
 // The shared start of the many-seed commands: a seed range, a scenario,
 // and a job count (0 = every core). Reports bad input itself.
 struct SeedJob {
-  uint64_t first = 0, last = 0;
+  SeedRange seeds;
   unsigned jobs = 1;
   Scenario scenario;
 };
@@ -130,7 +118,7 @@ struct SeedJob {
 std::optional<SeedJob> prepare_seed_job(const std::string& seeds, unsigned jobs, const std::string& scenario,
                                         const std::vector<std::string>& sets, int& rc) {
   SeedJob job;
-  if (!parse_seed_range(seeds, job.first, job.last)) {
+  if (!parse_seed_range(seeds, job.seeds)) {
     rc = bad_input("--seeds '" + seeds + "' must be A..B with integers A < B (B excluded)");
     return std::nullopt;
   }
@@ -172,7 +160,14 @@ int cmd_run(uint64_t seed, const std::string& scenario, const std::vector<std::s
   std::vector<TraceRecord> records;
   if (!perfetto_path.empty()) opt.records = &records;
   RunSpec spec = make_spec(*s, seed);
-  RunResult r = run_spec(spec, opt);
+  RunResult r;
+  {
+    // A long run shows its requests answered; violations are counted only at the end.
+    const size_t requests = spec.workload.requests.size();
+    ProgressLine line("requests", (opt.check_determinism ? 2 : 1) * requests, progress_wanted(as_json), false);
+    if (progress_wanted(as_json)) opt.on_record = answered_requests_tap(requests, line);
+    r = run_spec(spec, opt);
+  }
   if (!perfetto_path.empty() && !write_perfetto_file(perfetto_path, spec.scenario.sim.cluster, records, r.violations))
     return bad_input("cannot write '" + perfetto_path + "'");
   if (as_json) {
@@ -204,117 +199,74 @@ std::string default_min_path(const std::string& path) {
   return path + ".min.json";
 }
 
-struct Failure {
-  uint64_t seed;
-  std::string property;
-  std::string message;
-  std::string file;
-};
-
 int cmd_explore(const std::string& seeds, unsigned jobs, const std::string& scenario,
-                const std::vector<std::string>& sets, const std::string& out_dir, bool as_json,
-                uint64_t determinism_every, size_t max_files, const std::string& hashes_path,
-                size_t shrink_max, uint64_t stop_after) {
+                const std::vector<std::string>& sets, const ExploreOptions& opt, bool as_json,
+                const std::string& hashes_path) {
   int rc = 0;
   auto job = prepare_seed_job(seeds, jobs, scenario, sets, rc);
   if (!job) return rc;
-  const uint64_t first = job->first, last = job->last;
-  jobs = job->jobs;
-  const Scenario* s = &job->scenario;
-  std::error_code ec;
-  std::filesystem::create_directories(out_dir, ec);
-  if (ec) return bad_input("cannot create output directory '" + out_dir + "': " + ec.message());
-
-  const uint64_t total = last - first;
-  std::atomic<uint64_t> done{0};
-  std::atomic<uint64_t> ran{0};
-  std::atomic<uint64_t> failed{0};
-  std::atomic<uint64_t> events{0};
-  std::mutex mu;
-  std::vector<Failure> failures;
-  std::vector<std::pair<uint64_t, uint64_t>> hashes;
-  auto start = std::chrono::steady_clock::now();
-  auto one_seed = [&](uint64_t seed) {
-    if (stop_after != 0 && failed.load() >= stop_after) return;  // enough found; skip the rest
-    ++ran;
-    RunSpec spec = make_spec(*s, seed);
-    RunOptions opt;
-    opt.check_determinism = determinism_every != 0 && (seed - first) % determinism_every == 0;
-    RunResult r = run_spec(spec, opt);
-    events += r.stats.events;
-    std::lock_guard<std::mutex> lock(mu);
-    if (!hashes_path.empty()) hashes.emplace_back(seed, r.trace_hash);
-    if (r.ok) return;
-    ++failed;
-    Failure f{seed, to_string(r.violations.front().property), r.violations.front().message, ""};
-    if (failures.size() < max_files) {
-      f.file = out_dir + "/" + s->name + "-seed-" + std::to_string(seed) + ".json";
-      std::ofstream(f.file) << failure_to_json(spec, r).dump(1) << "\n";
-    }
-    failures.push_back(std::move(f));
-  };
-  std::thread runner([&] { for_each_seed(first, last, jobs, one_seed, &done); });
-  const bool tty = isatty(STDERR_FILENO);
-  auto shown = start;
-  while (done.load() < total) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    auto now = std::chrono::steady_clock::now();
-    if (now - shown < std::chrono::milliseconds(250)) continue;
-    shown = now;
-    double secs = std::chrono::duration<double>(now - start).count();
-    uint64_t d = done.load();
-    if (tty) {
-      std::fprintf(stderr, "\r  %llu/%llu seeds, %llu failed, %.0f seeds/s   ", (unsigned long long)d,
-                   (unsigned long long)total, (unsigned long long)failed.load(), d / std::max(secs, 1e-9));
-    }
+  ExploreResult r;
+  {
+    ProgressLine line("seeds", job->seeds.size(), progress_wanted(as_json));
+    r = explore(job->scenario, job->seeds, job->jobs, opt,
+                [&](const ExploreProgress& p) { line.set(p.done, p.failed); });
   }
-  runner.join();
-  if (tty) std::fprintf(stderr, "\r%80s\r", "");
-  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::sort(failures.begin(), failures.end(), [](const Failure& a, const Failure& b) { return a.seed < b.seed; });
+  if (!r.error.empty()) return bad_input(r.error);
   if (!hashes_path.empty()) {
-    std::sort(hashes.begin(), hashes.end());
     std::ofstream h(hashes_path);
-    for (const auto& [seed, hash] : hashes) h << seed << ' ' << hex64(hash) << '\n';
+    for (const auto& [seed, hash] : r.seed_hashes) h << seed << ' ' << hex64(hash) << '\n';
     if (!h) return bad_input("cannot write '" + hashes_path + "'");
   }
-  double rate = static_cast<double>(ran.load()) / std::max(secs, 1e-9);
-  // Shrink the lowest failing seeds, one after another, after the timing.
-  std::vector<std::string> shrunk;
-  for (size_t i = 0; i < failures.size() && i < shrink_max; ++i) {
-    const Failure& f = failures[i];
-    if (f.file.empty()) continue;
-    std::string out = default_min_path(f.file);
-    ShrinkResult sr = shrink_and_write(make_spec(*s, f.seed), *parse_property(f.property), out, false);
-    if (sr.reproduced)
-      shrunk.push_back("seed " + std::to_string(f.seed) + ": " + sr.before.to_string() + "\n      -> " +
-                       sr.after.to_string() + "\n      -> " + out);
-  }
   if (as_json) {
-    json fj = json::array();
-    for (const auto& f : failures)
-      fj.push_back({{"seed", f.seed}, {"property", f.property}, {"message", f.message}, {"file", f.file}});
-    json j = {{"scenario", s->name}, {"seeds", ran.load()}, {"first_seed", first}, {"jobs", jobs},
-              {"failures", failures.size()}, {"failed_seeds", fj}, {"wall_seconds", secs},
-              {"seeds_per_second", rate}, {"events", events.load()}};
-    std::cout << j.dump() << "\n";
+    std::cout << explore_report_to_json(r).dump() << "\n";
   } else {
-    std::printf("walletsim explore: scenario %s, seeds %llu..%llu, %u job(s)\n", s->name.c_str(),
-                (unsigned long long)first, (unsigned long long)last, jobs);
-    std::printf("  runs %llu, failures %zu, %.1f s, %.0f seeds/s, %.2fM events/s\n", (unsigned long long)ran.load(),
-                failures.size(), secs, rate, events.load() / std::max(secs, 1e-9) / 1e6);
+    std::printf("walletsim explore: scenario %s, seeds %llu..%llu, %u job(s)\n", r.scenario.c_str(),
+                (unsigned long long)r.seeds.first, (unsigned long long)r.seeds.last, r.jobs);
+    std::printf("  runs %llu, failures %zu, %.1f s, %.0f seeds/s, %.2fM events/s\n", (unsigned long long)r.runs,
+                r.failures.size(), r.wall_seconds, r.seeds_per_second,
+                static_cast<double>(r.events) / std::max(r.wall_seconds, 1e-9) / 1e6);
     size_t shown = 0;
-    for (const auto& f : failures) {
+    for (const auto& f : r.failures) {
       if (shown++ == 10) {
-        std::printf("  ... and %zu more\n", failures.size() - 10);
+        std::printf("  ... and %zu more\n", r.failures.size() - 10);
         break;
       }
       std::printf("  seed %llu: %s: %s%s%s\n", (unsigned long long)f.seed, f.property.c_str(), f.message.c_str(),
                   f.file.empty() ? "" : "\n      -> ", f.file.c_str());
     }
-    for (const auto& line : shrunk) std::printf("  shrunk %s\n", line.c_str());
+    for (const auto& f : r.failures)
+      if (!f.shrunk_file.empty())
+        std::printf("  shrunk seed %llu: %s\n      -> %s\n      -> %s\n", (unsigned long long)f.seed,
+                    f.shrunk_from.c_str(), f.shrunk_to.c_str(), f.shrunk_file.c_str());
   }
-  return failures.empty() ? kExitOk : kExitViolation;
+  return r.failures.empty() ? kExitOk : kExitViolation;
+}
+
+int cmd_merge(const std::vector<std::string>& files, const std::string& expected_seeds, bool allow_gaps,
+              bool as_json) {
+  std::optional<SeedRange> expected;
+  if (!expected_seeds.empty()) {
+    SeedRange e;
+    if (!parse_seed_range(expected_seeds, e))
+      return bad_input("--seeds '" + expected_seeds + "' must be A..B with integers A < B (B excluded)");
+    expected = e;
+  }
+  std::vector<NamedReport> reports;
+  for (const std::string& f : files) {
+    ExploreReportLoad l = load_explore_report(f);
+    if (!l.report) return bad_input(l.error);
+    reports.push_back(NamedReport{f, std::move(*l.report)});
+  }
+  MergeResult m = merge_reports(std::move(reports), expected);
+  if (!m.error.empty()) return bad_input(m.error);
+  if (as_json) std::cout << merge_to_json(m).dump() << "\n";
+  else std::fputs(format_merge(m).c_str(), stdout);
+  if (!m.missing.empty() && !allow_gaps) {
+    std::string gaps;
+    for (const SeedRange& g : m.missing) gaps += (gaps.empty() ? "" : ", ") + to_string(g);
+    return bad_input("missing seeds " + gaps + " (a shard is missing; --allow-gaps to merge anyway)");
+  }
+  return m.merged.failures.empty() ? kExitOk : kExitViolation;
 }
 
 struct ReplayView {
@@ -417,53 +369,33 @@ int cmd_orders(const std::string& seeds, unsigned jobs, const std::string& scena
   int rc = 0;
   auto job = prepare_seed_job(seeds, jobs, scenario, sets, rc);
   if (!job) return rc;
-  const uint64_t first = job->first, last = job->last;
-  jobs = job->jobs;
-  const Scenario* base = &job->scenario;
-  json rows = json::array();
-  if (!as_json)
-    std::printf("walletsim orders: scenario %s, seeds %llu..%llu; transfer of 1 from A to C\n\n%-13s %-9s %-11s %6s %10s %10s  %-22s %s\n",
-                base->name.c_str(), (unsigned long long)first, (unsigned long long)last, "try_order", "Try on A",
-                "Try on C", "seeds", "violations", "first bad", "property", "minimal counterexample");
-  for (TryOrder order : {TryOrder::kDebitFirst, TryOrder::kCreditFirst, TryOrder::kBothInTry}) {
-    ScenarioLoad sl = scenario_from_json(base->doc, {std::string("protocol.try_order=") + to_string(order)});
-    const Scenario s = *sl.scenario;
-    std::mutex mu;
-    uint64_t violations = 0, first_bad = UINT64_MAX;
-    std::string property;
-    for_each_seed(first, last, jobs, [&](uint64_t seed) {
-      RunResult r = run_spec(make_spec(s, seed));
-      if (r.ok) return;
-      std::lock_guard<std::mutex> lock(mu);
-      ++violations;
-      if (seed < first_bad) {
-        first_bad = seed;
-        property = to_string(r.violations.front().property);
-      }
-    });
-    std::string minimal = "-";
-    size_t min_requests = 0;
-    if (violations > 0) {
-      ShrinkResult sr = shrink(make_spec(s, first_bad), *parse_property(property));
-      min_requests = sr.after.requests;
-      minimal = std::to_string(sr.after.requests) + " transfer(s), " + std::to_string(sr.after.accounts) +
-                " accounts, " + std::to_string(sr.after.crashes + sr.after.partitions) + " faults";
-    }
-    const char* on_a = order == TryOrder::kCreditFirst ? "nothing" : "-amount";
-    const char* on_c = order == TryOrder::kDebitFirst ? "nothing" : "+amount";
-    std::string verdict = violations == 0 ? "valid" : "INVALID";
-    if (as_json) {
-      rows.push_back({{"try_order", to_string(order)}, {"seeds", last - first}, {"violations", violations},
-                      {"first_failing_seed", violations ? json(first_bad) : json(nullptr)},
-                      {"property", property}, {"minimal_requests", min_requests}, {"verdict", verdict}});
-    } else {
-      std::printf("%-13s %-9s %-11s %6llu %10llu %10s  %-22s %s  => %s\n", to_string(order), on_a, on_c,
-                  (unsigned long long)(last - first), (unsigned long long)violations,
-                  violations ? std::to_string(first_bad).c_str() : "-", violations ? property.c_str() : "-",
-                  minimal.c_str(), verdict.c_str());
-    }
+  const uint64_t first = job->seeds.first, last = job->seeds.last;
+  std::vector<OrderRow> rows;
+  {
+    ProgressLine line("runs", 3 * job->seeds.size(), progress_wanted(as_json));
+    rows = try_orders(job->scenario, job->seeds, job->jobs, [&](uint64_t done, uint64_t bad) { line.set(done, bad); });
   }
-  if (as_json) std::cout << json{{"scenario", base->name}, {"orders", rows}}.dump() << "\n";
+  if (as_json) {
+    json a = json::array();
+    for (const OrderRow& r : rows)
+      a.push_back({{"try_order", to_string(r.order)}, {"seeds", r.seeds}, {"violations", r.violations},
+                   {"first_failing_seed", r.violations ? json(r.first_bad) : json(nullptr)},
+                   {"property", r.property}, {"minimal_requests", r.minimal_requests},
+                   {"verdict", r.violations == 0 ? "valid" : "INVALID"}});
+    std::cout << json{{"scenario", job->scenario.name}, {"orders", a}}.dump() << "\n";
+    return kExitOk;
+  }
+  std::printf("walletsim orders: scenario %s, seeds %llu..%llu; transfer of 1 from A to C\n\n%-13s %-9s %-11s %6s %10s %10s  %-22s %s\n",
+              job->scenario.name.c_str(), (unsigned long long)first, (unsigned long long)last, "try_order", "Try on A",
+              "Try on C", "seeds", "violations", "first bad", "property", "minimal counterexample");
+  for (const OrderRow& r : rows) {
+    const char* on_a = r.order == TryOrder::kCreditFirst ? "nothing" : "-amount";
+    const char* on_c = r.order == TryOrder::kDebitFirst ? "nothing" : "+amount";
+    std::printf("%-13s %-9s %-11s %6llu %10llu %10s  %-22s %s  => %s\n", to_string(r.order), on_a, on_c,
+                (unsigned long long)r.seeds, (unsigned long long)r.violations,
+                r.violations ? std::to_string(r.first_bad).c_str() : "-", r.violations ? r.property.c_str() : "-",
+                r.minimal.c_str(), r.violations == 0 ? "valid" : "INVALID");
+  }
   return kExitOk;
 }
 
@@ -544,7 +476,15 @@ int cmd_sizing(const SizingOptions& opt, const std::string& scenario, const std:
   auto s = load_or_report(scenario, sets, rc);
   if (!s) return rc;
   std::vector<SizingRow> rows;
-  std::string err = run_sizing(*s, opt, rows, [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); });
+  std::string err;
+  {
+    ProgressLine line("probes", 0, progress_wanted(as_json));
+    err = run_sizing(*s, opt, rows, [&](const SizingProgress& p) {
+      line.set_total(p.planned);
+      line.set(p.probes, p.violations);
+      line.log(p.line);
+    });
+  }
   if (!err.empty()) return bad_input(err);
   if (as_json) {
     std::cout << sizing_to_json(opt, rows).dump() << "\n";
@@ -559,10 +499,13 @@ int cmd_compare(const std::string& seeds, unsigned jobs, const std::string& scen
   int rc = 0;
   auto job = prepare_seed_job(seeds, jobs, scenario, sets, rc);
   if (!job) return rc;
-  const uint64_t first = job->first, last = job->last;
-  jobs = job->jobs;
+  const uint64_t first = job->seeds.first, last = job->seeds.last;
   const Scenario* s = &job->scenario;
-  auto rows = compare_protocols(*s, first, last, jobs);
+  std::vector<ProtocolSummary> rows;
+  {
+    ProgressLine line("runs", 3 * job->seeds.size(), progress_wanted(as_json));
+    rows = compare_protocols(*s, first, last, job->jobs, [&](uint64_t done, uint64_t bad) { line.set(done, bad); });
+  }
   if (as_json) {
     std::cout << json{{"scenario", s->name}, {"seeds", last - first}, {"protocols", compare_to_json(rows)}}.dump()
               << "\n";
@@ -603,27 +546,33 @@ int main(int argc, char** argv) {
   auto* explore = app.add_subcommand("explore", "run many seeds; write a failure file per failing seed");
   std::string seeds;
   unsigned jobs = 0;
-  std::string out_dir = "failures";
-  uint64_t determinism_every = 100;
-  size_t max_files = 100;
+  ExploreOptions explore_opt;
   std::string hashes_path;
   explore->add_option("--seeds", seeds, "seed range A..B (B excluded)")->required();
   explore->add_option("--jobs", jobs, "parallel runs (default: all cores)");
   explore->add_option("--scenario", scenario, "built-in scenario name or JSON file")->capture_default_str();
-  explore->add_option("--out", out_dir, "directory for failure files")->capture_default_str();
-  explore->add_option("--determinism-every", determinism_every,
+  explore->add_option("--out", explore_opt.out_dir, "directory for failure files")->capture_default_str();
+  explore->add_option("--determinism-every", explore_opt.determinism_every,
                       "run every Nth seed twice and compare trace hashes (0 = never)")->capture_default_str();
-  explore->add_option("--max-files", max_files, "write at most this many failure files")->capture_default_str();
+  explore->add_option("--max-files", explore_opt.max_files, "write at most this many failure files")->capture_default_str();
   bool explore_shrink = false;
   size_t shrink_max = 3;
   explore->add_flag("--shrink", explore_shrink, "shrink the lowest failing seeds (see --shrink-max) to FILE.min.json");
   explore->add_option("--shrink-max", shrink_max, "how many failures --shrink reduces")->capture_default_str();
-  uint64_t stop_after = 0;
-  explore->add_option("--stop-after", stop_after, "stop after this many failures (0 = run every seed)")
+  explore->add_option("--stop-after", explore_opt.stop_after, "stop after this many failures (0 = run every seed)")
       ->capture_default_str();
   explore->add_option("--hashes", hashes_path, "write 'seed trace_hash' lines, sorted by seed, to FILE");
   explore->add_flag("--json", as_json, "print one JSON object");
   explore->add_option("--set", sets, set_help);
+
+  auto* merge = app.add_subcommand("merge", "merge the explore --json reports of the shards of one seed range");
+  std::vector<std::string> merge_files;
+  std::string merge_seeds;
+  bool allow_gaps = false;
+  merge->add_option("FILE", merge_files, "reports written by walletsim explore --json, in any order")->required();
+  merge->add_option("--seeds", merge_seeds, "the range the shards should cover, A..B: missing shards at its ends are named too");
+  merge->add_flag("--allow-gaps", allow_gaps, "merge even if seeds are missing between (or around) the shards");
+  merge->add_flag("--json", as_json, "print one JSON object");
 
   auto* replay = app.add_subcommand("replay", "re-run a failure file and show the events before the violation");
   std::string file;
@@ -714,8 +663,12 @@ int main(int argc, char** argv) {
   }
   if (*scen) return cmd_scenarios();
   if (*run) return cmd_run(seed, scenario, sets, trace_path, as_json, perfetto_path, all_violations);
-  if (*explore) return cmd_explore(seeds, jobs, scenario, sets, out_dir, as_json, determinism_every, max_files,
-                                       hashes_path, explore_shrink ? shrink_max : 0, stop_after);
+  if (*explore) {
+    explore_opt.shrink_max = explore_shrink ? shrink_max : 0;
+    explore_opt.keep_hashes = !hashes_path.empty();
+    return cmd_explore(seeds, jobs, scenario, sets, explore_opt, as_json, hashes_path);
+  }
+  if (*merge) return cmd_merge(merge_files, merge_seeds, allow_gaps, as_json);
   if (*shrink_cmd) return cmd_shrink(file, shrink_out, as_json);
   if (*orders) return cmd_orders(orders_seeds, jobs, scenario, sets, as_json);
   if (*tps)

@@ -29,10 +29,11 @@ RunResult run_once(const RunSpec& spec, const RunOptions& opt) {
   Checker checker(sim.config(), spec.workload, opt.stop_at_first);
   checker.attach(&sim);
   sim.set_observer(&checker);
-  if (opt.trace || opt.records)
-    sim.set_trace_sink([out = opt.trace, keep = opt.records](const TraceRecord& r) {
+  if (opt.trace || opt.records || opt.on_record)
+    sim.set_trace_sink([out = opt.trace, keep = opt.records, tap = &opt.on_record](const TraceRecord& r) {
       if (out) *out << trace_json(r) << '\n';
       if (keep) keep->push_back(r);
+      if (*tap) (*tap)(r);
     });
   RunResult res;
   res.stats = sim.run();

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <ostream>
 #include <vector>
 
@@ -27,6 +28,7 @@ struct RunOptions {
   bool stop_at_first = true;       // stop the run at the first violation
   std::ostream* trace = nullptr;   // JSON lines, one per processed event
   std::vector<TraceRecord>* records = nullptr;  // every trace record, for timelines and exports
+  std::function<void(const TraceRecord&)> on_record;  // every trace record as it happens (progress)
 };
 
 struct RunResult {

@@ -208,8 +208,62 @@ for line in open(sys.argv[1]):
 [ -s "$WORK/replay_trace.jsonl" ] || fail "replay --trace wrote nothing"
 ok "replay --trace writes JSON lines"
 
+# --- merge: explore --json reports of shards ------------------------------------------
+MD="$WORK/merge"
+mkdir -p "$MD"
+CF="--set protocol.try_order=credit_first"
+# shellcheck disable=SC2086  # $CF splits on purpose
+expect_rc 1 "explore 0..60 --json" explore --seeds 0..60 $CF --jobs 2 --out "$MD/f" --json
+cp "$OUT" "$MD/whole.json"
+for r in 0..25 25..40 40..60; do
+  # shellcheck disable=SC2086
+  run_ws explore --seeds "$r" $CF --jobs 2 --out "$MD/f" --json
+  [ "$RC" -le 1 ] || fail "explore --seeds $r --json exited $RC"
+  cp "$OUT" "$MD/shard-$r.json"
+done
+expect_rc 1 "merge of three shards out of order" merge --json "$MD/shard-40..60.json" "$MD/shard-0..25.json" "$MD/shard-25..40.json"
+python3 -c 'import json, sys
+whole, merged = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+for k in ("runs", "failures", "trace_digest", "scenario_digest", "first_seed", "last_seed"):
+    assert whole[k] == merged[k], (k, whole[k], merged[k])
+key = lambda f: (f["seed"], f["property"], f["trace_hash"])
+assert [key(f) for f in whole["failed_seeds"]] == [key(f) for f in merged["failed_seeds"]]
+assert all(f["file"] for f in merged["failed_seeds"])
+assert [s["first_seed"] for s in merged["shards"]] == [0, 25, 40] and merged["missing"] == []' "$MD/whole.json" "$OUT" ||
+  fail "merge of shards out of order differs from one explore over 0..60"
+ok "merge of shards 40..60, 0..25, 25..40 equals one explore over 0..60 (runs, failures, trace digest)"
+expect_rc 1 "merge (text)" merge "$MD/shard-0..25.json" "$MD/shard-25..40.json" "$MD/shard-40..60.json"
+grep -q "runs 60, failures" "$OUT" || fail "merge text output does not show 'runs 60'"
+ok "merge text output shows the runs and failures"
+
+# shellcheck disable=SC2086
+run_ws explore --seeds 20..30 $CF --out "$MD/f" --json
+cp "$OUT" "$MD/shard-20..30.json"
+expect_bad "merge of overlapping ranges" "$MD/shard-20..30.json" merge "$MD/shard-0..25.json" "$MD/shard-20..30.json"
+grep -qF "20..25" "$ERR" || fail "merge of overlapping ranges does not name the seeds in both"
+expect_bad "merge of the same shard twice" "duplicate shard" merge "$MD/shard-0..25.json" "$MD/shard-0..25.json"
+run_ws explore --seeds 25..40 --out "$MD/f" --json
+cp "$OUT" "$MD/other-scenario.json"
+expect_bad "merge of shards of different scenarios" "$MD/other-scenario.json" merge "$MD/shard-0..25.json" "$MD/other-scenario.json"
+head -c 300 "$MD/shard-0..25.json" >"$MD/truncated.json"
+expect_bad "merge of a truncated report" "$MD/truncated.json" merge "$MD/truncated.json" "$MD/shard-25..40.json"
+python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+d["runs"] += 1
+json.dump(d, open(sys.argv[2], "w"))' "$MD/shard-0..25.json" "$MD/edited.json" || fail "could not write edited.json"
+expect_bad "merge of an edited report" "checksum" merge "$MD/edited.json" "$MD/shard-25..40.json"
+grep -qF "$MD/edited.json" "$ERR" || fail "merge of an edited report does not name the file"
+expect_bad "merge of a failure file" "format" merge "$FF"
+expect_bad "merge with a shard missing" "missing seeds 25..40" merge "$MD/shard-0..25.json" "$MD/shard-40..60.json"
+grep -qF "missing seeds 25..40" "$OUT" || fail "merge with a shard missing does not report it on stdout"
+expect_rc 1 "merge --allow-gaps" merge --allow-gaps "$MD/shard-0..25.json" "$MD/shard-40..60.json"
+ok "merge --allow-gaps merges around the missing seeds (exit 1: failures)"
+expect_bad "merge --seeds beyond the shards" "missing seeds 60..100" merge --seeds 0..100 "$MD/shard-0..25.json" \
+  "$MD/shard-25..40.json" "$MD/shard-40..60.json"
+expect_bad "merge of no file" "FILE" merge
+
 # --- help ----------------------------------------------------------------------------
-for args in "--help" "run --help" "explore --help" "replay --help" "scenarios --help"; do
+for args in "--help" "run --help" "explore --help" "replay --help" "scenarios --help" "merge --help"; do
   # shellcheck disable=SC2086  # split on purpose
   expect_rc 0 "$args" $args
   grep -qi "usage" "$OUT" || fail "'walletsim $args' printed no usage"

@@ -6,9 +6,9 @@
 #include <set>
 #include <sstream>
 
+#include "bench/sizing.h"
+#include "bench/tps.h"
 #include "properties/runner.h"
-#include "properties/sizing.h"
-#include "properties/tps.h"
 
 namespace ws {
 namespace {
@@ -220,8 +220,21 @@ TEST(Sizing, FindsTheDesignsNodeCountsOnSmallSlices) {
   opt.slice_partitions = 20;
   opt.extras = false;
   std::vector<SizingRow> rows;
-  ASSERT_EQ(run_sizing(smoke(), opt, rows, [](const std::string&) {}), "");
+  SizingProgress last;
+  uint32_t least_planned = UINT32_MAX;
+  ASSERT_EQ(run_sizing(smoke(), opt, rows,
+                       [&](const SizingProgress& p) {
+                         last = p;
+                         least_planned = std::min(least_planned, p.planned);
+                       }),
+            "");
   ASSERT_EQ(rows.size(), 3u);
+  // The progress plan bounds the probes all along (the time left shown is
+  // an upper bound), and shrinks as searches end early.
+  uint32_t probes = 0;
+  for (const SizingRow& r : rows) probes += r.probes;
+  EXPECT_EQ(last.probes, probes);
+  EXPECT_GE(least_planned, probes);
   for (const SizingRow& r : rows) {
     EXPECT_EQ(r.design, static_cast<uint64_t>(2 * opt.target_tps / r.capacity));
     ASSERT_GT(r.found, 0u) << r.name;
@@ -232,7 +245,7 @@ TEST(Sizing, FindsTheDesignsNodeCountsOnSmallSlices) {
   opt.bound_op_times = 0;  // p99 under the bare network path: impossible
   opt.bound_base = kMicrosecond;
   rows.clear();
-  ASSERT_EQ(run_sizing(smoke(), opt, rows, [](const std::string&) {}), "");
+  ASSERT_EQ(run_sizing(smoke(), opt, rows, [](const SizingProgress&) {}), "");
   for (const SizingRow& r : rows) EXPECT_EQ(r.found, 0u) << r.name;
 }
 

@@ -1,10 +1,10 @@
-#include "properties/tps.h"
+#include "bench/tps.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 
-#include "properties/compare.h"
+#include "bench/compare.h"
 
 namespace ws {
 

@@ -1,4 +1,4 @@
-#include "properties/compare.h"
+#include "bench/compare.h"
 
 #include <algorithm>
 #include <cmath>
@@ -36,8 +36,10 @@ double ms(double ns) { return ns / 1e6; }
 }  // namespace
 
 std::vector<ProtocolSummary> compare_protocols(const Scenario& base, uint64_t first, uint64_t last,
-                                               unsigned jobs) {
+                                               unsigned jobs,
+                                               const std::function<void(uint64_t, uint64_t)>& progress) {
   std::vector<ProtocolSummary> rows;
+  uint64_t done = 0, violations = 0;  // over every protocol, for progress
   for (ProtocolKind kind : {ProtocolKind::kTcc, ProtocolKind::k2pc, ProtocolKind::kSaga}) {
     ScenarioLoad sl = scenario_from_json(base.doc, {std::string("protocol.kind=") + to_string(kind)});
     const Scenario s = *sl.scenario;
@@ -57,7 +59,9 @@ std::vector<ProtocolSummary> compare_protocols(const Scenario& base, uint64_t fi
       row.rejected += r.rejected;
       add(row.totals, r.metrics);
       latencies.insert(latencies.end(), r.latencies.begin(), r.latencies.end());
+      ++done;
       if (!r.ok) {
+        ++violations;
         ++row.violations;
         if (seed < first_bad) {
           first_bad = seed;
@@ -65,6 +69,7 @@ std::vector<ProtocolSummary> compare_protocols(const Scenario& base, uint64_t fi
                                 to_string(r.violations.front().property) + ": " + r.violations.front().message;
         }
       }
+      if (progress) progress(done, violations);
     });
     row.latency_p50 = percentile(latencies, 50);
     row.latency_p99 = percentile(latencies, 99);

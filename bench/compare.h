@@ -2,6 +2,7 @@
 // TC/C, 2PC and Saga, measured side by side.
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -18,8 +19,11 @@ struct ProtocolSummary {
   std::string first_violation;  // "seed N: property: message"
 };
 
+// progress(done, violations): runs so far over all protocols, and the
+// violations among them; called from the worker threads.
 std::vector<ProtocolSummary> compare_protocols(const Scenario& base, uint64_t first, uint64_t last,
-                                               unsigned jobs);
+                                               unsigned jobs,
+                                               const std::function<void(uint64_t, uint64_t)>& progress = {});
 std::string format_compare_table(const std::vector<ProtocolSummary>& rows);
 nlohmann::json compare_to_json(const std::vector<ProtocolSummary>& rows);
 

@@ -1,12 +1,12 @@
-#include "properties/sizing.h"
+#include "bench/sizing.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 
-#include "properties/compare.h"
+#include "bench/compare.h"
+#include "bench/tps.h"
 #include "properties/runner.h"
-#include "properties/tps.h"
 
 namespace ws {
 namespace {
@@ -21,6 +21,7 @@ struct Shape {
 
 struct Probe {
   bool pass = false;
+  bool ok = true;  // every property held
   Duration p99 = 0;
   double busiest = 0;
   uint64_t aborted = 0;
@@ -56,6 +57,7 @@ std::string run_probe(const Scenario& base, const SizingOptions& opt, const Shap
   if (!sl.scenario) return sl.error;
   RunResult r = run_spec(make_spec(*sl.scenario, opt.seed));
   out.p99 = percentile(r.latencies, 99);
+  out.ok = r.ok;
   out.aborted = r.aborted;
   out.wall = r.wall_seconds;
   const double window = static_cast<double>(duration_ms) * kMillisecond;
@@ -69,11 +71,26 @@ std::string run_probe(const Scenario& base, const SizingOptions& opt, const Shap
   return "";
 }
 
+// The most probes search() takes over [lo, hi]: both ends, then bisection.
+uint32_t search_budget(uint32_t lo, uint32_t hi) {
+  uint32_t steps = 0;
+  while (hi > lo && (1ull << steps) < hi - lo) ++steps;
+  return 2 + steps;
+}
+
+// The search ranges, shared by the searches and the progress plan.
+std::pair<uint32_t, uint32_t> partitions_range(uint32_t center) {
+  return {static_cast<uint32_t>(center * 0.95), static_cast<uint32_t>(std::ceil(center * 1.5))};
+}
+std::pair<uint32_t, uint32_t> coordinators_range(double guess) {
+  return {std::max<uint32_t>(1, static_cast<uint32_t>(guess * 0.9)), static_cast<uint32_t>(std::ceil(guess * 2))};
+}
+
 // Smallest value in [lo, hi] for which set(value) makes the probe pass,
 // assuming more of it never hurts. found = 0 if even hi fails.
 std::string search(const Scenario& base, const SizingOptions& opt, SizingRow& row, uint32_t lo, uint32_t hi,
-                   const std::function<void(Shape&, uint32_t)>& set, Shape sh,
-                   const std::function<void(const std::string&)>& progress) {
+                   const std::function<void(Shape&, uint32_t)>& set, Shape sh, SizingProgress& tally,
+                   const std::function<void(const SizingProgress&)>& progress) {
   auto at = [&](uint32_t v, Probe& p) -> std::string {
     set(sh, v);
     std::string err = run_probe(base, opt, sh, row.bound, p);
@@ -83,7 +100,10 @@ std::string search(const Scenario& base, const SizingOptions& opt, SizingRow& ro
     std::snprintf(b, sizeof b, "  sizing: %-44s %s=%-6llu p99 %8.3f ms  busiest %3.0f%%  %s", row.name.c_str(),
                   row.varies.c_str(), static_cast<unsigned long long>(uint64_t{v} * row.slice), p.p99 / 1e6,
                   p.busiest * 100, p.pass ? "sustained" : "not sustained");
-    progress(b);
+    tally.line = b;
+    ++tally.probes;
+    tally.violations += !p.ok;
+    progress(tally);
     return err;
   };
   Probe p;
@@ -125,13 +145,28 @@ std::string search(const Scenario& base, const SizingOptions& opt, SizingRow& ro
 }  // namespace
 
 std::string run_sizing(const Scenario& base, const SizingOptions& opt, std::vector<SizingRow>& rows,
-                       const std::function<void(const std::string&)>& progress) {
+                       const std::function<void(const SizingProgress&)>& progress) {
   // The slice of a cluster of `design` partitions: 1/slice of its partitions
   // and of its load, so each partition's arrival rate is the whole cluster's.
   auto slice_of = [&](uint64_t design) -> uint32_t {
     if (opt.slice_partitions == 0) return 1;
     return static_cast<uint32_t>(std::max<uint64_t>(1, design / opt.slice_partitions));
   };
+  auto design_of = [&](double capacity) { return static_cast<uint64_t>(std::llround(2 * opt.target_tps / capacity)); };
+  // The plan: the most probes every search can take; each search gives back
+  // what it did not use when it ends.
+  SizingProgress tally;
+  auto partitions_budget = [&](double capacity) {
+    const uint64_t design = design_of(capacity);
+    const auto [lo, hi] = partitions_range(static_cast<uint32_t>(design / slice_of(design)));
+    return search_budget(lo, hi);
+  };
+  for (double capacity : {100.0, 1000.0, 10000.0}) tally.planned += partitions_budget(capacity);
+  if (opt.extras) {
+    const uint32_t slice = slice_of(design_of(1000));
+    const auto [lo, hi] = coordinators_range(opt.target_tps / slice * 5 * static_cast<double>(message_cost(1000)) / 1e9);
+    tally.planned += 3 * partitions_budget(1000) + search_budget(lo, hi);
+  }
   auto partitions_row = [&](const std::string& name, double capacity, uint64_t design, std::vector<std::string> extra,
                             const std::string& note) -> std::string {
     SizingRow row;
@@ -147,13 +182,15 @@ std::string run_sizing(const Scenario& base, const SizingOptions& opt, std::vect
     sh.tps = opt.target_tps / row.slice;
     sh.coordinators = std::max<uint32_t>(2, center / 20);
     sh.extra = std::move(extra);
-    std::string e = search(base, opt, row, static_cast<uint32_t>(center * 0.95), static_cast<uint32_t>(std::ceil(center * 1.5)),
-                           [](Shape& s, uint32_t v) { s.partitions = v; }, sh, progress);
+    const auto [lo, hi] = partitions_range(center);
+    std::string e = search(base, opt, row, lo, hi, [](Shape& s, uint32_t v) { s.partitions = v; }, sh, tally,
+                           progress);
+    tally.planned -= search_budget(lo, hi) - std::min(search_budget(lo, hi), row.probes);
     rows.push_back(row);
     return e;
   };
   for (double capacity : {100.0, 1000.0, 10000.0}) {
-    const uint64_t design = static_cast<uint64_t>(std::llround(2 * opt.target_tps / capacity));
+    const uint64_t design = design_of(capacity);
     char name[64];
     std::snprintf(name, sizeof name, "uniform, %.0f operations/s per node", capacity);
     if (auto e = partitions_row(name, capacity, design, {}, ""); !e.empty()) return e;
@@ -162,7 +199,7 @@ std::string run_sizing(const Scenario& base, const SizingOptions& opt, std::vect
 
   // Where the arithmetic stops holding, at 1,000 operations/s per node.
   const double c = 1000;
-  const uint64_t design = static_cast<uint64_t>(std::llround(2 * opt.target_tps / c));
+  const uint64_t design = design_of(c);
   const uint32_t slice = slice_of(design);
   if (auto e = partitions_row("accounts hashed to partitions", c, design, {"workload.pick=accounts"},
                               "100 accounts per partition by hash: the fullest partition sets the count");
@@ -209,9 +246,10 @@ std::string run_sizing(const Scenario& base, const SizingOptions& opt, std::vect
     const double guess = sh.tps * 5 * static_cast<double>(op) / 1e9;
     row.note += "; five messages per transfer would need " +
                 std::to_string(static_cast<uint64_t>(std::llround(guess * slice)));
-    std::string e = search(base, opt, row, std::max<uint32_t>(1, static_cast<uint32_t>(guess * 0.9)),
-                           static_cast<uint32_t>(std::ceil(guess * 2)), [](Shape& s, uint32_t v) { s.coordinators = v; },
-                           sh, progress);
+    const auto [lo, hi] = coordinators_range(guess);
+    std::string e = search(base, opt, row, lo, hi, [](Shape& s, uint32_t v) { s.coordinators = v; }, sh, tally,
+                           progress);
+    tally.planned -= search_budget(lo, hi) - std::min(search_budget(lo, hi), row.probes);
     rows.push_back(row);
     if (!e.empty()) return e;
   }

@@ -47,9 +47,17 @@ struct SizingRow {
   std::string note;
 };
 
-// Returns the error, empty on success. progress gets one line per probe.
+// Told after every probe.
+struct SizingProgress {
+  std::string line;         // the probe, readable
+  uint32_t probes = 0;      // done so far
+  uint32_t planned = 0;     // the most the whole search can take (exact once it ends)
+  uint32_t violations = 0;  // probes whose run violated a property
+};
+
+// Returns the error, empty on success.
 std::string run_sizing(const Scenario& base, const SizingOptions& opt, std::vector<SizingRow>& rows,
-                       const std::function<void(const std::string&)>& progress);
+                       const std::function<void(const SizingProgress&)>& progress);
 std::string format_sizing(const SizingOptions& opt, const std::vector<SizingRow>& rows);
 nlohmann::json sizing_to_json(const SizingOptions& opt, const std::vector<SizingRow>& rows);
 
