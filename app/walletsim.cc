@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <optional>
+#include <sstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -199,9 +201,41 @@ std::string default_min_path(const std::string& path) {
   return path + ".min.json";
 }
 
+// "all" or a comma-separated list of coverage point names; an unknown name
+// is an error naming it.
+std::optional<std::vector<std::string>> parse_required(const std::string& text, std::string& err) {
+  const std::vector<std::string> all = coverage_point_names();
+  if (text == "all") return all;
+  std::vector<std::string> want;
+  std::stringstream ss(text);
+  for (std::string name; std::getline(ss, name, ',');) {
+    if (std::find(all.begin(), all.end(), name) == all.end()) {
+      err = "--require-coverage: unknown coverage point '" + name + "' (walletsim explore --help lists them)";
+      return std::nullopt;
+    }
+    want.push_back(name);
+  }
+  return want;
+}
+
+void print_coverage(const ExploreResult& r, bool table) {
+  const std::vector<std::string> all = coverage_point_names();
+  const std::vector<std::string> never = never_reached(r.coverage, all);
+  std::printf("  coverage: %zu of %zu points reached", all.size() - never.size(), all.size());
+  std::string list;
+  for (const std::string& p : never) list += (list.empty() ? "" : ", ") + p;
+  std::printf("%s%s\n", never.empty() ? "" : "; never: ", list.c_str());
+  if (!table) return;
+  for (const std::string& p : all)
+    std::printf("    %-26s %10llu runs\n", p.c_str(), (unsigned long long)r.coverage.at(p));
+}
+
 int cmd_explore(const std::string& seeds, unsigned jobs, const std::string& scenario,
                 const std::vector<std::string>& sets, const ExploreOptions& opt, bool as_json,
-                const std::string& hashes_path) {
+                const std::string& hashes_path, bool coverage_table, const std::string& require) {
+  std::string err;
+  std::optional<std::vector<std::string>> required = parse_required(require.empty() ? "" : require, err);
+  if (!require.empty() && !required) return bad_input(err);
   int rc = 0;
   auto job = prepare_seed_job(seeds, jobs, scenario, sets, rc);
   if (!job) return rc;
@@ -238,6 +272,16 @@ int cmd_explore(const std::string& seeds, unsigned jobs, const std::string& scen
       if (!f.shrunk_file.empty())
         std::printf("  shrunk seed %llu: %s\n      -> %s\n      -> %s\n", (unsigned long long)f.seed,
                     f.shrunk_from.c_str(), f.shrunk_to.c_str(), f.shrunk_file.c_str());
+    print_coverage(r, coverage_table);
+  }
+  if (!require.empty()) {
+    std::string missing;
+    for (const std::string& p : never_reached(r.coverage, *required)) missing += (missing.empty() ? "" : ", ") + p;
+    if (!missing.empty()) {
+      std::fprintf(stderr, "walletsim: coverage: required point(s) never reached in %llu runs: %s\n",
+                   (unsigned long long)r.runs, missing.c_str());
+      return kExitViolation;
+    }
   }
   return r.failures.empty() ? kExitOk : kExitViolation;
 }
@@ -563,6 +607,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   explore->add_option("--hashes", hashes_path, "write 'seed trace_hash' lines, sorted by seed, to FILE");
   explore->add_flag("--json", as_json, "print one JSON object");
+  bool coverage_table = false;
+  std::string require_coverage;
+  explore->add_flag("--coverage", coverage_table, "print how many runs reached each coverage point");
+  std::string points_help = "exit 1 if any of these coverage points is never reached: 'all' or a comma list of";
+  for (const std::string& p : coverage_point_names()) points_help += " " + p;
+  explore->add_option("--require-coverage", require_coverage, points_help);
   explore->add_option("--set", sets, set_help);
 
   auto* merge = app.add_subcommand("merge", "merge the explore --json reports of the shards of one seed range");
@@ -666,7 +716,7 @@ int main(int argc, char** argv) {
   if (*explore) {
     explore_opt.shrink_max = explore_shrink ? shrink_max : 0;
     explore_opt.keep_hashes = !hashes_path.empty();
-    return cmd_explore(seeds, jobs, scenario, sets, explore_opt, as_json, hashes_path);
+    return cmd_explore(seeds, jobs, scenario, sets, explore_opt, as_json, hashes_path, coverage_table, require_coverage);
   }
   if (*merge) return cmd_merge(merge_files, merge_seeds, allow_gaps, as_json);
   if (*shrink_cmd) return cmd_shrink(file, shrink_out, as_json);

@@ -40,6 +40,19 @@ void TraceDigest::add(const TraceDigest& other) {
   count += other.count;
 }
 
+std::vector<std::string> coverage_point_names() {
+  std::vector<std::string> v;
+  for (int p = 0; p < kCoverCount; ++p) v.push_back(to_string(static_cast<Cover>(p)));
+  return v;
+}
+
+std::vector<std::string> never_reached(const CoverageCounts& c, const std::vector<std::string>& points) {
+  std::vector<std::string> v;
+  for (const std::string& p : points)
+    if (auto it = c.find(p); it == c.end() || it->second == 0) v.push_back(p);
+  return v;
+}
+
 void add_coverage(CoverageCounts& into, const CoverageCounts& from) {
   for (const auto& [point, n] : from) into[point] += n;
 }
@@ -92,6 +105,7 @@ ExploreResult explore(const Scenario& s, SeedRange seeds, unsigned jobs, const E
   }
 
   std::mutex mu;
+  CoverCounts reached{};  // per coverage point: runs that reached it
   ExploreProgress shown{0, seeds.size(), 0};
   res.started_unix_ms = unix_ms_now();
   const auto start = std::chrono::steady_clock::now();
@@ -111,8 +125,7 @@ ExploreResult explore(const Scenario& s, SeedRange seeds, unsigned jobs, const E
       res.events += r.stats.events;
       res.digest.add(seed, r.trace_hash);
       if (opt.keep_hashes) res.seed_hashes.emplace_back(seed, r.trace_hash);
-      // Coverage points: each run's counts are summed into res.coverage with
-      // add_coverage once the runner reports them.
+      for (int p = 0; p < kCoverCount; ++p) reached[p] += r.coverage[p] > 0 ? 1 : 0;
       if (!r.ok) {
         const Violation& v = r.violations.front();
         ExploreFailure f{seed, to_string(v.property), v.message, r.trace_hash, "", "", "", ""};
@@ -134,6 +147,7 @@ ExploreResult explore(const Scenario& s, SeedRange seeds, unsigned jobs, const E
   res.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   res.finished_unix_ms = unix_ms_now();
   res.seeds_per_second = static_cast<double>(res.runs) / std::max(res.wall_seconds, 1e-9);
+  for (int p = 0; p < kCoverCount; ++p) res.coverage[to_string(static_cast<Cover>(p))] = reached[p];
   std::sort(res.failures.begin(), res.failures.end(),
             [](const ExploreFailure& a, const ExploreFailure& b) { return a.seed < b.seed; });
   std::sort(res.seed_hashes.begin(), res.seed_hashes.end());

@@ -43,6 +43,10 @@ struct TraceDigest {
 // across seeds and shards; std::map keeps the order of output fixed.
 using CoverageCounts = std::map<std::string, uint64_t>;
 void add_coverage(CoverageCounts& into, const CoverageCounts& from);
+// Every coverage point's name (core/coverage.h), in declaration order.
+std::vector<std::string> coverage_point_names();
+// The points of `points` that no run reached.
+std::vector<std::string> never_reached(const CoverageCounts& c, const std::vector<std::string>& points);
 
 struct ExploreFailure {
   uint64_t seed = 0;
@@ -87,7 +91,7 @@ struct ExploreResult {
   int64_t finished_unix_ms = 0;
   TraceDigest digest;
   std::vector<std::pair<uint64_t, uint64_t>> seed_hashes;  // (seed, trace hash) by seed, with keep_hashes
-  CoverageCounts coverage;
+  CoverageCounts coverage;  // per coverage point: how many runs reached it (every point listed)
 };
 
 // A fixed hash (FNV-1a) of the complete scenario document, as 16 hex digits:
