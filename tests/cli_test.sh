@@ -208,6 +208,18 @@ for line in open(sys.argv[1]):
 [ -s "$WORK/replay_trace.jsonl" ] || fail "replay --trace wrote nothing"
 ok "replay --trace writes JSON lines"
 
+# --- coverage points ----------------------------------------------------------------
+expect_rc 0 "explore --require-coverage of points smoke reaches" explore --seeds 0..20 --jobs 2 --out "$WORK/cov" \
+  --require-coverage try_repeated,duplicate_sent,client_resent --coverage
+grep -q "coverage: .* points reached" "$OUT" || fail "explore does not print its coverage line"
+grep -q "    try_repeated  *20 runs" "$OUT" || fail "explore --coverage does not list try_repeated in all 20 runs"
+ok "explore prints coverage and its table"
+expect_rc 1 "explore --require-coverage overload_refused (smoke has no admission control)" explore --seeds 0..20 \
+  --jobs 2 --out "$WORK/cov" --require-coverage overload_refused
+grep -q "never reached in 20 runs: overload_refused" "$ERR" || fail "--require-coverage does not name the point missed"
+ok "a required coverage point never reached fails explore and is named"
+expect_bad "explore --require-coverage nope" "unknown coverage point 'nope'" explore --seeds 0..2 --require-coverage nope
+
 # --- merge: explore --json reports of shards ------------------------------------------
 MD="$WORK/merge"
 mkdir -p "$MD"
@@ -224,14 +236,14 @@ done
 expect_rc 1 "merge of three shards out of order" merge --json "$MD/shard-40..60.json" "$MD/shard-0..25.json" "$MD/shard-25..40.json"
 python3 -c 'import json, sys
 whole, merged = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
-for k in ("runs", "failures", "trace_digest", "scenario_digest", "first_seed", "last_seed"):
+for k in ("runs", "failures", "trace_digest", "scenario_digest", "first_seed", "last_seed", "coverage"):
     assert whole[k] == merged[k], (k, whole[k], merged[k])
 key = lambda f: (f["seed"], f["property"], f["trace_hash"])
 assert [key(f) for f in whole["failed_seeds"]] == [key(f) for f in merged["failed_seeds"]]
 assert all(f["file"] for f in merged["failed_seeds"])
 assert [s["first_seed"] for s in merged["shards"]] == [0, 25, 40] and merged["missing"] == []' "$MD/whole.json" "$OUT" ||
   fail "merge of shards out of order differs from one explore over 0..60"
-ok "merge of shards 40..60, 0..25, 25..40 equals one explore over 0..60 (runs, failures, trace digest)"
+ok "merge of shards 40..60, 0..25, 25..40 equals one explore over 0..60 (runs, failures, trace digest, coverage)"
 expect_rc 1 "merge (text)" merge "$MD/shard-0..25.json" "$MD/shard-25..40.json" "$MD/shard-40..60.json"
 grep -q "runs 60, failures" "$OUT" || fail "merge text output does not show 'runs 60'"
 ok "merge text output shows the runs and failures"
