@@ -48,7 +48,9 @@ std::optional<Event> decode_event(std::span<const uint8_t> in) {
   const uint8_t t = in[0];
   if (!((t >= 1 && t <= 8) || (t >= 16 && t <= 20))) return std::nullopt;  // unknown event type
   e.type = static_cast<EventType>(t);
-  if (in[1] > 1 || in[2] > 4) return std::nullopt;
+  // Bytes no encoder writes (a nonzero reserved pair, an account above 32
+  // bits) make the event malformed; they are never ignored or cut to fit.
+  if (in[1] > 1 || in[2] > 4 || in[6] != 0 || in[7] != 0) return std::nullopt;
   e.leg = static_cast<Leg>(in[1]);
   e.effect = static_cast<Effect>(in[2]);
   e.currency = in[3];
@@ -58,10 +60,13 @@ std::optional<Event> decode_event(std::span<const uint8_t> in) {
   bool ok = true;
   e.tx.hi = get_u64(in, pos, ok);
   e.tx.lo = get_u64(in, pos, ok);
-  e.account = static_cast<AccountId>(get_u64(in, pos, ok));
-  e.account2 = static_cast<AccountId>(get_u64(in, pos, ok));
+  const uint64_t account = get_u64(in, pos, ok);
+  const uint64_t account2 = get_u64(in, pos, ok);
   e.amount.minor = static_cast<int64_t>(get_u64(in, pos, ok));
-  if (!ok || e.amount.minor < 0) return std::nullopt;
+  if (!ok || e.amount.minor < 0 || account > UINT32_MAX || account2 > UINT32_MAX)
+    return std::nullopt;
+  e.account = static_cast<AccountId>(account);
+  e.account2 = static_cast<AccountId>(account2);
   return e;
 }
 

@@ -443,7 +443,7 @@ bool PartitionNode::rebuild(std::span<const std::span<const uint8_t>> records, b
   }
   for (size_t i = start; i < records.size(); ++i) {
     auto e = decode_event(records[i]);
-    if (!e) return false;
+    if (!e || !replayable(*e)) return false;
     if (e->type == EventType::kSnapshot) {
       // A full replay must agree with every snapshot it passes.
       std::vector<uint8_t> mine;
@@ -458,6 +458,25 @@ bool PartitionNode::rebuild(std::span<const std::span<const uint8_t>> records, b
   since_snapshot_ = 0;
   extended_snapshot_ = loaded && start < records.size();
   return true;
+}
+
+// A log is read back from a file that may belong to another node or be
+// damaged behind a valid checksum: an event this partition could not have
+// written fails the rebuild instead of changing another account's row or
+// the derived counts. Events that open a leg or move money name one of this
+// partition's accounts and a configured currency; a leg is opened once (a
+// repeated Try is answered from the leg, never logged), and a second phase
+// closes a leg that exists.
+bool PartitionNode::replayable(const Event& e) const {
+  const bool opens = e.type == EventType::kTryYes || e.type == EventType::kTryNo ||
+                     e.type == EventType::kCancelMarker || e.type == EventType::kApplied;
+  const bool closes = e.type == EventType::kConfirmed || e.type == EventType::kCancelled;
+  if ((opens || e.effect != Effect::kNone) &&
+      (e.account >= cfg_.accounts || cfg_.account_partition[e.account] != partition_ ||
+       e.currency >= currencies_))
+    return false;
+  const bool exists = legs_.count(LegKey{e.tx, e.leg}) != 0;
+  return !(opens && exists) && !(closes && !exists);
 }
 
 uint64_t PartitionNode::state_digest() const {

@@ -80,6 +80,7 @@ class PartitionNode final : public Actor {
   void apply(const Event& e);
   void encode_snapshot(std::vector<uint8_t>& out) const;
   bool load_snapshot(std::span<const uint8_t> blob);
+  bool replayable(const Event& e) const;
   void reset();
   void track_derived(const LegKey& key, const LegState& s, int sign);
   size_t row(AccountId a, CurrencyIdx c) const { return size_t{cfg_.account_slot[a]} * currencies_ + c; }

@@ -197,7 +197,10 @@ ApiCall parse_api_request(std::string_view method, std::string_view target, std:
 
 std::string error_body(const ApiError& e) {
   json j = {{"error", e.error}, {"message", e.message}};
-  return j.dump();
+  // Messages can quote request bytes that are not UTF-8 (the JSON parser's
+  // error shows what it read): replace them rather than throw, which would
+  // end the whole process.
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::string outcome_body(const Message& reply, const TxId& tx, unsigned& status) {

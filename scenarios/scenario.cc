@@ -188,6 +188,11 @@ ScenarioLoad convert(const json& doc) {
   s.workload.duration = r.integer("workload", "duration_ms", 1, 86'400'000) * kMillisecond;
   s.workload.hot_accounts = static_cast<uint32_t>(r.integer("workload", "hot_accounts", 0, 10'000'000));
   s.workload.hot_ppm = r.ppm("workload", "hot_probability");
+  // The two ends of a transfer differ: drawn from one hot account every
+  // time, the workload generator would look for the second end forever.
+  if (r.err.empty() && s.workload.hot_accounts == 1 && s.workload.hot_ppm == 1'000'000)
+    r.err = "scenario key 'workload.hot_accounts' is 1 and 'workload.hot_probability' is 1: "
+            "a transfer needs two different accounts";
   std::string pick = r.str("workload", "pick");
   if (pick == "accounts" || pick == "partitions") {
     s.workload.by_partition = pick == "partitions";

@@ -4,8 +4,10 @@
 # printed but a one-line summary when there is nothing to do.
 set -euo pipefail
 
+# libclang-rt-dev: clang's runtime libraries (libFuzzer, the sanitizers) for
+# scripts/fuzz.sh; clang only recommends it.
 packages=(
-  build-essential cmake ninja-build g++ clang
+  build-essential cmake ninja-build g++ clang libclang-rt-dev
   libboost-dev libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev python3 curl
 )

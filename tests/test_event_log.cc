@@ -313,6 +313,27 @@ TEST(Events, DecodeRejectsOutOfRangeFields) {
   EXPECT_FALSE(decode_event(bad_amount).has_value());
 }
 
+// Found by fuzz_event_log (fuzz/regressions/event_log/nonzero-reserved-bytes):
+// a record with a valid checksum whose event has bytes no encoder writes was
+// decoded anyway, the reserved pair ignored and the accounts cut to 32 bits
+// (a damaged account 2^32 + 3 would have been read as acct-3).
+TEST(Events, DecodeRefusesBytesNoEncoderWrites) {
+  const Bytes found = {0x03, 0x00, 0x01, 0x00, 0x00, 0x58, 0x51, 0x30, 0x00, 0xaa, 0xaa, 0xaa,
+                       0xaa, 0xaa, 0x0d, 0x02, 0x00, 0x00, 0x03, 0xaa, 0xaa, 0xaa, 0x0d, 0x02,
+                       0x00, 0x02, 0x00, 0x00, 0x03, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa,
+                       0x0d, 0x02, 0x00, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0x0d, 0x02, 0x00};
+  EXPECT_FALSE(decode_event(found).has_value());
+
+  Bytes good;
+  encode_event(SampleEvent(), good);
+  ASSERT_TRUE(decode_event(good).has_value());
+  for (size_t at : {size_t{6}, size_t{7}, size_t{24 + 4}, size_t{31}, size_t{32 + 4}, size_t{39}}) {
+    Bytes bad = good;
+    bad[at] = 1;  // a reserved byte, or a high byte of account or account2
+    EXPECT_FALSE(decode_event(bad).has_value()) << "byte " << at;
+  }
+}
+
 TEST(Events, EffectDeltaSigns) {
   const Amount a{250};
   EXPECT_EQ(effect_delta(Effect::kNone, a), 0);

@@ -3,6 +3,7 @@
 // engine call it describes.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "net/api.h"
@@ -106,6 +107,26 @@ TEST(Api, EveryBadRequestKindIsA4xxNamingTheProblem) {
     // The body is JSON naming the error.
     EXPECT_NE(error_body(e).find("\"error\":\"" + c.error + "\""), std::string::npos) << c.name;
   }
+}
+
+// Found by fuzz_http_body (fuzz/regressions/http_body): the JSON parser's
+// message quotes the bytes it read, and error_body threw on a body that is
+// not UTF-8, which ended walletd. The body must be JSON naming the error.
+TEST(Api, NonUtf8BodyGetsAJsonErrorBody) {
+  const std::string bodies[] = {"\xff", "{\"transaction_\xff\xfe\":1}", "[\"\xc3\"]"};
+  for (const std::string& b : bodies) {
+    ApiError e = expect_error({"non-UTF-8 body", "POST", kPath, b, 400, "malformed_json", ""});
+    EXPECT_EQ(e.error, "malformed_json");
+    std::string out;
+    ASSERT_NO_THROW(out = error_body(e));
+    nlohmann::json j = nlohmann::json::parse(out);
+    EXPECT_EQ(j["error"], "malformed_json");
+    EXPECT_NE(j["message"].get<std::string>().find("not valid JSON"), std::string::npos);
+  }
+  // The same for a path that is echoed in a message.
+  ApiError e = expect_error({"non-UTF-8 path", "DELETE", "/v1/wallet/transaction/\xff", "", 405,
+                             "method_not_allowed", ""});
+  ASSERT_NO_THROW(nlohmann::json::parse(error_body(e)));
 }
 
 TEST(Api, GoodTransferBecomesTheEngineRequest) {

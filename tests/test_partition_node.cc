@@ -599,6 +599,68 @@ TEST_F(PartitionNodeTest, FullReplayRejectsASnapshotThatDisagrees) {
   EXPECT_NE(trusting.state_digest(), node_->state_digest()) << "the corruption was loaded";
 }
 
+// The records of fuzz/regressions/event_log, found by fuzz_event_log. A log
+// read back from disk may be another node's or damaged behind a valid
+// checksum; rebuild must refuse an event this partition could not have
+// written instead of applying it.
+std::vector<std::vector<uint8_t>> Encoded(const std::vector<Event>& events) {
+  std::vector<std::vector<uint8_t>> records(events.size());
+  for (size_t i = 0; i < events.size(); ++i) encode_event(events[i], records[i]);
+  return records;
+}
+
+Event LegEvent(EventType type, TxId tx, Leg leg, Effect effect, AccountId account, int64_t minor) {
+  Event e;
+  e.type = type;
+  e.tx = tx;
+  e.leg = leg;
+  e.effect = effect;
+  e.account = account;
+  e.amount = Amount{minor};
+  return e;
+}
+
+// Another partition's log (a node started on the wrong file): the debit
+// landed on a row of this partition's balance array that belongs to a
+// different account, or past its end.
+TEST(PartitionNodeRebuild, AnotherPartitionsAccountIsRefused) {
+  const ClusterConfig cfg = MakeConfig(/*partitions=*/2);
+  for (AccountId a = 0; a <= cfg.accounts; ++a) {
+    const auto log =
+        Encoded({LegEvent(EventType::kTryYes, Tx(1), Leg::kDebit, Effect::kDebit, a, 100)});
+    for (uint32_t p = 0; p < cfg.partitions; ++p) {
+      const bool owner = a < cfg.accounts && cfg.account_partition[a] == p;
+      PartitionNode n(cfg, p);
+      EXPECT_EQ(n.rebuild(log, false), owner) << "acct-" << a << " replayed on partition " << p;
+    }
+  }
+}
+
+// Two Trys logged for one leg: the open-hold count was raised twice and
+// lowered once, so a full replay and snapshot plus suffix disagreed.
+TEST(PartitionNodeRebuild, ASecondTryForTheSameLegIsRefused) {
+  const ClusterConfig cfg = MakeConfig();
+  const Event try_yes = LegEvent(EventType::kTryYes, Tx(1), Leg::kDebit, Effect::kNone, 1, 967);
+  const Event confirmed =
+      LegEvent(EventType::kConfirmed, Tx(1), Leg::kDebit, Effect::kDebit, 1, 967);
+  PartitionNode n(cfg, 0);
+  EXPECT_FALSE(n.rebuild(Encoded({try_yes, try_yes, confirmed}), false));
+  PartitionNode once(cfg, 0);
+  ASSERT_TRUE(once.rebuild(Encoded({try_yes, confirmed}), false));
+  EXPECT_EQ(once.open_holds(), 0u);
+}
+
+// A Confirm or Cancel of a leg never tried made up a reserved leg and
+// lowered the open-hold count below zero.
+TEST(PartitionNodeRebuild, ASecondPhaseForAnUnknownLegIsRefused) {
+  const ClusterConfig cfg = MakeConfig();
+  for (EventType t : {EventType::kConfirmed, EventType::kCancelled}) {
+    PartitionNode n(cfg, 0);
+    EXPECT_FALSE(
+        n.rebuild(Encoded({LegEvent(t, Tx(1), Leg::kCredit, Effect::kNone, 1, 5)}), false));
+  }
+}
+
 TEST_F(PartitionNodeTest, EveryPartitionOwnsOnlyItsAccounts) {
   ClusterConfig cfg = MakeConfig(/*partitions=*/3);
   uint32_t total = 0;

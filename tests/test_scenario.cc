@@ -280,6 +280,21 @@ TEST(ScenarioErrors, OutOfRange) {
   EXPECT_TRUE(HasSubstr(err, "phases.fault_ms"));
 }
 
+// Found while writing fuzz_scenario's check that an accepted scenario
+// yields a workload (fuzz/regressions/scenario): with one hot account and
+// every endpoint hot, generating the workload never finished, so `run` and
+// `explore` hung.
+TEST(ScenarioErrors, OneHotAccountForEveryEndpointIsRefused) {
+  const char* found = R"({"workload":{"hot_accounts":1,"hot_probability":1.0}})";
+  ScenarioLoad l = scenario_from_json(json::parse(found));
+  ASSERT_FALSE(l.scenario.has_value());
+  EXPECT_TRUE(HasSubstr(l.error, "workload.hot_accounts"));
+  EXPECT_TRUE(HasSubstr(l.error, "workload.hot_probability"));
+  // Two hot accounts, or a chance of a cold endpoint, are fine.
+  LoadOk("smoke", {"workload.hot_accounts=2", "workload.hot_probability=1"});
+  LoadOk("smoke", {"workload.hot_accounts=1", "workload.hot_probability=0.9"});
+}
+
 TEST(ScenarioErrors, JustOutOfRangeDurations) {
   EXPECT_TRUE(HasSubstr(ErrorOfSet("phases.fault_ms=86400001"), "phases.fault_ms"));
   EXPECT_TRUE(HasSubstr(ErrorOfSet("protocol.try_timeout_ms=3600001"), "protocol.try_timeout_ms"));
