@@ -106,6 +106,11 @@ std::optional<Scenario> load_or_report(const std::string& name, const std::vecto
     rc = bad_input(sl.error);
     return std::nullopt;
   }
+  // A planted bug is on purpose, but it must never be a surprise.
+  std::string planted;
+  for (const EngineBugName& b : engine_bug_names())
+    if (sl.scenario->sim.cluster.bugs.*b.flag) planted += std::string(planted.empty() ? "" : ", ") + b.name;
+  if (!planted.empty()) std::fprintf(stderr, "walletsim: planted engine bugs on: %s (scenario keys bugs.*)\n", planted.c_str());
   return sl.scenario;
 }
 
