@@ -14,7 +14,8 @@ std::vector<OrderRow> try_orders(const Scenario& base, SeedRange seeds, unsigned
   std::mutex mu;
   uint64_t done = 0, violations = 0;
   for (TryOrder order : {TryOrder::kDebitFirst, TryOrder::kCreditFirst, TryOrder::kBothInTry}) {
-    ScenarioLoad sl = scenario_from_json(base.doc, {std::string("protocol.try_order=") + to_string(order)});
+    ScenarioLoad sl =
+        scenario_from_json(base.doc, {std::string("protocol.try_order=") + to_string(order)});
     const Scenario s = *sl.scenario;
     OrderRow row;
     row.order = order;
@@ -37,8 +38,9 @@ std::vector<OrderRow> try_orders(const Scenario& base, SeedRange seeds, unsigned
     if (row.violations > 0) {
       ShrinkResult sr = shrink(make_spec(s, row.first_bad), *parse_property(row.property));
       row.minimal_requests = sr.after.requests;
-      row.minimal = std::to_string(sr.after.requests) + " transfer(s), " + std::to_string(sr.after.accounts) +
-                    " accounts, " + std::to_string(sr.after.crashes + sr.after.partitions) + " faults";
+      row.minimal = std::to_string(sr.after.requests) + " transfer(s), " +
+                    std::to_string(sr.after.accounts) + " accounts, " +
+                    std::to_string(sr.after.crashes + sr.after.partitions) + " faults";
     }
     rows.push_back(std::move(row));
   }

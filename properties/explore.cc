@@ -20,7 +20,8 @@ bool parse_seed_range(const std::string& s, SeedRange& out) {
   size_t dots = s.find("..");
   if (dots == std::string::npos || dots == 0 || dots + 2 >= s.size()) return false;
   std::string x = s.substr(0, dots), y = s.substr(dots + 2);
-  if (x.find_first_not_of("0123456789") != std::string::npos || y.find_first_not_of("0123456789") != std::string::npos)
+  if (x.find_first_not_of("0123456789") != std::string::npos ||
+      y.find_first_not_of("0123456789") != std::string::npos)
     return false;
   if (x.size() > 19 || y.size() > 19) return false;
   out.first = std::stoull(x);
@@ -28,7 +29,9 @@ bool parse_seed_range(const std::string& s, SeedRange& out) {
   return out.first < out.last;
 }
 
-std::string to_string(const SeedRange& r) { return std::to_string(r.first) + ".." + std::to_string(r.last); }
+std::string to_string(const SeedRange& r) {
+  return std::to_string(r.first) + ".." + std::to_string(r.last);
+}
 
 void TraceDigest::add(uint64_t seed, uint64_t trace_hash) {
   sum += hash_combine(mix64(seed), trace_hash);
@@ -62,7 +65,8 @@ std::string scenario_digest(const Scenario& s) { return hex64(fnv1a64(s.doc.dump
 namespace {
 
 int64_t unix_ms_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -118,7 +122,8 @@ ExploreResult explore(const Scenario& s, SeedRange seeds, unsigned jobs, const E
     if (!skip) {
       RunSpec spec = make_spec(s, seed);
       RunOptions ro;
-      ro.check_determinism = opt.determinism_every != 0 && (seed - seeds.first) % opt.determinism_every == 0;
+      ro.check_determinism =
+          opt.determinism_every != 0 && (seed - seeds.first) % opt.determinism_every == 0;
       RunResult r = run_spec(spec, ro);
       std::lock_guard<std::mutex> lock(mu);
       ++res.runs;
@@ -144,7 +149,8 @@ ExploreResult explore(const Scenario& s, SeedRange seeds, unsigned jobs, const E
     if (progress) progress(shown);
   };
   for_each_seed(seeds.first, seeds.last, res.jobs, one_seed);
-  res.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  res.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   res.finished_unix_ms = unix_ms_now();
   res.seeds_per_second = static_cast<double>(res.runs) / std::max(res.wall_seconds, 1e-9);
   for (int p = 0; p < kCoverCount; ++p) res.coverage[to_string(static_cast<Cover>(p))] = reached[p];

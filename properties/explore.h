@@ -82,12 +82,12 @@ struct ExploreResult {
   std::string build;            // build_id() of the build that ran it
   SeedRange seeds;
   unsigned jobs = 1;
-  uint64_t runs = 0;            // seeds run (fewer than seeds.size() only with stop_after)
+  uint64_t runs = 0;                     // seeds run (fewer than seeds.size() only with stop_after)
   std::vector<ExploreFailure> failures;  // by seed
   uint64_t events = 0;
   double wall_seconds = 0;
   double seeds_per_second = 0;
-  int64_t started_unix_ms = 0;   // wall clock, for a campaign's span; output only
+  int64_t started_unix_ms = 0;  // wall clock, for a campaign's span; output only
   int64_t finished_unix_ms = 0;
   TraceDigest digest;
   std::vector<std::pair<uint64_t, uint64_t>> seed_hashes;  // (seed, trace hash) by seed, with keep_hashes

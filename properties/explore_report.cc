@@ -61,7 +61,8 @@ class Reader {
   uint64_t hex(const char* key) {
     std::string s = str(key);
     uint64_t h = 0;
-    if (ok() && !parse_hex64(s, h)) fail("key '" + where_ + key + "' must be 16 lower-case hex digits, got '" + s + "'");
+    if (ok() && !parse_hex64(s, h))
+      fail("key '" + where_ + key + "' must be 16 lower-case hex digits, got '" + s + "'");
     return h;
   }
   void fail(const std::string& e) {
@@ -87,8 +88,8 @@ std::string read_failures(const json& list, ExploreResult& r) {
     f.shrunk_file = in.str("shrunk_file");
     if (!in.ok()) return in.error();
     if (f.seed < r.seeds.first || f.seed >= r.seeds.last)
-      return "failed_seeds[" + std::to_string(i) + "]: seed " + std::to_string(f.seed) + " is outside the range " +
-             to_string(r.seeds);
+      return "failed_seeds[" + std::to_string(i) + "]: seed " + std::to_string(f.seed) +
+             " is outside the range " + to_string(r.seeds);
     if (!r.failures.empty() && f.seed <= r.failures.back().seed)
       return "failed_seeds[" + std::to_string(i) + "]: seeds are not in increasing order";
     r.failures.push_back(std::move(f));
@@ -101,8 +102,12 @@ std::string read_failures(const json& list, ExploreResult& r) {
 json explore_report_to_json(const ExploreResult& r) {
   json failed = json::array();
   for (const ExploreFailure& f : r.failures)
-    failed.push_back({{"seed", f.seed}, {"property", f.property}, {"message", f.message},
-                      {"trace_hash", hex64(f.trace_hash)}, {"file", f.file}, {"shrunk_file", f.shrunk_file}});
+    failed.push_back({{"seed", f.seed},
+                      {"property", f.property},
+                      {"message", f.message},
+                      {"trace_hash", hex64(f.trace_hash)},
+                      {"file", f.file},
+                      {"shrunk_file", f.shrunk_file}});
   json coverage = json::object();
   for (const auto& [point, n] : r.coverage) coverage[point] = n;
   json j = {{"format", kFormat},
@@ -137,7 +142,8 @@ ExploreReportLoad explore_report_from_json(const json& doc) {
   Reader in(doc, "");
   std::string format = in.str("format");
   if (in.ok() && format != kFormat) {
-    out.error = "key 'format' is '" + format + "', expected '" + kFormat + "' (output of walletsim explore --json)";
+    out.error = "key 'format' is '" + format + "', expected '" + kFormat +
+                "' (output of walletsim explore --json)";
     return out;
   }
   uint64_t version = in.u64("version");
@@ -201,8 +207,8 @@ ExploreReportLoad explore_report_from_json(const json& doc) {
     return out;
   }
   if (r.runs > r.seeds.size() || r.digest.count != r.runs) {
-    out.error = "runs " + std::to_string(r.runs) + " and trace_digest.count " + std::to_string(r.digest.count) +
-                " do not fit the seed range " + to_string(r.seeds);
+    out.error = "runs " + std::to_string(r.runs) + " and trace_digest.count " +
+                std::to_string(r.digest.count) + " do not fit the seed range " + to_string(r.seeds);
     return out;
   }
   if (std::string e = read_failures(*failed, r); !e.empty()) {
@@ -224,7 +230,8 @@ ExploreReportLoad load_explore_report(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   json doc = json::parse(ss.str(), nullptr, false);
-  if (doc.is_discarded()) return {std::nullopt, "'" + path + "' is not valid JSON (truncated or damaged?)"};
+  if (doc.is_discarded())
+    return {std::nullopt, "'" + path + "' is not valid JSON (truncated or damaged?)"};
   ExploreReportLoad l = explore_report_from_json(doc);
   if (!l.report) l.error = "'" + path + "': " + l.error;
   return l;

@@ -13,23 +13,26 @@ namespace {
 
 // The first report sets the scenario and build; every other must agree.
 std::string check_same_campaign(const NamedReport& first, const NamedReport& r) {
-  if (r.report.scenario != first.report.scenario || r.report.scenario_digest != first.report.scenario_digest)
-    return "'" + r.name + "' explored scenario " + r.report.scenario + " (digest " + r.report.scenario_digest +
-           ") but '" + first.name + "' explored " + first.report.scenario + " (digest " +
-           first.report.scenario_digest + "): shards of different scenarios or --set overrides do not merge";
+  if (r.report.scenario != first.report.scenario ||
+      r.report.scenario_digest != first.report.scenario_digest)
+    return "'" + r.name + "' explored scenario " + r.report.scenario + " (digest " +
+           r.report.scenario_digest + ") but '" + first.name + "' explored " +
+           first.report.scenario + " (digest " + first.report.scenario_digest +
+           "): shards of different scenarios or --set overrides do not merge";
   if (r.report.build != first.report.build)
-    return "'" + r.name + "' was written by build '" + r.report.build + "' but '" + first.name + "' by '" +
-           first.report.build + "': trace hashes of different builds do not compare";
+    return "'" + r.name + "' was written by build '" + r.report.build + "' but '" + first.name +
+           "' by '" + first.report.build + "': trace hashes of different builds do not compare";
   return "";
 }
 
 std::string check_overlap(const NamedReport& a, const NamedReport& b) {
   if (b.report.seeds.first >= a.report.seeds.last) return "";
   if (a.report.seeds == b.report.seeds)
-    return "duplicate shard: '" + a.name + "' and '" + b.name + "' both cover seeds " + to_string(a.report.seeds);
+    return "duplicate shard: '" + a.name + "' and '" + b.name + "' both cover seeds " +
+           to_string(a.report.seeds);
   SeedRange both{b.report.seeds.first, std::min(a.report.seeds.last, b.report.seeds.last)};
-  return "'" + b.name + "' (seeds " + to_string(b.report.seeds) + ") overlaps '" + a.name + "' (seeds " +
-         to_string(a.report.seeds) + "): seeds " + to_string(both) + " are in both";
+  return "'" + b.name + "' (seeds " + to_string(b.report.seeds) + ") overlaps '" + a.name +
+         "' (seeds " + to_string(a.report.seeds) + "): seeds " + to_string(both) + " are in both";
 }
 
 void add_missing(MergeResult& m, uint64_t from, uint64_t to) {
@@ -52,8 +55,10 @@ MergeResult merge_reports(std::vector<NamedReport> reports, std::optional<SeedRa
   }
   // By range, then by name: the result does not depend on the order given.
   std::sort(reports.begin(), reports.end(), [](const NamedReport& a, const NamedReport& b) {
-    if (a.report.seeds.first != b.report.seeds.first) return a.report.seeds.first < b.report.seeds.first;
-    if (a.report.seeds.last != b.report.seeds.last) return a.report.seeds.last < b.report.seeds.last;
+    if (a.report.seeds.first != b.report.seeds.first)
+      return a.report.seeds.first < b.report.seeds.first;
+    if (a.report.seeds.last != b.report.seeds.last)
+      return a.report.seeds.last < b.report.seeds.last;
     return a.name < b.name;
   });
   for (size_t i = 1; i < reports.size(); ++i) {
@@ -73,13 +78,14 @@ MergeResult merge_reports(std::vector<NamedReport> reports, std::optional<SeedRa
   if (expected) {
     add_missing(m, expected->first, std::min(expected->last, out.seeds.first));
     if (out.seeds.first < expected->first || out.seeds.last > expected->last)
-      m.notes.push_back("the shards cover seeds " + to_string(out.seeds) + ", beyond the expected " +
-                        to_string(*expected));
+      m.notes.push_back("the shards cover seeds " + to_string(out.seeds) +
+                        ", beyond the expected " + to_string(*expected));
   }
   for (size_t i = 0; i < reports.size(); ++i) {
     const ExploreResult& r = reports[i].report;
     if (i > 0) add_missing(m, reports[i - 1].report.seeds.last, r.seeds.first);
-    m.shards.push_back(MergedShard{reports[i].name, r.seeds, r.runs, r.failures.size(), r.wall_seconds});
+    m.shards.push_back(
+        MergedShard{reports[i].name, r.seeds, r.runs, r.failures.size(), r.wall_seconds});
     if (r.runs < r.seeds.size())
       m.notes.push_back("'" + reports[i].name + "' ran " + std::to_string(r.runs) + " of its " +
                         std::to_string(r.seeds.size()) + " seeds (stopped early, --stop-after)");
@@ -100,8 +106,9 @@ MergeResult merge_reports(std::vector<NamedReport> reports, std::optional<SeedRa
             [](const ExploreFailure& a, const ExploreFailure& b) { return a.seed < b.seed; });
   // Clocks of different machines may disagree: the span is at least the
   // longest shard.
-  m.span_seconds = std::max(static_cast<double>(out.finished_unix_ms - out.started_unix_ms) / 1000.0,
-                            m.longest_shard_seconds);
+  m.span_seconds =
+      std::max(static_cast<double>(out.finished_unix_ms - out.started_unix_ms) / 1000.0,
+               m.longest_shard_seconds);
   out.wall_seconds = m.span_seconds;
   out.seeds_per_second = static_cast<double>(out.runs) / std::max(m.span_seconds, 1e-9);
   m.seeds_per_shard_second = static_cast<double>(out.runs) / std::max(m.shard_seconds, 1e-9);
@@ -112,14 +119,23 @@ json merge_to_json(const MergeResult& m) {
   const ExploreResult& r = m.merged;
   json failed = json::array();
   for (const ExploreFailure& f : r.failures)
-    failed.push_back({{"seed", f.seed}, {"property", f.property}, {"message", f.message},
-                      {"trace_hash", hex64(f.trace_hash)}, {"file", f.file}, {"shrunk_file", f.shrunk_file}});
+    failed.push_back({{"seed", f.seed},
+                      {"property", f.property},
+                      {"message", f.message},
+                      {"trace_hash", hex64(f.trace_hash)},
+                      {"file", f.file},
+                      {"shrunk_file", f.shrunk_file}});
   json shards = json::array();
   for (const MergedShard& s : m.shards)
-    shards.push_back({{"file", s.name}, {"first_seed", s.seeds.first}, {"last_seed", s.seeds.last},
-                      {"runs", s.runs}, {"failures", s.failures}, {"wall_seconds", s.wall_seconds}});
+    shards.push_back({{"file", s.name},
+                      {"first_seed", s.seeds.first},
+                      {"last_seed", s.seeds.last},
+                      {"runs", s.runs},
+                      {"failures", s.failures},
+                      {"wall_seconds", s.wall_seconds}});
   json missing = json::array();
-  for (const SeedRange& g : m.missing) missing.push_back({{"first_seed", g.first}, {"last_seed", g.last}});
+  for (const SeedRange& g : m.missing)
+    missing.push_back({{"first_seed", g.first}, {"last_seed", g.last}});
   json coverage = json::object();
   for (const auto& [point, n] : r.coverage) coverage[point] = n;
   return {{"format", "walletsim-merge"},
@@ -149,11 +165,13 @@ std::string format_merge(const MergeResult& m) {
   const ExploreResult& r = m.merged;
   std::string out;
   char b[512];
-  std::snprintf(b, sizeof b, "walletsim merge: scenario %s (digest %s), seeds %s, %zu shard(s)\n", r.scenario.c_str(),
-                r.scenario_digest.c_str(), to_string(r.seeds).c_str(), m.shards.size());
+  std::snprintf(b, sizeof b, "walletsim merge: scenario %s (digest %s), seeds %s, %zu shard(s)\n",
+                r.scenario.c_str(), r.scenario_digest.c_str(), to_string(r.seeds).c_str(),
+                m.shards.size());
   out += b;
   std::snprintf(b, sizeof b,
-                "  runs %llu, failures %zu, %.1f s from first start to last end, %.0f seeds/s (%.0f per shard-second, "
+                "  runs %llu, failures %zu, %.1f s from first start to last end, %.0f seeds/s "
+                "(%.0f per shard-second, "
                 "%.1f s in shards, longest %.1f s)\n",
                 (unsigned long long)r.runs, r.failures.size(), m.span_seconds, r.seeds_per_second,
                 m.seeds_per_shard_second, m.shard_seconds, m.longest_shard_seconds);

@@ -16,9 +16,12 @@ constexpr auto kRedrawEvery = std::chrono::milliseconds(250);
 
 std::string format_duration(double s) {
   char b[32];
-  if (s < 100) std::snprintf(b, sizeof b, "%.0f s", s);
-  else if (s < 6000) std::snprintf(b, sizeof b, "%.0f min", s / 60);
-  else std::snprintf(b, sizeof b, "%.1f h", s / 3600);
+  if (s < 100)
+    std::snprintf(b, sizeof b, "%.0f s", s);
+  else if (s < 6000)
+    std::snprintf(b, sizeof b, "%.0f min", s / 60);
+  else
+    std::snprintf(b, sizeof b, "%.1f h", s / 3600);
   return b;
 }
 
@@ -28,9 +31,11 @@ std::string format_progress(const ProgressState& s, const std::string& unit) {
   const double rate = static_cast<double>(s.done) / std::max(s.seconds, 1e-9);
   char b[256];
   std::string out;
-  if (s.total > 0) std::snprintf(b, sizeof b, "  %llu/%llu %s", (unsigned long long)s.done,
-                                 (unsigned long long)s.total, unit.c_str());
-  else std::snprintf(b, sizeof b, "  %llu %s", (unsigned long long)s.done, unit.c_str());
+  if (s.total > 0)
+    std::snprintf(b, sizeof b, "  %llu/%llu %s", (unsigned long long)s.done,
+                  (unsigned long long)s.total, unit.c_str());
+  else
+    std::snprintf(b, sizeof b, "  %llu %s", (unsigned long long)s.done, unit.c_str());
   out += b;
   if (s.show_failed) {
     std::snprintf(b, sizeof b, ", %llu failed", (unsigned long long)s.failed);
@@ -39,14 +44,17 @@ std::string format_progress(const ProgressState& s, const std::string& unit) {
   std::snprintf(b, sizeof b, ", %.0f %s/s", rate, unit.c_str());
   out += b;
   if (s.total > 0 && s.done > 0 && s.done <= s.total)
-    out += ", " + format_duration(static_cast<double>(s.total - s.done) / std::max(rate, 1e-9)) + " left";
+    out += ", " + format_duration(static_cast<double>(s.total - s.done) / std::max(rate, 1e-9)) +
+           " left";
   return out;
 }
 
 bool progress_wanted(bool as_json) { return !as_json && isatty(STDERR_FILENO); }
 
 ProgressLine::ProgressLine(std::string unit, uint64_t total, bool enabled, bool show_failed)
-    : unit_(std::move(unit)), enabled_(enabled), show_failed_(show_failed),
+    : unit_(std::move(unit)),
+      enabled_(enabled),
+      show_failed_(show_failed),
       start_(std::chrono::steady_clock::now()) {
   total_.store(total);
   if (enabled_) ticker_ = std::thread([this] { loop(); });
@@ -106,8 +114,12 @@ std::function<void(const TraceRecord&)> answered_requests_tap(size_t requests, P
   return [c, &line](const TraceRecord& r) {
     if (r.t < c->last) c->answered.assign(c->answered.size(), false);  // the next run began
     c->last = r.t;
-    if (r.kind != TraceKind::kDeliver || (r.msg != MsgKind::kTransferReply && r.msg != MsgKind::kStatusReply)) return;
-    if (r.outcome != Outcome::kSuccess && r.outcome != Outcome::kFailed && r.outcome != Outcome::kRejected) return;
+    if (r.kind != TraceKind::kDeliver ||
+        (r.msg != MsgKind::kTransferReply && r.msg != MsgKind::kStatusReply))
+      return;
+    if (r.outcome != Outcome::kSuccess && r.outcome != Outcome::kFailed &&
+        r.outcome != Outcome::kRejected)
+      return;
     if (r.request >= c->answered.size() || c->answered[r.request]) return;
     c->answered[r.request] = true;
     line.set(++c->done, 0);

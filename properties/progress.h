@@ -9,9 +9,9 @@
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <mutex>
 #include <string>
-#include <functional>
 #include <thread>
 
 #include "sim/trace.h"
@@ -20,10 +20,10 @@ namespace ws {
 
 struct ProgressState {
   uint64_t done = 0;
-  uint64_t total = 0;         // 0: unknown (no time left is shown)
+  uint64_t total = 0;  // 0: unknown (no time left is shown)
   uint64_t failed = 0;
-  bool show_failed = true;    // false where failures are not counted as the work goes
-  double seconds = 0;         // wall time since the start
+  bool show_failed = true;  // false where failures are not counted as the work goes
+  double seconds = 0;       // wall time since the start
 };
 
 // "  1200/5000 seeds, 0 failed, 812 seeds/s, 5 s left"

@@ -47,7 +47,8 @@ TEST(SeedRange, ParsesAndRejects) {
   ASSERT_TRUE(parse_seed_range("10..20", r));
   EXPECT_EQ(r, (SeedRange{10, 20}));
   EXPECT_EQ(to_string(r), "10..20");
-  for (const char* bad : {"5..1", "3..3", "abc", "1..", "..2", "1...2", "-1..3", "1..99999999999999999999"})
+  for (const char* bad :
+       {"5..1", "3..3", "abc", "1..", "..2", "1...2", "-1..3", "1..99999999999999999999"})
     EXPECT_FALSE(parse_seed_range(bad, r)) << bad;
 }
 
@@ -126,13 +127,15 @@ TEST(Merge, OverlappingRangesAreRefusedNamingBothFiles) {
 }
 
 TEST(Merge, DuplicateShardIsNamed) {
-  MergeResult m = merge_reports({{"a.json", shard(0, 100)}, {"b.json", shard(100, 200)}, {"c.json", shard(0, 100)}});
+  MergeResult m = merge_reports(
+      {{"a.json", shard(0, 100)}, {"b.json", shard(100, 200)}, {"c.json", shard(0, 100)}});
   EXPECT_NE(m.error.find("duplicate shard"), std::string::npos) << m.error;
   EXPECT_NE(m.error.find("'c.json'"), std::string::npos) << m.error;
 }
 
 TEST(Merge, DifferentScenarioOrBuildIsRefused) {
-  MergeResult m = merge_reports({{"a.json", shard(0, 100)}, {"b.json", shard(100, 200, "00000000000000bb")}});
+  MergeResult m =
+      merge_reports({{"a.json", shard(0, 100)}, {"b.json", shard(100, 200, "00000000000000bb")}});
   EXPECT_NE(m.error.find("'b.json'"), std::string::npos) << m.error;
   EXPECT_NE(m.error.find("scenario"), std::string::npos) << m.error;
   ExploreResult other = shard(100, 200);
@@ -142,7 +145,8 @@ TEST(Merge, DifferentScenarioOrBuildIsRefused) {
 }
 
 TEST(Merge, GapsAreNamedIncludingTheExpectedEnds) {
-  MergeResult m = merge_reports({{"b.json", shard(200, 300)}, {"a.json", shard(100, 150)}}, SeedRange{0, 400});
+  MergeResult m =
+      merge_reports({{"b.json", shard(200, 300)}, {"a.json", shard(100, 150)}}, SeedRange{0, 400});
   ASSERT_TRUE(m.error.empty()) << m.error;
   ASSERT_EQ(m.missing.size(), 3u);
   EXPECT_EQ(m.missing[0], (SeedRange{0, 100}));
@@ -156,7 +160,9 @@ TEST(Merge, CoverageCountsAreSummed) {
   a.coverage = {{"coordinator.crash_after_decision", 3}, {"partition.torn_tail", 1}};
   b.coverage = {{"coordinator.crash_after_decision", 4}, {"client.status_query", 2}};
   MergeResult m = merge_reports({{"a", a}, {"b", b}});
-  CoverageCounts want = {{"client.status_query", 2}, {"coordinator.crash_after_decision", 7}, {"partition.torn_tail", 1}};
+  CoverageCounts want = {{"client.status_query", 2},
+                         {"coordinator.crash_after_decision", 7},
+                         {"partition.torn_tail", 1}};
   EXPECT_EQ(m.merged.coverage, want);
 }
 
@@ -174,9 +180,11 @@ TEST(Merge, CampaignRateUsesTheSpanOfTheShards) {
 
 TEST(ExploreReport, RoundTripsThroughJson) {
   ExploreResult r = shard(5, 50);
-  r.failures.push_back(ExploreFailure{9, "conservation", "money created", 0xabcdef, "f/smoke-seed-9.json", "", "", ""});
+  r.failures.push_back(ExploreFailure{9, "conservation", "money created", 0xabcdef,
+                                      "f/smoke-seed-9.json", "", "", ""});
   r.coverage = {{"x", 2}};
-  ExploreReportLoad l = explore_report_from_json(nlohmann::json::parse(explore_report_to_json(r).dump()));
+  ExploreReportLoad l =
+      explore_report_from_json(nlohmann::json::parse(explore_report_to_json(r).dump()));
   ASSERT_TRUE(l.report) << l.error;
   EXPECT_EQ(l.report->seeds, r.seeds);
   EXPECT_EQ(l.report->digest, r.digest);
@@ -201,7 +209,8 @@ TEST(ExploreReport, DamagedReportsAreRefusedNamingWhatIsWrong) {
   nlohmann::json failure = good;
   failure["format"] = "walletsim-failure";
   EXPECT_NE(explore_report_from_json(failure).error.find("format"), std::string::npos);
-  EXPECT_NE(load_explore_report("/nonexistent/shard.json").error.find("/nonexistent/shard.json"), std::string::npos);
+  EXPECT_NE(load_explore_report("/nonexistent/shard.json").error.find("/nonexistent/shard.json"),
+            std::string::npos);
 }
 
 TEST(Progress, LineShowsWorkFailuresRateAndTimeLeft) {
