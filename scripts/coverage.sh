@@ -34,7 +34,7 @@ for s in $("$dir/walletsim" scenarios | awk '{print $1}'); do
   for k in tcc 2pc saga; do
     printf 'explore %-18s %-5s ' "$s" "$k"
     "$dir/walletsim" explore --scenario "$s" --set protocol.kind="$k" --seeds "0..$seeds" --out "$out/f" \
-      --max-files 1 | tail -1
+      --max-files 1 | grep "  runs "
   done
 done
 
