@@ -69,7 +69,7 @@ ApiCall parse_transfer(std::string_view body, const ClusterConfig& cfg) {
   json j;
   try {
     j = json::parse(body);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for a number like 1e999
     return err(400, "malformed_json", std::string("request body is not valid JSON: ") + e.what());
   }
   if (!j.is_object()) return err(400, "malformed_json", "request body must be a JSON object");

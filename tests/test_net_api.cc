@@ -129,6 +129,19 @@ TEST(Api, NonUtf8BodyGetsAJsonErrorBody) {
   ASSERT_NO_THROW(nlohmann::json::parse(error_body(e)));
 }
 
+// Found by fuzz_http_body (fuzz/regressions/http_body): a number too large
+// for a double is not a parse_error but an out_of_range exception, which
+// nothing caught, so the body 1e999 ended walletd.
+TEST(Api, NumberTooLargeForADoubleIsMalformedJson) {
+  const std::string bodies[] = {"9999999999E99999.0099act99act\n", "1e999", "{\"amount\":-1e999}"};
+  for (const std::string& b : bodies) {
+    ApiError e = expect_error({"huge number", "POST", kPath, b, 400, "malformed_json", ""});
+    EXPECT_EQ(e.status, 400u) << b;
+    EXPECT_EQ(e.error, "malformed_json") << b;
+    EXPECT_NE(e.message.find("number overflow"), std::string::npos) << e.message;
+  }
+}
+
 TEST(Api, GoodTransferBecomesTheEngineRequest) {
   ApiCall call = parse_api_request("POST", kPath, good_body(), cfg());
   const TransferCall* t = std::get_if<TransferCall>(&call);
