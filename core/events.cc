@@ -63,7 +63,10 @@ std::optional<Event> decode_event(std::span<const uint8_t> in) {
   const uint64_t account = get_u64(in, pos, ok);
   const uint64_t account2 = get_u64(in, pos, ok);
   e.amount.minor = static_cast<int64_t>(get_u64(in, pos, ok));
-  if (!ok || e.amount.minor < 0 || account > UINT32_MAX || account2 > UINT32_MAX)
+  // No amount is above kMaxAmountMinor (core/money.h); a larger one would
+  // overflow the sums rebuilt from the log.
+  if (!ok || e.amount.minor < 0 || e.amount.minor > kMaxAmountMinor || account > UINT32_MAX ||
+      account2 > UINT32_MAX)
     return std::nullopt;
   e.account = static_cast<AccountId>(account);
   e.account2 = static_cast<AccountId>(account2);

@@ -334,6 +334,28 @@ TEST(Events, DecodeRefusesBytesNoEncoderWrites) {
   }
 }
 
+// Found by fuzz_event_log (fuzz/regressions/event_log/amount-above-the-largest):
+// two credit Trys of 4.8e18 minor units each on one account overflowed the
+// partition's reserved-credit sum while rebuilding (signed overflow). No
+// amount is above kMaxAmountMinor, so no event may carry one.
+TEST(Events, DecodeRefusesAnAmountAboveTheLargest) {
+  const Bytes found = {0x01, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0xae, 0x49, 0x77, 0x56,
+                       0x20, 0x52, 0x57, 0xa2, 0x91, 0x6f, 0x8f, 0x6f, 0x0f, 0x17, 0xba, 0xa6,
+                       0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+                       0x00, 0x00, 0x00, 0x00, 0x9d, 0x09, 0x00, 0x00, 0x00, 0x00, 0x00, 0x43};
+  EXPECT_FALSE(decode_event(found).has_value());
+
+  Event e = SampleEvent();
+  e.amount = Amount{kMaxAmountMinor};
+  Bytes largest;
+  encode_event(e, largest);
+  EXPECT_TRUE(decode_event(largest).has_value());
+  e.amount = Amount{kMaxAmountMinor + 1};
+  Bytes above;
+  encode_event(e, above);
+  EXPECT_FALSE(decode_event(above).has_value());
+}
+
 TEST(Events, EffectDeltaSigns) {
   const Amount a{250};
   EXPECT_EQ(effect_delta(Effect::kNone, a), 0);
