@@ -99,17 +99,21 @@ std::string read_failures(const json& list, ExploreResult& r) {
 
 }  // namespace
 
-json explore_report_to_json(const ExploreResult& r) {
+json failed_seeds_json(const std::vector<ExploreFailure>& failures) {
   json failed = json::array();
-  for (const ExploreFailure& f : r.failures)
+  for (const ExploreFailure& f : failures)
     failed.push_back({{"seed", f.seed},
                       {"property", f.property},
                       {"message", f.message},
                       {"trace_hash", hex64(f.trace_hash)},
                       {"file", f.file},
                       {"shrunk_file", f.shrunk_file}});
-  json coverage = json::object();
-  for (const auto& [point, n] : r.coverage) coverage[point] = n;
+  return failed;
+}
+
+json explore_report_to_json(const ExploreResult& r) {
+  const json failed = failed_seeds_json(r.failures);
+  const json coverage = r.coverage;  // a std::map: keys in a fixed order
   json j = {{"format", kFormat},
             {"version", kExploreReportVersion},
             {"build", r.build},

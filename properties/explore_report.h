@@ -17,6 +17,8 @@ namespace ws {
 constexpr int kExploreReportVersion = 1;
 
 nlohmann::json explore_report_to_json(const ExploreResult& r);
+// The failed seeds as report entries, shared by explore and merge reports.
+nlohmann::json failed_seeds_json(const std::vector<ExploreFailure>& failures);
 
 struct ExploreReportLoad {
   std::optional<ExploreResult> report;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "properties/explore_report.h"
 #include "properties/runner.h"
 
 namespace ws {
@@ -117,14 +118,7 @@ MergeResult merge_reports(std::vector<NamedReport> reports, std::optional<SeedRa
 
 json merge_to_json(const MergeResult& m) {
   const ExploreResult& r = m.merged;
-  json failed = json::array();
-  for (const ExploreFailure& f : r.failures)
-    failed.push_back({{"seed", f.seed},
-                      {"property", f.property},
-                      {"message", f.message},
-                      {"trace_hash", hex64(f.trace_hash)},
-                      {"file", f.file},
-                      {"shrunk_file", f.shrunk_file}});
+  const json failed = failed_seeds_json(r.failures);
   json shards = json::array();
   for (const MergedShard& s : m.shards)
     shards.push_back({{"file", s.name},
@@ -136,8 +130,7 @@ json merge_to_json(const MergeResult& m) {
   json missing = json::array();
   for (const SeedRange& g : m.missing)
     missing.push_back({{"first_seed", g.first}, {"last_seed", g.last}});
-  json coverage = json::object();
-  for (const auto& [point, n] : r.coverage) coverage[point] = n;
+  const json coverage = r.coverage;  // a std::map: keys in a fixed order
   return {{"format", "walletsim-merge"},
           {"version", 1},
           {"build", r.build},
