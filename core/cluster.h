@@ -37,6 +37,10 @@ struct ProtocolOptions {
   // the state machines: one packet, one network fate, one receive.
   uint32_t batch_max = 1;
   Duration batch_delay = 0;
+  // How long a coordinator remembers a finished transaction_id (for dedup
+  // and status queries) after it finished; clients must not retry or ask
+  // about an id later than half of it after first sending (docs/forgetting.md).
+  Duration retention = 10 * kSecond;
 };
 
 // Deliberately broken engine behaviours. They exist to show that each
@@ -60,6 +64,8 @@ struct EngineBugs {
   bool skip_balance_limit = false;      // partition: a credit's Try ignores max_balance
   bool misread_short_amount = false;    // coordinator: "12.5" read as 12.05 (short fractions right-aligned)
   bool credit_wrong_account = false;    // partition: a Confirm's credit lands on the partition's next account
+  bool forget_early = false;            // coordinator: a finished row is forgotten at the next snapshot, retention or not
+  bool ignore_watermark = false;        // partition: finished legs are forgotten whatever the low watermark says
   bool any() const;
 };
 

@@ -39,6 +39,7 @@ Coordinator::Coordinator(const ClusterConfig& cfg, uint32_t index) : cfg_(cfg), 
 void Coordinator::on_start(Context& ctx) {
   std::vector<std::vector<uint8_t>> records;
   ctx.storage().read_all([&](std::span<const uint8_t> r) { records.emplace_back(r.begin(), r.end()); });
+  apply_time_ = ctx.now();  // rows found finished in the log keep a full retention window from now
   bool ok = rebuild(records);
   assert(ok && "coordinator log holds a record this build cannot read");
   (void)ok;
@@ -121,6 +122,11 @@ void Coordinator::on_transfer(Context& ctx, NodeId from, const Message& m) {
     row.waiter_request = m.request;
     return;
   }
+  // Past half the retention window the row may be gone: answering as if the
+  // id were new could run a transfer twice, so an id this old is refused.
+  if (m.age > cfg_.protocol.retention / 2) {
+    return reply(ctx, from, m.request, tx, Outcome::kRejected, Reason::kExpired, false);
+  }
   // Admission control: past the in-flight limit a new transfer is turned
   // away before anything is recorded, so the client may retry the same id.
   if (cfg_.protocol.max_inflight > 0 && open_rows_ >= cfg_.protocol.max_inflight) {
@@ -135,6 +141,8 @@ void Coordinator::on_transfer(Context& ctx, NodeId from, const Message& m) {
   e.account2 = t.to;
   e.amount = *amount.amount;
   e.currency = static_cast<CurrencyIdx>(cur);
+  e.seq = next_order_ + 1;
+  e.origin = static_cast<uint16_t>(index_);
   emit(ctx, e);
   PhaseRow& row = rows_.at(tx);
   row.waiter = from;
@@ -152,6 +160,9 @@ void Coordinator::on_transfer(Context& ctx, NodeId from, const Message& m) {
 // the request, if it is still travelling, can never start afterwards.
 void Coordinator::on_status_query(Context& ctx, NodeId from, const Message& m) {
   auto it = rows_.find(m.tx);
+  if (it == rows_.end() && m.age > cfg_.protocol.retention / 2) {
+    return reply(ctx, from, m.request, m.tx, Outcome::kRejected, Reason::kExpired, false);
+  }
   if (it == rows_.end()) {
     ctx.cover(Cover::kQueryBeforeRequest);
     Event e;
@@ -263,6 +274,9 @@ void Coordinator::send_try(Context& ctx, const TxId& tx, const PhaseRow& row, Le
   m.account = leg == Leg::kDebit ? row.from : row.to;
   m.amount = row.amount;
   m.currency = row.currency;
+  m.origin = static_cast<uint16_t>(index_);
+  m.seq = row.order;
+  m.low = low_watermark();
   // The row must be durable before a participant holds money for it, or a
   // crash would leave a hold that no coordinator knows about.
   ctx.send_durable(leg_node(row, leg), m);
@@ -275,6 +289,9 @@ void Coordinator::send_phase2(Context& ctx, const TxId& tx, const PhaseRow& row,
   m.leg = leg;
   m.account = leg == Leg::kDebit ? row.from : row.to;
   m.currency = row.currency;
+  m.origin = static_cast<uint16_t>(index_);
+  m.seq = row.order;
+  m.low = low_watermark();
   if (cfg_.bugs.decision_before_durable) {
     ctx.send(leg_node(row, leg), m);
   } else {
@@ -368,12 +385,20 @@ void Coordinator::tick(Context& ctx) {
   while (!due_.empty() && deadline(*due_.top().row) != due_.top().t) due_.pop();
   if (!due_.empty()) arm_at(ctx, due_.top().t);
   // The list of open rows drops finished ones now and then (amortised O(1)).
-  if (active_.size() > 2 * open_rows_ + 1024) {
-    size_t keep = 0;
-    for (const TxId& tx : active_)
-      if (!rows_.at(tx).finished()) active_[keep++] = tx;
-    active_.resize(keep);
-  }
+  if (active_.size() > 2 * open_rows_ + 1024) drop_finished_from_active();
+}
+
+void Coordinator::drop_finished_from_active() {
+  size_t keep = 0;
+  for (const TxId& tx : active_)
+    if (!rows_.at(tx).finished()) active_[keep++] = tx;
+  active_.resize(keep);
+  active_head_ = 0;
+}
+
+uint64_t Coordinator::low_watermark() {
+  while (active_head_ < active_.size() && rows_.at(active_[active_head_]).finished()) ++active_head_;
+  return active_head_ < active_.size() ? rows_.at(active_[active_head_]).order : next_order_ + 1;
 }
 
 // When a row next needs the timer: its retry, or for an undecided row the
@@ -405,7 +430,53 @@ void Coordinator::emit(Context& ctx, const Event& e) {
   scratch_.clear();
   encode_event(e, scratch_);
   ctx.storage().append(scratch_);
+  apply_time_ = ctx.now();
   apply(e);
+  // A snapshot costs what is remembered, so one is written only after at
+  // least as many events: compaction stays O(1) per event, amortised.
+  const uint32_t every = cfg_.protocol.snapshot_every;
+  if (every != 0 && ++since_snapshot_ >= std::max<size_t>(every, rows_.size())) {
+    compact(ctx);
+    Event snap;
+    snap.type = EventType::kCoordSnapshot;
+    scratch_.clear();
+    encode_event(snap, scratch_);
+    encode_snapshot(scratch_);
+    ctx.storage().append(scratch_);
+    since_snapshot_ = 0;
+    ctx.cover(Cover::kCoordSnapshotWritten);
+  }
+}
+
+// Forgets finished rows whose retention window has passed, oldest first.
+// Only here, just before a snapshot: the snapshot then records exactly what
+// is remembered, so a restart remembers no less than the process did.
+void Coordinator::compact(Context& ctx) {
+  const Time now = ctx.now();
+  size_t n = 0;
+  while (finished_head_ + n < finished_.size()) {
+    auto it = rows_.find(finished_[finished_head_ + n]);
+    // Entries of rows begun again since (a test bug) or already gone are skipped.
+    if (it != rows_.end() && it->second.finished() &&
+        !(cfg_.bugs.forget_early || now - it->second.finished_at >= cfg_.protocol.retention))
+      break;
+    ++n;
+  }
+  if (n == 0) return;
+  drop_finished_from_active();
+  due_.erase_if([](const DueEntry& d) { return d.row->finished(); });  // no entry may outlive its row
+  for (size_t i = 0; i < n; ++i) {
+    auto it = rows_.find(finished_[finished_head_ + i]);
+    if (it == rows_.end() || !it->second.finished()) continue;
+    rows_.erase(it);
+    ++forgotten_;
+  }
+  finished_head_ += n;
+  ctx.cover(Cover::kRowsForgotten);
+  if (finished_head_ > 1024 && finished_head_ * 2 > finished_.size()) {
+    finished_.erase(finished_.begin(), finished_.begin() + static_cast<ptrdiff_t>(finished_head_));
+    finished_head_ = 0;
+  }
 }
 
 void Coordinator::apply(const Event& e) {
@@ -427,7 +498,8 @@ void Coordinator::apply(const Event& e) {
     case EventType::kBegin:
       if (!was_open) ++open_rows_;  // new, or begun again (a test bug)
       row = PhaseRow{};
-      row.order = ++next_order_;
+      row.order = e.seq != 0 ? e.seq : next_order_ + 1;
+      next_order_ = std::max(next_order_, row.order);
       row.from = e.account;
       row.to = e.account2;
       row.amount = e.amount;
@@ -455,33 +527,135 @@ void Coordinator::apply(const Event& e) {
       row.phase2[static_cast<int>(e.leg)] = Phase2Status::kAcked;
       break;
     case EventType::kAbsent:
-      row.absent = true;
+      if (!row.absent) {
+        row.absent = true;
+        row.finished_at = apply_time_;
+        finished_.push_back(e.tx);
+      }
       break;
     default:
       break;
   }
-  if (was_open && row.finished()) --open_rows_;
+  if (was_open && row.finished()) {
+    --open_rows_;
+    row.finished_at = apply_time_;
+    finished_.push_back(e.tx);
+  }
+}
+
+namespace {
+struct RowRef {
+  TxId tx;
+  const PhaseRow* row;
+};
+// Rows in a fixed order: finished ones by when they finished (the order
+// they are forgotten in), then open ones by begin order.
+std::vector<RowRef> sorted_rows(const std::unordered_map<TxId, PhaseRow, TxIdHash>& rows) {
+  std::vector<RowRef> v;
+  v.reserve(rows.size());
+  for (const auto& [tx, row] : rows) v.push_back({tx, &row});
+  std::sort(v.begin(), v.end(), [](const RowRef& a, const RowRef& b) {
+    const bool fa = a.row->finished(), fb = b.row->finished();
+    if (fa != fb) return fa;
+    if (fa && a.row->finished_at != b.row->finished_at) return a.row->finished_at < b.row->finished_at;
+    if (a.row->order != b.row->order) return a.row->order < b.row->order;
+    return a.tx < b.tx;
+  });
+  return v;
+}
+}  // namespace
+
+void Coordinator::encode_snapshot(std::vector<uint8_t>& out) const {
+  put_u64(out, next_order_);
+  auto rows = sorted_rows(rows_);
+  put_u64(out, rows.size());
+  for (const RowRef& ref : rows) {
+    const PhaseRow& r = *ref.row;
+    put_u64(out, ref.tx.hi);
+    put_u64(out, ref.tx.lo);
+    put_u64(out, r.order);
+    put_u64(out, uint64_t{r.from} | uint64_t{r.to} << 32);
+    put_u64(out, static_cast<uint64_t>(r.amount.minor));
+    put_u64(out, uint64_t{r.currency} | static_cast<uint64_t>(r.try_status[0]) << 8 |
+                     static_cast<uint64_t>(r.try_status[1]) << 16 | static_cast<uint64_t>(r.decision) << 24 |
+                     static_cast<uint64_t>(r.reason) << 32 | static_cast<uint64_t>(r.phase2[0]) << 40 |
+                     static_cast<uint64_t>(r.phase2[1]) << 48 | uint64_t{r.absent} << 56);
+    put_u64(out, static_cast<uint64_t>(r.finished_at));
+  }
+}
+
+bool Coordinator::load_snapshot(std::span<const uint8_t> blob) {
+  size_t pos = kEventSize;
+  bool ok = true;
+  next_order_ = get_u64(blob, pos, ok);
+  const uint64_t n = get_u64(blob, pos, ok);
+  if (!ok || n > blob.size() / 56) return false;
+  for (uint64_t i = 0; i < n && ok; ++i) {
+    TxId tx;
+    tx.hi = get_u64(blob, pos, ok);
+    tx.lo = get_u64(blob, pos, ok);
+    PhaseRow r;
+    r.order = get_u64(blob, pos, ok);
+    const uint64_t accounts = get_u64(blob, pos, ok);
+    r.from = static_cast<AccountId>(accounts);
+    r.to = static_cast<AccountId>(accounts >> 32);
+    r.amount.minor = static_cast<int64_t>(get_u64(blob, pos, ok));
+    const uint64_t f = get_u64(blob, pos, ok);
+    r.finished_at = static_cast<Time>(get_u64(blob, pos, ok));
+    r.currency = static_cast<CurrencyIdx>(f & 0xff);
+    const uint64_t t0 = (f >> 8) & 0xff, t1 = (f >> 16) & 0xff, d = (f >> 24) & 0xff, why = (f >> 32) & 0xff,
+                   p0 = (f >> 40) & 0xff, p1 = (f >> 48) & 0xff, absent = f >> 56;
+    if (!ok || t0 > 3 || t1 > 3 || d > 2 || why > static_cast<uint64_t>(Reason::kExpired) || p0 > 2 || p1 > 2 ||
+        absent > 1 || r.order > next_order_ || r.amount.minor < 0 || r.amount.minor > kMaxAmountMinor ||
+        (!absent && (r.from >= cfg_.accounts || r.to >= cfg_.accounts || r.currency >= cfg_.currencies.size())))
+      return false;
+    r.try_status[0] = static_cast<TryStatus>(t0);
+    r.try_status[1] = static_cast<TryStatus>(t1);
+    r.decision = static_cast<Decision>(d);
+    r.reason = static_cast<Reason>(why);
+    r.phase2[0] = static_cast<Phase2Status>(p0);
+    r.phase2[1] = static_cast<Phase2Status>(p1);
+    r.absent = absent != 0;
+    if (!rows_.emplace(tx, r).second) return false;  // one row per id
+    if (r.finished()) {
+      finished_.push_back(tx);
+    } else {
+      active_.push_back(tx);
+      ++open_rows_;
+    }
+  }
+  return ok && pos == blob.size();
 }
 
 bool Coordinator::rebuild(const std::vector<std::vector<uint8_t>>& records) {
   return rebuild(std::vector<std::span<const uint8_t>>(records.begin(), records.end()));
 }
 
+// Loads the last snapshot, if any, and applies every event after it.
 bool Coordinator::rebuild(std::span<const std::span<const uint8_t>> records) {
   rows_.clear();
   active_.clear();
+  finished_.clear();
+  finished_head_ = 0;
   due_.clear();
   open_rows_ = 0;
   next_order_ = 0;
-  for (const auto& r : records) {
-    auto e = decode_event(r);
+  since_snapshot_ = 0;
+  size_t start = 0;
+  for (size_t i = records.size(); i-- > 0;) {
+    auto e = decode_event(records[i]);
+    if (e && e->type == EventType::kCoordSnapshot) {
+      if (!load_snapshot(records[i])) return false;
+      start = i + 1;
+      break;
+    }
+  }
+  for (size_t i = start; i < records.size(); ++i) {
+    auto e = decode_event(records[i]);
     if (!e) return false;
     apply(*e);
   }
-  size_t keep = 0;
-  for (const TxId& tx : active_)
-    if (!rows_.at(tx).finished()) active_[keep++] = tx;
-  active_.resize(keep);
+  drop_finished_from_active();
   return true;
 }
 

@@ -39,8 +39,9 @@ struct PhaseRow {
   Time started = 0;
   Time next_retry = 0;
   uint32_t attempts = 0;
-  uint64_t order = 0;  // begin order (1, 2, ...): timeouts and retries are issued in it
+  uint64_t order = 0;  // begin order (1, 2, ...), durable: the seq its messages carry
   Time due = -1;       // the deadline this row's newest timer-heap entry is for
+  Time finished_at = -1;  // local time it finished (recovery: the restart); retention counts from it
   bool finished() const {
     return absent || (decision != Decision::kNone && phase2[0] == Phase2Status::kAcked &&
                       phase2[1] == Phase2Status::kAcked);
@@ -62,6 +63,10 @@ class Coordinator final : public Actor {
   uint64_t refusals_seen() const { return refusals_seen_; }
   uint64_t overload_rejections() const { return overload_rejections_; }
   size_t open_rows() const { return open_rows_; }
+  size_t remembered() const { return rows_.size(); }  // rows in memory, finished or not
+  uint64_t forgotten() const { return forgotten_; }   // rows forgotten since this process started
+  // Every transfer this coordinator began below it is finished.
+  uint64_t low_watermark();
   uint64_t state_digest() const;
   bool rebuild(std::span<const std::span<const uint8_t>> records);
   bool rebuild(const std::vector<std::vector<uint8_t>>& records);
@@ -84,13 +89,23 @@ class Coordinator final : public Actor {
   Duration backoff(Context& ctx, uint32_t attempts);
   void emit(Context& ctx, const Event& e);
   void apply(const Event& e);
+  void compact(Context& ctx);
+  void encode_snapshot(std::vector<uint8_t>& out) const;
+  bool load_snapshot(std::span<const uint8_t> blob);
+  void drop_finished_from_active();
   NodeId leg_node(const PhaseRow& row, Leg leg) const;
   bool saga() const { return cfg_.protocol.kind == ProtocolKind::kSaga; }
 
   const ClusterConfig& cfg_;
   uint32_t index_;
   std::unordered_map<TxId, PhaseRow, TxIdHash> rows_;
-  std::vector<TxId> active_;  // unfinished rows in the order they began
+  std::vector<TxId> active_;  // unfinished rows in the order they began (finished ones dropped lazily)
+  size_t active_head_ = 0;    // active_[0, head) are finished: the low watermark's cursor
+  std::vector<TxId> finished_;  // finished rows in the order they finished: forgotten from the front
+  size_t finished_head_ = 0;
+  Time apply_time_ = 0;       // local time stamped on rows that finish while applying
+  uint32_t since_snapshot_ = 0;
+  uint64_t forgotten_ = 0;
   Time armed_for_ = -1;    // local time of the earliest pending timer, -1 if none
   uint32_t timer_gen_ = 0;  // only the newest timer counts; older ones are stale
   uint64_t refusals_seen_ = 0;
@@ -104,7 +119,7 @@ class Coordinator final : public Actor {
     Time t;          // the deadline
     uint64_t seq;    // the row's begin order
     TxId tx;
-    PhaseRow* row;  // rows are never erased while the heap lives, and map nodes do not move
+    PhaseRow* row;  // map nodes do not move; compaction purges entries before it erases rows
   };
   TimeQueue<DueEntry> due_;
   std::vector<DueEntry> due_now_;

@@ -26,6 +26,8 @@ enum class Cover : uint8_t {
   kPrepareLocked,          // 2PC: a Prepare refused because the row is locked
   kSnapshotWritten,        // a partition appended a snapshot
   kSnapshotExtended,       // recovery loaded a snapshot and then applied events after it
+  kLegsForgotten,          // a snapshot left out finished legs below their coordinator's low watermark
+  kStaleMessageIgnored,    // a message about a forgotten leg (below the low watermark) was ignored
   // coordinator
   kRequestRepeatedOpen,    // a repeated request for an undecided transfer: it waits for the decision
   kRequestRepeatedDecided, // a repeated request answered from the phase table
@@ -41,6 +43,8 @@ enum class Cover : uint8_t {
   kRecoveredDecided,       // a restarted coordinator resent a decided transfer's second phase
   kOverloadRefused,        // a new transfer refused past the in-flight limit
   kSagaCompensated,        // a Saga's applied debit compensated after its credit failed
+  kCoordSnapshotWritten,   // a coordinator appended a snapshot of the rows it remembers
+  kRowsForgotten,          // a coordinator forgot finished rows past their retention window
   // client
   kClientResent,           // a client resent a request (same id) after its timeout
   kClientRetriedOverload,  // a client retried a request that was answered `overloaded`
@@ -52,6 +56,7 @@ enum class Cover : uint8_t {
   kDecisionAckLost,        // a Confirm/Cancel acknowledgement was lost (dropped, cut, or its sender crashed)
   kMessageDuplicated,      // the network delivered a message twice
   kCutByPartition,         // a message dropped by a network partition
+  kLogTruncated,           // a node's log was cut behind a durable snapshot
   kCount
 };
 

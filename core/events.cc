@@ -33,24 +33,26 @@ void encode_event(const Event& e, std::vector<uint8_t>& out) {
   p[3] = e.currency;
   p[4] = e.flag;
   p[5] = static_cast<uint8_t>(e.reason);
-  p[6] = 0;
-  p[7] = 0;
+  p[6] = static_cast<uint8_t>(e.origin);
+  p[7] = static_cast<uint8_t>(e.origin >> 8);
   store_u64(p + 8, e.tx.hi);
   store_u64(p + 16, e.tx.lo);
   store_u64(p + 24, e.account);
   store_u64(p + 32, e.account2);
   store_u64(p + 40, static_cast<uint64_t>(e.amount.minor));
+  store_u64(p + 48, e.seq);
 }
 
 std::optional<Event> decode_event(std::span<const uint8_t> in) {
   if (in.size() < kEventSize) return std::nullopt;
   Event e;
   const uint8_t t = in[0];
-  if (!((t >= 1 && t <= 8) || (t >= 16 && t <= 20))) return std::nullopt;  // unknown event type
+  if (!((t >= 1 && t <= 8) || (t >= 16 && t <= 21))) return std::nullopt;  // unknown event type
   e.type = static_cast<EventType>(t);
-  // Bytes no encoder writes (a nonzero reserved pair, an account above 32
-  // bits) make the event malformed; they are never ignored or cut to fit.
-  if (in[1] > 1 || in[2] > 4 || in[6] != 0 || in[7] != 0) return std::nullopt;
+  // Bytes no encoder writes (an account above 32 bits) make the event
+  // malformed; they are never ignored or cut to fit.
+  if (in[1] > 1 || in[2] > 4) return std::nullopt;
+  e.origin = static_cast<uint16_t>(in[6] | in[7] << 8);
   e.leg = static_cast<Leg>(in[1]);
   e.effect = static_cast<Effect>(in[2]);
   e.currency = in[3];
@@ -63,6 +65,7 @@ std::optional<Event> decode_event(std::span<const uint8_t> in) {
   const uint64_t account = get_u64(in, pos, ok);
   const uint64_t account2 = get_u64(in, pos, ok);
   e.amount.minor = static_cast<int64_t>(get_u64(in, pos, ok));
+  e.seq = get_u64(in, pos, ok);
   // No amount is above kMaxAmountMinor (core/money.h); a larger one would
   // overflow the sums rebuilt from the log.
   if (!ok || e.amount.minor < 0 || e.amount.minor > kMaxAmountMinor || account > UINT32_MAX ||

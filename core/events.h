@@ -28,6 +28,7 @@ enum class EventType : uint8_t {
   kDecide = 18,      // second phase chosen; flag = 1 confirm, 0 cancel
   kAck = 19,         // second phase acknowledged by one leg
   kAbsent = 20,      // status asked for an id never seen: it may never start
+  kCoordSnapshot = 21,  // the coordinator's remembered rows follow (payload after the fixed part)
 };
 
 // How an event moves money, for the property checkers.
@@ -50,9 +51,15 @@ struct Event {
   AccountId account = 0;   // partition: the leg's account; coordinator: from
   AccountId account2 = 0;  // coordinator: to
   Amount amount;           // always >= 0; effect gives the sign
+  // The transfer's place in its coordinator's begin order (1, 2, ...) and
+  // that coordinator's index: on Begin, and on every partition event that
+  // opens a leg, so a leg can be forgotten once the coordinator's low
+  // watermark has passed it (docs/forgetting.md). 0 / 0 elsewhere.
+  uint64_t seq = 0;
+  uint16_t origin = 0;
 };
 
-constexpr size_t kEventSize = 48;
+constexpr size_t kEventSize = 56;
 
 // Fixed little-endian encoding; snapshot events append their state blob.
 void encode_event(const Event& e, std::vector<uint8_t>& out);

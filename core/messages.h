@@ -53,6 +53,7 @@ enum class Reason : uint8_t {
   kLocked,        // 2PC: a balance row is locked by another prepared transfer
   kBalanceLimit,  // the credit would take the balance past the limit
   kOverloaded,    // turned away by admission control before anything was recorded; retry
+  kExpired,       // asked about an id past its retention window: nothing was done or recorded
 };
 const char* to_string(Reason r);
 
@@ -80,6 +81,17 @@ struct Message {
   TxId tx;
   AccountId account;
   Amount amount;
+  // Coordinator -> partition (Try, Confirm, Cancel): which coordinator sent
+  // it, the transfer's place in that coordinator's begin order, and its low
+  // watermark: every transfer it began below `low` is finished, so a message
+  // about one of them is stale and a partition may forget their legs.
+  uint16_t origin;
+  uint64_t seq;
+  uint64_t low;
+  // Client -> coordinator (request, status query): how long ago, on the
+  // client's clock, it first sent this transaction_id. Past half the
+  // retention window the coordinator answers `expired` (docs/forgetting.md).
+  Duration age;
   TransferText text;    // kTransferRequest only
 };
 static_assert(std::is_trivially_copyable_v<Message>);

@@ -21,6 +21,8 @@ const char* to_string(Cover c) {
     case Cover::kPrepareLocked: return "prepare_locked";
     case Cover::kSnapshotWritten: return "snapshot_written";
     case Cover::kSnapshotExtended: return "snapshot_extended";
+    case Cover::kLegsForgotten: return "legs_forgotten";
+    case Cover::kStaleMessageIgnored: return "stale_message_ignored";
     case Cover::kRequestRepeatedOpen: return "request_repeated_open";
     case Cover::kRequestRepeatedDecided: return "request_repeated_decided";
     case Cover::kReusedIdRefused: return "reused_id_refused";
@@ -35,6 +37,8 @@ const char* to_string(Cover c) {
     case Cover::kRecoveredDecided: return "recovered_decided";
     case Cover::kOverloadRefused: return "overload_refused";
     case Cover::kSagaCompensated: return "saga_compensated";
+    case Cover::kCoordSnapshotWritten: return "coordinator_snapshot_written";
+    case Cover::kRowsForgotten: return "rows_forgotten";
     case Cover::kClientResent: return "client_resent";
     case Cover::kClientRetriedOverload: return "client_retried_overload";
     case Cover::kClientQueried: return "client_queried";
@@ -44,6 +48,7 @@ const char* to_string(Cover c) {
     case Cover::kDecisionAckLost: return "decision_ack_lost";
     case Cover::kMessageDuplicated: return "message_duplicated";
     case Cover::kCutByPartition: return "cut_by_partition";
+    case Cover::kLogTruncated: return "log_truncated";
     case Cover::kCount: break;
   }
   return "?";
@@ -67,6 +72,8 @@ std::span<const EngineBugName> engine_bug_names() {
       {"skip_balance_limit", &EngineBugs::skip_balance_limit},
       {"misread_short_amount", &EngineBugs::misread_short_amount},
       {"credit_wrong_account", &EngineBugs::credit_wrong_account},
+      {"forget_early", &EngineBugs::forget_early},
+      {"ignore_watermark", &EngineBugs::ignore_watermark},
   };
   static_assert(sizeof(EngineBugs) == std::size(kNames), "every EngineBugs switch needs a name");
   return kNames;
@@ -123,6 +130,7 @@ const char* to_string(Reason r) {
     case Reason::kLocked: return "row_locked";
     case Reason::kBalanceLimit: return "balance_limit";
     case Reason::kOverloaded: return "overloaded";
+    case Reason::kExpired: return "expired";
   }
   return "?";
 }

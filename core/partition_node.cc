@@ -21,6 +21,7 @@ void PartitionNode::reset() {
   for (size_t slot = 0; slot < cfg_.partition_size[partition_]; ++slot)
     for (CurrencyIdx c = 0; c < currencies_; ++c) balances_[slot * currencies_ + c] = cfg_.initial_balance[c].minor;
   legs_.clear();
+  low_.assign(cfg_.coordinators, 0);
   open_holds_ = 0;
   refusals_ = 0;
   since_snapshot_ = 0;
@@ -50,7 +51,18 @@ size_t PartitionNode::locked_rows() const {
   return n;
 }
 
+// A message about a leg this node no longer remembers, from a transfer its
+// coordinator has finished: a late duplicate, or a resend that crossed the
+// acknowledgement. It is ignored, never taken for a new leg.
+bool PartitionNode::stale(const Message& m) const {
+  return m.origin < low_.size() && m.seq < low_[m.origin] && legs_.find(LegKey{m.tx, m.leg}) == legs_.end();
+}
+
 void PartitionNode::on_message(Context& ctx, NodeId from, const Message& m) {
+  if (m.kind == MsgKind::kTry || m.kind == MsgKind::kConfirm || m.kind == MsgKind::kCancel) {
+    if (m.origin < low_.size() && m.low > low_[m.origin]) low_[m.origin] = m.low;
+    if (stale(m)) return ctx.cover(Cover::kStaleMessageIgnored);
+  }
   switch (m.kind) {
     case MsgKind::kTry:
       if (cfg_.protocol.kind == ProtocolKind::kSaga) {
@@ -117,6 +129,8 @@ bool PartitionNode::answered_before_step(Context& ctx, NodeId from, const Messag
   e.account = m.account;
   e.currency = m.currency;
   e.amount = m.amount;
+  e.seq = m.seq;
+  e.origin = m.origin;
   Reason no = refuse_reason(m);
   cover_edges(ctx, m, no);
   if (no == Reason::kNone) return false;
@@ -205,6 +219,8 @@ void PartitionNode::on_cancel(Context& ctx, NodeId from, const Message& m) {
       e.leg = m.leg;
       e.account = m.account;
       e.currency = m.currency;
+      e.seq = m.seq;
+      e.origin = m.origin;
       emit(ctx, e);
     }
     ack(ctx, from, m, true);
@@ -271,7 +287,13 @@ void PartitionNode::emit(Context& ctx, const Event& e) {
   encode_event(e, scratch_);
   ctx.storage().append(scratch_);
   apply(e);
-  if (cfg_.protocol.snapshot_every != 0 && ++since_snapshot_ >= cfg_.protocol.snapshot_every) {
+  // A snapshot costs what is remembered, so one is written only after at
+  // least as many events: compaction stays O(1) per event, amortised.
+  const uint32_t every = cfg_.protocol.snapshot_every;
+  if (every != 0 && ++since_snapshot_ >= std::max<size_t>(every, legs_.size())) {
+    const size_t before = legs_.size();
+    forget();
+    if (legs_.size() < before) ctx.cover(Cover::kLegsForgotten);
     Event snap;
     snap.type = EventType::kSnapshot;
     scratch_.clear();
@@ -319,7 +341,7 @@ void PartitionNode::apply(const Event& e) {
                      : e.type == EventType::kApplied ? LegStatus::kApplied
                                                      : LegStatus::kCancelMarker;
       Amount amount = e.type == EventType::kCancelMarker ? Amount{} : e.amount;
-      LegState s{st, e.effect, e.currency, e.account, amount, e.reason};
+      LegState s{st, e.effect, e.currency, e.account, amount, e.reason, e.seq, e.origin};
       legs_[key] = s;
       track_derived(key, s, +1);
       break;
@@ -336,6 +358,22 @@ void PartitionNode::apply(const Event& e) {
       break;
     default:
       break;
+  }
+}
+
+// Drops every final leg whose coordinator's low watermark has passed it:
+// that coordinator has finished the transfer, and any message still
+// travelling about it is recognised as stale by its seq. Only here, as a
+// snapshot is written, so the snapshot records exactly what is remembered.
+void PartitionNode::forget() {
+  for (auto it = legs_.begin(); it != legs_.end();) {
+    const LegState& s = it->second;
+    const bool passed = s.origin < low_.size() && s.seq < low_[s.origin];
+    if (s.status != LegStatus::kTriedYes && (passed || cfg_.bugs.ignore_watermark)) {
+      it = legs_.erase(it);
+    } else {
+      ++it;
+    }
   }
 }
 
@@ -360,6 +398,8 @@ void PartitionNode::encode_snapshot(std::vector<uint8_t>& out) const {
   put_u64(out, balances_.size());
   for (int64_t b : balances_) put_u64(out, static_cast<uint64_t>(b));
   put_u64(out, refusals_);
+  put_u64(out, low_.size());
+  for (uint64_t low : low_) put_u64(out, low);
   auto legs = sorted_legs(legs_);
   put_u64(out, legs.size());
   for (const SortedLeg& l : legs) {
@@ -370,8 +410,21 @@ void PartitionNode::encode_snapshot(std::vector<uint8_t>& out) const {
                      static_cast<uint64_t>(l.state.currency) << 24 |
                      static_cast<uint64_t>(l.state.account) << 32);
     put_u64(out, static_cast<uint64_t>(l.state.amount.minor));
-    put_u64(out, static_cast<uint64_t>(l.state.reason));
+    put_u64(out, static_cast<uint64_t>(l.state.reason) | uint64_t{l.state.origin} << 8);
+    put_u64(out, l.state.seq);
   }
+}
+
+// The low watermarks a snapshot was pruned with (they follow the balances
+// and the refusal count).
+bool PartitionNode::snapshot_lows(std::span<const uint8_t> blob, std::vector<uint64_t>& lows) const {
+  size_t pos = kEventSize + 8 * (1 + balances_.size() + 1);
+  bool ok = true;
+  const uint64_t n = get_u64(blob, pos, ok);
+  if (!ok || n != low_.size()) return false;
+  lows.resize(n);
+  for (auto& low : lows) low = get_u64(blob, pos, ok);
+  return ok;
 }
 
 bool PartitionNode::load_snapshot(std::span<const uint8_t> blob) {
@@ -381,6 +434,9 @@ bool PartitionNode::load_snapshot(std::span<const uint8_t> blob) {
   if (!ok || n != balances_.size()) return false;
   for (auto& b : balances_) b = static_cast<int64_t>(get_u64(blob, pos, ok));
   refusals_ = get_u64(blob, pos, ok);
+  const uint64_t lows = get_u64(blob, pos, ok);
+  if (!ok || lows != low_.size()) return false;
+  for (auto& low : low_) low = get_u64(blob, pos, ok);
   uint64_t legs = get_u64(blob, pos, ok);
   if (!ok || legs > blob.size()) return false;
   legs_.clear();
@@ -395,7 +451,10 @@ bool PartitionNode::load_snapshot(std::span<const uint8_t> blob) {
     uint64_t packed = get_u64(blob, pos, ok);
     LegState s;
     s.amount.minor = static_cast<int64_t>(get_u64(blob, pos, ok));
-    s.reason = static_cast<Reason>(get_u64(blob, pos, ok) & 0xff);
+    const uint64_t why = get_u64(blob, pos, ok);
+    s.reason = static_cast<Reason>(why & 0xff);
+    s.origin = static_cast<uint16_t>(why >> 8);
+    s.seq = get_u64(blob, pos, ok);
     k.leg = static_cast<Leg>(packed & 0xff);
     s.status = static_cast<LegStatus>((packed >> 8) & 0xff);
     s.try_effect = static_cast<Effect>((packed >> 16) & 0xff);
@@ -430,6 +489,15 @@ bool PartitionNode::rebuild(std::span<const std::span<const uint8_t>> records, b
   reset();
   size_t start = 0;
   bool loaded = false;
+  // A log truncated behind a snapshot starts with it: a full replay starts
+  // from there too.
+  if (!use_snapshots && !records.empty()) {
+    auto first = decode_event(records[0]);
+    if (first && first->type == EventType::kSnapshot) {
+      if (!load_snapshot(records[0])) return false;
+      start = 1;
+    }
+  }
   if (use_snapshots) {
     for (size_t i = records.size(); i-- > 0;) {
       auto e = decode_event(records[i]);
@@ -445,7 +513,12 @@ bool PartitionNode::rebuild(std::span<const std::span<const uint8_t>> records, b
     auto e = decode_event(records[i]);
     if (!e || !replayable(*e)) return false;
     if (e->type == EventType::kSnapshot) {
-      // A full replay must agree with every snapshot it passes.
+      // A full replay must agree with every snapshot it passes, once it has
+      // forgotten what the snapshot's watermarks let it forget.
+      std::vector<uint64_t> lows;
+      if (!snapshot_lows(records[i], lows)) return false;
+      low_ = lows;
+      forget();
       std::vector<uint8_t> mine;
       encode_event(*e, mine);
       encode_snapshot(mine);
@@ -484,6 +557,7 @@ uint64_t PartitionNode::state_digest() const {
   for (int64_t b : balances_) h = hash_combine(h, static_cast<uint64_t>(b));
   h = hash_combine(h, refusals_);
   for (const SortedLeg& l : sorted_legs(legs_)) {
+    h = hash_combine(h, l.state.seq << 16 | l.state.origin);
     h = hash_combine(h, l.key.tx.hi);
     h = hash_combine(h, l.key.tx.lo);
     h = hash_combine(h, static_cast<uint64_t>(l.key.leg) | static_cast<uint64_t>(l.state.status) << 8 |

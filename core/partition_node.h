@@ -24,6 +24,8 @@ struct LegState {
   AccountId account = 0;
   Amount amount;
   Reason reason = Reason::kNone;      // why a Try answered no, repeated to duplicates
+  uint64_t seq = 0;                   // the transfer's begin order at its coordinator
+  uint16_t origin = 0;                // that coordinator's index
 };
 
 struct LegKey {
@@ -52,6 +54,9 @@ class PartitionNode final : public Actor {
   size_t locked_rows() const;                              // 2PC: rows locked right now
   uint64_t refusals() const { return refusals_; }          // protocol violations refused
   const LegState* leg(const TxId& tx, Leg l) const;
+  size_t remembered_legs() const { return legs_.size(); }
+  // The highest low watermark heard from coordinator c.
+  uint64_t low_watermark(uint32_t c) const { return low_[c]; }
   uint64_t state_digest() const;  // order-independent of hash-map layout
 
   // Rebuilds state from log payloads; with use_snapshots=false every
@@ -80,7 +85,10 @@ class PartitionNode final : public Actor {
   void apply(const Event& e);
   void encode_snapshot(std::vector<uint8_t>& out) const;
   bool load_snapshot(std::span<const uint8_t> blob);
+  bool snapshot_lows(std::span<const uint8_t> blob, std::vector<uint64_t>& lows) const;
   bool replayable(const Event& e) const;
+  bool stale(const Message& m) const;
+  void forget();
   void reset();
   void track_derived(const LegKey& key, const LegState& s, int sign);
   size_t row(AccountId a, CurrencyIdx c) const { return size_t{cfg_.account_slot[a]} * currencies_ + c; }
@@ -93,6 +101,9 @@ class PartitionNode final : public Actor {
   std::vector<int64_t> incoming_;  // credits answered yes, not yet confirmed: limit headroom they hold
   std::vector<int64_t> held_;      // debits held by a Try, not yet confirmed: a Cancel gives them back
   std::unordered_map<LegKey, LegState, LegKeyHash> legs_;
+  // Per coordinator: every transfer it began below this is finished, so its
+  // legs here are final and no message about them can matter any more.
+  std::vector<uint64_t> low_;
   size_t open_holds_ = 0;
   uint64_t refusals_ = 0;
   uint32_t since_snapshot_ = 0;

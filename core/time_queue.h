@@ -22,6 +22,13 @@ class TimeQueue {
   bool empty() const { return heap_.empty(); }
   size_t size() const { return heap_.size(); }
   void clear() { heap_.clear(); }
+  // Drops every entry for which drop(e) holds. Entries equal in (t, seq)
+  // must be interchangeable for the pop order to stay layout-independent.
+  template <class Pred>
+  void erase_if(Pred drop) {
+    heap_.erase(std::remove_if(heap_.begin(), heap_.end(), drop), heap_.end());
+    std::make_heap(heap_.begin(), heap_.end(), Later{});
+  }
   void push(const E& e) {
     heap_.push_back(e);
     std::push_heap(heap_.begin(), heap_.end(), Later{});

@@ -11,6 +11,10 @@ class Writer {
  public:
   explicit Writer(uint8_t* p) : p_(p) {}
   void u8(uint8_t v) { *p_++ = v; }
+  void u16(uint16_t v) {
+    *p_++ = static_cast<uint8_t>(v);
+    *p_++ = static_cast<uint8_t>(v >> 8);
+  }
   void u32(uint32_t v) {
     for (int i = 0; i < 4; ++i) *p_++ = static_cast<uint8_t>(v >> (8 * i));
   }
@@ -31,6 +35,11 @@ class Reader {
  public:
   explicit Reader(const uint8_t* p) : p_(p) {}
   uint8_t u8() { return *p_++; }
+  uint16_t u16() {
+    uint16_t v = static_cast<uint16_t>(p_[0] | p_[1] << 8);
+    p_ += 2;
+    return v;
+  }
   uint32_t u32() {
     uint32_t v = 0;
     for (int i = 0; i < 4; ++i) v |= uint32_t{*p_++} << (8 * i);
@@ -51,7 +60,7 @@ class Reader {
   const uint8_t* p_;
 };
 
-constexpr uint8_t kMaxReason = static_cast<uint8_t>(Reason::kBalanceLimit);
+constexpr uint8_t kMaxReason = static_cast<uint8_t>(Reason::kExpired);
 constexpr uint8_t kMaxOutcome = static_cast<uint8_t>(Outcome::kInProgress);
 
 }  // namespace
@@ -85,6 +94,10 @@ void encode_message(const Message& m, uint8_t* out) {
   w.u64(m.tx.lo);
   w.u32(m.account);
   w.u64(static_cast<uint64_t>(m.amount.minor));
+  w.u16(m.origin);
+  w.u64(m.seq);
+  w.u64(m.low);
+  w.u64(static_cast<uint64_t>(m.age));
   w.bytes(m.text.txid, sizeof m.text.txid);
   w.bytes(m.text.amount, sizeof m.text.amount);
   w.bytes(m.text.currency, sizeof m.text.currency);
@@ -110,6 +123,10 @@ bool decode_message(const uint8_t* in, Message& m) {
   m.tx.lo = r.u64();
   m.account = r.u32();
   m.amount.minor = static_cast<int64_t>(r.u64());
+  m.origin = r.u16();
+  m.seq = r.u64();
+  m.low = r.u64();
+  m.age = static_cast<Duration>(r.u64());
   r.bytes(m.text.txid, sizeof m.text.txid);
   r.bytes(m.text.amount, sizeof m.text.amount);
   r.bytes(m.text.currency, sizeof m.text.currency);

@@ -208,6 +208,7 @@ ScenarioLoad convert(const json& doc) {
   s.sim.client.request_timeout = r.integer("client", "request_timeout_ms", 1, 3'600'000) * kMillisecond;
   s.sim.client.max_attempts = static_cast<uint32_t>(r.integer("client", "max_attempts", 1, 1000));
   s.sim.client.query_interval = r.integer("client", "query_interval_ms", 1, 3'600'000) * kMillisecond;
+  s.sim.client.horizon = r.integer("client", "horizon_ms", 1, 86'400'000) * kMillisecond;
 
   std::string kind = r.str("protocol", "kind");
   if (kind == "tcc") {
@@ -233,6 +234,14 @@ ScenarioLoad convert(const json& doc) {
   c.protocol.retry_interval = r.integer("protocol", "retry_interval_ms", 1, 3'600'000) * kMillisecond;
   c.protocol.max_backoff = r.integer("protocol", "max_backoff_ms", 1, 3'600'000) * kMillisecond;
   c.protocol.snapshot_every = static_cast<uint32_t>(r.integer("protocol", "snapshot_every", 0, 1'000'000));
+  c.protocol.retention = r.integer("protocol", "retention_ms", 1, 7 * 86'400'000LL) * kMillisecond;
+  // A client asks about an id for at most its horizon; the coordinator
+  // refuses requests older than half the window and remembers a finished id
+  // for the whole window, so a late message can never meet a forgotten row.
+  if (r.err.empty() && c.protocol.retention < 2 * s.sim.client.horizon)
+    r.err = "scenario key 'protocol.retention_ms' (" + std::to_string(c.protocol.retention / kMillisecond) +
+            ") is shorter than twice 'client.horizon_ms' (" + std::to_string(s.sim.client.horizon / kMillisecond) +
+            "): a client could still retry or ask about an id the coordinator has forgotten";
   c.protocol.max_inflight = static_cast<uint32_t>(r.integer("protocol", "max_inflight", 0, 100'000'000));
   c.protocol.batch_max = static_cast<uint32_t>(r.integer("protocol", "batch_max", 1, 4096));
   c.protocol.batch_delay = r.integer("protocol", "batch_delay_ns", 0, 1'000'000'000);

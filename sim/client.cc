@@ -53,14 +53,15 @@ void Client::send_request(Context& ctx, uint32_t r) {
   m.text.overlong = !fits;
   m.text.from = p.from;
   m.text.to = p.to;
+  RequestRecord& rec = rec_[r];
+  if (rec.first_sent < 0) rec.first_sent = ctx.now();
+  m.age = ctx.now() - rec.first_sent;
   NodeId to = coordinator_for(r);
   ctx.send(to, m);
   if (p.duplicate && rec_[r].attempts == 0) {
     ctx.cover(Cover::kDuplicateSent);
     ctx.send(to, m);
   }
-  RequestRecord& rec = rec_[r];
-  if (rec.first_sent < 0) rec.first_sent = ctx.now();
   rec.last_sent = ctx.now();
   ++rec.attempts;
   schedule(r);
@@ -71,6 +72,7 @@ void Client::send_query(Context& ctx, uint32_t r) {
   m.kind = MsgKind::kStatusQuery;
   m.request = r;
   m.tx = txid_[r];
+  m.age = ctx.now() - rec_[r].first_sent;
   ctx.send(coordinator_for(r), m);
   rec_[r].last_sent = ctx.now();
   ++rec_[r].queries;
@@ -106,6 +108,8 @@ void Client::on_message(Context& ctx, NodeId, const Message& m) {
     rec_[m.request].overloaded = true;
     return;
   }
+  // Expired is not an answer either: the client asked too late to be told.
+  if (m.reason == Reason::kExpired) return;
   record_answer(ctx, m.request, m.outcome, m.reason);
 }
 
@@ -161,7 +165,13 @@ void Client::on_timer(Context& ctx, TimerTag) {
     RequestRecord& rec = rec_[r];
     if (rec.done() || deadline(r) != d.t) continue;  // a duplicate entry, already handled
     bool valid_id = w_.requests[r].kind == RequestKind::kValid;
-    if (rec.attempts < params_.max_attempts) {
+    if (now - rec.first_sent >= params_.horizon) {
+      // Past the horizon the coordinator may have forgotten the id: the
+      // client stops asking, and the outcome stays unknown to it.
+      rec.gave_up = true;
+      --remaining_;
+      --live_;
+    } else if (rec.attempts < params_.max_attempts) {
       ctx.cover(rec.overloaded ? Cover::kClientRetriedOverload : Cover::kClientResent);
       rec.overloaded = false;
       send_request(ctx, r);

@@ -30,6 +30,10 @@ struct ClientParams {
   Duration request_timeout = 40 * kMillisecond;
   uint32_t max_attempts = 3;                   // then the client queries the status
   Duration query_interval = 25 * kMillisecond;
+  // The client stops retrying and asking about a request this long after it
+  // first sent it, and gives up without an answer. At most half the
+  // retention window (docs/forgetting.md).
+  Duration horizon = 5 * kSecond;
 };
 
 enum class RequestKind : uint8_t {
@@ -114,6 +118,9 @@ struct SimConfig {
   Duration fault_phase = 500 * kMillisecond;  // faults stop here, crashed nodes restart
   Duration heal_limit = 30 * kSecond;         // after healing, everything must settle by then
   uint64_t max_events = 2'000'000;            // a run that needs more is stuck in a loop (livelock)
+  // Cut each node's log behind its newest durable snapshot, so disk use is
+  // bounded like memory (docs/forgetting.md).
+  bool truncate_logs = true;
 };
 
 }  // namespace ws

@@ -63,6 +63,7 @@ struct Simulator::Node {
   uint32_t incarnation = 0;
   std::vector<uint8_t> disk;
   size_t durable = 0;
+  uint64_t truncated = 0;  // bytes cut from the front of the log behind snapshots
   bool sync_in_flight = false;
   struct Pending {
     NodeId to;
@@ -368,16 +369,25 @@ void Simulator::request_sync(NodeId id) {
   push(now_ + cfg_.disk.sync_latency, EvKind::kSyncDone, id, n.incarnation, n.disk.size());
 }
 
-void Simulator::complete_sync(NodeId id, uint64_t target) {
+void Simulator::complete_sync(NodeId id, uint64_t target, bool flushing) {
   Node& n = nodes_[id];
+  // A sync still in flight when flush_all forces one holds an offset into
+  // the log: the log is not cut under it.
+  const bool may_truncate = !(flushing && n.sync_in_flight);
   n.sync_in_flight = false;
   ++stats_.syncs;
   size_t from = n.durable;
   n.durable = static_cast<size_t>(target);
-  if (observer_ && target > from) {
+  size_t snapshot_at = 0;  // where the newest durable snapshot record starts, 0 if none new
+  if (target > from) {
     std::span<const uint8_t> fresh(n.disk.data() + from, target - from);
     scan_records(
         fresh, [&](std::span<const uint8_t> rec) {
+          const uint8_t type = rec.empty() ? 0 : rec[0];
+          if (type == static_cast<uint8_t>(EventType::kSnapshot) ||
+              type == static_cast<uint8_t>(EventType::kCoordSnapshot))
+            snapshot_at = static_cast<size_t>(rec.data() - n.disk.data()) - kRecordHeader;
+          if (!observer_) return;
           if (auto e = decode_event(rec)) observer_->on_durable_event(id, *e, now_);
         },
         /*verify_checksums=*/false);
@@ -392,13 +402,23 @@ void Simulator::complete_sync(NodeId id, uint64_t target) {
     }
   }
   n.pending.resize(keep);
+  // Compaction: the log behind a durable snapshot is no longer needed for
+  // recovery. It is cut once it is at least half the file, so each byte is
+  // moved O(1) times. Messages still waiting need bytes past it.
+  if (snapshot_at > 0 && may_truncate && cfg_.truncate_logs && 2 * snapshot_at >= n.disk.size()) {
+    n.disk.erase(n.disk.begin(), n.disk.begin() + static_cast<ptrdiff_t>(snapshot_at));
+    n.durable -= snapshot_at;
+    for (auto& p : n.pending) p.need -= snapshot_at;
+    n.truncated += snapshot_at;
+    cover(Cover::kLogTruncated);
+  }
   if (!n.pending.empty()) request_sync(id);
 }
 
 void Simulator::flush_all() {
   for (NodeId id = 0; id < nodes_.size(); ++id) {
     Node& n = nodes_[id];
-    if (n.up && n.durable < n.disk.size()) complete_sync(id, n.disk.size());
+    if (n.up && n.durable < n.disk.size()) complete_sync(id, n.disk.size(), /*flushing=*/true);
   }
 }
 

@@ -97,7 +97,7 @@ class Simulator {
   uint32_t alloc_slot(const Message& m, NodeId from, uint32_t next);
   bool link_cut(NodeId from, NodeId to) const;
   void request_sync(NodeId n);
-  void complete_sync(NodeId n, uint64_t target);
+  void complete_sync(NodeId n, uint64_t target, bool flushing = false);
   void crash(NodeId n, bool torn);
   void restart(NodeId n);
   void heal();
