@@ -76,6 +76,7 @@ void Coordinator::on_message(Context& ctx, NodeId from, const Message& m) {
     default:
       break;
   }
+  maybe_snapshot(ctx);
 }
 
 // Validation rejects with nothing recorded; dedup by transaction_id answers a
@@ -318,6 +319,7 @@ void Coordinator::on_timer(Context& ctx, TimerTag tag) {
   if (tag != timer_gen_) return;  // superseded by an earlier deadline
   armed_for_ = -1;
   tick(ctx);
+  maybe_snapshot(ctx);
 }
 
 // One timer per coordinator, always set for the earliest deadline of any
@@ -432,20 +434,25 @@ void Coordinator::emit(Context& ctx, const Event& e) {
   ctx.storage().append(scratch_);
   apply_time_ = ctx.now();
   apply(e);
-  // A snapshot costs what is remembered, so one is written only after at
-  // least as many events: compaction stays O(1) per event, amortised.
+  ++since_snapshot_;
+}
+
+// At the end of a handler, when no reference to a row is held: forgets what
+// may be forgotten and writes a snapshot. A snapshot costs what is
+// remembered, so one is written only after at least as many events:
+// compaction stays O(1) per event, amortised.
+void Coordinator::maybe_snapshot(Context& ctx) {
   const uint32_t every = cfg_.protocol.snapshot_every;
-  if (every != 0 && ++since_snapshot_ >= std::max<size_t>(every, rows_.size())) {
-    compact(ctx);
-    Event snap;
-    snap.type = EventType::kCoordSnapshot;
-    scratch_.clear();
-    encode_event(snap, scratch_);
-    encode_snapshot(scratch_);
-    ctx.storage().append(scratch_);
-    since_snapshot_ = 0;
-    ctx.cover(Cover::kCoordSnapshotWritten);
-  }
+  if (every == 0 || since_snapshot_ < std::max<size_t>(every, rows_.size())) return;
+  compact(ctx);
+  Event snap;
+  snap.type = EventType::kCoordSnapshot;
+  scratch_.clear();
+  encode_event(snap, scratch_);
+  encode_snapshot(scratch_);
+  ctx.storage().append(scratch_);
+  since_snapshot_ = 0;
+  ctx.cover(Cover::kCoordSnapshotWritten);
 }
 
 // Forgets finished rows whose retention window has passed, oldest first.

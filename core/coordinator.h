@@ -90,6 +90,7 @@ class Coordinator final : public Actor {
   void emit(Context& ctx, const Event& e);
   void apply(const Event& e);
   void compact(Context& ctx);
+  void maybe_snapshot(Context& ctx);
   void encode_snapshot(std::vector<uint8_t>& out) const;
   bool load_snapshot(std::span<const uint8_t> blob);
   void drop_finished_from_active();

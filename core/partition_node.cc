@@ -80,6 +80,7 @@ void PartitionNode::on_message(Context& ctx, NodeId from, const Message& m) {
     default:
       break;  // not addressed to a participant; ignore
   }
+  maybe_snapshot(ctx);
 }
 
 // Why a new Try (or Saga step) on this leg must answer no, or kNone.
@@ -287,22 +288,27 @@ void PartitionNode::emit(Context& ctx, const Event& e) {
   encode_event(e, scratch_);
   ctx.storage().append(scratch_);
   apply(e);
-  // A snapshot costs what is remembered, so one is written only after at
-  // least as many events: compaction stays O(1) per event, amortised.
+  ++since_snapshot_;
+}
+
+// At the end of a handler, when no reference to a leg is held: forgets what
+// may be forgotten and writes a snapshot. A snapshot costs what is
+// remembered, so one is written only after at least as many events:
+// compaction stays O(1) per event, amortised.
+void PartitionNode::maybe_snapshot(Context& ctx) {
   const uint32_t every = cfg_.protocol.snapshot_every;
-  if (every != 0 && ++since_snapshot_ >= std::max<size_t>(every, legs_.size())) {
-    const size_t before = legs_.size();
-    forget();
-    if (legs_.size() < before) ctx.cover(Cover::kLegsForgotten);
-    Event snap;
-    snap.type = EventType::kSnapshot;
-    scratch_.clear();
-    encode_event(snap, scratch_);
-    encode_snapshot(scratch_);
-    ctx.storage().append(scratch_);
-    since_snapshot_ = 0;
-    ctx.cover(Cover::kSnapshotWritten);
-  }
+  if (every == 0 || since_snapshot_ < std::max<size_t>(every, legs_.size())) return;
+  const size_t before = legs_.size();
+  forget();
+  if (legs_.size() < before) ctx.cover(Cover::kLegsForgotten);
+  Event snap;
+  snap.type = EventType::kSnapshot;
+  scratch_.clear();
+  encode_event(snap, scratch_);
+  encode_snapshot(scratch_);
+  ctx.storage().append(scratch_);
+  since_snapshot_ = 0;
+  ctx.cover(Cover::kSnapshotWritten);
 }
 
 // Locks (2PC), reserved credit headroom and held debits (TC/C) are derived

@@ -82,6 +82,7 @@ class PartitionNode final : public Actor {
   void ack(Context& ctx, NodeId to, const Message& m, bool applied);
   void refuse(Context& ctx, NodeId to, const Message& m);
   void emit(Context& ctx, const Event& e);
+  void maybe_snapshot(Context& ctx);
   void apply(const Event& e);
   void encode_snapshot(std::vector<uint8_t>& out) const;
   bool load_snapshot(std::span<const uint8_t> blob);

@@ -281,6 +281,16 @@ ScenarioLoad convert(const json& doc) {
   k.partition_max = r.integer("faults", "partition_max_ms", 1, 3'600'000) * kMillisecond;
   k.drift_ppm_max = static_cast<int32_t>(r.integer("faults", "clock_drift_max_ppm", 0, 100'000));
   k.offset_max = r.integer("faults", "clock_offset_max_ms", 0, 86'400'000) * kMillisecond;
+  // A request or query may still be travelling when its client stops; it
+  // must arrive while the coordinator still remembers the id. The longest a
+  // message can travel must fit in the half of the window the client does
+  // not use (docs/forgetting.md).
+  const Duration longest = s.sim.network.latency + s.sim.network.jitter + (s.profile != FaultProfile::kNone ? k.tail : 0);
+  if (r.err.empty() && c.protocol.retention <= 2 * longest)
+    r.err = "scenario key 'protocol.retention_ms' (" + std::to_string(c.protocol.retention / kMillisecond) +
+            ") is not more than twice the longest one-way network delay ('network.latency_us' + 'network.jitter_us' + "
+            "'faults.tail_ms' = " + std::to_string(longest / kMicrosecond) +
+            " us): a request still in flight could reach a coordinator that has forgotten its id";
 
   // Planted engine bugs, for watching the checkers catch them.
   for (const EngineBugName& b : engine_bug_names()) c.bugs.*b.flag = doc.at("bugs").at(b.name).get<bool>();

@@ -55,7 +55,11 @@ void Client::send_request(Context& ctx, uint32_t r) {
   m.text.to = p.to;
   RequestRecord& rec = rec_[r];
   if (rec.first_sent < 0) rec.first_sent = ctx.now();
-  m.age = ctx.now() - rec.first_sent;
+  // The id's age: a reuse sends an id its original first sent earlier.
+  Time id_first_sent = rec.first_sent;
+  if (p.reuse_of >= 0 && rec_[static_cast<size_t>(p.reuse_of)].first_sent >= 0)
+    id_first_sent = rec_[static_cast<size_t>(p.reuse_of)].first_sent;
+  m.age = ctx.now() - id_first_sent;
   NodeId to = coordinator_for(r);
   ctx.send(to, m);
   if (p.duplicate && rec_[r].attempts == 0) {
@@ -130,7 +134,26 @@ void Client::record_answer(Context& ctx, uint32_t r, Outcome o, Reason why) {
     --remaining_;
     if (rec.started) --live_;
   }
-  // A reuse of this request's id may go now that the original has its answer.
+  start_reuse_of(ctx, r);
+  arm(ctx);
+}
+
+// A reuse of r's id is never sent once r's client gave up on r: r may not
+// have reached the coordinator at all, and then the "reuse" would be the id's
+// first use.
+void Client::drop_reuse_of(uint32_t r) {
+  for (size_t i = 0; i < reuses_.size(); ++i) {
+    uint32_t q = reuses_[i];
+    if (w_.requests[q].reuse_of != static_cast<int32_t>(r)) continue;
+    rec_[q].gave_up = true;
+    --remaining_;
+    reuses_.erase(reuses_.begin() + static_cast<ptrdiff_t>(i));
+    break;
+  }
+}
+
+// A reuse of r's id may go once r has its answer.
+void Client::start_reuse_of(Context& ctx, uint32_t r) {
   for (size_t i = 0; i < reuses_.size(); ++i) {
     uint32_t q = reuses_[i];
     if (w_.requests[q].reuse_of != static_cast<int32_t>(r)) continue;
@@ -140,7 +163,6 @@ void Client::record_answer(Context& ctx, uint32_t r, Outcome o, Reason why) {
     reuses_.erase(reuses_.begin() + static_cast<ptrdiff_t>(i));
     break;
   }
-  arm(ctx);
 }
 
 void Client::on_timer(Context& ctx, TimerTag) {
@@ -171,6 +193,7 @@ void Client::on_timer(Context& ctx, TimerTag) {
       rec.gave_up = true;
       --remaining_;
       --live_;
+      drop_reuse_of(r);
     } else if (rec.attempts < params_.max_attempts) {
       ctx.cover(rec.overloaded ? Cover::kClientRetriedOverload : Cover::kClientResent);
       rec.overloaded = false;

@@ -45,6 +45,8 @@ class Client final : public Actor {
   void send_request(Context& ctx, uint32_t r);
   void send_query(Context& ctx, uint32_t r);
   void record_answer(Context& ctx, uint32_t r, Outcome o, Reason why);
+  void start_reuse_of(Context& ctx, uint32_t r);
+  void drop_reuse_of(uint32_t r);
   void arm(Context& ctx);
   void open(uint32_t r);
   Time deadline(uint32_t r) const;

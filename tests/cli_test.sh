@@ -82,7 +82,7 @@ print(json.dumps(v) if isinstance(v, (dict, list, bool)) or v is None else v)' "
 # --- scenarios -------------------------------------------------------------------
 expect_rc 0 "scenarios" scenarios
 n=$(grep -c . "$OUT")
-[ "$n" -eq 9 ] || fail "scenarios: listed $n lines, expected 9"
+[ "$n" -eq 10 ] || fail "scenarios: listed $n lines, expected 10"
 for name in chaos coordinator-crash hot-accounts lossy-network overload partition shard-crash smoke swarm; do
   grep -q "^${name}[[:space:]]" "$OUT" || fail "scenarios: '$name' is not listed"
 done

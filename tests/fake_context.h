@@ -63,7 +63,7 @@ class FakeContext final : public Context {
   explicit FakeContext(NodeId self, MemoryStorage& storage) : self_(self), storage_(storage) {}
 
   NodeId self() const override { return self_; }
-  Time now() const override { return kNow; }
+  Time now() const override { return now_; }
   void send(NodeId to, const Message& m) override { outbox.push_back({to, m, false}); }
   void send_durable(NodeId to, const Message& m) override { outbox.push_back({to, m, true}); }
   void set_timer(Duration after, TimerTag tag) override { timers.push_back({after, tag}); }
@@ -77,6 +77,7 @@ class FakeContext final : public Context {
   }
 
   static constexpr Time kNow = 42 * kSecond;
+  Time now_ = kNow;  // tests may move the clock forward
   std::vector<Sent> outbox;
   std::vector<std::pair<Duration, TimerTag>> timers;
 

@@ -91,6 +91,27 @@ TEST(Explore, ResultDoesNotDependOnJobs) {
   EXPECT_EQ(from_hashes, one.digest);
 }
 
+// Each forgetting rule has a broken switch, and explore over a handful of
+// seeds of the `forgetful` scenario catches it while the unbroken engine
+// passes the same seeds.
+TEST(Explore, CatchesEachBrokenForgettingRule) {
+  ExploreOptions opt;
+  opt.out_dir = temp_dir("forgetful");
+  ScenarioLoad clean = load_scenario("forgetful", {});
+  ASSERT_TRUE(clean.scenario) << clean.error;
+  ExploreResult ok = explore(*clean.scenario, SeedRange{0, 30}, 2, opt);
+  ASSERT_TRUE(ok.error.empty()) << ok.error;
+  EXPECT_EQ(ok.runs, 30u);
+  EXPECT_TRUE(ok.failures.empty());
+  for (const char* bug : {"bugs.forget_early=true", "bugs.ignore_watermark=true"}) {
+    ScenarioLoad broken = load_scenario("forgetful", {bug});
+    ASSERT_TRUE(broken.scenario) << broken.error;
+    ExploreResult r = explore(*broken.scenario, SeedRange{0, 30}, 2, opt);
+    ASSERT_TRUE(r.error.empty()) << r.error;
+    EXPECT_GE(r.failures.size(), 20u) << bug;
+  }
+}
+
 TEST(Merge, ShardsInAnyOrderEqualOneExplore) {
   const Scenario s = scenario({"protocol.try_order=credit_first"});
   ExploreOptions opt;

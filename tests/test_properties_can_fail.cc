@@ -207,5 +207,27 @@ TEST(PropertiesCanFail, ModelAgreementIsCheckedAfterEachPartitionRestart) {
   EXPECT_NE(h.message.find("after its restart"), std::string::npos) << h.message;
 }
 
+// Forgetting (docs/forgetting.md). A coordinator that forgets a finished
+// row before its retention window ends starts a client's retry as a new
+// transfer.
+TEST(PropertiesCanFail, ForgettingARowEarlyBreaksIdempotency) {
+  Scenario s = scenario("forgetful", {"bugs.forget_early=true"});
+  Hunt h = hunt(s, {}, Property::kIdempotency, 20);
+  ASSERT_TRUE(h.found);
+  EXPECT_NE(h.message.find("begun twice"), std::string::npos) << h.message;
+  expect_clean(scenario("forgetful"), 20);
+}
+
+// A partition that forgets finished legs its coordinator's low watermark has
+// not passed takes a late duplicate for new work: a Confirm that crossed its
+// own acknowledgement finds no leg and is refused, as if the coordinator had
+// sent both outcomes.
+TEST(PropertiesCanFail, ForgettingLegsAboveTheWatermarkIsCaught) {
+  Scenario s = scenario("forgetful", {"bugs.ignore_watermark=true"});
+  Hunt h = hunt(s, {}, Property::kAtomicity, 20);
+  ASSERT_TRUE(h.found);
+  EXPECT_NE(h.message.find("refused"), std::string::npos) << h.message;
+}
+
 }  // namespace
 }  // namespace ws

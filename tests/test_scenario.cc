@@ -84,14 +84,14 @@ const json* At(const json& doc, const std::string& path) {
 
 // --- built-in scenarios -----------------------------------------------------
 
-TEST(ScenarioBuiltin, ListsNineSortedScenariosWithoutDefaults) {
+TEST(ScenarioBuiltin, ListsTenSortedScenariosWithoutDefaults) {
   auto list = builtin_scenarios();
   std::vector<std::string> names;
   for (const auto& [name, desc] : list) {
     names.push_back(name);
     EXPECT_FALSE(desc.empty()) << name << " has no description";
   }
-  EXPECT_EQ(names, (std::vector<std::string>{"chaos", "coordinator-crash", "hot-accounts", "lossy-network", "overload",
+  EXPECT_EQ(names, (std::vector<std::string>{"chaos", "coordinator-crash", "forgetful", "hot-accounts", "lossy-network", "overload",
                                              "partition", "shard-crash", "smoke", "swarm"}));
   EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
   EXPECT_EQ(std::count(names.begin(), names.end(), "defaults"), 0);
