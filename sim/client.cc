@@ -24,11 +24,12 @@ Client::Client(const ClusterConfig& cfg, const ClientParams& params, uint32_t in
   for (uint32_t r : mine) {
     ++remaining_;
     if (w.requests[r].kind == RequestKind::kReuse) {
-      reuses_.push_back(r);
+      reuses_.push_back({static_cast<uint32_t>(w.requests[r].reuse_of), r});
     } else {
       mine_.push_back(r);
     }
   }
+  std::sort(reuses_.begin(), reuses_.end());
   std::stable_sort(mine_.begin(), mine_.end(),
                    [&](uint32_t a, uint32_t b) { return w.requests[a].at < w.requests[b].at; });
 }
@@ -142,26 +143,29 @@ void Client::record_answer(Context& ctx, uint32_t r, Outcome o, Reason why) {
 // have reached the coordinator at all, and then the "reuse" would be the id's
 // first use.
 void Client::drop_reuse_of(uint32_t r) {
-  for (size_t i = 0; i < reuses_.size(); ++i) {
-    uint32_t q = reuses_[i];
-    if (w_.requests[q].reuse_of != static_cast<int32_t>(r)) continue;
-    rec_[q].gave_up = true;
+  if (uint32_t* q = waiting_reuse(r)) {
+    rec_[*q].gave_up = true;
     --remaining_;
-    reuses_.erase(reuses_.begin() + static_cast<ptrdiff_t>(i));
-    break;
+    *q = kNoReuse;
   }
+}
+
+// The first reuse of r's id still waiting, or nullptr.
+uint32_t* Client::waiting_reuse(uint32_t r) {
+  auto it = std::lower_bound(reuses_.begin(), reuses_.end(), std::pair<uint32_t, uint32_t>{r, 0});
+  for (; it != reuses_.end() && it->first == r; ++it)
+    if (it->second != kNoReuse) return &it->second;
+  return nullptr;
 }
 
 // A reuse of r's id may go once r has its answer.
 void Client::start_reuse_of(Context& ctx, uint32_t r) {
-  for (size_t i = 0; i < reuses_.size(); ++i) {
-    uint32_t q = reuses_[i];
-    if (w_.requests[q].reuse_of != static_cast<int32_t>(r)) continue;
+  if (uint32_t* slot = waiting_reuse(r)) {
+    const uint32_t q = *slot;
+    *slot = kNoReuse;
     rec_[q].started = true;
     open(q);
     send_request(ctx, q);
-    reuses_.erase(reuses_.begin() + static_cast<ptrdiff_t>(i));
-    break;
   }
 }
 

@@ -47,6 +47,7 @@ class Client final : public Actor {
   void record_answer(Context& ctx, uint32_t r, Outcome o, Reason why);
   void start_reuse_of(Context& ctx, uint32_t r);
   void drop_reuse_of(uint32_t r);
+  uint32_t* waiting_reuse(uint32_t r);
   void arm(Context& ctx);
   void open(uint32_t r);
   Time deadline(uint32_t r) const;
@@ -59,7 +60,10 @@ class Client final : public Actor {
   const Workload& w_;
   std::vector<RequestRecord>& rec_;  // shared, indexed by workload request number
   std::vector<uint32_t> mine_;       // my requests with a planned time, in time order
-  std::vector<uint32_t> reuses_;     // reuse requests waiting for their original
+  // Reuse requests waiting for their original: (original, reuse), sorted;
+  // a reuse sent or dropped becomes kNoReuse.
+  static constexpr uint32_t kNoReuse = UINT32_MAX;
+  std::vector<std::pair<uint32_t, uint32_t>> reuses_;
   // Open requests by deadline (a heap with stale entries), so a timer costs
   // what is due, not a walk over every request in flight.
   struct Due {
