@@ -29,7 +29,7 @@ struct ProtocolOptions {
   Duration try_timeout = 20 * kMillisecond;    // undecided this long -> Cancel
   Duration retry_interval = 4 * kMillisecond;  // first resend of an unanswered step
   Duration max_backoff = 50 * kMillisecond;    // resend interval never exceeds this
-  uint32_t snapshot_every = 512;               // events between snapshots (0 = never)
+  uint32_t snapshot_every = 512;               // events between snapshots (0 = never); see kSnapshotSpacing
   uint32_t max_inflight = 0;                   // per coordinator; past it new transfers are refused (0 = no limit)
   // Batching: a coordinator's Try/Confirm/Cancel messages for one partition
   // travel together, up to batch_max per packet, each waiting at most
@@ -42,6 +42,13 @@ struct ProtocolOptions {
   // about an id later than half of it after first sending (docs/forgetting.md).
   Duration retention = 10 * kSecond;
 };
+
+// A snapshot costs what a node remembers, so one is written only after at
+// least this many events per remembered leg or row (and snapshot_every):
+// compaction then costs O(1) per event, amortised, however much a node
+// remembers, and the log behind the newest snapshot stays within this many
+// events per entry.
+constexpr size_t kSnapshotSpacing = 4;
 
 // Deliberately broken engine behaviours. They exist to show that each
 // property checker is able to fail: tests set them, and so can a scenario's

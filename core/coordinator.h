@@ -42,6 +42,7 @@ struct PhaseRow {
   uint64_t order = 0;  // begin order (1, 2, ...), durable: the seq its messages carry
   Time due = -1;       // the deadline this row's newest timer-heap entry is for
   Time finished_at = -1;  // local time it finished (recovery: the restart); retention counts from it
+  uint32_t snapshot_gen = 0;  // the snapshot that last wrote this row
   bool finished() const {
     return absent || (decision != Decision::kNone && phase2[0] == Phase2Status::kAcked &&
                       phase2[1] == Phase2Status::kAcked);
@@ -91,7 +92,7 @@ class Coordinator final : public Actor {
   void apply(const Event& e);
   void compact(Context& ctx);
   void maybe_snapshot(Context& ctx);
-  void encode_snapshot(std::vector<uint8_t>& out) const;
+  void encode_snapshot(std::vector<uint8_t>& out);
   bool load_snapshot(std::span<const uint8_t> blob);
   void drop_finished_from_active();
   NodeId leg_node(const PhaseRow& row, Leg leg) const;
@@ -106,6 +107,7 @@ class Coordinator final : public Actor {
   size_t finished_head_ = 0;
   Time apply_time_ = 0;       // local time stamped on rows that finish while applying
   uint32_t since_snapshot_ = 0;
+  uint32_t snapshot_gen_ = 0;
   uint64_t forgotten_ = 0;
   Time armed_for_ = -1;    // local time of the earliest pending timer, -1 if none
   uint32_t timer_gen_ = 0;  // only the newest timer counts; older ones are stale
