@@ -43,11 +43,11 @@ struct ProtocolOptions {
   Duration retention = 10 * kSecond;
 };
 
-// A snapshot costs what a node remembers, so one is written only after at
-// least this many events per remembered leg or row (and snapshot_every):
-// compaction then costs O(1) per event, amortised, however much a node
-// remembers, and the log behind the newest snapshot stays within this many
-// events per entry.
+// A coordinator's snapshot costs the rows it remembers (a retention
+// window's worth), so one is written only after at least this many events
+// per remembered row (and snapshot_every): compaction then costs O(1) per
+// event, amortised, and the log behind the newest snapshot stays within this
+// many events per row.
 constexpr size_t kSnapshotSpacing = 4;
 
 // Deliberately broken engine behaviours. They exist to show that each

@@ -293,11 +293,13 @@ void PartitionNode::emit(Context& ctx, const Event& e) {
 
 // At the end of a handler, when no reference to a leg is held: forgets what
 // may be forgotten and writes a snapshot. A snapshot costs what is
-// remembered, so one is written only after kSnapshotSpacing events per
-// entry remembered: compaction stays O(1) per event, amortised.
+// remembered, so one is written only after as many events as legs are
+// remembered: compaction stays O(1) per event, amortised. (A partition
+// remembers little more than its legs in flight; a coordinator remembers a
+// retention window's worth of rows and spaces its snapshots wider.)
 void PartitionNode::maybe_snapshot(Context& ctx) {
   const uint32_t every = cfg_.protocol.snapshot_every;
-  if (every == 0 || since_snapshot_ < std::max<size_t>(every, kSnapshotSpacing * legs_.size())) return;
+  if (every == 0 || since_snapshot_ < std::max<size_t>(every, legs_.size())) return;
   const size_t before = legs_.size();
   forget();
   if (legs_.size() < before) ctx.cover(Cover::kLegsForgotten);
