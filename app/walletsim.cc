@@ -98,6 +98,8 @@ void print_run_text(const std::string& scenario, uint64_t seed, const RunResult&
   std::printf("  wall time %.3f s for one run: %.0f simulated transfers/s, %.2fM events/s\n", r.wall_seconds,
               static_cast<double>(r.committed) / std::max(r.wall_seconds, 1e-9),
               static_cast<double>(r.stats.events) / std::max(r.wall_seconds, 1e-9) / 1e6);
+  std::printf("  held at most %llu requests and %llu transaction histories at once (the rest were retired)\n",
+              (unsigned long long)r.peak_requests_held, (unsigned long long)r.peak_histories_held);
 }
 
 std::optional<Scenario> load_or_report(const std::string& name, const std::vector<std::string>& sets, int& rc) {
@@ -151,7 +153,8 @@ bool write_perfetto_file(const std::string& path, const ClusterConfig& cluster,
 }
 
 int cmd_run(uint64_t seed, const std::string& scenario, const std::vector<std::string>& sets,
-            const std::string& trace_path, bool as_json, const std::string& perfetto_path, bool all_violations) {
+            const std::string& trace_path, bool as_json, const std::string& perfetto_path, bool all_violations,
+            double progress_every) {
   int rc = 0;
   auto s = load_or_report(scenario, sets, rc);
   if (!s) return rc;
@@ -166,13 +169,18 @@ int cmd_run(uint64_t seed, const std::string& scenario, const std::vector<std::s
   }
   std::vector<TraceRecord> records;
   if (!perfetto_path.empty()) opt.records = &records;
-  RunSpec spec = make_spec(*s, seed);
+  // The workload is generated as the run consumes it, so a run's memory is
+  // what it has in flight, whatever its length.
+  RunSpec spec = make_streamed_spec(*s, seed);
   RunResult r;
   {
-    // A long run shows its requests answered; violations are counted only at the end.
-    const size_t requests = spec.workload.requests.size();
-    ProgressLine line("requests", (opt.check_determinism ? 2 : 1) * requests, progress_wanted(as_json), false);
-    if (progress_wanted(as_json)) opt.on_record = answered_requests_tap(requests, line);
+    // A long run shows its requests answered (and, with --progress-every,
+    // logs a line with the process's memory); violations are counted only at the end.
+    const size_t requests = s->workload.transfers;
+    const bool show = progress_wanted(as_json) || progress_every > 0;
+    ProgressLine line("requests", (opt.check_determinism ? 2 : 1) * requests, progress_wanted(as_json), false,
+                      progress_every, /*rss=*/true);
+    if (show) opt.on_record = answered_requests_tap(requests, line);
     r = run_spec(spec, opt);
   }
   if (!perfetto_path.empty() && !write_perfetto_file(perfetto_path, spec.scenario.sim.cluster, records, r.violations))
@@ -591,6 +599,10 @@ int main(int argc, char** argv) {
   run->add_option("--perfetto", perfetto_path, "write a Chrome trace-event JSON file (ui.perfetto.dev)");
   bool all_violations = false;
   run->add_flag("--all-violations", all_violations, "record every violation instead of stopping at the first");
+  double progress_every = 0;
+  run->add_option("--progress-every", progress_every,
+                  "print a progress line (requests answered, rate, resident memory) every SECONDS, terminal or not")
+      ->check(CLI::PositiveNumber);
 
   auto* explore = app.add_subcommand("explore", "run many seeds; write a failure file per failing seed");
   std::string seeds;
@@ -717,7 +729,7 @@ int main(int argc, char** argv) {
     return kExitBadInput;
   }
   if (*scen) return cmd_scenarios();
-  if (*run) return cmd_run(seed, scenario, sets, trace_path, as_json, perfetto_path, all_violations);
+  if (*run) return cmd_run(seed, scenario, sets, trace_path, as_json, perfetto_path, all_violations, progress_every);
   if (*explore) {
     explore_opt.shrink_max = explore_shrink ? shrink_max : 0;
     explore_opt.keep_hashes = !hashes_path.empty();

@@ -49,24 +49,100 @@ ReadRequest read_request(const ClusterConfig& c, const PlannedRequest& p) {
   return r;
 }
 
-Checker::Checker(const SimConfig& cfg, const Workload& w, bool stop_at_first)
-    : cfg_(cfg), workload_(w), stop_at_first_(stop_at_first) {
+Checker::Checker(const SimConfig& cfg, bool stop_at_first)
+    : cfg_(cfg), stop_at_first_(stop_at_first), settle_(cfg.cluster.protocol.retention) {
   const ClusterConfig& c = cfg.cluster;
-  read_.reserve(w.requests.size());
-  for (uint32_t i = 0; i < w.requests.size(); ++i) {
-    read_.push_back(read_request(c, w.requests[i]));
-    const ReadRequest& r = read_.back();
-    if (!r.valid) continue;
-    if (w.requests[i].kind == RequestKind::kReuse) reuses_.push_back(i);
-    first_request_.emplace(*r.id, i);  // keeps the first
-  }
   size_t ncur = c.currencies.size();
   balance_.resize(size_t{c.accounts} * ncur);
   for (AccountId a = 0; a < c.accounts; ++a)
     for (size_t k = 0; k < ncur; ++k) balance_[a * ncur + k] = c.initial_balance[k].minor;
   in_flight_.assign(ncur, 0);
   over_by_refund_.assign(balance_.size(), false);
-  txs_.reserve(w.requests.size() * 2);
+}
+
+void Checker::on_request_arrived(uint32_t r, const PlannedRequest& p) {
+  if (read_.empty()) read_base_ = r;
+  read_.push_back(read_request(cfg_.cluster, p));
+  const ReadRequest& want = read_.back();
+  ++counts_.requests;
+  if (!want.id) return;
+  // The transaction stays until every request naming its id is judged.
+  ++txs_[*want.id].open_requests;
+  if (!want.valid) return;
+  if (p.kind == RequestKind::kReuse) reuses_[*want.id].push_back({r, want, p.amount});
+  first_request_.try_emplace(*want.id, FirstRequest{r, want, p.amount});  // keeps the first
+}
+
+void Checker::on_request_retired(uint32_t r, const PlannedRequest& p, const RequestRecord& rec, Time now) {
+  if (read_.empty() || r != read_base_) return;  // not one this checker saw arrive
+  peak_txs_ = std::max(peak_txs_, txs_.size());
+  done_.push_back(DoneRequest{r, p.kind, p.txid, read_.front(), rec, now});
+  read_.pop_front();
+  ++read_base_;
+  judge_done(now, false);
+  retire_txs(now);
+}
+
+// Judges retired requests, oldest first, once their transaction has settled
+// (or, past ten retention windows, whatever state it is in: a transaction
+// that never settles is itself the finding). all: at the end of the run.
+void Checker::judge_done(Time now, bool all) {
+  while (!done_.empty() && !should_stop()) {
+    const DoneRequest& d = done_.front();
+    TxHistory* h = nullptr;
+    if (d.want.id)
+      if (auto it = txs_.find(*d.want.id); it != txs_.end()) h = &it->second;
+    if (!all && h && !h->settled() && now < d.retired_at + 10 * settle_) return;
+    check_request(d, now);
+    count_request(d);
+    if (h && h->open_requests > 0 && --h->open_requests == 0) touch(*d.want.id, *h, now);
+    done_.pop_front();
+  }
+}
+
+void Checker::touch(const TxId& tx, TxHistory& h, Time t) {
+  h.last_touch = t;
+  if (h.open_requests == 0) retire_queue_.push_back({t, tx});
+}
+
+// Settled transactions nothing has happened to for a retention window: no
+// message about them can still arrive, so their history is complete.
+void Checker::retire_txs(Time now) {
+  while (!retire_queue_.empty() && retire_queue_.front().first + settle_ <= now) {
+    const auto [t, tx] = retire_queue_.front();
+    retire_queue_.pop_front();
+    auto it = txs_.find(tx);
+    if (it == txs_.end() || it->second.open_requests != 0 || it->second.last_touch != t || !it->second.settled())
+      continue;
+    const TxHistory& h = it->second;
+    if (h.net_debit() == 1 && h.net_credit() == 1) ++counts_.committed;
+    else if (h.begun && h.decision == 0) ++counts_.aborted;
+    first_request_.erase(tx);
+    reuses_.erase(tx);
+    txs_.erase(it);
+  }
+}
+
+void Checker::count_request(const DoneRequest& d) {
+  const RequestRecord& r = d.rec;
+  counts_.rejected += r.answer == Outcome::kRejected;
+  if (d.kind != RequestKind::kValid || r.answered_at < 0 ||
+      (r.answer != Outcome::kSuccess && r.answer != Outcome::kFailed))
+    return;
+  const Duration latency = r.answered_at - r.first_sent;
+  // Every latency up to kMaxLatencies, then a uniform sample of that size
+  // (reservoir sampling on a fixed sequence: deterministic).
+  ++counts_.latency_count;
+  if (counts_.latencies.size() < RunCounts::kMaxLatencies) {
+    counts_.latencies.push_back(latency);
+  } else {
+    const uint64_t k = mix64(counts_.latency_count) % counts_.latency_count;
+    if (k < RunCounts::kMaxLatencies) counts_.latencies[k] = latency;
+  }
+  if (r.answer == Outcome::kSuccess) {
+    ++counts_.succeeded;
+    counts_.last_success_at = std::max(counts_.last_success_at, r.answered_at);
+  }
 }
 
 void Checker::report(Property p, Time t, std::vector<TxId> txs, std::string message) {
@@ -82,6 +158,11 @@ static std::string tx_short(const TxId& tx) { return format_txid(tx); }
 void Checker::on_durable_event(NodeId node, const Event& e, Time t) {
   const ClusterConfig& c = cfg_.cluster;
   TxHistory& h = txs_[e.tx];
+  if (h.open_requests == 0) {
+    touch(e.tx, h, t);
+  } else {
+    h.last_touch = t;
+  }
   if (c.is_coordinator(node)) {
     if (e.type == EventType::kBegin) {
       if (h.begun)
@@ -246,21 +327,21 @@ void Checker::check_begin(const Event& e, Time t) {
                ") though no client sent a valid request with that id");
     return;
   }
-  const ReadRequest& want = read_[it->second];
+  const ReadRequest& want = it->second.want;
   if (want.same_transfer(e.account, e.account2, e.amount, e.currency)) return;
-  for (uint32_t q : reuses_) {
-    if (*read_[q].id == e.tx && read_[q].same_transfer(e.account, e.account2, e.amount, e.currency)) {
+  if (auto q = reuses_.find(e.tx); q != reuses_.end()) {
+    for (const FirstRequest& reuse : q->second) {
+      if (!reuse.want.same_transfer(e.account, e.account2, e.amount, e.currency)) continue;
       report(Property::kIdempotency, t, {e.tx},
-             "request " + std::to_string(q) + " reused the transaction_id " + tx_short(e.tx) +
+             "request " + std::to_string(reuse.r) + " reused the transaction_id " + tx_short(e.tx) +
                  " with different content, and the coordinator began it as a new transfer");
       return;
     }
   }
-  const PlannedRequest& p = workload_.requests[it->second];
   report(Property::kClientTruth, t, {e.tx},
          "coordinator recorded " + tx_short(e.tx) + " as " + transfer_text(e.account, e.account2, e.amount, e.currency) +
-             ", but request " + std::to_string(it->second) + " asked for " + transfer_text(want.from, want.to, want.amount, want.currency) +
-             " (amount written \"" + p.amount + "\")");
+             ", but request " + std::to_string(it->second.r) + " asked for " + transfer_text(want.from, want.to, want.amount, want.currency) +
+             " (amount written \"" + it->second.amount + "\")");
 }
 
 // A partition's leg must move the transfer's own account, amount and currency.
@@ -333,14 +414,30 @@ std::vector<TxId> Checker::sorted_tx_ids() const {
 }
 
 void Checker::finish(const Simulator& sim, const SimStats& stats) {
+  peak_txs_ = std::max(peak_txs_, txs_.size());
   if (should_stop()) return;
   check_final_balances(sim);
   check_replay(sim);
   // Transfers still moving when the run was cut off are not half-applied;
   // the run's failure to settle is the finding.
-  if (!stats.quiescent || stats.event_budget_spent) return check_liveness(sim, stats);
-  check_atomicity();
-  check_client_truth();
+  const bool settled = stats.quiescent && !stats.event_budget_spent;
+  // Requests still in the simulator's window join the retired ones.
+  const RequestWindow& w = sim.requests();
+  for (uint32_t r = std::max(w.base, read_base_); r < w.end() && r - read_base_ < read_.size(); ++r)
+    done_.push_back(DoneRequest{r, w.plan(r).kind, w.plan(r).txid, read_[r - read_base_], w.record(r), sim.now()});
+  if (!settled) {
+    for (const DoneRequest& d : done_) count_request(d);
+  } else {
+    for (const TxId& id : sorted_tx_ids()) {
+      check_atomicity(id, txs_.at(id));
+      if (should_stop()) return;
+    }
+    judge_done(sim.now(), /*all=*/true);
+  }
+  for (const auto& [id, h] : txs_) {
+    if (h.net_debit() == 1 && h.net_credit() == 1) ++counts_.committed;
+    else if (h.begun && h.decision == 0) ++counts_.aborted;
+  }
   check_liveness(sim, stats);
 }
 
@@ -414,69 +511,56 @@ void Checker::check_replay(const Simulator& sim) {
   }
 }
 
-void Checker::check_atomicity() {
-  for (const TxId& id : sorted_tx_ids()) {
-    const TxHistory& h = txs_.at(id);
-    int d = h.net_debit(), k = h.net_credit();
-    if ((d == 1 && k == 1) || (d == 0 && k == 0)) continue;
-    report(Property::kAtomicity, sim_ ? sim_->now() : 0, {id},
-           "transaction " + tx_short(id) + " is half-applied after quiescence: " +
-               std::to_string(h.debits) + " debit(s), " + std::to_string(h.refunds) + " refund(s), " +
-               std::to_string(h.credits) + " credit(s), " + std::to_string(h.reversals) + " reversal(s)");
-    if (should_stop()) return;
-  }
+void Checker::check_atomicity(const TxId& id, const TxHistory& h) {
+  int d = h.net_debit(), k = h.net_credit();
+  if ((d == 1 && k == 1) || (d == 0 && k == 0)) return;
+  report(Property::kAtomicity, sim_ ? sim_->now() : 0, {id},
+         "transaction " + tx_short(id) + " is half-applied after quiescence: " + std::to_string(h.debits) +
+             " debit(s), " + std::to_string(h.refunds) + " refund(s), " + std::to_string(h.credits) + " credit(s), " +
+             std::to_string(h.reversals) + " reversal(s)");
 }
 
-void Checker::check_client_truth() {
-  const auto& recs = sim_->requests();
-  Time now = sim_->now();
-  for (uint32_t r = 0; r < workload_.requests.size(); ++r) {
-    const PlannedRequest& p = workload_.requests[r];
-    const ReadRequest& want = read_[r];
-    const RequestRecord& rec = recs[r];
-    // Built only for a report: this loop visits every request of every run.
-    auto what = [&] { return "request " + std::to_string(r) + " (" + to_string(p.kind) + ", tx " + p.txid + ")"; };
-    auto ids = [&] { return want.id ? std::vector<TxId>{*want.id} : std::vector<TxId>{}; };
-    if (rec.conflicting) {
-      report(Property::kIdempotency, now, ids(),
-             what() + " got two different answers: " + to_string(rec.answer) + " and " +
-                 to_string(rec.other_answer));
-      continue;
-    }
-    if (p.kind == RequestKind::kReuse) {
-      if (rec.answer == Outcome::kSuccess)
-        report(Property::kIdempotency, now, ids(),
-               what() + ": a transaction_id reused with different content was accepted");
-      continue;
-    }
-    if (!want.valid) {
-      if (rec.answer != Outcome::kNone && rec.answer != Outcome::kRejected)
-        report(Property::kClientTruth, now, ids(), what() + " is invalid but was answered " + to_string(rec.answer));
-      if (want.id && !first_request_.contains(*want.id)) {
-        auto it = txs_.find(*want.id);
-        if (it != txs_.end() && (it->second.begun || it->second.debits || it->second.credits))
-          report(Property::kClientTruth, now, ids(), what() + " is invalid but changed state");
-      }
-      continue;
-    }
-    if (rec.answer == Outcome::kNone) continue;  // liveness reports it
-    const TxHistory* h = nullptr;
+// What one request was told, against what its transaction did.
+void Checker::check_request(const DoneRequest& d, Time now) {
+  const uint32_t r = d.r;
+  const ReadRequest& want = d.want;
+  const RequestRecord& rec = d.rec;
+  auto what = [&] { return "request " + std::to_string(r) + " (" + to_string(d.kind) + ", tx " + d.txid + ")"; };
+  auto ids = [&] { return want.id ? std::vector<TxId>{*want.id} : std::vector<TxId>{}; };
+  if (rec.conflicting) {
+    report(Property::kIdempotency, now, ids(),
+           what() + " got two different answers: " + to_string(rec.answer) + " and " + to_string(rec.other_answer));
+    return;
+  }
+  if (d.kind == RequestKind::kReuse) {
+    if (rec.answer == Outcome::kSuccess)
+      report(Property::kIdempotency, now, ids(), what() + ": a transaction_id reused with different content was accepted");
+    return;
+  }
+  const TxHistory* h = nullptr;
+  if (want.id)
     if (auto it = txs_.find(*want.id); it != txs_.end()) h = &it->second;
-    bool applied = h && h->net_debit() == 1 && h->net_credit() == 1;
-    bool untouched = !h || (h->net_debit() == 0 && h->net_credit() == 0);
-    if (rec.answer == Outcome::kRejected) {
-      report(Property::kClientTruth, now, ids(), what() + " is valid but was rejected (" + to_string(rec.reason) + ")");
-    } else if (rec.answer == Outcome::kSuccess && !applied) {
-      report(Property::kClientTruth, now, ids(), what() + " was answered success but is not applied");
-    } else if (rec.answer == Outcome::kFailed && !untouched) {
-      report(Property::kClientTruth, now, ids(), what() + " was answered failed but has an effect");
-    } else if (rec.answer == Outcome::kSuccess) {
-      bool same = h->debit_account == want.from && h->credit_account == want.to && want.amount == h->amount &&
-                  want.currency == h->currency;
-      if (!same)
-        report(Property::kClientTruth, now, ids(), what() + " was answered success but a different transfer was applied under its id");
-    }
-    if (should_stop()) return;
+  if (!want.valid) {
+    if (rec.answer != Outcome::kNone && rec.answer != Outcome::kRejected)
+      report(Property::kClientTruth, now, ids(), what() + " is invalid but was answered " + to_string(rec.answer));
+    if (want.id && !first_request_.contains(*want.id) && h && (h->begun || h->debits || h->credits))
+      report(Property::kClientTruth, now, ids(), what() + " is invalid but changed state");
+    return;
+  }
+  if (rec.answer == Outcome::kNone) return;  // given up (liveness reports one never answered)
+  bool applied = h && h->net_debit() == 1 && h->net_credit() == 1;
+  bool untouched = !h || (h->net_debit() == 0 && h->net_credit() == 0);
+  if (rec.answer == Outcome::kRejected) {
+    report(Property::kClientTruth, now, ids(), what() + " is valid but was rejected (" + to_string(rec.reason) + ")");
+  } else if (rec.answer == Outcome::kSuccess && !applied) {
+    report(Property::kClientTruth, now, ids(), what() + " was answered success but is not applied");
+  } else if (rec.answer == Outcome::kFailed && !untouched) {
+    report(Property::kClientTruth, now, ids(), what() + " was answered failed but has an effect");
+  } else if (rec.answer == Outcome::kSuccess) {
+    bool same = h->debit_account == want.from && h->credit_account == want.to && want.amount == h->amount &&
+                want.currency == h->currency;
+    if (!same)
+      report(Property::kClientTruth, now, ids(), what() + " was answered success but a different transfer was applied under its id");
   }
 }
 
@@ -515,11 +599,11 @@ void Checker::check_liveness(const Simulator& sim, const SimStats& stats) {
       return;
     }
   }
-  const auto& recs = sim.requests();
-  for (uint32_t r = 0; r < recs.size(); ++r) {
-    if (!recs[r].done()) {
-      const std::optional<TxId>& id = read_[r].id;
-      report(Property::kLiveness, now, id ? std::vector<TxId>{*id} : std::vector<TxId>{},
+  const RequestWindow& w = sim.requests();
+  for (uint32_t r = w.base; r < w.end(); ++r) {
+    if (!w.record(r).done()) {
+      const TxId& id = w.id(r);
+      report(Property::kLiveness, now, id.is_nil() ? std::vector<TxId>{} : std::vector<TxId>{id},
              "request " + std::to_string(r) + " never got a final answer");
       return;
     }

@@ -6,6 +6,7 @@
 // by the checker's own parsers (properties/reading.h), never the engine's.
 #pragma once
 
+#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -71,6 +72,14 @@ struct TxHistory {
   int decision = -1;  // -1 none, 0 cancel, 1 confirm
   bool absent = false;  // queried before it arrived: it can never start
   Time partial_since = -1;  // money in flight since (simulated time), -1 if none
+  // retirement (streaming): requests about it whose answers are not yet judged,
+  // and when anything last happened to it
+  uint32_t open_requests = 0;
+  Time last_touch = 0;
+  bool settled() const {
+    return in_flight == 0 && ((net_debit() == 1 && net_credit() == 1) || (net_debit() == 0 && net_credit() == 0)) &&
+           (absent || decision >= 0 || (!begun && debits == 0 && credits == 0));
+  }
   int net_debit() const { return static_cast<int>(debits) - static_cast<int>(refunds); }
   int net_credit() const { return static_cast<int>(credits) - static_cast<int>(reversals); }
 };
@@ -88,14 +97,38 @@ struct ReadRequest {
 };
 ReadRequest read_request(const ClusterConfig& c, const PlannedRequest& p);
 
+// What a run did, counted as requests and transactions are retired.
+struct RunCounts {
+  uint64_t committed = 0;   // transfers applied (debited and credited)
+  uint64_t aborted = 0;     // transfers begun and cancelled
+  uint64_t rejected = 0;    // requests answered "rejected"
+  uint64_t requests = 0;
+  uint64_t succeeded = 0;   // valid requests answered success
+  Time last_success_at = 0;
+  std::vector<Duration> latencies;  // valid requests: first send to final answer (a sample past kMaxLatencies)
+  uint64_t latency_count = 0;
+  static constexpr size_t kMaxLatencies = 1'000'000;
+};
+
+// The checker holds a transaction's history only while it can still change
+// (DESIGN.md section 6; docs/forgetting.md): a request is judged once its
+// transaction has settled and it has been done for a retention window, and
+// a settled transaction is retired a retention window after anything last
+// happened to it. A run's memory is then bounded by what is in flight, not
+// by its length.
 class Checker final : public SimObserver {
  public:
-  Checker(const SimConfig& cfg, const Workload& w, bool stop_at_first);
+  Checker(const SimConfig& cfg, bool stop_at_first);
   void attach(const Simulator* sim) { sim_ = sim; }
 
   void on_durable_event(NodeId node, const Event& e, Time t) override;
   void on_client_answer(const TxId& tx, Outcome o, Reason why, Time t) override;
   void on_node_state(NodeId node, bool up, Time t) override;
+  void on_request_arrived(uint32_t r, const PlannedRequest& p) override;
+  void on_request_retired(uint32_t r, const PlannedRequest& p, const RequestRecord& rec, Time now) override;
+  const RunCounts& counts() const { return counts_; }
+  size_t remembered() const { return txs_.size(); }
+  size_t peak_remembered() const { return peak_txs_; }  // most transaction histories held at once
   const RunMetrics& metrics() const { return metrics_; }
   bool should_stop() const override { return stop_at_first_ && !violations_.empty(); }
 
@@ -104,12 +137,26 @@ class Checker final : public SimObserver {
   void report(Property p, Time t, std::vector<TxId> txs, std::string message);
 
   const std::vector<Violation>& violations() const { return violations_; }
+  // Transactions not yet retired.
   const std::unordered_map<TxId, TxHistory, TxIdHash>& history() const { return txs_; }
 
  private:
+  // A retired request, kept until its transaction has settled.
+  struct DoneRequest {
+    uint32_t r;
+    RequestKind kind;
+    std::string txid;
+    ReadRequest want;
+    RequestRecord rec;
+    Time retired_at;
+  };
   void check_liveness(const Simulator& sim, const SimStats& stats);
-  void check_atomicity();
-  void check_client_truth();
+  void check_atomicity(const TxId& id, const TxHistory& h);
+  void check_request(const DoneRequest& d, Time now);
+  void count_request(const DoneRequest& d);
+  void judge_done(Time now, bool all);
+  void retire_txs(Time now);
+  void touch(const TxId& tx, TxHistory& h, Time t);
   void check_replay(const Simulator& sim);
   void check_final_balances(const Simulator& sim);
   void check_model(const Simulator& sim, uint32_t partition, const char* when);
@@ -119,13 +166,23 @@ class Checker final : public SimObserver {
   std::vector<TxId> sorted_tx_ids() const;
 
   const SimConfig& cfg_;
-  const Workload& workload_;
   bool stop_at_first_;
   const Simulator* sim_ = nullptr;
+  Duration settle_;  // how long after its last event a transaction is kept
   std::unordered_map<TxId, TxHistory, TxIdHash> txs_;
-  std::vector<ReadRequest> read_;      // per workload request
-  std::unordered_map<TxId, uint32_t, TxIdHash> first_request_;  // the first valid request of each id
-  std::vector<uint32_t> reuses_;       // requests that reuse an id
+  std::deque<ReadRequest> read_;       // per request in the simulator's window
+  uint32_t read_base_ = 0;
+  struct FirstRequest {
+    uint32_t r;
+    ReadRequest want;
+    std::string amount;  // as written
+  };
+  std::unordered_map<TxId, FirstRequest, TxIdHash> first_request_;  // the first valid request of each id
+  std::unordered_map<TxId, std::vector<FirstRequest>, TxIdHash> reuses_;  // requests that reuse an id
+  std::deque<DoneRequest> done_;       // retired requests waiting for their transaction to settle
+  std::deque<std::pair<Time, TxId>> retire_queue_;  // (last touch, tx): candidates for retirement
+  RunCounts counts_;
+  size_t peak_txs_ = 0;
   std::vector<int64_t> balance_;       // durable view, [account * currencies + currency]
   std::vector<int64_t> in_flight_;     // per currency
   std::vector<bool> over_by_refund_;   // past max_balance only because a refund took it there

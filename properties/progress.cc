@@ -46,15 +46,31 @@ std::string format_progress(const ProgressState& s, const std::string& unit) {
   if (s.total > 0 && s.done > 0 && s.done <= s.total)
     out += ", " + format_duration(static_cast<double>(s.total - s.done) / std::max(rate, 1e-9)) +
            " left";
+  if (s.rss_bytes > 0) {
+    std::snprintf(b, sizeof b, ", RSS %.0f MiB", static_cast<double>(s.rss_bytes) / (1 << 20));
+    out += b;
+  }
   return out;
+}
+
+uint64_t resident_bytes() {
+  FILE* f = std::fopen("/proc/self/statm", "r");
+  if (!f) return 0;
+  unsigned long long size = 0, resident = 0;
+  const int n = std::fscanf(f, "%llu %llu", &size, &resident);
+  std::fclose(f);
+  return n == 2 ? resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE)) : 0;
 }
 
 bool progress_wanted(bool as_json) { return !as_json && isatty(STDERR_FILENO); }
 
-ProgressLine::ProgressLine(std::string unit, uint64_t total, bool enabled, bool show_failed)
+ProgressLine::ProgressLine(std::string unit, uint64_t total, bool enabled, bool show_failed, double log_every,
+                           bool rss)
     : unit_(std::move(unit)),
-      enabled_(enabled),
+      enabled_(enabled || log_every > 0),
       show_failed_(show_failed),
+      log_every_(log_every),
+      rss_(rss),
       start_(std::chrono::steady_clock::now()) {
   total_.store(total);
   if (enabled_) ticker_ = std::thread([this] { loop(); });
@@ -64,8 +80,11 @@ ProgressLine::~ProgressLine() { finish(); }
 
 void ProgressLine::loop() {
   std::unique_lock<std::mutex> lock(mu_);
+  const auto every = log_every_ > 0 ? std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::duration<double>(log_every_))
+                                    : kRedrawEvery;
   while (!stop_) {
-    wake_.wait_for(lock, kRedrawEvery);
+    wake_.wait_for(lock, every);
     if (!stop_) draw_locked();
   }
 }
@@ -77,9 +96,14 @@ void ProgressLine::draw_locked() {
   s.failed = failed_.load(std::memory_order_relaxed);
   s.show_failed = show_failed_;
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  std::fprintf(stderr, "\r%s   ", format_progress(s, unit_).c_str());
+  if (rss_) s.rss_bytes = resident_bytes();
+  if (log_every_ > 0) {
+    std::fprintf(stderr, "%s\n", format_progress(s, unit_).c_str());
+  } else {
+    std::fprintf(stderr, "\r%s   ", format_progress(s, unit_).c_str());
+    drawn_ = true;
+  }
   std::fflush(stderr);
-  drawn_ = true;
 }
 
 void ProgressLine::log(const std::string& line) {
@@ -112,6 +136,8 @@ std::function<void(const TraceRecord&)> answered_requests_tap(size_t requests, P
   auto c = std::make_shared<Count>();
   c->answered.assign(requests, false);
   return [c, &line](const TraceRecord& r) {
+    if (r.kind == TraceKind::kDeliver && r.request >= c->answered.size() && r.request < (1u << 31))
+      c->answered.resize(static_cast<size_t>(r.request) + 1 + c->answered.size() / 2, false);
     if (r.t < c->last) c->answered.assign(c->answered.size(), false);  // the next run began
     c->last = r.t;
     if (r.kind != TraceKind::kDeliver ||

@@ -24,7 +24,11 @@ struct ProgressState {
   uint64_t failed = 0;
   bool show_failed = true;  // false where failures are not counted as the work goes
   double seconds = 0;       // wall time since the start
+  uint64_t rss_bytes = 0;   // resident memory of this process (0: not shown)
 };
+
+// This process's resident set size in bytes (Linux /proc), 0 if unknown.
+uint64_t resident_bytes();
 
 // "  1200/5000 seeds, 0 failed, 812 seeds/s, 5 s left"
 std::string format_progress(const ProgressState& s, const std::string& unit);
@@ -34,8 +38,12 @@ bool progress_wanted(bool as_json);
 
 class ProgressLine {
  public:
-  // Draws nothing at all unless enabled (see progress_wanted).
-  ProgressLine(std::string unit, uint64_t total, bool enabled, bool show_failed = true);
+  // Draws nothing at all unless enabled (see progress_wanted). With
+  // log_every > 0 it prints a whole line every log_every seconds instead of
+  // redrawing one, terminal or not (a soak run logged to a file); with
+  // rss, each line shows the process's resident memory.
+  ProgressLine(std::string unit, uint64_t total, bool enabled, bool show_failed = true, double log_every = 0,
+               bool rss = false);
   ~ProgressLine();
   ProgressLine(const ProgressLine&) = delete;
   ProgressLine& operator=(const ProgressLine&) = delete;
@@ -58,6 +66,8 @@ class ProgressLine {
   const std::string unit_;
   const bool enabled_;
   const bool show_failed_;
+  const double log_every_;
+  const bool rss_;
   std::atomic<uint64_t> done_{0}, failed_{0}, total_{0};
   std::mutex mu_;
   std::condition_variable wake_;

@@ -20,13 +20,28 @@ RunSpec make_spec(const Scenario& s, uint64_t seed) {
   return spec;
 }
 
+RunSpec make_streamed_spec(const Scenario& s, uint64_t seed) {
+  RunSpec spec;
+  spec.scenario = s;
+  spec.seed = seed;
+  spec.generated = true;
+  spec.plan = generate_fault_plan(s.profile, s.knobs, s.sim.cluster, s.sim.fault_phase, seed);
+  return spec;
+}
+
 namespace {
 
 RunResult run_once(const RunSpec& spec, const RunOptions& opt) {
   SimConfig cfg = spec.scenario.sim;
   if (opt.bugs.any()) cfg.cluster.bugs = opt.bugs;  // a test's bugs replace the scenario's
-  Simulator sim(cfg, spec.seed, spec.workload, spec.plan);
-  Checker checker(sim.config(), spec.workload, opt.stop_at_first);
+  std::unique_ptr<RequestFeed> feed;
+  if (spec.generated) {
+    feed = std::make_unique<GeneratorFeed>(spec.scenario.sim.cluster, spec.scenario.workload, spec.seed);
+  } else {
+    feed = std::make_unique<WorkloadFeed>(spec.workload);
+  }
+  Simulator sim(cfg, spec.seed, *feed, spec.plan);
+  Checker checker(sim.config(), opt.stop_at_first);
   checker.attach(&sim);
   sim.set_observer(&checker);
   if (opt.trace || opt.records || opt.on_record)
@@ -46,26 +61,19 @@ RunResult run_once(const RunSpec& spec, const RunOptions& opt) {
   res.stopped_early = opt.stop_at_first && !res.ok;
   res.trace_hash = sim.trace_hash();
   res.coverage = sim.coverage();
-  for (const auto& [id, h] : checker.history()) {
-    if (h.net_debit() == 1 && h.net_credit() == 1) ++res.committed;
-    else if (h.begun && h.decision == 0) ++res.aborted;
-  }
-  for (const RequestRecord& r : sim.requests()) res.rejected += r.answer == Outcome::kRejected;
+  const RunCounts& counts = checker.counts();
+  res.committed = counts.committed;
+  res.aborted = counts.aborted;
+  res.rejected = counts.rejected;
+  res.requests = counts.requests;
+  res.succeeded = counts.succeeded;
+  res.last_success_at = counts.last_success_at;
+  res.latencies = counts.latencies;
   res.metrics = checker.metrics();
+  res.peak_requests_held = sim.peak_window();
+  res.peak_histories_held = checker.peak_remembered();
   res.busy.resize(sim.config().cluster.node_count());
   for (NodeId n = 0; n < res.busy.size(); ++n) res.busy[n] = sim.busy_time(n);
-  for (size_t i = 0; i < spec.workload.requests.size(); ++i) {
-    const RequestRecord& r = sim.requests()[i];
-    if (spec.workload.requests[i].kind == RequestKind::kValid && r.answered_at >= 0 &&
-        (r.answer == Outcome::kSuccess || r.answer == Outcome::kFailed)) {
-      res.latencies.push_back(r.answered_at - r.first_sent);
-      if (r.answer == Outcome::kSuccess) {
-        ++res.succeeded;
-        res.last_success_at = std::max(res.last_success_at, r.answered_at);
-      }
-    }
-  }
-  res.requests = spec.workload.requests.size();
   for (const TraceRecord& r : sim.recent().last(24)) res.timeline.push_back(trace_text(r));
   return res;
 }

@@ -16,11 +16,17 @@ struct RunSpec {
   Scenario scenario;
   uint64_t seed = 0;
   Workload workload;
+  // The workload is generated from the scenario and seed as the run
+  // consumes it (`workload` stays empty): a run of any length.
+  bool generated = false;
   FaultPlan plan;
 };
 
 // Generates the workload and fault plan of a seed (what explore does).
 RunSpec make_spec(const Scenario& s, uint64_t seed);
+// The same run, with the workload generated as it is consumed: what
+// `walletsim run` uses, so its memory does not grow with its length.
+RunSpec make_streamed_spec(const Scenario& s, uint64_t seed);
 
 struct RunOptions {
   EngineBugs bugs;                 // tests: a deliberately broken engine (else the scenario's `bugs`)
@@ -49,6 +55,8 @@ struct RunResult {
   Time last_success_at = 0;    // when the last of them was answered
   std::vector<Duration> busy;         // per node: simulated CPU time spent (service-time model)
   CoverCounts coverage{};             // how often each named rare branch was taken
+  uint64_t peak_requests_held = 0;    // most requests the simulator held at once
+  uint64_t peak_histories_held = 0;   // most transaction histories the checker held at once
 };
 
 RunResult run_spec(const RunSpec& spec, const RunOptions& opt = {});

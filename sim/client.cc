@@ -17,34 +17,34 @@ const char* to_string(RequestKind k) {
   return "?";
 }
 
-Client::Client(const ClusterConfig& cfg, const ClientParams& params, uint32_t index,
-               const Workload& w, std::vector<RequestRecord>& records, const std::vector<TxId>& ids,
-               const std::vector<uint32_t>& mine)
-    : cfg_(cfg), params_(params), index_(index), w_(w), rec_(records), txid_(ids) {
-  for (uint32_t r : mine) {
-    ++remaining_;
-    if (w.requests[r].kind == RequestKind::kReuse) {
-      reuses_.push_back({static_cast<uint32_t>(w.requests[r].reuse_of), r});
-    } else {
-      mine_.push_back(r);
-    }
-  }
-  std::sort(reuses_.begin(), reuses_.end());
-  std::stable_sort(mine_.begin(), mine_.end(),
-                   [&](uint32_t a, uint32_t b) { return w.requests[a].at < w.requests[b].at; });
-}
+Client::Client(const ClusterConfig& cfg, const ClientParams& params, uint32_t index, RequestWindow& window)
+    : cfg_(cfg), params_(params), index_(index), w_(window) {}
 
-void Client::on_start(Context& ctx) { arm(ctx); }
+void Client::arrive(Context& ctx, uint32_t r) {
+  ++remaining_;
+  const PlannedRequest& p = w_.plan(r);
+  if (p.kind == RequestKind::kReuse && p.reuse_of >= 0) {
+    // Arrives with its original (they share a start time); goes once the
+    // original is answered.
+    reuses_.push_back({static_cast<uint32_t>(p.reuse_of), r});
+    std::sort(reuses_.begin(), reuses_.end());
+    return;
+  }
+  w_.record(r).started = true;
+  open(r);
+  send_request(ctx, r);
+  arm(ctx);
+}
 
 // The text stays what is sent; the parsed id is for routing. A request whose
 // id does not parse goes to the first coordinator, which rejects it.
 NodeId Client::coordinator_for(uint32_t r) const {
-  const TxId& id = txid_[r];
+  const TxId& id = w_.id(r);
   return cfg_.coordinator_node(id.is_nil() ? 0 : cfg_.coordinator_of(id.hi, id.lo));
 }
 
 void Client::send_request(Context& ctx, uint32_t r) {
-  const PlannedRequest& p = w_.requests[r];
+  const PlannedRequest& p = w_.plan(r);
   Message m{};
   m.kind = MsgKind::kTransferRequest;
   m.request = r;
@@ -54,16 +54,17 @@ void Client::send_request(Context& ctx, uint32_t r) {
   m.text.overlong = !fits;
   m.text.from = p.from;
   m.text.to = p.to;
-  RequestRecord& rec = rec_[r];
+  RequestRecord& rec = w_.record(r);
   if (rec.first_sent < 0) rec.first_sent = ctx.now();
   // The id's age: a reuse sends an id its original first sent earlier.
   Time id_first_sent = rec.first_sent;
-  if (p.reuse_of >= 0 && rec_[static_cast<size_t>(p.reuse_of)].first_sent >= 0)
-    id_first_sent = rec_[static_cast<size_t>(p.reuse_of)].first_sent;
+  const uint32_t original = static_cast<uint32_t>(p.reuse_of);
+  if (p.reuse_of >= 0 && w_.has(original) && w_.record(original).first_sent >= 0)
+    id_first_sent = w_.record(original).first_sent;
   m.age = ctx.now() - id_first_sent;
   NodeId to = coordinator_for(r);
   ctx.send(to, m);
-  if (p.duplicate && rec_[r].attempts == 0) {
+  if (p.duplicate && rec.attempts == 0) {
     ctx.cover(Cover::kDuplicateSent);
     ctx.send(to, m);
   }
@@ -73,44 +74,47 @@ void Client::send_request(Context& ctx, uint32_t r) {
 }
 
 void Client::send_query(Context& ctx, uint32_t r) {
+  RequestRecord& rec = w_.record(r);
   Message m{};
   m.kind = MsgKind::kStatusQuery;
   m.request = r;
-  m.tx = txid_[r];
-  m.age = ctx.now() - rec_[r].first_sent;
+  m.tx = w_.id(r);
+  m.age = ctx.now() - rec.first_sent;
   ctx.send(coordinator_for(r), m);
-  rec_[r].last_sent = ctx.now();
-  ++rec_[r].queries;
+  rec.last_sent = ctx.now();
+  ++rec.queries;
   schedule(r);
 }
 
 // When an open request next needs something: a resend, a status query, or
 // giving up on an invalid request whose answer was lost.
 Time Client::deadline(uint32_t r) const {
-  const RequestRecord& rec = rec_[r];
+  const RequestRecord& rec = w_.record(r);
   if (rec.attempts < params_.max_attempts) return rec.last_sent + params_.request_timeout;
-  if (w_.requests[r].kind == RequestKind::kValid) return rec.last_sent + params_.query_interval;
+  if (w_.plan(r).kind == RequestKind::kValid) return rec.last_sent + params_.query_interval;
   return rec.last_sent + params_.request_timeout;
 }
 
 void Client::schedule(uint32_t r) {
-  due_.push(Due{deadline(r), rec_[r].open_seq, r});
+  due_.push(Due{deadline(r), w_.record(r).open_seq, r});
 }
 
 void Client::open(uint32_t r) {
-  rec_[r].open_seq = next_open_seq_++;
+  w_.record(r).open_seq = next_open_seq_++;
   ++open_size_;
   ++live_;
 }
 
 void Client::on_message(Context& ctx, NodeId, const Message& m) {
   if (m.kind != MsgKind::kTransferReply && m.kind != MsgKind::kStatusReply) return;
-  if (m.request >= rec_.size() || w_.requests[m.request].client != index_) return;
+  // A reply for a request already retired comes later than any message can
+  // travel (the simulator keeps done requests for a retention window).
+  if (!w_.has(m.request) || w_.plan(m.request).client != index_) return;
   if (m.outcome == Outcome::kInProgress || m.outcome == Outcome::kNone) return;
   // Overloaded is not an answer: nothing was recorded, and the request is
   // retried with the same id when its timeout comes, like any lost reply.
   if (m.reason == Reason::kOverloaded) {
-    rec_[m.request].overloaded = true;
+    w_.record(m.request).overloaded = true;
     return;
   }
   // Expired is not an answer either: the client asked too late to be told.
@@ -119,7 +123,7 @@ void Client::on_message(Context& ctx, NodeId, const Message& m) {
 }
 
 void Client::record_answer(Context& ctx, uint32_t r, Outcome o, Reason why) {
-  RequestRecord& rec = rec_[r];
+  RequestRecord& rec = w_.record(r);
   if (rec.answer != Outcome::kNone) {
     if (rec.answer != o) {
       rec.conflicting = true;
@@ -132,22 +136,12 @@ void Client::record_answer(Context& ctx, uint32_t r, Outcome o, Reason why) {
   rec.reason = why;
   rec.answered_at = ctx.now();
   if (!was_done) {
+    rec.done_at = ctx.now();
     --remaining_;
     if (rec.started) --live_;
   }
   start_reuse_of(ctx, r);
   arm(ctx);
-}
-
-// A reuse of r's id is never sent once r's client gave up on r: r may not
-// have reached the coordinator at all, and then the "reuse" would be the id's
-// first use.
-void Client::drop_reuse_of(uint32_t r) {
-  if (uint32_t* q = waiting_reuse(r)) {
-    rec_[*q].gave_up = true;
-    --remaining_;
-    *q = kNoReuse;
-  }
 }
 
 // The first reuse of r's id still waiting, or nullptr.
@@ -163,41 +157,57 @@ void Client::start_reuse_of(Context& ctx, uint32_t r) {
   if (uint32_t* slot = waiting_reuse(r)) {
     const uint32_t q = *slot;
     *slot = kNoReuse;
-    rec_[q].started = true;
+    w_.record(q).started = true;
     open(q);
     send_request(ctx, q);
   }
+  while (!reuses_.empty() && reuses_.front().second == kNoReuse) reuses_.pop_front();
+}
+
+// A reuse of r's id is never sent once r's client gave up on r: r may not
+// have reached the coordinator at all, and then the "reuse" would be the id's
+// first use.
+void Client::drop_reuse_of(Context& ctx, uint32_t r) {
+  if (uint32_t* q = waiting_reuse(r)) {
+    RequestRecord& rec = w_.record(*q);
+    rec.gave_up = true;
+    rec.done_at = ctx.now();
+    --remaining_;
+    *q = kNoReuse;
+  }
+  while (!reuses_.empty() && reuses_.front().second == kNoReuse) reuses_.pop_front();
+}
+
+// Gives up on r: no answer will be waited for.
+void Client::finish(Context& ctx, uint32_t r) {
+  RequestRecord& rec = w_.record(r);
+  rec.gave_up = true;
+  rec.done_at = ctx.now();
+  --remaining_;
+  --live_;
 }
 
 void Client::on_timer(Context& ctx, TimerTag) {
   armed_for_ = -1;
   Time now = ctx.now();
-  while (next_ < mine_.size() && w_.requests[mine_[next_]].at <= now) {
-    uint32_t r = mine_[next_++];
-    rec_[r].started = true;
-    open(r);
-    send_request(ctx, r);
-  }
   // The open requests whose deadline has come, in the order they were
   // started (entries of requests since answered, or re-sent, are stale).
   due_now_.clear();
   while (!due_.empty() && due_.top().t <= now) {
     const Due d = due_.pop();
-    if (!rec_[d.r].done() && deadline(d.r) == d.t) due_now_.push_back(d);
+    if (!w_.record(d.r).done() && deadline(d.r) == d.t) due_now_.push_back(d);
   }
   std::sort(due_now_.begin(), due_now_.end(), [](const Due& a, const Due& b) { return a.seq < b.seq; });
   for (const Due& d : due_now_) {
     const uint32_t r = d.r;
-    RequestRecord& rec = rec_[r];
+    RequestRecord& rec = w_.record(r);
     if (rec.done() || deadline(r) != d.t) continue;  // a duplicate entry, already handled
-    bool valid_id = w_.requests[r].kind == RequestKind::kValid;
+    bool valid_id = w_.plan(r).kind == RequestKind::kValid;
     if (now - rec.first_sent >= params_.horizon) {
       // Past the horizon the coordinator may have forgotten the id: the
       // client stops asking, and the outcome stays unknown to it.
-      rec.gave_up = true;
-      --remaining_;
-      --live_;
-      drop_reuse_of(r);
+      finish(ctx, r);
+      drop_reuse_of(ctx, r);
     } else if (rec.attempts < params_.max_attempts) {
       ctx.cover(rec.overloaded ? Cover::kClientRetriedOverload : Cover::kClientResent);
       rec.overloaded = false;
@@ -206,9 +216,7 @@ void Client::on_timer(Context& ctx, TimerTag) {
       ctx.cover(Cover::kClientQueried);
       send_query(ctx, r);  // retries ran out: ask for the final status until there is one
     } else {
-      rec.gave_up = true;  // an invalid request's answer was lost; nothing to query
-      --remaining_;
-      --live_;
+      finish(ctx, r);  // an invalid request's answer was lost; nothing to query
     }
   }
   open_size_ = live_;  // what is still open after this pass
@@ -216,14 +224,9 @@ void Client::on_timer(Context& ctx, TimerTag) {
 }
 
 void Client::arm(Context& ctx) {
+  if (open_size_ == 0) return;
   Time now = ctx.now();
-  Time next = -1;
-  if (next_ < mine_.size()) next = std::max(now, w_.requests[mine_[next_]].at);
-  if (open_size_ > 0) {
-    Time poll = now + std::min(params_.request_timeout, params_.query_interval) / 2;
-    next = next < 0 ? poll : std::min(next, poll);
-  }
-  if (next < 0) return;
+  Time next = now + std::min(params_.request_timeout, params_.query_interval) / 2;
   if (armed_for_ >= 0 && armed_for_ <= next) return;
   armed_for_ = next;
   ctx.set_timer(std::max<Duration>(next - now, 1), 0);

@@ -4,6 +4,7 @@
 // retries ran out. What it was told is kept for the property checkers.
 #pragma once
 
+#include <deque>
 #include <vector>
 
 #include "core/context.h"
@@ -26,28 +27,46 @@ struct RequestRecord {
   bool started = false;
   bool overloaded = false;          // the last answer was `overloaded` (not final: retried)
   uint64_t open_seq = 0;            // the client's start order (for handling due requests in it)
+  Time done_at = -1;                // simulated time it got its answer or was given up
   bool done() const { return answer != Outcome::kNone || gave_up; }
+};
+
+// The requests a simulation is working on: from the oldest one not yet
+// retired to the newest that has arrived. Request numbers count every
+// request of the run; the window holds [base, end()).
+struct RequestWindow {
+  uint32_t base = 0;
+  std::deque<PlannedRequest> plans;
+  std::deque<RequestRecord> records;
+  std::deque<TxId> ids;  // the parsed transaction_id (nil if not a UUID)
+  uint32_t end() const { return base + static_cast<uint32_t>(plans.size()); }
+  bool has(uint32_t r) const { return r >= base && r < end(); }
+  const PlannedRequest& plan(uint32_t r) const { return plans[r - base]; }
+  RequestRecord& record(uint32_t r) { return records[r - base]; }
+  const RequestRecord& record(uint32_t r) const { return records[r - base]; }
+  const TxId& id(uint32_t r) const { return ids[r - base]; }
 };
 
 class Client final : public Actor {
  public:
-  // ids: the parsed transaction_id of every workload request (nil if it is
-  // not a valid UUID), shared by all clients; mine: this client's requests.
-  Client(const ClusterConfig& cfg, const ClientParams& params, uint32_t index, const Workload& w,
-         std::vector<RequestRecord>& records, const std::vector<TxId>& ids, const std::vector<uint32_t>& mine);
+  Client(const ClusterConfig& cfg, const ClientParams& params, uint32_t index, RequestWindow& window);
 
-  void on_start(Context& ctx) override;
+  void on_start(Context&) override {}
   void on_message(Context& ctx, NodeId from, const Message& m) override;
   void on_timer(Context& ctx, TimerTag tag) override;
-  bool done() const { return remaining_ == 0; }
+  // Request r (in the window, planned for this client) starts now; a reuse
+  // waits for its original's answer.
+  void arrive(Context& ctx, uint32_t r);
+  size_t open_requests() const { return remaining_; }
 
  private:
   void send_request(Context& ctx, uint32_t r);
   void send_query(Context& ctx, uint32_t r);
   void record_answer(Context& ctx, uint32_t r, Outcome o, Reason why);
   void start_reuse_of(Context& ctx, uint32_t r);
-  void drop_reuse_of(uint32_t r);
+  void drop_reuse_of(Context& ctx, uint32_t r);
   uint32_t* waiting_reuse(uint32_t r);
+  void finish(Context& ctx, uint32_t r);
   void arm(Context& ctx);
   void open(uint32_t r);
   Time deadline(uint32_t r) const;
@@ -57,13 +76,11 @@ class Client final : public Actor {
   const ClusterConfig& cfg_;
   ClientParams params_;
   uint32_t index_;
-  const Workload& w_;
-  std::vector<RequestRecord>& rec_;  // shared, indexed by workload request number
-  std::vector<uint32_t> mine_;       // my requests with a planned time, in time order
+  RequestWindow& w_;  // shared by every client, owned by the simulator
   // Reuse requests waiting for their original: (original, reuse), sorted;
   // a reuse sent or dropped becomes kNoReuse.
   static constexpr uint32_t kNoReuse = UINT32_MAX;
-  std::vector<std::pair<uint32_t, uint32_t>> reuses_;
+  std::deque<std::pair<uint32_t, uint32_t>> reuses_;
   // Open requests by deadline (a heap with stale entries), so a timer costs
   // what is due, not a walk over every request in flight.
   struct Due {
@@ -76,9 +93,7 @@ class Client final : public Actor {
   uint64_t next_open_seq_ = 0;
   size_t live_ = 0;       // started and not done
   size_t open_size_ = 0;  // started and not done when last looked at, plus those started since
-  const std::vector<TxId>& txid_;    // parsed id per workload request (nil if invalid)
-  size_t next_ = 0;
-  size_t remaining_ = 0;
+  size_t remaining_ = 0;  // arrived and not done
   Time armed_for_ = -1;
 };
 

@@ -106,19 +106,15 @@ void SimContext::set_timer(Duration after, TimerTag tag) {
             uint64_t{tag} | uint64_t{n.incarnation} << 32);
 }
 
-Simulator::Simulator(const SimConfig& cfg, uint64_t seed, const Workload& workload,
-                     const FaultPlan& plan)
-    : cfg_(cfg), workload_(workload), plan_(plan), net_rng_(seed, "network") {
+// Owns a feed over the explicit workload (which must outlive the simulator).
+Simulator::Simulator(const SimConfig& cfg, uint64_t seed, const Workload& workload, const FaultPlan& plan)
+    : Simulator(cfg, seed, *new WorkloadFeed(workload), plan) {
+  own_feed_.reset(feed_);
+}
+
+Simulator::Simulator(const SimConfig& cfg, uint64_t seed, RequestFeed& feed, const FaultPlan& plan)
+    : cfg_(cfg), feed_(&feed), plan_(plan), net_rng_(seed, "network") {
   if (cfg_.cluster.account_partition.size() != cfg_.cluster.accounts) cfg_.cluster.finalize();
-  records_.resize(workload.requests.size());
-  // Every request's id parsed once, and each client's share, for the clients.
-  request_ids_.resize(workload.requests.size());
-  client_requests_.resize(cfg.cluster.clients);
-  for (uint32_t r = 0; r < workload.requests.size(); ++r) {
-    const PlannedRequest& p = workload.requests[r];
-    if (TxIdParse id = parse_txid(p.txid); id.id) request_ids_[r] = *id.id;
-    if (p.client < client_requests_.size()) client_requests_[p.client].push_back(r);
-  }
   nodes_.resize(cfg_.cluster.node_count());
   for (NodeId n = 0; n < nodes_.size(); ++n) {
     nodes_[n].rng.reseed(seed, "node/" + std::to_string(n));
@@ -247,7 +243,52 @@ std::unique_ptr<Actor> Simulator::make_actor(NodeId n) {
   if (c.is_partition(n)) return std::make_unique<PartitionNode>(c, n);
   if (c.is_coordinator(n)) return std::make_unique<Coordinator>(c, n - c.partitions);
   const uint32_t k = n - c.partitions - c.coordinators;
-  return std::make_unique<Client>(c, cfg_.client, k, workload_, records_, request_ids_, client_requests_[k]);
+  return std::make_unique<Client>(c, cfg_.client, k, window_);
+}
+
+void Simulator::pull_request() {
+  next_request_.emplace();
+  if (!feed_->next(*next_request_)) next_request_.reset();
+}
+
+// Every request whose start time has come reaches its client, in workload
+// order; the next one is read from the feed only now, so a run holds only
+// the requests it is working on.
+void Simulator::arrive() {
+  while (next_request_ && next_request_->at <= now_) {
+    const uint32_t r = window_.end();
+    TxIdParse id = parse_txid(next_request_->txid);
+    window_.ids.push_back(id.id ? *id.id : TxId{});
+    window_.records.emplace_back();
+    window_.plans.push_back(std::move(*next_request_));
+    const PlannedRequest& p = window_.plans.back();
+    if (observer_) observer_->on_request_arrived(r, p);
+    const NodeId node = p.client < cfg_.cluster.clients ? cfg_.cluster.client_node(p.client) : kNoNode;
+    if (node != kNoNode && nodes_[node].up) {
+      static_cast<Client&>(*nodes_[node].actor).arrive(*nodes_[node].ctx, r);
+    } else {
+      window_.records.back().gave_up = true;  // its client is down or does not exist
+      window_.records.back().done_at = now_;
+    }
+    pull_request();
+  }
+  peak_window_ = std::max(peak_window_, window_.plans.size());
+  if (next_request_) push(next_request_->at, EvKind::kArrive, 0, 0, 0);
+}
+
+// Requests done for a whole retention window leave the window, oldest
+// first: no reply about them can still be travelling.
+void Simulator::retire() {
+  const Duration keep = cfg_.cluster.protocol.retention;
+  while (!window_.plans.empty()) {
+    const RequestRecord& rec = window_.records.front();
+    if (!rec.done() || rec.done_at < 0 || rec.done_at + keep > now_) return;
+    if (observer_) observer_->on_request_retired(window_.base, window_.plans.front(), rec, now_);
+    window_.plans.pop_front();
+    window_.records.pop_front();
+    window_.ids.pop_front();
+    ++window_.base;
+  }
 }
 
 void Simulator::record(const TraceRecord& r) {
@@ -506,6 +547,8 @@ SimStats Simulator::run() {
     nodes_[id].actor = make_actor(id);
     nodes_[id].actor->on_start(*nodes_[id].ctx);
   }
+  pull_request();
+  if (next_request_) push(next_request_->at, EvKind::kArrive, 0, 0, 0);
   const Time limit = cfg_.fault_phase + cfg_.heal_limit;
   while (!heap_.empty()) {
     QEvent ev = heap_.pop();
@@ -534,6 +577,11 @@ SimStats Simulator::run() {
         n.wake_scheduled = true;
         push(n.busy_until, EvKind::kWake, ev.node, n.incarnation, 0);
       }
+      continue;
+    }
+    if (ev.kind == EvKind::kArrive) {  // requests reaching their clients: not an event of the system
+      arrive();
+      retire();
       continue;
     }
     ++stats_.events;
@@ -571,7 +619,10 @@ SimStats Simulator::run() {
       case EvKind::kHeal:
         heal();
         break;
+      case EvKind::kArrive:
+        break;
     }
+    retire();
     if (observer_ && observer_->should_stop()) break;
   }
   stats_.quiescent = heap_.empty();

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -18,6 +19,7 @@
 #include "sim/model.h"
 #include "sim/rng.h"
 #include "sim/trace.h"
+#include "sim/workload.h"
 
 namespace ws {
 
@@ -31,6 +33,11 @@ class SimObserver {
   virtual void on_client_answer(const TxId&, Outcome, Reason, Time) {}
   // A node crashed (up = false) or restarted (up = true, after it recovered from its disk).
   virtual void on_node_state(NodeId, bool /*up*/, Time) {}
+  // Request r reached its client (it is in the request window from now on).
+  virtual void on_request_arrived(uint32_t /*r*/, const PlannedRequest&) {}
+  // Request r leaves the window: done (answered or given up) for a retention
+  // window, so no reply about it can still arrive.
+  virtual void on_request_retired(uint32_t /*r*/, const PlannedRequest&, const RequestRecord&, Time) {}
   virtual bool should_stop() const { return false; }
 };
 
@@ -51,6 +58,9 @@ struct SimStats {
 
 class Simulator {
  public:
+  // Requests come from feed as the run reaches their start times; the
+  // feed must outlive the simulator.
+  Simulator(const SimConfig& cfg, uint64_t seed, RequestFeed& feed, const FaultPlan& plan);
   Simulator(const SimConfig& cfg, uint64_t seed, const Workload& workload, const FaultPlan& plan);
   ~Simulator();
   Simulator(const Simulator&) = delete;
@@ -68,7 +78,11 @@ class Simulator {
   const PartitionNode& partition(uint32_t p) const;
   const Coordinator& coordinator(uint32_t c) const;
   bool node_up(NodeId n) const;
-  const std::vector<RequestRecord>& requests() const { return records_; }
+  // The requests not yet retired: those still open and those done within
+  // the last retention window.
+  const RequestWindow& requests() const { return window_; }
+  uint64_t requests_arrived() const { return window_.end(); }
+  size_t peak_window() const { return peak_window_; }  // most requests held at once
   // Simulated CPU time node n has spent handling messages and timers.
   Duration busy_time(NodeId n) const;
   // Every intact durable record of node n, oldest first.
@@ -86,7 +100,7 @@ class Simulator {
   friend class SimContext;
   struct QEvent;
   struct Node;
-  enum class EvKind : uint8_t { kDeliver, kTimer, kSyncDone, kCrash, kRestart, kHeal, kWake, kFlush };
+  enum class EvKind : uint8_t { kDeliver, kTimer, kSyncDone, kCrash, kRestart, kHeal, kWake, kFlush, kArrive };
   static constexpr uint32_t kNoSlot = UINT32_MAX;
 
   void push(Time t, EvKind kind, NodeId node, uint32_t slot, uint64_t aux);
@@ -112,14 +126,18 @@ class Simulator {
   void shed(const QEvent& ev);
   void wake(NodeId id);
   void cover(Cover c) { ++coverage_[static_cast<size_t>(c)]; }
+  void pull_request();
+  void arrive();
+  void retire();
   void cover_fate(TraceKind kind, const Message& m);
 
   SimConfig cfg_;
-  const Workload& workload_;
+  std::unique_ptr<RequestFeed> own_feed_;
+  RequestFeed* feed_;
+  std::optional<PlannedRequest> next_request_;  // pulled from the feed, not yet arrived
+  RequestWindow window_;
+  size_t peak_window_ = 0;
   FaultPlan plan_;
-  std::vector<RequestRecord> records_;
-  std::vector<TxId> request_ids_;                     // parsed id per request (nil if not a UUID)
-  std::vector<std::vector<uint32_t>> client_requests_;  // per client: its requests, in workload order
   std::vector<Node> nodes_;
   TimeQueue<QEvent> heap_;
   struct Slot;

@@ -38,14 +38,6 @@ std::string amount_text(Xoshiro& rng, Xoshiro& extra, Amount a, const CurrencyIn
   return s;
 }
 
-// The sender's and receiver's balances as the generator projects them:
-// every earlier valid transfer assumed to commit, in order.
-struct Projection {
-  std::vector<int64_t> balance;  // [account * currencies + currency]
-  size_t currencies;
-  int64_t& at(AccountId a, CurrencyIdx c) { return balance[size_t{a} * currencies + c]; }
-};
-
 // An amount at an edge of what the engine must accept or refuse.
 Amount edge_amount(Xoshiro& extra, const ClusterConfig& c, Projection& proj, const PlannedRequest& r,
                    CurrencyIdx ci, Amount usual) {
@@ -147,57 +139,79 @@ void make_invalid(Xoshiro& rng, const ClusterConfig& c, PlannedRequest& r) {
 
 }  // namespace
 
-Workload generate_workload(const ClusterConfig& c, const WorkloadParams& p, uint64_t seed) {
-  Xoshiro rng(seed, "workload");
-  AccountsByPartition by_partition;
+WorkloadGenerator::WorkloadGenerator(const ClusterConfig& c, const WorkloadParams& p, uint64_t seed)
+    : c_(c), p_(p), rng_(seed, "workload"), extra_(seed, "workload.extra") {
   if (p.by_partition) {
     AccountsByPartition all(c.partitions);
     for (AccountId a = 0; a < c.accounts; ++a) all[c.account_partition[a]].push_back(a);
     for (auto& v : all)
-      if (!v.empty()) by_partition.push_back(std::move(v));
+      if (!v.empty()) by_partition_.push_back(std::move(v));
   }
   // Draws added after the first format of the workload come from their own
-  // stream, so the main stream (timing, accounts, amounts) stays as it was.
-  Xoshiro extra(seed, "workload.extra");
-  Projection proj{{}, c.currencies.size()};
-  proj.balance.resize(size_t{c.accounts} * c.currencies.size());
+  // stream (extra_), so the main stream (timing, accounts, amounts) stays as it was.
+  proj_.currencies = c.currencies.size();
+  proj_.balance.resize(size_t{c.accounts} * c.currencies.size());
   for (AccountId acct = 0; acct < c.accounts; ++acct)
-    for (size_t k = 0; k < c.currencies.size(); ++k) proj.at(acct, static_cast<CurrencyIdx>(k)) = c.initial_balance[k].minor;
+    for (size_t k = 0; k < c.currencies.size(); ++k)
+      proj_.at(acct, static_cast<CurrencyIdx>(k)) = c.initial_balance[k].minor;
+}
+
+// Start times are drawn one slot at a time: transfer i starts uniformly
+// within [i, i+1] * duration / transfers, so they come out in order and the
+// generator needs no memory of the ones before.
+Time WorkloadGenerator::start_time(uint32_t i) {
+  const auto slot = [&](uint64_t k) {
+    return static_cast<Time>(static_cast<unsigned __int128>(static_cast<uint64_t>(p_.duration)) * k / p_.transfers);
+  };
+  const Time lo = slot(i), hi = slot(uint64_t{i} + 1);
+  return lo + static_cast<Time>(rng_.below(static_cast<uint64_t>(hi - lo) + 1));
+}
+
+bool WorkloadGenerator::next(PlannedRequest& out) {
+  if (reuse_) {
+    out = std::move(*reuse_);
+    reuse_.reset();
+    ++emitted_;
+    return true;
+  }
+  if (made_ >= p_.transfers) return false;
+  const ClusterConfig& c = c_;
+  PlannedRequest r;
+  r.at = start_time(made_++);
+  r.client = static_cast<uint32_t>(rng_.below(c.clients));
+  CurrencyIdx ci = static_cast<CurrencyIdx>(rng_.below(c.currencies.size()));
+  const CurrencyInfo& cur = c.currencies[ci];
+  r.currency = cur.code;
+  r.from = pick_account(rng_, c, p_, by_partition_);
+  do {
+    r.to = pick_account(rng_, c, p_, by_partition_);
+  } while (r.to == r.from && c.accounts > 1);
+  int64_t max_minor = std::max<int64_t>(1, c.initial_balance[ci].minor * p_.max_amount_pct / 100);
+  Amount a{1 + static_cast<int64_t>(rng_.below(static_cast<uint64_t>(max_minor)))};
+  if (extra_.chance_ppm(p_.edge_ppm)) a = edge_amount(extra_, c, proj_, r, ci, a);
+  r.amount = amount_text(rng_, extra_, a, cur);
+  // Two statements: the order of evaluation of function arguments is
+  // unspecified, and g++ and clang++ differ (determinism rule).
+  uint64_t id_hi = rng_.next_u64();
+  uint64_t id_lo = rng_.next_u64();
+  r.txid = format_txid(make_v4_txid(id_hi, id_lo));
+  r.duplicate = rng_.chance_ppm(p_.duplicate_ppm);
+  if (rng_.chance_ppm(p_.invalid_ppm)) make_invalid(rng_, c, r);
+  if (r.kind == RequestKind::kValid) project(c, proj_, r, ci, a);
+  if (r.kind == RequestKind::kValid && rng_.chance_ppm(p_.reuse_ppm)) {
+    reuse_ = make_reuse(rng_, extra_, c, r, ci, a);
+    reuse_->reuse_of = static_cast<int32_t>(emitted_);
+  }
+  out = std::move(r);
+  ++emitted_;
+  return true;
+}
+
+Workload generate_workload(const ClusterConfig& c, const WorkloadParams& p, uint64_t seed) {
+  WorkloadGenerator g(c, p, seed);
   Workload w;
   w.requests.reserve(p.transfers + p.transfers / 8);
-  std::vector<Time> times(p.transfers);
-  for (Time& t : times) t = static_cast<Time>(rng.below(static_cast<uint64_t>(p.duration) + 1));
-  std::sort(times.begin(), times.end());
-  for (uint32_t i = 0; i < p.transfers; ++i) {
-    PlannedRequest r;
-    r.at = times[i];
-    r.client = static_cast<uint32_t>(rng.below(c.clients));
-    CurrencyIdx ci = static_cast<CurrencyIdx>(rng.below(c.currencies.size()));
-    const CurrencyInfo& cur = c.currencies[ci];
-    r.currency = cur.code;
-    r.from = pick_account(rng, c, p, by_partition);
-    do {
-      r.to = pick_account(rng, c, p, by_partition);
-    } while (r.to == r.from && c.accounts > 1);
-    int64_t max_minor = std::max<int64_t>(1, c.initial_balance[ci].minor * p.max_amount_pct / 100);
-    Amount a{1 + static_cast<int64_t>(rng.below(static_cast<uint64_t>(max_minor)))};
-    if (extra.chance_ppm(p.edge_ppm)) a = edge_amount(extra, c, proj, r, ci, a);
-    r.amount = amount_text(rng, extra, a, cur);
-    // Two statements: the order of evaluation of function arguments is
-    // unspecified, and g++ and clang++ differ (determinism rule).
-    uint64_t id_hi = rng.next_u64();
-    uint64_t id_lo = rng.next_u64();
-    r.txid = format_txid(make_v4_txid(id_hi, id_lo));
-    r.duplicate = rng.chance_ppm(p.duplicate_ppm);
-    if (rng.chance_ppm(p.invalid_ppm)) make_invalid(rng, c, r);
-    if (r.kind == RequestKind::kValid) project(c, proj, r, ci, a);
-    w.requests.push_back(r);
-    if (r.kind == RequestKind::kValid && rng.chance_ppm(p.reuse_ppm)) {
-      PlannedRequest q = make_reuse(rng, extra, c, r, ci, a);
-      q.reuse_of = static_cast<int32_t>(w.requests.size() - 1);
-      w.requests.push_back(q);
-    }
-  }
+  for (PlannedRequest r; g.next(r);) w.requests.push_back(std::move(r));
   return w;
 }
 

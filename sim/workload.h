@@ -6,8 +6,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <vector>
 
 #include "sim/model.h"
+#include "sim/rng.h"
 
 namespace ws {
 
@@ -32,6 +35,68 @@ struct WorkloadParams {
   uint32_t edge_ppm = 50'000;
 };
 
+// The sender's and receiver's balances as the generator projects them:
+// every earlier valid transfer assumed to commit, in order.
+struct Projection {
+  std::vector<int64_t> balance;  // [account * currencies + currency]
+  size_t currencies = 0;
+  int64_t& at(AccountId a, CurrencyIdx c) { return balance[size_t{a} * currencies + c]; }
+};
+
+// The workload of a seed, one request at a time, in order of start time (a
+// reuse right after its original): a run of any length needs memory only
+// for the accounts, never for the requests.
+class WorkloadGenerator {
+ public:
+  WorkloadGenerator(const ClusterConfig& cluster, const WorkloadParams& p, uint64_t seed);
+  bool next(PlannedRequest& out);  // false once every request is out
+
+ private:
+  Time start_time(uint32_t i);
+
+  const ClusterConfig& c_;
+  WorkloadParams p_;
+  Xoshiro rng_;
+  Xoshiro extra_;
+  std::vector<std::vector<AccountId>> by_partition_;  // accounts of each non-empty partition
+  Projection proj_;
+  uint32_t made_ = 0;      // transfers drawn
+  uint64_t emitted_ = 0;   // requests handed out (transfers and reuses)
+  std::optional<PlannedRequest> reuse_;  // the next request, when the last one is reused
+};
+
+// Every request of a seed's workload, explicitly (small runs, failure files, shrinking).
 Workload generate_workload(const ClusterConfig& cluster, const WorkloadParams& p, uint64_t seed);
+
+// Where a simulation's requests come from, in order of start time: an
+// explicit workload (a failure file, a shrunk candidate) or a generator.
+class RequestFeed {
+ public:
+  virtual ~RequestFeed() = default;
+  virtual bool next(PlannedRequest& out) = 0;
+};
+
+class WorkloadFeed final : public RequestFeed {
+ public:
+  explicit WorkloadFeed(const Workload& w) : w_(w) {}
+  bool next(PlannedRequest& out) override {
+    if (i_ >= w_.requests.size()) return false;
+    out = w_.requests[i_++];
+    return true;
+  }
+
+ private:
+  const Workload& w_;
+  size_t i_ = 0;
+};
+
+class GeneratorFeed final : public RequestFeed {
+ public:
+  GeneratorFeed(const ClusterConfig& cluster, const WorkloadParams& p, uint64_t seed) : g_(cluster, p, seed) {}
+  bool next(PlannedRequest& out) override { return g_.next(out); }
+
+ private:
+  WorkloadGenerator g_;
+};
 
 }  // namespace ws

@@ -75,7 +75,7 @@ TEST(Simulator, FaultFreeRunCommitsEveryFundedTransfer) {
 TEST(Simulator, CrashLosesUnsyncedRecordsAndTornTailIsTruncated) {
   // A partition crashes many times with torn writes; every run must still
   // satisfy every property, and the crashes must really happen.
-  RunSpec spec = make_spec(smoke({"faults.profile=none"}), 2);
+  RunSpec spec = make_spec(smoke({"faults.profile=none"}), 3);
   for (int i = 0; i < 20; ++i)
     spec.plan.crashes.push_back({static_cast<NodeId>(i % 4), (10 + 15 * i) * kMillisecond, 3 * kMillisecond, true});
   RunOptions opt;
@@ -247,6 +247,43 @@ TEST(Sizing, FindsTheDesignsNodeCountsOnSmallSlices) {
   rows.clear();
   ASSERT_EQ(run_sizing(smoke(), opt, rows, [](const SizingProgress&) {}), "");
   for (const SizingRow& r : rows) EXPECT_EQ(r.found, 0u) << r.name;
+}
+
+// A workload generated as the run consumes it gives exactly the run of the
+// same workload written out: `walletsim run` (streamed) and a failure file
+// or explore (explicit) agree on every seed.
+TEST(Streaming, AGeneratedWorkloadRunsExactlyLikeTheSameWorkloadWrittenOut) {
+  for (const char* name : {"smoke", "chaos", "forgetful", "hot-accounts"})
+    for (uint64_t seed = 0; seed < 5; ++seed) {
+      const Scenario s = *load_scenario(name, {}).scenario;
+      RunOptions opt;
+      opt.stop_at_first = false;
+      RunResult a = run_spec(make_spec(s, seed), opt);
+      RunResult b = run_spec(make_streamed_spec(s, seed), opt);
+      EXPECT_EQ(a.trace_hash, b.trace_hash) << name << " " << seed;
+      EXPECT_EQ(a.requests, b.requests);
+      EXPECT_EQ(a.committed, b.committed);
+      EXPECT_EQ(a.aborted, b.aborted);
+      EXPECT_EQ(a.rejected, b.rejected);
+      EXPECT_EQ(a.violations.size(), b.violations.size());
+    }
+}
+
+// A long run holds only what is in flight: requests leave the simulator's
+// window a retention window after they are done, and the checker retires a
+// settled transaction's history a retention window after its last event.
+TEST(Streaming, ALongRunHoldsOnlyWhatIsInFlight) {
+  const Scenario s = *load_scenario("smoke", {"workload.transfers=20000", "workload.duration_ms=20000",
+                                              "phases.fault_ms=20000", "protocol.retention_ms=200",
+                                              "client.horizon_ms=100", "phases.max_events=10000000"})
+                          .scenario;
+  RunResult r = run_spec(make_streamed_spec(s, 1));
+  ASSERT_TRUE(r.ok) << r.violations.front().message;
+  EXPECT_GT(r.requests, 20000u);
+  EXPECT_GT(r.committed, 10000u);
+  // 1,000 requests a second, each held for its own life plus 200 ms.
+  EXPECT_LT(r.peak_requests_held, 1000u);
+  EXPECT_LT(r.peak_histories_held, 2000u);
 }
 
 }  // namespace
