@@ -76,9 +76,13 @@ struct TxHistory {
   // and when anything last happened to it
   uint32_t open_requests = 0;
   Time last_touch = 0;
+  // Nothing more should happen to it: the decision is applied to both legs
+  // (or it never started and moved nothing).
   bool settled() const {
-    return in_flight == 0 && ((net_debit() == 1 && net_credit() == 1) || (net_debit() == 0 && net_credit() == 0)) &&
-           (absent || decision >= 0 || (!begun && debits == 0 && credits == 0));
+    if (in_flight != 0) return false;
+    if (decision == 1) return net_debit() == 1 && net_credit() == 1;
+    if (decision == 0) return net_debit() == 0 && net_credit() == 0;
+    return !begun && debits == 0 && credits == 0;
   }
   int net_debit() const { return static_cast<int>(debits) - static_cast<int>(refunds); }
   int net_credit() const { return static_cast<int>(credits) - static_cast<int>(reversals); }
