@@ -185,7 +185,7 @@ ScenarioLoad convert(const json& doc) {
   }
 
   s.workload.transfers = static_cast<uint32_t>(r.integer("workload", "transfers", 0, 100'000'000));
-  s.workload.duration = r.integer("workload", "duration_ms", 1, 86'400'000) * kMillisecond;
+  s.workload.duration = r.integer("workload", "duration_ms", 1, 30 * 86'400'000LL) * kMillisecond;
   s.workload.hot_accounts = static_cast<uint32_t>(r.integer("workload", "hot_accounts", 0, 10'000'000));
   s.workload.hot_ppm = r.ppm("workload", "hot_probability");
   // The two ends of a transfer differ: drawn from one hot account every
@@ -295,7 +295,7 @@ ScenarioLoad convert(const json& doc) {
   // Planted engine bugs, for watching the checkers catch them.
   for (const EngineBugName& b : engine_bug_names()) c.bugs.*b.flag = doc.at("bugs").at(b.name).get<bool>();
 
-  s.sim.fault_phase = r.integer("phases", "fault_ms", 1, 86'400'000) * kMillisecond;
+  s.sim.fault_phase = r.integer("phases", "fault_ms", 1, 30 * 86'400'000LL) * kMillisecond;
   s.sim.heal_limit = r.integer("phases", "heal_limit_ms", 1, 86'400'000) * kMillisecond;
   s.sim.max_events = static_cast<uint64_t>(r.integer("phases", "max_events", 1000, 4'000'000'000'000));
   if (r.err.empty() && s.workload.duration > s.sim.fault_phase)
