@@ -517,28 +517,33 @@ bool PartitionNode::rebuild(std::span<const std::span<const uint8_t>> records, b
       }
     }
   }
-  for (size_t i = start; i < records.size(); ++i) {
-    auto e = decode_event(records[i]);
-    if (!e || !replayable(*e)) return false;
-    if (e->type == EventType::kSnapshot) {
-      // A full replay must agree with every snapshot it passes, once it has
-      // forgotten what the snapshot's watermarks let it forget.
-      std::vector<uint64_t> lows;
-      if (!snapshot_lows(records[i], lows)) return false;
-      low_ = lows;
-      forget();
-      std::vector<uint8_t> mine;
-      encode_event(*e, mine);
-      encode_snapshot(mine);
-      if (mine.size() != records[i].size() || !std::equal(mine.begin(), mine.end(), records[i].begin()))
-        return false;
-      continue;
-    }
-    apply(*e);
-  }
+  for (size_t i = start; i < records.size(); ++i)
+    if (!replay_record(records[i])) return false;
   since_snapshot_ = 0;
   extended_snapshot_ = loaded && start < records.size();
   return true;
+}
+
+void PartitionNode::replay_start() { reset(); }
+
+// One record of a full replay: an event is applied; a snapshot must equal
+// the replayed state once that has forgotten what the snapshot's
+// watermarks let it forget.
+bool PartitionNode::replay_record(std::span<const uint8_t> record) {
+  auto e = decode_event(record);
+  if (!e || !replayable(*e)) return false;
+  if (e->type != EventType::kSnapshot) {
+    apply(*e);
+    return true;
+  }
+  std::vector<uint64_t> lows;
+  if (!snapshot_lows(record, lows)) return false;
+  low_ = lows;
+  forget();
+  std::vector<uint8_t> mine;
+  encode_event(*e, mine);
+  encode_snapshot(mine);
+  return mine.size() == record.size() && std::equal(mine.begin(), mine.end(), record.begin());
 }
 
 // A log is read back from a file that may belong to another node or be

@@ -64,6 +64,10 @@ class PartitionNode final : public Actor {
   // Returns false if a record is malformed or a snapshot disagrees.
   bool rebuild(std::span<const std::span<const uint8_t>> records, bool use_snapshots);
   bool rebuild(const std::vector<std::vector<uint8_t>>& records, bool use_snapshots);
+  // A full replay one record at a time (what rebuild(records, false) does):
+  // for a log read in pieces, such as segments moved to an archive.
+  void replay_start();
+  bool replay_record(std::span<const uint8_t> record);
   // Whether the last rebuild loaded a snapshot and then applied events after it.
   bool extended_snapshot() const { return extended_snapshot_; }
   // Whether any record is a snapshot (then a full replay and snapshot +

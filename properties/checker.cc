@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/event_log.h"
 #include "properties/reading.h"
 
 namespace ws {
@@ -58,6 +59,54 @@ Checker::Checker(const SimConfig& cfg, bool stop_at_first)
     for (size_t k = 0; k < ncur; ++k) balance_[a * ncur + k] = c.initial_balance[k].minor;
   in_flight_.assign(ncur, 0);
   over_by_refund_.assign(balance_.size(), false);
+  accounts_of_.resize(c.partitions);
+  for (AccountId a = 0; a < c.accounts; ++a) accounts_of_[c.account_partition[a]].push_back(a);
+  archive_.resize(c.partitions);
+  model_at_snapshot_.resize(c.partitions);
+  archive_failed_.assign(c.partitions, false);
+}
+
+void Checker::on_log_cut(NodeId node, std::span<const uint8_t> bytes) {
+  const ClusterConfig& c = cfg_.cluster;
+  if (!c.is_partition(node) || archive_failed_[node]) return;
+  const uint32_t p = node;
+  if (!archive_[p]) {
+    archive_[p] = std::make_unique<PartitionNode>(c, p);
+    archive_[p]->replay_start();
+  }
+  PartitionNode& archive = *archive_[p];
+  const size_t ncur = c.currencies.size();
+  const Time now = sim_ ? sim_->now() : 0;
+  scan_records(
+      bytes,
+      [&](std::span<const uint8_t> rec) {
+        if (archive_failed_[p]) return;
+        if (!archive.replay_record(rec)) {
+          archive_failed_[p] = true;
+          report(Property::kReplay, now, {},
+                 "partition " + std::to_string(p) +
+                     ": its archive (the log cut behind snapshots) does not replay: a record is malformed or a "
+                     "snapshot disagrees with the events before it");
+          return;
+        }
+        if (rec[0] != static_cast<uint8_t>(EventType::kSnapshot) || model_at_snapshot_[p].empty()) return;
+        const std::vector<int64_t> model = std::move(model_at_snapshot_[p].front());
+        model_at_snapshot_[p].pop_front();
+        for (size_t i = 0; i < accounts_of_[p].size(); ++i)
+          for (size_t k = 0; k < ncur; ++k) {
+            const AccountId a = accounts_of_[p][i];
+            const int64_t replayed = archive.balance(a, static_cast<CurrencyIdx>(k));
+            if (replayed == model[i * ncur + k]) continue;
+            archive_failed_[p] = true;
+            report(Property::kReplay, now, {},
+                   "partition " + std::to_string(p) + ": replaying its archive to a snapshot gives " + c.account_name(a) +
+                       " " + format_amount(Amount{replayed}, c.currencies[k]) + " " + c.currencies[k].code +
+                       ", but the checker's model had " + format_amount(Amount{model[i * ncur + k]}, c.currencies[k]) +
+                       " when that snapshot became durable");
+            return;
+          }
+      },
+      /*verify_checksums=*/true);
 }
 
 void Checker::on_request_arrived(uint32_t r, const PlannedRequest& p) {
@@ -157,6 +206,19 @@ static std::string tx_short(const TxId& tx) { return format_txid(tx); }
 
 void Checker::on_durable_event(NodeId node, const Event& e, Time t) {
   const ClusterConfig& c = cfg_.cluster;
+  if (e.type == EventType::kSnapshot || e.type == EventType::kCoordSnapshot) {
+    // The model's balances of the partition's accounts at this instant, for
+    // the archive check (on_log_cut).
+    if (c.is_partition(node)) {
+      const size_t ncur = c.currencies.size();
+      std::vector<int64_t> model;
+      model.reserve(accounts_of_[node].size() * ncur);
+      for (AccountId a : accounts_of_[node])
+        for (size_t k = 0; k < ncur; ++k) model.push_back(balance_[size_t{a} * ncur + k]);
+      model_at_snapshot_[node].push_back(std::move(model));
+    }
+    return;
+  }
   TxHistory& h = txs_[e.tx];
   if (h.open_requests == 0) {
     touch(e.tx, h, t);
@@ -485,6 +547,16 @@ void Checker::check_replay(const Simulator& sim) {
     if (!sim.node_up(n)) continue;
     auto records = sim.durable_record_views(n);
     uint64_t live = sim.partition(p).state_digest();
+    // The whole history: the archive, then the live log, replays to the live state.
+    if (archive_[p] && !archive_failed_[p]) {
+      bool ok = true;
+      for (const auto& r : records) ok = ok && archive_[p]->replay_record(r);
+      if (!ok || archive_[p]->state_digest() != live) {
+        report(Property::kReplay, sim.now(), {},
+               "partition " + std::to_string(p) + ": its archive followed by its live log does not replay to its live state");
+        continue;
+      }
+    }
     // With no snapshot in the log both rebuilds are the same full replay.
     const bool snapshots = PartitionNode::has_snapshot(records);
     for (bool snaps : {false, true}) {

@@ -7,7 +7,9 @@
 #pragma once
 
 #include <deque>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -130,6 +132,7 @@ class Checker final : public SimObserver {
   void on_node_state(NodeId node, bool up, Time t) override;
   void on_request_arrived(uint32_t r, const PlannedRequest& p) override;
   void on_request_retired(uint32_t r, const PlannedRequest& p, const RequestRecord& rec, Time now) override;
+  void on_log_cut(NodeId node, std::span<const uint8_t> bytes) override;
   const RunCounts& counts() const { return counts_; }
   size_t remembered() const { return txs_.size(); }
   size_t peak_remembered() const { return peak_txs_; }  // most transaction histories held at once
@@ -187,6 +190,13 @@ class Checker final : public SimObserver {
   std::deque<std::pair<Time, TxId>> retire_queue_;  // (last touch, tx): candidates for retirement
   RunCounts counts_;
   size_t peak_txs_ = 0;
+  // The archive: each partition's log as it is cut, replayed from the start;
+  // at each snapshot in it, the balances must be what the model had when
+  // that snapshot became durable.
+  std::vector<std::vector<AccountId>> accounts_of_;  // per partition, in slot order
+  std::vector<std::unique_ptr<PartitionNode>> archive_;
+  std::vector<std::deque<std::vector<int64_t>>> model_at_snapshot_;
+  std::vector<bool> archive_failed_;
   std::vector<int64_t> balance_;       // durable view, [account * currencies + currency]
   std::vector<int64_t> in_flight_;     // per currency
   std::vector<bool> over_by_refund_;   // past max_balance only because a refund took it there

@@ -447,6 +447,7 @@ void Simulator::complete_sync(NodeId id, uint64_t target, bool flushing) {
   // recovery. It is cut once it is at least half the file, so each byte is
   // moved O(1) times. Messages still waiting need bytes past it.
   if (snapshot_at > 0 && may_truncate && cfg_.truncate_logs && 2 * snapshot_at >= n.disk.size()) {
+    if (observer_) observer_->on_log_cut(id, std::span<const uint8_t>(n.disk.data(), snapshot_at));
     n.disk.erase(n.disk.begin(), n.disk.begin() + static_cast<ptrdiff_t>(snapshot_at));
     n.durable -= snapshot_at;
     for (auto& p : n.pending) p.need -= snapshot_at;

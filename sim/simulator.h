@@ -38,6 +38,9 @@ class SimObserver {
   // Request r leaves the window: done (answered or given up) for a retention
   // window, so no reply about it can still arrive.
   virtual void on_request_retired(uint32_t /*r*/, const PlannedRequest&, const RequestRecord&, Time) {}
+  // The front of node's log, every record up to its newest durable
+  // snapshot, is about to be cut: what an archive would receive.
+  virtual void on_log_cut(NodeId, std::span<const uint8_t> /*framed records*/) {}
   virtual bool should_stop() const { return false; }
 };
 

@@ -231,5 +231,30 @@ TEST(PropertiesCanFail, ForgettingLegsAboveTheWatermarkIsCaught) {
   EXPECT_NE(h.message.find("refused"), std::string::npos) << h.message;
 }
 
+// The archive (each partition's log as it is cut behind snapshots) is
+// replayed as it is cut: it must replay, and at every snapshot in it the
+// balances must be what the checker's model had when that snapshot became
+// durable. Both checks can fail.
+bool archive_violation(const std::vector<std::string>& sets, const std::string& words) {
+  Scenario s = scenario("forgetful", sets);
+  for (uint64_t seed = 0; seed < 10; ++seed) {
+    RunOptions opt;
+    opt.stop_at_first = false;
+    RunResult r = run_spec(make_spec(s, seed), opt);
+    for (const Violation& v : r.violations)
+      if (v.property == Property::kReplay && v.message.find(words) != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST(PropertiesCanFail, AnArchiveThatDoesNotReplayIsCaught) {
+  EXPECT_TRUE(archive_violation({"bugs.unlogged_change=true"}, "its archive (the log cut behind snapshots) does not replay"));
+}
+
+TEST(PropertiesCanFail, AnArchiveThatReplaysToOtherBalancesThanTheModelIsCaught) {
+  EXPECT_TRUE(archive_violation({"bugs.credit_wrong_account=true", "workload.max_amount_pct=1", "workload.edge_probability=0"},
+                                "replaying its archive to a snapshot gives"));
+}
+
 }  // namespace
 }  // namespace ws
