@@ -296,7 +296,8 @@ TEST(ScenarioErrors, OneHotAccountForEveryEndpointIsRefused) {
 }
 
 TEST(ScenarioErrors, JustOutOfRangeDurations) {
-  EXPECT_TRUE(HasSubstr(ErrorOfSet("phases.fault_ms=86400001"), "phases.fault_ms"));
+  EXPECT_TRUE(HasSubstr(ErrorOfSet("phases.fault_ms=2592000001"), "phases.fault_ms"));  // 30 days
+  EXPECT_TRUE(HasSubstr(ErrorOfSet("workload.duration_ms=2592000001"), "workload.duration_ms"));
   EXPECT_TRUE(HasSubstr(ErrorOfSet("protocol.try_timeout_ms=3600001"), "protocol.try_timeout_ms"));
   EXPECT_TRUE(HasSubstr(ErrorOfSet("network.latency_us=0"), "network.latency_us"));
   EXPECT_TRUE(HasSubstr(ErrorOfSet("faults.clock_offset_max_ms=-1"), "faults.clock_offset_max_ms"));
@@ -307,10 +308,22 @@ TEST(ScenarioErrors, HugeDurationsAreRejectedWithoutOverflow) {
                           "protocol.try_timeout_ms", "protocol.retry_interval_ms", "protocol.max_backoff_ms",
                           "network.latency_us", "network.jitter_us", "disk.sync_us", "faults.tail_ms",
                           "faults.crash_down_max_ms", "faults.partition_max_ms", "faults.clock_offset_max_ms",
-                          "phases.fault_ms", "phases.heal_limit_ms"}) {
+                          "phases.fault_ms", "phases.heal_limit_ms", "client.horizon_ms", "protocol.retention_ms"}) {
     EXPECT_TRUE(HasSubstr(ErrorOfSet(std::string(key) + "=9223372036854775807"), key));
     EXPECT_TRUE(HasSubstr(ErrorOfSet(std::string(key) + "=-9223372036854775807"), key));
   }
+}
+
+// The retention window must cover twice the client horizon and twice the
+// longest network delay; the error names the keys.
+TEST(ScenarioErrors, RetentionShorterThanTheClientHorizonIsRefusedNamingBoth) {
+  std::string err = ErrorOf({"protocol.retention_ms=150", "client.horizon_ms=100"});
+  EXPECT_TRUE(HasSubstr(err, "protocol.retention_ms")) << err;
+  EXPECT_TRUE(HasSubstr(err, "client.horizon_ms")) << err;
+  err = ErrorOf({"protocol.retention_ms=100", "client.horizon_ms=40", "faults.profile=chaos", "faults.tail_ms=80"});
+  EXPECT_TRUE(HasSubstr(err, "protocol.retention_ms")) << err;
+  EXPECT_TRUE(HasSubstr(err, "faults.tail_ms")) << err;
+  EXPECT_TRUE(load_scenario("smoke", {"protocol.retention_ms=200", "client.horizon_ms=100"}).scenario.has_value());
 }
 
 TEST(ScenarioErrors, FirstErrorIsReported) {
