@@ -168,7 +168,7 @@ void run_scenario(benchmark::State& state, const char* name, std::vector<std::st
   Scenario s = *load_scenario(name, sets).scenario;
   uint64_t seed = 0, committed = 0, events = 0;
   for (auto _ : state) {
-    RunResult r = run_spec(make_spec(s, seed++));
+    RunResult r = run_spec(make_streamed_spec(s, seed++));
     committed += r.committed;
     events += r.stats.events;
   }

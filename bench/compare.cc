@@ -51,7 +51,7 @@ std::vector<ProtocolSummary> compare_protocols(const Scenario& base, uint64_t fi
     // Seeds finish in any order; every total below is order-independent,
     // and the reported violation is the one of the lowest seed.
     for_each_seed(first, last, jobs, [&](uint64_t seed) {
-      RunResult r = run_spec(make_spec(s, seed));
+      RunResult r = run_spec(make_streamed_spec(s, seed));
       std::lock_guard<std::mutex> lock(mu);
       ++row.runs;
       row.committed += r.committed;

@@ -22,7 +22,7 @@ std::vector<OrderRow> try_orders(const Scenario& base, SeedRange seeds, unsigned
     row.seeds = seeds.size();
     // Seeds finish in any order; the row keeps the lowest failing one.
     for_each_seed(seeds.first, seeds.last, jobs, [&](uint64_t seed) {
-      RunResult r = run_spec(make_spec(s, seed));
+      RunResult r = run_spec(make_streamed_spec(s, seed));
       std::lock_guard<std::mutex> lock(mu);
       ++done;
       if (!r.ok) {

@@ -55,7 +55,7 @@ std::string run_probe(const Scenario& base, const SizingOptions& opt, const Shap
   sets.insert(sets.end(), sh.extra.begin(), sh.extra.end());
   ScenarioLoad sl = scenario_from_json(base.doc, sets);
   if (!sl.scenario) return sl.error;
-  RunResult r = run_spec(make_spec(*sl.scenario, opt.seed));
+  RunResult r = run_spec(make_streamed_spec(*sl.scenario, opt.seed));
   out.p99 = percentile(r.latencies, 99);
   out.ok = r.ok;
   out.aborted = r.aborted;

@@ -79,7 +79,7 @@ std::string run_tps(const Scenario& base, const TpsOptions& opt, std::vector<Tps
   for (double rate : opt.rates) {
     ScenarioLoad sl = scenario_from_json(base.doc, tps_sets(base, opt, rate));
     if (!sl.scenario) return sl.error;
-    RunResult r = run_spec(make_spec(*sl.scenario, opt.seed));
+    RunResult r = run_spec(make_streamed_spec(*sl.scenario, opt.seed));
     TpsPoint p;
     p.offered_tps = rate;
     p.committed = r.committed;

@@ -537,7 +537,7 @@ void Coordinator::apply(const Event& e) {
       if (!row.absent) {
         row.absent = true;
         row.finished_at = apply_time_;
-        finished_.push_back(e.tx);
+        if (cfg_.protocol.snapshot_every != 0) finished_.push_back(e.tx);  // only snapshots forget
       }
       break;
     default:
@@ -546,7 +546,7 @@ void Coordinator::apply(const Event& e) {
   if (was_open && row.finished()) {
     --open_rows_;
     row.finished_at = apply_time_;
-    finished_.push_back(e.tx);
+    if (cfg_.protocol.snapshot_every != 0) finished_.push_back(e.tx);  // only snapshots forget
   }
 }
 

@@ -120,7 +120,7 @@ ExploreResult explore(const Scenario& s, SeedRange seeds, unsigned jobs, const E
       skip = opt.stop_after != 0 && res.failures.size() >= opt.stop_after;  // enough found
     }
     if (!skip) {
-      RunSpec spec = make_spec(s, seed);
+      RunSpec spec = make_streamed_spec(s, seed);  // written out only if it fails
       RunOptions ro;
       ro.check_determinism =
           opt.determinism_every != 0 && (seed - seeds.first) % opt.determinism_every == 0;
@@ -138,7 +138,7 @@ ExploreResult explore(const Scenario& s, SeedRange seeds, unsigned jobs, const E
         // max_files fail; the failures themselves do not.
         if (res.failures.size() < opt.max_files) {
           f.file = opt.out_dir + "/" + s.name + "-seed-" + std::to_string(seed) + ".json";
-          std::ofstream(f.file) << failure_to_json(spec, r).dump(1) << "\n";
+          std::ofstream(f.file) << failure_to_json(make_spec(s, seed), r).dump(1) << "\n";
         }
         res.failures.push_back(std::move(f));
       }
