@@ -100,6 +100,8 @@ void print_run_text(const std::string& scenario, uint64_t seed, const RunResult&
               static_cast<double>(r.stats.events) / std::max(r.wall_seconds, 1e-9) / 1e6);
   std::printf("  held at most %llu requests and %llu transaction histories at once (the rest were retired)\n",
               (unsigned long long)r.peak_requests_held, (unsigned long long)r.peak_histories_held);
+  std::printf("  longest log %.1f KiB (%.1f MiB cut behind snapshots)\n", static_cast<double>(r.peak_log_bytes) / 1024,
+              static_cast<double>(r.truncated_log_bytes) / (1 << 20));
 }
 
 std::optional<Scenario> load_or_report(const std::string& name, const std::vector<std::string>& sets, int& rc) {

@@ -72,6 +72,8 @@ RunResult run_once(const RunSpec& spec, const RunOptions& opt) {
   res.metrics = checker.metrics();
   res.peak_requests_held = sim.peak_window();
   res.peak_histories_held = checker.peak_remembered();
+  res.peak_log_bytes = sim.peak_log_bytes();
+  res.truncated_log_bytes = sim.truncated_bytes();
   res.busy.resize(sim.config().cluster.node_count());
   for (NodeId n = 0; n < res.busy.size(); ++n) res.busy[n] = sim.busy_time(n);
   for (const TraceRecord& r : sim.recent().last(24)) res.timeline.push_back(trace_text(r));

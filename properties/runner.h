@@ -57,6 +57,8 @@ struct RunResult {
   CoverCounts coverage{};             // how often each named rare branch was taken
   uint64_t peak_requests_held = 0;    // most requests the simulator held at once
   uint64_t peak_histories_held = 0;   // most transaction histories the checker held at once
+  uint64_t peak_log_bytes = 0;        // the longest any node's log has been
+  uint64_t truncated_log_bytes = 0;   // cut from the front of logs behind snapshots (the archive)
 };
 
 RunResult run_spec(const RunSpec& spec, const RunOptions& opt = {});

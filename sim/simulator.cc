@@ -419,6 +419,7 @@ void Simulator::complete_sync(NodeId id, uint64_t target, bool flushing) {
   ++stats_.syncs;
   size_t from = n.durable;
   n.durable = static_cast<size_t>(target);
+  peak_log_bytes_ = std::max(peak_log_bytes_, n.disk.size());
   size_t snapshot_at = 0;  // where the newest durable snapshot record starts, 0 if none new
   if (target > from) {
     std::span<const uint8_t> fresh(n.disk.data() + from, target - from);
@@ -640,6 +641,12 @@ const Coordinator& Simulator::coordinator(uint32_t c) const {
 }
 
 bool Simulator::node_up(NodeId n) const { return nodes_[n].up; }
+
+uint64_t Simulator::truncated_bytes() const {
+  uint64_t total = 0;
+  for (const Node& n : nodes_) total += n.truncated;
+  return total;
+}
 
 std::vector<std::span<const uint8_t>> Simulator::durable_record_views(NodeId id) const {
   const Node& n = nodes_[id];

@@ -86,6 +86,10 @@ class Simulator {
   const RequestWindow& requests() const { return window_; }
   uint64_t requests_arrived() const { return window_.end(); }
   size_t peak_window() const { return peak_window_; }  // most requests held at once
+  // The longest any node's log has been (durable or not), in bytes, and the
+  // bytes cut from the front of logs behind snapshots.
+  size_t peak_log_bytes() const { return peak_log_bytes_; }
+  uint64_t truncated_bytes() const;
   // Simulated CPU time node n has spent handling messages and timers.
   Duration busy_time(NodeId n) const;
   // Every intact durable record of node n, oldest first.
@@ -140,6 +144,7 @@ class Simulator {
   std::optional<PlannedRequest> next_request_;  // pulled from the feed, not yet arrived
   RequestWindow window_;
   size_t peak_window_ = 0;
+  size_t peak_log_bytes_ = 0;
   FaultPlan plan_;
   std::vector<Node> nodes_;
   TimeQueue<QEvent> heap_;

@@ -284,6 +284,10 @@ TEST(Streaming, ALongRunHoldsOnlyWhatIsInFlight) {
   // 1,000 requests a second, each held for its own life plus 200 ms.
   EXPECT_LT(r.peak_requests_held, 1000u);
   EXPECT_LT(r.peak_histories_held, 2000u);
+  // Each log is cut behind its snapshots: no log ever holds more than a few
+  // snapshots' worth, while the run writes many megabytes.
+  EXPECT_GT(r.truncated_log_bytes, 4u << 20);
+  EXPECT_LT(r.peak_log_bytes, 256u << 10);
 }
 
 }  // namespace
