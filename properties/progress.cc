@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <deque>
 #include <memory>
 #include <vector>
 
@@ -127,18 +128,24 @@ void ProgressLine::finish() {
   std::fflush(stderr);
 }
 
-std::function<void(const TraceRecord&)> answered_requests_tap(size_t requests, ProgressLine& line) {
+std::function<void(const TraceRecord&)> answered_requests_tap(size_t, ProgressLine& line) {
+  // Which requests have been answered, over a sliding window of request
+  // numbers (answers come roughly in request order): memory stays bounded
+  // however long the run. A request that never gets an answer is let go
+  // once it is kWindow requests behind.
+  constexpr size_t kWindow = 1 << 20;
   struct Count {
-    std::vector<bool> answered;
-    uint64_t done = 0;
+    std::deque<uint8_t> answered;  // requests [base, base + size)
+    uint64_t base = 0;
+    uint64_t done = 0;  // over every run so far
     Time last = 0;
   };
   auto c = std::make_shared<Count>();
-  c->answered.assign(requests, false);
   return [c, &line](const TraceRecord& r) {
-    if (r.kind == TraceKind::kDeliver && r.request >= c->answered.size() && r.request < (1u << 31))
-      c->answered.resize(static_cast<size_t>(r.request) + 1 + c->answered.size() / 2, false);
-    if (r.t < c->last) c->answered.assign(c->answered.size(), false);  // the next run began
+    if (r.t < c->last) {  // the next run began (run checks determinism twice)
+      c->answered.clear();
+      c->base = 0;
+    }
     c->last = r.t;
     if (r.kind != TraceKind::kDeliver ||
         (r.msg != MsgKind::kTransferReply && r.msg != MsgKind::kStatusReply))
@@ -146,9 +153,16 @@ std::function<void(const TraceRecord&)> answered_requests_tap(size_t requests, P
     if (r.outcome != Outcome::kSuccess && r.outcome != Outcome::kFailed &&
         r.outcome != Outcome::kRejected)
       return;
-    if (r.request >= c->answered.size() || c->answered[r.request]) return;
-    c->answered[r.request] = true;
+    if (r.request < c->base) return;  // answered (or let go) already
+    const size_t at = static_cast<size_t>(r.request - c->base);
+    if (at >= c->answered.size()) c->answered.resize(at + 1, 0);
+    if (c->answered[at]) return;
+    c->answered[at] = 1;
     line.set(++c->done, 0);
+    while (!c->answered.empty() && (c->answered.front() || c->answered.size() > kWindow)) {
+      c->answered.pop_front();
+      ++c->base;
+    }
   };
 }
 
