@@ -71,7 +71,7 @@ void parse_protocol(const json& v, ProtocolOptions& p) {
   if (v.is_string()) {
     kind = v.get<std::string>();
   } else if (v.is_object()) {
-    only_keys(v, {"kind", "try_timeout_ms", "retry_interval_ms", "max_backoff_ms", "snapshot_every"},
+    only_keys(v, {"kind", "try_timeout_ms", "retry_interval_ms", "max_backoff_ms", "snapshot_every", "retention_ms"},
               "protocol.");
     kind = get_string(need(v, "kind", "protocol."), "protocol.kind");
     if (v.contains("try_timeout_ms"))
@@ -82,6 +82,8 @@ void parse_protocol(const json& v, ProtocolOptions& p) {
       p.max_backoff = static_cast<Duration>(get_uint(v["max_backoff_ms"], "protocol.max_backoff_ms", 1, 600000)) * kMillisecond;
     if (v.contains("snapshot_every"))
       p.snapshot_every = static_cast<uint32_t>(get_uint(v["snapshot_every"], "protocol.snapshot_every", 0, 1u << 30));
+    if (v.contains("retention_ms"))
+      p.retention = static_cast<Duration>(get_uint(v["retention_ms"], "protocol.retention_ms", 1, 7 * 86400000ull)) * kMillisecond;
   } else {
     fail(k, "expected \"tcc\", \"2pc\", \"saga\" or an object, got " + v.dump());
   }
@@ -174,7 +176,10 @@ ProtocolOptions real_time_protocol_defaults() {
   p.try_timeout = 2 * kSecond;
   p.retry_interval = 50 * kMillisecond;
   p.max_backoff = 1 * kSecond;
-  p.snapshot_every = 0;  // see docs/walletd.md: a snapshot holds every leg ever seen
+  p.snapshot_every = 0;  // see docs/walletd.md: the log is not yet cut behind snapshots
+  // Clients over HTTP send no age (docs/forgetting.md): a long window keeps
+  // every retry and status query of a load run, audit included, inside it.
+  p.retention = 3600 * kSecond;
   return p;
 }
 

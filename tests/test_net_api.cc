@@ -202,5 +202,23 @@ TEST(ClusterFile, BadKeysAreNamed) {
   EXPECT_NE(err(bad_addr).find("'nodes[0].address'"), std::string::npos);
 }
 
+TEST(ClusterFile, RetentionWindowIsAKey) {
+  const std::string nodes =
+      "\"nodes\":[{\"name\":\"p0\",\"kind\":\"partition\",\"address\":\"127.0.0.1:7000\"},"
+      "{\"name\":\"c0\",\"kind\":\"coordinator\",\"address\":\"127.0.0.1:7001\",\"http_port\":8080}]";
+  auto with = [&](const std::string& protocol) {
+    return parse_cluster_json("{\"partitions\":1,\"accounts\":10,\"initial_balances\":{\"USD\":\"10\"}," + protocol +
+                              nodes + "}");
+  };
+  ClusterParse d = with("");
+  ASSERT_TRUE(d.spec) << d.error;
+  EXPECT_EQ(d.spec->config.protocol.retention, 3600 * kSecond);
+  ClusterParse r = with("\"protocol\":{\"kind\":\"tcc\",\"retention_ms\":60000},");
+  ASSERT_TRUE(r.spec) << r.error;
+  EXPECT_EQ(r.spec->config.protocol.retention, 60 * kSecond);
+  EXPECT_NE(with("\"protocol\":{\"kind\":\"tcc\",\"retention_ms\":0},").error.find("'protocol.retention_ms'"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace ws::net
