@@ -418,7 +418,8 @@ void Simulator::complete_sync(NodeId id, uint64_t target, bool flushing) {
   n.sync_in_flight = false;
   ++stats_.syncs;
   size_t from = n.durable;
-  n.durable = static_cast<size_t>(target);
+  // A completion older than a sync flush_all forced is stale: never backwards.
+  n.durable = std::max(n.durable, static_cast<size_t>(target));
   peak_log_bytes_ = std::max(peak_log_bytes_, n.disk.size());
   size_t snapshot_at = 0;  // where the newest durable snapshot record starts, 0 if none new
   if (target > from) {
