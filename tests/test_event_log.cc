@@ -327,6 +327,11 @@ TEST(Events, DecodeRefusesBytesNoEncoderWrites) {
                        0x00, 0x02, 0x00, 0x00, 0x03, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa,
                        0x0d, 0x02, 0x00, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0x0d, 0x02, 0x00};
   EXPECT_FALSE(decode_event(found).has_value());
+  // The same bytes as a whole event of today's size (seq, added after the
+  // find, zero): still refused, now for its account's high bytes.
+  Bytes whole = found;
+  whole.resize(kEventSize, 0);
+  EXPECT_FALSE(decode_event(whole).has_value());
 
   Bytes good;
   encode_event(SampleEvent(), good);
@@ -348,6 +353,9 @@ TEST(Events, DecodeRefusesAnAmountAboveTheLargest) {
                        0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
                        0x00, 0x00, 0x00, 0x00, 0x9d, 0x09, 0x00, 0x00, 0x00, 0x00, 0x00, 0x43};
   EXPECT_FALSE(decode_event(found).has_value());
+  Bytes whole = found;  // as a whole event of today's size: refused for its amount
+  whole.resize(kEventSize, 0);
+  EXPECT_FALSE(decode_event(whole).has_value());
 
   Event e = SampleEvent();
   e.amount = Amount{kMaxAmountMinor};
