@@ -123,11 +123,7 @@ void Coordinator::on_transfer(Context& ctx, NodeId from, const Message& m) {
     row.waiter_request = m.request;
     return;
   }
-  // Past half the retention window the row may be gone: answering as if the
-  // id were new could run a transfer twice, so an id this old is refused.
-  if (m.age > cfg_.protocol.retention / 2) {
-    return reply(ctx, from, m.request, tx, Outcome::kRejected, Reason::kExpired, false);
-  }
+  if (expired(m)) return reply(ctx, from, m.request, tx, Outcome::kRejected, Reason::kExpired, false);
   // Admission control: past the in-flight limit a new transfer is turned
   // away before anything is recorded, so the client may retry the same id.
   if (cfg_.protocol.max_inflight > 0 && open_rows_ >= cfg_.protocol.max_inflight) {
@@ -161,9 +157,8 @@ void Coordinator::on_transfer(Context& ctx, NodeId from, const Message& m) {
 // the request, if it is still travelling, can never start afterwards.
 void Coordinator::on_status_query(Context& ctx, NodeId from, const Message& m) {
   auto it = rows_.find(m.tx);
-  if (it == rows_.end() && m.age > cfg_.protocol.retention / 2) {
+  if (it == rows_.end() && expired(m))
     return reply(ctx, from, m.request, m.tx, Outcome::kRejected, Reason::kExpired, false);
-  }
   if (it == rows_.end()) {
     ctx.cover(Cover::kQueryBeforeRequest);
     Event e;
@@ -399,8 +394,11 @@ void Coordinator::drop_finished_from_active() {
 }
 
 uint64_t Coordinator::low_watermark() {
-  while (active_head_ < active_.size() && rows_.at(active_[active_head_]).finished()) ++active_head_;
-  return active_head_ < active_.size() ? rows_.at(active_[active_head_]).order : next_order_ + 1;
+  for (; active_head_ < active_.size(); ++active_head_) {
+    const PhaseRow& row = rows_.at(active_[active_head_]);
+    if (!row.finished()) return row.order;
+  }
+  return next_order_ + 1;
 }
 
 // When a row next needs the timer: its retry, or for an undecided row the
@@ -445,41 +443,33 @@ void Coordinator::maybe_snapshot(Context& ctx) {
   const uint32_t every = cfg_.protocol.snapshot_every;
   if (every == 0 || since_snapshot_ < std::max<size_t>(every, kSnapshotSpacing * rows_.size())) return;
   compact(ctx);
-  Event snap;
-  snap.type = EventType::kCoordSnapshot;
-  scratch_.clear();
-  encode_event(snap, scratch_);
-  encode_snapshot(scratch_);
-  ctx.storage().append(scratch_);
+  append_snapshot(ctx.storage(), EventType::kCoordSnapshot, scratch_, [&](std::vector<uint8_t>& out) { encode_snapshot(out); });
   since_snapshot_ = 0;
   ctx.cover(Cover::kCoordSnapshotWritten);
 }
 
-// Forgets finished rows whose retention window has passed, oldest first.
-// Only here, just before a snapshot: the snapshot then records exactly what
-// is remembered, so a restart remembers no less than the process did.
+// Forgets finished rows whose retention window has passed, oldest first, in
+// one pass over the rows in the order they finished. Only here, just before
+// a snapshot: the snapshot then records exactly what is remembered, so a
+// restart remembers no less than the process did.
 void Coordinator::compact(Context& ctx) {
   const Time now = ctx.now();
-  size_t n = 0;
-  while (finished_head_ + n < finished_.size()) {
-    auto it = rows_.find(finished_[finished_head_ + n]);
+  bool forgot = false;
+  for (; finished_head_ < finished_.size(); ++finished_head_) {
+    auto it = rows_.find(finished_[finished_head_]);
     // Entries of rows begun again since (a test bug) or already gone are skipped.
-    if (it != rows_.end() && it->second.finished() &&
-        !(cfg_.bugs.forget_early || now - it->second.finished_at >= cfg_.protocol.retention))
-      break;
-    ++n;
-  }
-  if (n == 0) return;
-  drop_finished_from_active();
-  due_.erase_if([](const DueEntry& d) { return d.row->finished(); });  // no entry may outlive its row
-  for (size_t i = 0; i < n; ++i) {
-    auto it = rows_.find(finished_[finished_head_ + i]);
     if (it == rows_.end() || !it->second.finished()) continue;
+    if (!cfg_.bugs.forget_early && now - it->second.finished_at < cfg_.protocol.retention) break;
+    if (!forgot) {
+      // No list or timer entry may outlive its row.
+      drop_finished_from_active();
+      due_.erase_if([](const DueEntry& d) { return d.row->finished(); });
+      forgot = true;
+    }
     rows_.erase(it);
     ++forgotten_;
   }
-  finished_head_ += n;
-  ctx.cover(Cover::kRowsForgotten);
+  if (forgot) ctx.cover(Cover::kRowsForgotten);
   if (finished_head_ > 1024 && finished_head_ * 2 > finished_.size()) {
     finished_.erase(finished_.begin(), finished_.begin() + static_cast<ptrdiff_t>(finished_head_));
     finished_head_ = 0;

@@ -97,6 +97,9 @@ class Coordinator final : public Actor {
   void drop_finished_from_active();
   NodeId leg_node(const PhaseRow& row, Leg leg) const;
   bool saga() const { return cfg_.protocol.kind == ProtocolKind::kSaga; }
+  // An id first sent longer ago than half the retention window: its row may
+  // be gone, and answering as if the id were new could run it twice.
+  bool expired(const Message& m) const { return m.age > cfg_.protocol.retention / 2; }
 
   const ClusterConfig& cfg_;
   uint32_t index_;

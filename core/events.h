@@ -80,6 +80,19 @@ inline int64_t effect_delta(Effect e, Amount a) {
   return 0;
 }
 
+// Appends one snapshot record to a log (anything with append(span)): a
+// snapshot event of `type` followed by the state blob `body` writes, framed
+// in `scratch`.
+template <class Log, class Body>
+void append_snapshot(Log& log, EventType type, std::vector<uint8_t>& scratch, Body&& body) {
+  Event snap;
+  snap.type = type;
+  scratch.clear();
+  encode_event(snap, scratch);
+  body(scratch);
+  log.append(scratch);
+}
+
 // Little-endian helpers for snapshots.
 void put_u64(std::vector<uint8_t>& out, uint64_t v);
 uint64_t get_u64(std::span<const uint8_t> in, size_t& pos, bool& ok);

@@ -303,12 +303,7 @@ void PartitionNode::maybe_snapshot(Context& ctx) {
   const size_t before = legs_.size();
   forget();
   if (legs_.size() < before) ctx.cover(Cover::kLegsForgotten);
-  Event snap;
-  snap.type = EventType::kSnapshot;
-  scratch_.clear();
-  encode_event(snap, scratch_);
-  encode_snapshot(scratch_);
-  ctx.storage().append(scratch_);
+  append_snapshot(ctx.storage(), EventType::kSnapshot, scratch_, [&](std::vector<uint8_t>& out) { encode_snapshot(out); });
   since_snapshot_ = 0;
   ctx.cover(Cover::kSnapshotWritten);
 }
