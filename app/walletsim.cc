@@ -182,7 +182,7 @@ int cmd_run(uint64_t seed, const std::string& scenario, const std::vector<std::s
     const bool show = progress_wanted(as_json) || progress_every > 0;
     ProgressLine line("requests", (opt.check_determinism ? 2 : 1) * requests, progress_wanted(as_json), false,
                       progress_every, /*rss=*/true);
-    if (show) opt.on_record = answered_requests_tap(requests, line);
+    if (show) opt.on_record = answered_requests_tap(line);
     r = run_spec(spec, opt);
   }
   if (!perfetto_path.empty() && !write_perfetto_file(perfetto_path, spec.scenario.sim.cluster, records, r.violations))

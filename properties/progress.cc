@@ -128,7 +128,7 @@ void ProgressLine::finish() {
   std::fflush(stderr);
 }
 
-std::function<void(const TraceRecord&)> answered_requests_tap(size_t, ProgressLine& line) {
+std::function<void(const TraceRecord&)> answered_requests_tap(ProgressLine& line) {
   // Which requests have been answered, over a sliding window of request
   // numbers (answers come roughly in request order): memory stays bounded
   // however long the run. A request that never gets an answer is let go

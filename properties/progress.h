@@ -78,8 +78,8 @@ class ProgressLine {
 };
 
 // A RunOptions::on_record tap that counts the requests of a run answered
-// (success, failed or rejected) into `line`, over `runs` runs of `requests`
-// requests each (run checks determinism by running twice).
-std::function<void(const TraceRecord&)> answered_requests_tap(size_t requests, ProgressLine& line);
+// (success, failed or rejected) into `line`, over however many runs use it
+// (run checks determinism by running twice), in bounded memory.
+std::function<void(const TraceRecord&)> answered_requests_tap(ProgressLine& line);
 
 }  // namespace ws

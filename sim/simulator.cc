@@ -108,12 +108,14 @@ void SimContext::set_timer(Duration after, TimerTag tag) {
 
 // Owns a feed over the explicit workload (which must outlive the simulator).
 Simulator::Simulator(const SimConfig& cfg, uint64_t seed, const Workload& workload, const FaultPlan& plan)
-    : Simulator(cfg, seed, *new WorkloadFeed(workload), plan) {
-  own_feed_.reset(feed_);
-}
+    : Simulator(cfg, seed, std::make_unique<WorkloadFeed>(workload), nullptr, plan) {}
 
 Simulator::Simulator(const SimConfig& cfg, uint64_t seed, RequestFeed& feed, const FaultPlan& plan)
-    : cfg_(cfg), feed_(&feed), plan_(plan), net_rng_(seed, "network") {
+    : Simulator(cfg, seed, nullptr, &feed, plan) {}
+
+Simulator::Simulator(const SimConfig& cfg, uint64_t seed, std::unique_ptr<RequestFeed> owned, RequestFeed* feed,
+                     const FaultPlan& plan)
+    : cfg_(cfg), own_feed_(std::move(owned)), feed_(feed ? feed : own_feed_.get()), plan_(plan), net_rng_(seed, "network") {
   if (cfg_.cluster.account_partition.size() != cfg_.cluster.accounts) cfg_.cluster.finalize();
   nodes_.resize(cfg_.cluster.node_count());
   for (NodeId n = 0; n < nodes_.size(); ++n) {

@@ -105,6 +105,8 @@ class Simulator {
 
  private:
   friend class SimContext;
+  Simulator(const SimConfig& cfg, uint64_t seed, std::unique_ptr<RequestFeed> owned, RequestFeed* feed,
+            const FaultPlan& plan);
   struct QEvent;
   struct Node;
   enum class EvKind : uint8_t { kDeliver, kTimer, kSyncDone, kCrash, kRestart, kHeal, kWake, kFlush, kArrive };
