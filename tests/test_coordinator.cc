@@ -73,22 +73,17 @@ class CoordinatorTest : public ::testing::Test {
     node_->on_message(*ctx_, from, m);
     return {ctx_->outbox.begin() + static_cast<ptrdiff_t>(before), ctx_->outbox.end()};
   }
-  void TryYes(uint64_t n, Leg leg) {
+  // A partition's "yes" to transfer n's leg: a Try answer or an acknowledgement.
+  void Yes(MsgKind kind, uint64_t n, Leg leg) {
     Message r{};
-    r.kind = MsgKind::kTryReply;
+    r.kind = kind;
     r.tx = Tx(n);
     r.leg = leg;
     r.yes = true;
     Deliver(r, 0);
   }
-  void Ack(uint64_t n, Leg leg) {
-    Message r{};
-    r.kind = MsgKind::kPhase2Ack;
-    r.tx = Tx(n);
-    r.leg = leg;
-    r.yes = true;
-    Deliver(r, 0);
-  }
+  void TryYes(uint64_t n, Leg leg) { Yes(MsgKind::kTryReply, n, leg); }
+  void Ack(uint64_t n, Leg leg) { Yes(MsgKind::kPhase2Ack, n, leg); }
   void Finish(uint64_t n) {
     Request(n);
     TryYes(n, Leg::kDebit);
