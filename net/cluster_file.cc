@@ -1,5 +1,8 @@
 #include "net/cluster_file.h"
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -98,15 +101,45 @@ void parse_protocol(const json& v, ProtocolOptions& p) {
   }
 }
 
+void parse_storage(const json& v, StorageSpec& s) {
+  if (!v.is_object()) fail("storage", "expected an object such as {\"archive\": \"keep\"}, got " + v.dump());
+  only_keys(v, {"archive", "segment_bytes"}, "storage.");
+  if (v.contains("archive")) {
+    const std::string a = get_string(v["archive"], "storage.archive");
+    if (a != "keep" && a != "delete") fail("storage.archive", "expected \"keep\" or \"delete\", got " + quote_input(a));
+    s.keep_archive = a == "keep";
+  }
+  if (v.contains("segment_bytes"))
+    s.segment_bytes = get_uint(v["segment_bytes"], "storage.segment_bytes", 4096, 1ull << 40);
+}
+
+const char* protocol_name(ProtocolKind k) {
+  switch (k) {
+    case ProtocolKind::kTcc: return "tcc";
+    case ProtocolKind::k2pc: return "2pc";
+    case ProtocolKind::kSaga: return "saga";
+  }
+  return "tcc";
+}
+
+json currencies_json(const ClusterConfig& c) {
+  json out = json::array();
+  for (size_t i = 0; i < c.currencies.size(); ++i)
+    out.push_back({{"code", std::string(c.currencies[i].code)},
+                   {"initial", format_amount(c.initial_balance[i], c.currencies[i])}});
+  return out;
+}
+
 ClusterSpec parse(const json& root) {
   if (!root.is_object()) throw Bad{"the cluster file must hold a JSON object"};
-  only_keys(root, {"partitions", "accounts", "protocol", "initial_balances", "nodes"}, "");
+  only_keys(root, {"partitions", "accounts", "protocol", "initial_balances", "storage", "nodes"}, "");
   ClusterSpec spec;
   ClusterConfig& c = spec.config;
   c.protocol = real_time_protocol_defaults();
   const uint32_t partitions = static_cast<uint32_t>(get_uint(need(root, "partitions", ""), "partitions", 1, 1024));
   c.accounts = static_cast<uint32_t>(get_uint(need(root, "accounts", ""), "accounts", 2, 10'000'000));
   if (root.contains("protocol")) parse_protocol(root["protocol"], c.protocol);
+  if (root.contains("storage")) parse_storage(root["storage"], spec.storage);
   const json& bal = need(root, "initial_balances", "");
   if (!bal.is_object() || bal.empty())
     fail("initial_balances", "expected an object of currency code to amount, e.g. {\"USD\": \"100.00\"}");
@@ -176,7 +209,9 @@ ProtocolOptions real_time_protocol_defaults() {
   p.try_timeout = 2 * kSecond;
   p.retry_interval = 50 * kMillisecond;
   p.max_backoff = 1 * kSecond;
-  p.snapshot_every = 0;  // see docs/walletd.md: the log is not yet cut behind snapshots
+  // A snapshot after max(this, what the node remembers) events; the log is
+  // cut into segments behind them (docs/walletd.md).
+  p.snapshot_every = 4096;
   // Clients over HTTP send no age (docs/forgetting.md): a long window keeps
   // every retry and status query of a load run, audit included, inside it.
   p.retention = 3600 * kSecond;
@@ -208,6 +243,128 @@ ClusterParse load_cluster_file(const std::string& path) {
   ClusterParse r = parse_cluster_json(ss.str());
   if (!r.spec) r.error = "cluster file " + path + ": " + r.error;
   return r;
+}
+
+std::string manifest_json(const ClusterSpec& spec) {
+  const ClusterConfig& c = spec.config;
+  json nodes = json::array();
+  for (const NodeSpec& n : spec.nodes)
+    nodes.push_back({{"name", n.name}, {"kind", n.kind == NodeKind::kPartition ? "partition" : "coordinator"}});
+  json m = {{"format", 1},
+            {"partitions", c.partitions},
+            {"accounts", c.accounts},
+            {"protocol", protocol_name(c.protocol.kind)},
+            {"currencies", currencies_json(c)},
+            {"nodes", nodes}};
+  return m.dump(2) + "\n";
+}
+
+ClusterParse load_manifest(const std::string& dir) {
+  const std::string path = dir + "/manifest.json";
+  std::ifstream in(path);
+  if (!in) return ClusterParse{std::nullopt, "cannot read " + path + " (is " + dir + " a walletd data directory?)"};
+  std::stringstream ss;
+  ss << in.rdbuf();
+  ClusterParse r;
+  try {
+    json root = json::parse(ss.str());
+    if (!root.is_object()) throw Bad{"expected a JSON object"};
+    only_keys(root, {"format", "partitions", "accounts", "protocol", "currencies", "nodes"}, "");
+    if (get_uint(need(root, "format", ""), "format", 1, 1) != 1) fail("format", "unknown");
+    ClusterSpec spec;
+    ClusterConfig& c = spec.config;
+    c.protocol = real_time_protocol_defaults();
+    parse_protocol(need(root, "protocol", ""), c.protocol);
+    c.partitions = static_cast<uint32_t>(get_uint(need(root, "partitions", ""), "partitions", 1, 1024));
+    c.accounts = static_cast<uint32_t>(get_uint(need(root, "accounts", ""), "accounts", 2, 10'000'000));
+    // An array, in the cluster's currency order: events name currencies by index.
+    const json& curs = need(root, "currencies", "");
+    if (!curs.is_array() || curs.empty() || curs.size() > 16) fail("currencies", "expected 1 to 16 currencies");
+    for (size_t i = 0; i < curs.size(); ++i) {
+      const std::string key = "currencies[" + std::to_string(i) + "]";
+      if (!curs[i].is_object()) fail(key, "expected an object");
+      only_keys(curs[i], {"code", "initial"}, key + ".");
+      auto cur = find_currency(get_string(need(curs[i], "code", key + "."), key + ".code"));
+      if (!cur) fail(key + ".code", "not an ISO 4217 currency code this build knows");
+      AmountParse a = parse_amount(get_string(need(curs[i], "initial", key + "."), key + ".initial"), *cur);
+      if (!a.amount) fail(key + ".initial", a.error);
+      c.currencies.push_back(*cur);
+      c.initial_balance.push_back(*a.amount);
+    }
+    const json& nodes = need(root, "nodes", "");
+    if (!nodes.is_array()) fail("nodes", "expected an array");
+    uint32_t np = 0, nc = 0;
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      const std::string key = "nodes[" + std::to_string(i) + "].";
+      if (!nodes[i].is_object()) fail("nodes[" + std::to_string(i) + "]", "expected an object");
+      only_keys(nodes[i], {"name", "kind"}, key);
+      NodeSpec n;
+      n.name = get_string(need(nodes[i], "name", key), key + "name");
+      const std::string kind = get_string(need(nodes[i], "kind", key), key + "kind");
+      if (kind != "partition" && kind != "coordinator") fail(key + "kind", "expected partition or coordinator");
+      n.kind = kind == "partition" ? NodeKind::kPartition : NodeKind::kCoordinator;
+      n.index = n.kind == NodeKind::kPartition ? np++ : nc++;
+      spec.nodes.push_back(n);
+    }
+    if (np != c.partitions) fail("partitions", "does not match the partition nodes listed");
+    if (nc == 0) fail("nodes", "needs at least one coordinator");
+    c.coordinators = nc;
+    c.clients = nc;
+    c.finalize();
+    for (NodeSpec& n : spec.nodes)
+      n.id = n.kind == NodeKind::kPartition ? c.partition_node(n.index) : c.coordinator_node(n.index);
+    r.spec = std::move(spec);
+  } catch (const json::exception& e) {
+    r.error = path + ": not valid JSON: " + e.what();
+  } catch (const Bad& b) {
+    r.error = path + ": " + b.msg;
+  }
+  return r;
+}
+
+bool check_or_write_manifest(const std::string& dir, const ClusterSpec& spec, std::string& error) {
+  const std::string path = dir + "/manifest.json";
+  const std::string mine = manifest_json(spec);
+  std::ifstream in(path);
+  if (in) {
+    std::stringstream ss;
+    ss << in.rdbuf();
+    if (ss.str() == mine) return true;
+    json theirs, ours = json::parse(mine);
+    try {
+      theirs = json::parse(ss.str());
+    } catch (const json::exception&) {
+      error = path + " is not valid JSON; it describes the cluster whose logs are in " + dir +
+              " (restore it, or use a new data directory)";
+      return false;
+    }
+    for (auto it = ours.begin(); it != ours.end(); ++it) {
+      if (!theirs.contains(it.key()) || theirs[it.key()] != it.value()) {
+        error = "data directory " + dir + " holds the logs of a different cluster: key '" + it.key() + "' is " +
+                (theirs.contains(it.key()) ? theirs[it.key()].dump() : std::string("missing")) + " in " + path +
+                " but " + it.value().dump() + " here";
+        return false;
+      }
+    }
+    error = path + " differs from this cluster in keys it should not have";
+    return false;
+  }
+  // Written whole under a temporary name, then renamed: processes sharing
+  // the directory write the same bytes, and a reader never sees half.
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << mine;
+    if (!out.flush()) {
+      error = "cannot write " + tmp;
+      return false;
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    error = "cannot create " + path;
+    return false;
+  }
+  return true;
 }
 
 ClusterSpec local_cluster(uint32_t partitions, uint32_t coordinators, uint32_t accounts,

@@ -25,8 +25,15 @@ struct NodeSpec {
   NodeId id = kNoNode;
 };
 
+// How walletd keeps its log files (net/file_storage.h).
+struct StorageSpec {
+  bool keep_archive = true;               // "archive": "keep" (default) or "delete"
+  uint64_t segment_bytes = 16ull << 20;   // "segment_bytes": a snapshot past this starts a new segment
+};
+
 struct ClusterSpec {
   ClusterConfig config;  // finalized
+  StorageSpec storage;
   std::vector<NodeSpec> nodes;
   const NodeSpec* find(const std::string& name) const;
   NodeId frontend_of(uint32_t coordinator) const { return config.client_node(coordinator); }
@@ -39,6 +46,15 @@ struct ClusterParse {
 
 ClusterParse parse_cluster_json(const std::string& text);
 ClusterParse load_cluster_file(const std::string& path);
+
+// The data directory's manifest (DATA/manifest.json): what an offline reader
+// of the logs needs to know about the cluster that wrote them (accounts,
+// currencies, initial balances, protocol, node names and kinds), and what
+// must not change under existing logs. check_or_write_manifest writes it on
+// first start and afterwards refuses a cluster that differs, naming the key.
+std::string manifest_json(const ClusterSpec& spec);
+bool check_or_write_manifest(const std::string& dir, const ClusterSpec& spec, std::string& error);
+ClusterParse load_manifest(const std::string& dir);
 
 // A cluster on 127.0.0.1 for --local: partitions, coordinators, ports from base.
 ClusterSpec local_cluster(uint32_t partitions, uint32_t coordinators, uint32_t accounts,

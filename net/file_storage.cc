@@ -1,16 +1,21 @@
 #include "net/file_storage.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cassert>
 #include <cerrno>
+#include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 
 #include "core/event_log.h"
+#include "core/events.h"
 
 namespace ws::net {
 namespace {
@@ -19,18 +24,21 @@ std::string errno_text(const std::string& what, const std::string& path) {
   return what + " " + path + ": " + std::strerror(errno);
 }
 
-bool read_file(int fd, std::vector<uint8_t>& out) {
+bool read_file(const std::string& path, std::vector<uint8_t>& out) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
   struct stat st {};
-  if (fstat(fd, &st) != 0) return false;
-  out.resize(static_cast<size_t>(st.st_size));
+  bool ok = fstat(fd, &st) == 0;
+  if (ok) out.resize(static_cast<size_t>(st.st_size));
   size_t got = 0;
-  while (got < out.size()) {
+  while (ok && got < out.size()) {
     ssize_t n = pread(fd, out.data() + got, out.size() - got, static_cast<off_t>(got));
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    got += static_cast<size_t>(n);
+    if (n <= 0) ok = false;
+    else got += static_cast<size_t>(n);
   }
-  return true;
+  ::close(fd);
+  return ok;
 }
 
 bool write_all(int fd, const uint8_t* p, size_t n) {
@@ -44,12 +52,10 @@ bool write_all(int fd, const uint8_t* p, size_t n) {
   return true;
 }
 
-// A new file's directory entry must be durable too, or a crash could lose
-// the whole log.
-void sync_parent_dir(const std::string& path) {
-  std::string dir = path.substr(0, path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/'));
-  if (dir.empty()) dir = ".";
-  int d = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+// A new or renamed file's directory entry must be durable too, or a crash
+// could lose the file.
+void sync_dir(const std::string& dir) {
+  int d = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (d >= 0) {
     fsync(d);
     ::close(d);
@@ -62,55 +68,158 @@ void sync_parent_dir(const std::string& path) {
   std::_Exit(3);
 }
 
-}  // namespace
-
-std::unique_ptr<FileStorage> FileStorage::open(const std::string& path, asio::io_context& io,
-                                               LogOpenReport& report, std::string& error) {
-  struct stat st {};
-  bool existed = ::stat(path.c_str(), &st) == 0;
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    error = errno_text("cannot open log", path);
-    return nullptr;
-  }
-  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    error = "log " + path + " is locked by another process (is that node already running?)";
-    ::close(fd);
-    return nullptr;
-  }
-  if (!existed) sync_parent_dir(path);
-  std::vector<uint8_t> bytes;
-  if (!read_file(fd, bytes)) {
-    error = errno_text("cannot read log", path);
-    ::close(fd);
-    return nullptr;
-  }
-  LogScan scan = scan_records(bytes, [](std::span<const uint8_t>) {});
-  report = LogOpenReport{};
-  report.records = scan.records;
-  report.bytes = scan.intact_end;
-  if (scan.torn) {
-    // A crash mid-write, or damage: the intact prefix is the log.
-    report.truncated_bytes = bytes.size() - scan.intact_end;
-    if (ftruncate(fd, static_cast<off_t>(scan.intact_end)) != 0 || fdatasync(fd) != 0) {
-      error = errno_text("cannot truncate torn tail of log", path);
-      ::close(fd);
-      return nullptr;
-    }
-  }
-  if (lseek(fd, static_cast<off_t>(scan.intact_end), SEEK_SET) < 0) {
-    error = errno_text("cannot seek log", path);
-    ::close(fd);
-    return nullptr;
-  }
-  return std::unique_ptr<FileStorage>(new FileStorage(fd, io, path, scan.intact_end));
+bool is_snapshot(std::span<const uint8_t> payload) {
+  return !payload.empty() && (payload[0] == static_cast<uint8_t>(EventType::kSnapshot) ||
+                              payload[0] == static_cast<uint8_t>(EventType::kCoordSnapshot));
 }
 
-FileStorage::FileStorage(int fd, asio::io_context& io, std::string path, uint64_t size)
-    : fd_(fd), io_(io), path_(std::move(path)), appended_(size), durable_(size), pending_end_(size) {
+bool is_mark(std::span<const uint8_t> payload) { return !payload.empty() && payload[0] == kClockMarkType; }
+
+// What is wrong with the record at `at`, for a message.
+std::string why_bad(std::span<const uint8_t> bytes, size_t at) {
+  if (bytes.size() - at < kRecordHeader) return "a record header cut short";
+  return "a record that fails its checksum or framing";
+}
+
+int open_segment(const std::string& path, bool create) {
+  return ::open(path.c_str(), create ? (O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC)
+                                     : (O_WRONLY | O_APPEND | O_CLOEXEC),
+                0644);
+}
+
+}  // namespace
+
+std::string segment_path(const std::string& dir, const std::string& name, uint64_t seq) {
+  char num[32];
+  std::snprintf(num, sizeof num, "%06llu", static_cast<unsigned long long>(seq));
+  return dir + "/" + name + "." + num + ".log";
+}
+
+std::vector<Segment> list_segments(const std::string& dir, const std::string& name) {
+  std::vector<Segment> out;
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return out;
+  const std::string prefix = name + ".";
+  while (dirent* ent = ::readdir(d)) {
+    std::string f = ent->d_name;
+    if (f.size() <= prefix.size() + 4 || f.compare(0, prefix.size(), prefix) != 0 ||
+        f.compare(f.size() - 4, 4, ".log") != 0)
+      continue;
+    const char* b = f.data() + prefix.size();
+    const char* e = f.data() + f.size() - 4;
+    uint64_t seq = 0;
+    auto [p, ec] = std::from_chars(b, e, seq);
+    if (ec != std::errc() || p != e || seq == 0) continue;
+    out.push_back(Segment{seq, dir + "/" + f});
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end(), [](const Segment& a, const Segment& b) { return a.seq < b.seq; });
+  return out;
+}
+
+std::unique_ptr<FileStorage> FileStorage::open(const std::string& dir, const std::string& name,
+                                               asio::io_context& io, const StorageOptions& options,
+                                               LogOpenReport& report, std::string& error) {
+  report = LogOpenReport{};
+  const std::string lock_path = dir + "/" + name + ".lock";
+  int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd < 0) {
+    error = errno_text("cannot open lock file", lock_path);
+    return nullptr;
+  }
+  if (flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    error = "log of " + name + " in " + dir + " is locked by another process (is that node already running?)";
+    ::close(lock_fd);
+    return nullptr;
+  }
+  auto fail = [&](std::string msg, bool damaged) -> std::unique_ptr<FileStorage> {
+    error = std::move(msg);
+    report.damaged = damaged;
+    ::close(lock_fd);
+    return nullptr;
+  };
+  std::vector<Segment> live = list_segments(dir, name);
+  uint64_t last_bytes = 0;
+  std::vector<uint8_t> bytes;
+  for (size_t i = 0; i < live.size(); ++i) {
+    const Segment& seg = live[i];
+    if (!read_file(seg.path, bytes)) return fail(errno_text("cannot read log segment", seg.path), false);
+    uint64_t records = 0;
+    bool first_is_snapshot = false;
+    LogScan scan = scan_records(bytes, [&](std::span<const uint8_t> r) {
+      if (records == 0 && !is_mark(r)) first_is_snapshot = is_snapshot(r);
+      if (!is_mark(r)) ++records;
+    });
+    const bool last = i + 1 == live.size();
+    const bool compacted_head = i == 0 && seg.seq > 1;  // the segments before it were moved out
+    if (scan.torn && !last)
+      return fail("log segment " + seg.path + " is damaged at offset " + std::to_string(scan.intact_end) + " (" +
+                      why_bad(bytes, scan.intact_end) + "), and a newer segment follows it: refusing to start " +
+                      "rather than lose acknowledged records",
+                  true);
+    if (compacted_head && (scan.intact_end == 0 || !first_is_snapshot))
+      return fail("log segment " + seg.path + " is damaged at offset 0: the log was compacted behind the snapshot " +
+                      "that must start this file, and it " +
+                      (scan.intact_end == 0 ? why_bad(bytes, 0) : std::string("is not a snapshot")) +
+                      "; refusing to start empty",
+                  true);
+    if (last && i > 0 && (scan.intact_end == 0 || !first_is_snapshot)) {
+      // A segment whose leading snapshot never became durable: a crash
+      // right after it was started. The segment before it is whole.
+      report.truncated_bytes += bytes.size();
+      if (::unlink(seg.path.c_str()) != 0) return fail(errno_text("cannot remove torn segment", seg.path), false);
+      sync_dir(dir);
+      live.pop_back();
+      break;
+    }
+    if (scan.torn) {
+      report.truncated_bytes += bytes.size() - scan.intact_end;
+      int fd = open_segment(seg.path, false);
+      if (fd < 0 || ftruncate(fd, static_cast<off_t>(scan.intact_end)) != 0 || fdatasync(fd) != 0) {
+        if (fd >= 0) ::close(fd);
+        return fail(errno_text("cannot truncate torn tail of log segment", seg.path), false);
+      }
+      ::close(fd);
+    }
+    report.records += records;
+    report.bytes += scan.intact_end;
+    last_bytes = scan.intact_end;
+  }
+  bool created = false;
+  if (live.empty()) {
+    live.push_back(Segment{1, segment_path(dir, name, 1)});
+    created = true;
+  }
+  int fd = open_segment(live.back().path, created);
+  if (fd < 0) return fail(errno_text("cannot open log segment", live.back().path), false);
+  if (created) sync_dir(dir);
+  auto s = std::unique_ptr<FileStorage>(
+      new FileStorage(dir, name, lock_fd, io, options, std::move(live), fd, report.bytes, last_bytes));
+  // A crash after a new segment became durable but before the ones in front
+  // of it were moved out: finish the move now.
+  report.archived = static_cast<uint32_t>(s->live_.size() - 1);
+  if (s->live_.size() > 1) s->retire_old_segments();
+  report.segments = static_cast<uint32_t>(s->live_.size());
+  s->writer_ = std::thread([p = s.get()] { p->writer_loop(); });
+  return s;
+}
+
+FileStorage::FileStorage(std::string dir, std::string name, int lock_fd, asio::io_context& io,
+                         const StorageOptions& options, std::vector<Segment> live, int fd, uint64_t size,
+                         uint64_t last_segment_bytes)
+    : dir_(std::move(dir)),
+      name_(std::move(name)),
+      lock_fd_(lock_fd),
+      io_(io),
+      options_(options),
+      appended_(size),
+      durable_(size),
+      segment_bytes_(last_segment_bytes),
+      live_(std::move(live)),
+      fd_(fd),
+      pending_end_(size) {
   pending_.reserve(1 << 16);
   alive_ = std::make_shared<bool>(true);
-  writer_ = std::thread([this] { writer_loop(); });
 }
 
 FileStorage::~FileStorage() {
@@ -119,24 +228,47 @@ FileStorage::~FileStorage() {
     stopping_ = true;
   }
   cv_.notify_all();
-  writer_.join();
+  if (writer_.joinable()) writer_.join();
   *alive_ = false;
   ::close(fd_);
+  ::close(lock_fd_);
 }
 
-void FileStorage::append(std::span<const uint8_t> payload) {
+void FileStorage::append_framed(std::span<const uint8_t> payload) {
   bool active = false;
   size_t n = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    const size_t record = kRecordHeader + payload.size();
+    // A snapshot starts a new segment once the current one is at least as
+    // big as the snapshot: each byte is moved out O(1) times.
+    if (is_snapshot(payload) && segment_bytes_ > 0 &&
+        segment_bytes_ >= std::max<uint64_t>(options_.min_segment_bytes, record)) {
+      cuts_.push_back(pending_end_);
+      segment_bytes_ = 0;
+    }
     const size_t before = pending_.size();
     append_record(pending_, payload);
     n = pending_.size() - before;
     pending_end_ += n;
+    segment_bytes_ += n;
     active = writer_active_;
   }
   appended_ += n;
   if (!active) kick();
+}
+
+void FileStorage::append(std::span<const uint8_t> payload) {
+  append_framed(payload);
+  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  if (now - last_mark_ns_ < 1'000'000) return;
+  last_mark_ns_ = now;
+  mark_.assign(kClockMarkSize, 0);
+  mark_[0] = kClockMarkType;
+  for (int i = 0; i < 8; ++i) mark_[1 + i] = static_cast<uint8_t>(static_cast<uint64_t>(now) >> (8 * i));
+  append_framed(mark_);
 }
 
 // An idle writer is started from a posted handler, after whatever else is
@@ -156,8 +288,51 @@ void FileStorage::kick() {
   });
 }
 
+void FileStorage::start_segment() {
+  const Segment& cur = live_.back();
+  if (options_.sync && fdatasync(fd_) != 0) die(errno_text("fdatasync failed on log segment", cur.path));
+  ::close(fd_);
+  Segment next{cur.seq + 1, segment_path(dir_, name_, cur.seq + 1)};
+  fd_ = open_segment(next.path, true);
+  if (fd_ < 0) die(errno_text("cannot create log segment", next.path));
+  if (options_.sync) sync_dir(dir_);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    live_.push_back(std::move(next));
+  }
+  segments_started_.fetch_add(1);
+}
+
+// Every live segment but the newest, whose leading snapshot is durable, is
+// no longer needed for recovery.
+void FileStorage::retire_old_segments() {
+  const std::string archive = dir_ + "/archive";
+  if (options_.keep_archive && ::mkdir(archive.c_str(), 0755) != 0 && errno != EEXIST)
+    die(errno_text("cannot create archive directory", archive));
+  for (size_t i = 0; i + 1 < live_.size(); ++i) {
+    const Segment& seg = live_[i];
+    struct stat st {};
+    if (::stat(seg.path.c_str(), &st) == 0) bytes_compacted_.fetch_add(static_cast<uint64_t>(st.st_size));
+    if (options_.keep_archive) {
+      const std::string to = archive + "/" + seg.path.substr(dir_.size() + 1);
+      if (::rename(seg.path.c_str(), to.c_str()) != 0) die(errno_text("cannot move log segment to " + to, seg.path));
+    } else if (::unlink(seg.path.c_str()) != 0) {
+      die(errno_text("cannot delete log segment", seg.path));
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    live_.erase(live_.begin(), live_.end() - 1);
+  }
+  if (options_.sync) {
+    if (options_.keep_archive) sync_dir(archive);
+    sync_dir(dir_);
+  }
+}
+
 void FileStorage::writer_loop() {
   std::vector<uint8_t> work;
+  std::vector<uint64_t> cuts;
   for (;;) {
     uint64_t target = 0;
     {
@@ -166,10 +341,21 @@ void FileStorage::writer_loop() {
       if (stopping_) return;
       work.clear();
       work.swap(pending_);
+      cuts.clear();
+      cuts.swap(cuts_);
       target = pending_end_;
     }
-    if (!write_all(fd_, work.data(), work.size())) die(errno_text("write failed on log", path_));
-    if (sync_enabled_.load() && fdatasync(fd_) != 0) die(errno_text("fdatasync failed on log", path_));
+    const uint64_t start = target - work.size();
+    size_t pos = 0;
+    for (uint64_t cut : cuts) {
+      const size_t at = static_cast<size_t>(cut - start);
+      if (!write_all(fd_, work.data() + pos, at - pos)) die(errno_text("write failed on log", live_.back().path));
+      pos = at;
+      start_segment();
+    }
+    if (!write_all(fd_, work.data() + pos, work.size() - pos)) die(errno_text("write failed on log", live_.back().path));
+    if (options_.sync && fdatasync(fd_) != 0) die(errno_text("fdatasync failed on log", live_.back().path));
+    if (!cuts.empty()) retire_old_segments();
     // The work guard keeps io.run() alive until the completion is handled.
     asio::post(io_, [this, target, guard = asio::make_work_guard(io_), alive = alive_] {
       if (*alive) batch_done(target);
@@ -193,9 +379,20 @@ void FileStorage::batch_done(uint64_t target) {
 }
 
 void FileStorage::read_all(const std::function<void(std::span<const uint8_t>)>& fn) {
+  // The segments as they are now; bytes the writer is adding as this reads
+  // are not durable yet, and a torn read of them ends at the last whole record.
+  std::vector<Segment> live;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    live = live_;
+  }
   std::vector<uint8_t> bytes;
-  if (!read_file(fd_, bytes)) die(errno_text("cannot read log", path_));
-  scan_records(bytes, fn);
+  for (const Segment& seg : live) {
+    if (!read_file(seg.path, bytes)) die(errno_text("cannot read log segment", seg.path));
+    scan_records(bytes, [&](std::span<const uint8_t> r) {
+      if (!is_mark(r)) fn(r);
+    });
+  }
 }
 
 }  // namespace ws::net

@@ -1,11 +1,26 @@
-// ws::Storage on a real file: one append-only log per node, the record
-// format of core/event_log (CRC-32C per record). Appends are buffered in
-// memory; a background thread writes and fdatasync()s them in batches (group
-// commit: one sync covers every record appended before it started, and the
-// records appended during a sync form the next batch), and the owner is told
-// on its io_context each time the durable prefix grows.
-// Opening the log reads it, truncates a torn or corrupt tail, and locks the
-// file so two processes never write one log.
+// ws::Storage on real files: one append-only log per node, the record
+// format of core/event_log (CRC-32C per record), kept as numbered segment
+// files DATA/NAME.000001.log, DATA/NAME.000002.log, ... Appends are buffered
+// in memory; a background thread writes and fdatasync()s them in batches
+// (group commit: one sync covers every record appended before it started,
+// and the records appended during a sync form the next batch), and the owner
+// is told on its io_context each time the durable prefix grows.
+//
+// Compaction: a snapshot record appended when the current segment is big
+// enough starts a new segment. Once that segment is durable, the segments in
+// front of it are no longer needed for recovery: they are moved to
+// DATA/archive/ (or deleted, if the cluster says so), so the live log stays
+// bounded while the archive keeps every event for `walletd audit`.
+//
+// Clock marks: every millisecond or so the log gets a small record holding
+// the wall-clock time (kClockMarkType), so an audit can stop "at" a time.
+// The engine never sees them: read_all skips them.
+//
+// Opening a log recovers it: a torn or corrupt tail of the newest segment is
+// truncated (a crash mid-write); damage anywhere else, or a compacted log
+// whose leading snapshot is damaged, is refused (LogOpenReport::damaged) so
+// the node never starts from less than it acknowledged. A lock file keeps
+// two processes from writing one log.
 #pragma once
 
 #include <atomic>
@@ -23,50 +38,89 @@
 
 namespace ws::net {
 
-struct LogOpenReport {
-  uint64_t records = 0;        // intact records found
-  uint64_t bytes = 0;          // size of the intact prefix
-  uint64_t truncated_bytes = 0;  // torn or corrupt tail removed
+// First payload byte of a clock mark record; the rest is the wall-clock time
+// as ns since the Unix epoch (i64 LE). Never an engine event type.
+constexpr uint8_t kClockMarkType = 0xF0;
+constexpr size_t kClockMarkSize = 9;
+
+struct StorageOptions {
+  bool sync = true;          // false: writes still batched, fdatasync skipped (measuring only)
+  bool keep_archive = true;  // segments behind a snapshot: moved to DATA/archive/, or deleted
+  uint64_t min_segment_bytes = 16u << 20;  // a snapshot starts a new segment past this size
 };
+
+struct LogOpenReport {
+  uint64_t records = 0;          // intact engine records found (clock marks not counted)
+  uint64_t bytes = 0;            // size of the intact live log (every live segment)
+  uint64_t truncated_bytes = 0;  // torn or corrupt tail removed
+  uint32_t segments = 0;         // live segments after recovery
+  uint32_t archived = 0;         // segments moved out by recovery (a crash before it could)
+  bool damaged = false;          // refused: damage that is not a torn tail
+};
+
+// One segment file of a node's log.
+struct Segment {
+  uint64_t seq = 0;
+  std::string path;
+};
+std::string segment_path(const std::string& dir, const std::string& name, uint64_t seq);
+// The segments of node `name` in dir, oldest first (files NAME.NNNNNN.log).
+std::vector<Segment> list_segments(const std::string& dir, const std::string& name);
 
 class FileStorage final : public Storage {
  public:
-  // Opens or creates path. On failure returns nullptr and sets error.
-  static std::unique_ptr<FileStorage> open(const std::string& path, asio::io_context& io,
+  // Opens or creates the log of node `name` in dir. On failure returns
+  // nullptr and sets error (and report.damaged if the log is damaged).
+  static std::unique_ptr<FileStorage> open(const std::string& dir, const std::string& name,
+                                           asio::io_context& io, const StorageOptions& options,
                                            LogOpenReport& report, std::string& error);
   ~FileStorage() override;
   FileStorage(const FileStorage&) = delete;
   FileStorage& operator=(const FileStorage&) = delete;
 
   void append(std::span<const uint8_t> payload) override;
-  // The intact records as they are on disk now (buffered appends excluded).
+  // The intact engine records of the live log as they are on disk now
+  // (buffered appends and clock marks excluded).
   void read_all(const std::function<void(std::span<const uint8_t>)>& fn) override;
 
   // Called on the io_context whenever the durable prefix grows.
   void set_on_durable(std::function<void(uint64_t durable_bytes)> fn) { on_durable_ = std::move(fn); }
+  // Offsets count every byte this process appended, from the live log's
+  // size at open; they never go back when segments are cut.
   uint64_t appended_bytes() const { return appended_; }
   uint64_t durable_bytes() const { return durable_; }
   uint64_t syncs() const { return syncs_; }
-  // With sync off, writes still happen in batches but fdatasync is skipped
-  // (for measuring what durability costs; never the default).
-  void set_sync(bool on) { sync_enabled_.store(on); }
+  // Segments started since open, and bytes moved out of the live log.
+  uint64_t segments_started() const { return segments_started_.load(); }
+  uint64_t bytes_compacted() const { return bytes_compacted_.load(); }
 
  private:
-  FileStorage(int fd, asio::io_context& io, std::string path, uint64_t size);
+  FileStorage(std::string dir, std::string name, int lock_fd, asio::io_context& io,
+              const StorageOptions& options, std::vector<Segment> live, int fd, uint64_t size,
+              uint64_t last_segment_bytes);
+  void append_framed(std::span<const uint8_t> payload);
   void kick();
   void batch_done(uint64_t target);
   void writer_loop();
+  void start_segment();  // writer thread: closes the current segment, opens the next
+  void retire_old_segments();
 
-  int fd_;
+  const std::string dir_, name_;
+  int lock_fd_;
   asio::io_context& io_;
-  std::string path_;
+  const StorageOptions options_;
   // io_context thread only.
   uint64_t appended_;  // logical size: bytes on disk + bytes buffered
   uint64_t durable_;
   uint64_t syncs_ = 0;
+  uint64_t segment_bytes_;  // bytes appended to the newest segment so far
+  int64_t last_mark_ns_ = 0;
   bool kick_posted_ = false;
   std::function<void(uint64_t)> on_durable_;
-  std::atomic<bool> sync_enabled_{true};
+  std::vector<uint8_t> mark_;
+  // Written by the writer thread (under mu_, read under it by read_all).
+  std::vector<Segment> live_;  // the live segments, oldest first; the last is open as fd_
+  int fd_;                     // writer thread only
   // Shared with the writer thread, under mu_. While writer_active_ the
   // writer takes whatever has been appended as soon as its previous sync
   // returns, without a round trip through the io_context; once it finds
@@ -74,9 +128,12 @@ class FileStorage final : public Storage {
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<uint8_t> pending_;
-  uint64_t pending_end_;  // logical offset just past pending_
+  std::vector<uint64_t> cuts_;  // logical offsets where a new segment starts
+  uint64_t pending_end_;        // logical offset just past pending_
   bool writer_active_ = false;
   bool stopping_ = false;
+  std::atomic<uint64_t> segments_started_{0};
+  std::atomic<uint64_t> bytes_compacted_{0};
   // Lets completions posted by the writer notice the storage is gone.
   std::shared_ptr<bool> alive_;
   std::thread writer_;

@@ -22,10 +22,16 @@ Server::~Server() {
 
 bool Server::start(const ServerOptions& opts, std::string& error) {
   const ClusterConfig& cfg = spec_.config;
+  failure_ = StartFailure::kBadInput;
   if (::mkdir(opts.data_dir.c_str(), 0755) != 0 && errno != EEXIST) {
     error = "cannot create data directory " + opts.data_dir + ": " + std::strerror(errno);
     return false;
   }
+  if (!check_or_write_manifest(opts.data_dir, spec_, error)) return false;
+  StorageOptions storage_opts;
+  storage_opts.sync = opts.fsync;
+  storage_opts.keep_archive = spec_.storage.keep_archive;
+  storage_opts.min_segment_bytes = spec_.storage.segment_bytes;
   std::vector<const NodeSpec*> mine;
   for (const std::string& name : opts.nodes) {
     const NodeSpec* n = spec_.find(name);
@@ -42,14 +48,17 @@ bool Server::start(const ServerOptions& opts, std::string& error) {
   };
   // Engine nodes first, each recovered from its own log.
   for (const NodeSpec* n : mine) {
-    std::string path = opts.data_dir + "/" + n->name + ".log";
     LogOpenReport rep;
-    auto storage = FileStorage::open(path, io_, rep, error);
-    if (!storage) return false;
-    storage->set_sync(opts.fsync);
-    std::string line = n->name + ": log " + path + ": " + std::to_string(rep.records) + " records, " +
-                       std::to_string(rep.bytes) + " bytes";
+    auto storage = FileStorage::open(opts.data_dir, n->name, io_, storage_opts, rep, error);
+    if (!storage) {
+      if (rep.damaged) failure_ = StartFailure::kDamagedLog;
+      return false;
+    }
+    std::string line = n->name + ": log " + opts.data_dir + "/" + n->name + ".*.log: " + std::to_string(rep.records) +
+                       " records, " + std::to_string(rep.bytes) + " bytes in " + std::to_string(rep.segments) +
+                       " segment" + (rep.segments == 1 ? "" : "s");
     if (rep.truncated_bytes) line += "; truncated a torn tail of " + std::to_string(rep.truncated_bytes) + " bytes";
+    if (rep.archived) line += "; moved " + std::to_string(rep.archived) + " segments behind a snapshot out";
     log_line(line);
     std::unique_ptr<Actor> actor;
     PartitionNode* part = nullptr;
@@ -97,6 +106,7 @@ bool Server::start(const ServerOptions& opts, std::string& error) {
     fronts_.push_back(std::move(f));
   }
   for (auto& node : nodes_) node->start();
+  failure_ = StartFailure::kNone;
   return true;
 }
 
@@ -109,6 +119,10 @@ void Server::render_extra(std::string& out) const {
          "# TYPE walletd_log_durable_bytes gauge\n";
   for (const auto& n : nodes_)
     out += "walletd_log_durable_bytes{node=\"" + n->name() + "\"} " + std::to_string(n->log().durable_bytes()) + "\n";
+  out += "# HELP walletd_log_compacted_bytes Bytes moved out of each node's live log behind snapshots.\n"
+         "# TYPE walletd_log_compacted_bytes counter\n";
+  for (const auto& n : nodes_)
+    out += "walletd_log_compacted_bytes{node=\"" + n->name() + "\"} " + std::to_string(n->log().bytes_compacted()) + "\n";
   out += "# HELP walletd_coordinator_unfinished Transactions a coordinator has not finished (both phases).\n"
          "# TYPE walletd_coordinator_unfinished gauge\n";
   for (const auto& n : nodes_) {

@@ -24,6 +24,11 @@ struct ServerOptions {
   bool fsync = true;
 };
 
+// Why a start failed: bad input (exit 2), or a log damaged beyond what
+// recovery may repair (exit 1: the node refuses rather than start from less
+// than it acknowledged).
+enum class StartFailure : uint8_t { kNone, kBadInput, kDamagedLog };
+
 class Server {
  public:
   Server(asio::io_context& io, ClusterSpec spec);
@@ -32,6 +37,7 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   bool start(const ServerOptions& opts, std::string& error);
+  StartFailure failure() const { return failure_; }
   // "http://host:port" of each front end started, in coordinator order.
   const std::vector<std::string>& http_urls() const { return urls_; }
   const ClusterSpec& spec() const { return spec_; }
@@ -51,6 +57,7 @@ class Server {
   };
   std::vector<Front> fronts_;
   std::vector<std::string> urls_;
+  StartFailure failure_ = StartFailure::kNone;
 };
 
 }  // namespace ws::net

@@ -4,7 +4,11 @@
 # directory) under walletload, while partition and coordinator processes are
 # killed with SIGKILL at random moments and restarted. At the end walletload
 # audits the money: every transfer answered "success" applied exactly once,
-# nothing else applied, totals conserved. Exit 0 if the audit passes, 1 if
+# nothing else applied, totals conserved. The logs are cut into small
+# segments behind snapshots as they grow; once the cluster is stopped,
+# `walletd audit` replays the archive and the live logs offline and must
+# agree: every checksum good, money conserved, nothing in flight, and the
+# same balances the running cluster served. Exit 0 if both audits pass, 1 if
 # anything was lost or duplicated (the data directory is kept), 2 on setup
 # errors.
 # Usage: scripts/crash-test.sh [BUILD_DIR] [ROUNDS]   (defaults: build, 4)
@@ -37,6 +41,7 @@ cat > "$dir/cluster.json" <<JSON
   "accounts": 200,
   "protocol": {"kind": "tcc", "try_timeout_ms": 2000, "retry_interval_ms": 50, "max_backoff_ms": 500,
                "snapshot_every": 500},
+  "storage": {"archive": "keep", "segment_bytes": 262144},
   "initial_balances": {"USD": "1000.00", "EUR": "500.00"},
   "nodes": [
     {"name": "p0", "kind": "partition", "address": "127.0.0.1:$((base + 0))"},
@@ -109,12 +114,32 @@ rc=0
 wait "$load" || rc=$?
 torn=$(cat "$dir"/*.err | grep -c "torn tail" || true)
 summary=$(grep -E "transfers in|achieved|retries|audit" "$dir/walletload.out" | tr '\n' ' ')
-if [ "$rc" -eq 0 ]; then
-  echo "crash-test: PASS ($kills kill -9s, $torn torn tails truncated, garbage frame rejected) $summary"
+# The offline audit of every node's archive and live log, after a clean stop.
+accts=(acct-$((RANDOM % 200)) acct-$((RANDOM % 200)) acct-$((RANDOM % 200)))
+for a in "${accts[@]}"; do
+  curl -s "http://127.0.0.1:$((base + 20))/v1/wallet/balance?account=$a&currency=USD" >"$dir/live-$a" || true
+done
+for n in "${names[@]}"; do kill -TERM "${pid[$n]}" 2>/dev/null || true; done
+wait 2>/dev/null || true
+pid=()
+arc=0
+"$build/net/walletd" audit --data "$dir/data" >"$dir/audit.out" 2>&1 || arc=$?
+grep -q "^transfers in flight: 0$" "$dir/audit.out" || arc=1
+for a in "${accts[@]}"; do
+  live=$(sed -E 's/.*"balance":"([^"]+)".*/\1/' "$dir/live-$a")
+  off=$("$build/net/walletd" audit --data "$dir/data" --account "$a" --json | tr -d ' \n' |
+        sed -E 's/.*"balances":\{[^}]*"USD":"([^"]+)".*/\1/')
+  [ "$live" = "$off" ] || { echo "crash-test: $a USD: the cluster served $live, walletd audit says $off" >&2; arc=1; }
+done
+archived=$(ls "$dir/data/archive" 2>/dev/null | wc -l)
+if [ "$rc" -eq 0 ] && [ "$arc" -eq 0 ]; then
+  echo "crash-test: PASS ($kills kill -9s, $torn torn tails truncated, garbage frame rejected," \
+    "$archived segments archived, offline audit OK) $summary"
   rm -rf "$dir"
   exit 0
 fi
-echo "crash-test: FAIL (walletload exit $rc after $kills kill -9s); data kept in $dir" >&2
+[ "$arc" -eq 0 ] || { echo "crash-test: walletd audit failed:" >&2; grep -E "PROBLEM|flight|conservation|audit" "$dir/audit.out" >&2; }
+echo "crash-test: FAIL (walletload exit $rc, walletd audit exit $arc, after $kills kill -9s); data kept in $dir" >&2
 cat "$dir/walletload.out" >&2
 for n in "${names[@]}"; do echo "--- $n (last lines)" >&2; tail -5 "$dir/$n.err" >&2; done
 exit 1

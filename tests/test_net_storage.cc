@@ -1,7 +1,8 @@
 // The file Storage of net/file_storage.h: group commit (one sync covers
-// every append before it), recovery after reopening, and a torn or corrupt
-// tail truncated to the intact prefix. No sleeps: the test runs the
-// io_context until the completion it waits for has been handled.
+// every append before it), recovery after reopening, a torn or corrupt tail
+// truncated to the intact prefix, segments cut behind snapshots and moved to
+// the archive, and damage that recovery must refuse. No sleeps: the test
+// runs the io_context until the completion it waits for has been handled.
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
@@ -10,9 +11,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 #include "core/event_log.h"
+#include "core/events.h"
 #include "net/file_storage.h"
 
 namespace ws::net {
@@ -24,13 +27,13 @@ class FileStorageTest : public ::testing::Test {
     char tmpl[] = "/tmp/ws-storage-test-XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
-    path_ = dir_ + "/node.log";
+    path_ = segment_path(dir_, "node", 1);
   }
   void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
 
   std::unique_ptr<FileStorage> open_log(LogOpenReport& rep) {
     std::string error;
-    auto s = FileStorage::open(path_, io_, rep, error);
+    auto s = FileStorage::open(dir_, "node", io_, options_, rep, error);
     EXPECT_TRUE(s) << error;
     return s;
   }
@@ -56,6 +59,7 @@ class FileStorageTest : public ::testing::Test {
 
   asio::io_context io_;
   std::string dir_, path_;
+  StorageOptions options_;
 };
 
 TEST_F(FileStorageTest, OneSyncCoversEveryAppendBeforeIt) {
@@ -160,9 +164,182 @@ TEST_F(FileStorageTest, SecondWriterOfTheSameLogIsRefused) {
   LogOpenReport rep;
   auto s = open_log(rep);
   std::string error;
-  auto again = FileStorage::open(path_, io_, rep, error);
+  auto again = FileStorage::open(dir_, "node", io_, options_, rep, error);
   EXPECT_FALSE(again);
   EXPECT_NE(error.find("locked"), std::string::npos) << error;
+}
+
+// Payloads that look like snapshots to the storage (the first byte is the
+// event type) and like ordinary events.
+std::vector<uint8_t> snapshot_payload(int i, size_t size = 200) {
+  std::vector<uint8_t> p(size, static_cast<uint8_t>(i));
+  p[0] = static_cast<uint8_t>(EventType::kSnapshot);
+  return p;
+}
+std::vector<uint8_t> event_payload(int i) {
+  std::vector<uint8_t> p(40, static_cast<uint8_t>(i));
+  p[0] = static_cast<uint8_t>(EventType::kTryYes);
+  return p;
+}
+
+class SegmentTest : public FileStorageTest {
+ protected:
+  void SetUp() override {
+    FileStorageTest::SetUp();
+    options_.min_segment_bytes = 4096;
+  }
+  // Fills the current segment past the segment size, then writes a snapshot.
+  void fill_and_snapshot(FileStorage& s, int tag) {
+    for (int i = 0; i < 120; ++i) s.append(event_payload(tag + i));
+    s.append(snapshot_payload(tag));
+    s.append(event_payload(tag + 1000));
+    wait_durable(s);
+  }
+  static bool exists(const std::string& p) { return ::access(p.c_str(), F_OK) == 0; }
+  void flip(const std::string& path, off_t at) {
+    int fd = ::open(path.c_str(), O_RDWR);
+    ASSERT_GE(fd, 0) << path;
+    uint8_t b = 0;
+    ASSERT_EQ(pread(fd, &b, 1, at), 1);
+    b ^= 0x5a;
+    ASSERT_EQ(pwrite(fd, &b, 1, at), 1);
+    ::close(fd);
+  }
+};
+
+TEST_F(SegmentTest, ASnapshotPastTheSegmentSizeStartsASegmentAndTheOldOneIsArchived) {
+  LogOpenReport rep;
+  auto s = open_log(rep);
+  fill_and_snapshot(*s, 1);
+  EXPECT_EQ(s->segments_started(), 1u);
+  EXPECT_FALSE(exists(segment_path(dir_, "node", 1)));
+  EXPECT_TRUE(exists(segment_path(dir_ + "/archive", "node", 1)));
+  EXPECT_TRUE(exists(segment_path(dir_, "node", 2)));
+  EXPECT_GT(s->bytes_compacted(), 4096u);
+  // Recovery reads the live log only: the snapshot and what follows it.
+  auto rs = records(*s);
+  ASSERT_EQ(rs.size(), 2u);
+  EXPECT_EQ(rs[0], snapshot_payload(1));
+  EXPECT_EQ(rs[1], event_payload(1001));
+  s.reset();
+  auto again = open_log(rep);
+  EXPECT_EQ(rep.records, 2u);
+  EXPECT_EQ(rep.segments, 1u);
+  EXPECT_FALSE(rep.damaged);
+}
+
+TEST_F(SegmentTest, ASmallSegmentIsNotCut) {
+  LogOpenReport rep;
+  auto s = open_log(rep);
+  for (int i = 0; i < 5; ++i) s->append(event_payload(i));
+  s->append(snapshot_payload(0));
+  wait_durable(*s);
+  EXPECT_EQ(s->segments_started(), 0u);
+  EXPECT_EQ(records(*s).size(), 6u);
+}
+
+TEST_F(SegmentTest, ArchiveDeleteRemovesTheSegmentsBehindASnapshot) {
+  options_.keep_archive = false;
+  LogOpenReport rep;
+  auto s = open_log(rep);
+  fill_and_snapshot(*s, 1);
+  fill_and_snapshot(*s, 2);
+  EXPECT_EQ(s->segments_started(), 2u);
+  EXPECT_FALSE(exists(dir_ + "/archive"));
+  EXPECT_EQ(list_segments(dir_, "node").size(), 1u);
+  EXPECT_EQ(list_segments(dir_, "node")[0].seq, 3u);
+}
+
+TEST_F(SegmentTest, ACompactedLogWhoseSnapshotIsDamagedRefusesToStart) {
+  {
+    LogOpenReport rep;
+    auto s = open_log(rep);
+    fill_and_snapshot(*s, 1);
+  }
+  const std::string seg = segment_path(dir_, "node", 2);
+  flip(seg, kRecordHeader + 20);  // inside the snapshot's payload
+  LogOpenReport rep;
+  std::string error;
+  auto s = FileStorage::open(dir_, "node", io_, options_, rep, error);
+  EXPECT_FALSE(s);
+  EXPECT_TRUE(rep.damaged);
+  EXPECT_NE(error.find(seg), std::string::npos) << error;
+  EXPECT_NE(error.find("offset 0"), std::string::npos) << error;
+  EXPECT_NE(error.find("refusing to start empty"), std::string::npos) << error;
+}
+
+TEST_F(SegmentTest, DamageInASegmentThatIsNotTheNewestIsRefusedNotTruncated) {
+  {
+    LogOpenReport rep;
+    auto s = open_log(rep);
+    fill_and_snapshot(*s, 1);
+  }
+  // A crash after the new segment was synced but before segment 1 moved
+  // out leaves both live; damage in segment 1 is then not a torn tail.
+  ASSERT_EQ(::rename(segment_path(dir_ + "/archive", "node", 1).c_str(), path_.c_str()), 0);
+  std::vector<uint8_t> first;
+  append_record(first, event_payload(1));
+  flip(path_, static_cast<off_t>(first.size() + kRecordHeader + 3));
+  LogOpenReport rep;
+  std::string error;
+  auto s = FileStorage::open(dir_, "node", io_, options_, rep, error);
+  EXPECT_FALSE(s);
+  EXPECT_TRUE(rep.damaged);
+  EXPECT_NE(error.find(path_ + " is damaged at offset " + std::to_string(first.size())), std::string::npos) << error;
+}
+
+TEST_F(SegmentTest, SegmentsLeftLiveByACrashAreArchivedOnOpen) {
+  {
+    LogOpenReport rep;
+    auto s = open_log(rep);
+    fill_and_snapshot(*s, 1);
+  }
+  ASSERT_EQ(::rename(segment_path(dir_ + "/archive", "node", 1).c_str(), path_.c_str()), 0);
+  LogOpenReport rep;
+  auto s = open_log(rep);
+  EXPECT_EQ(rep.archived, 1u);
+  EXPECT_EQ(rep.segments, 1u);
+  EXPECT_TRUE(exists(segment_path(dir_ + "/archive", "node", 1)));
+  EXPECT_EQ(records(*s).size(), 2u);
+}
+
+TEST_F(SegmentTest, ANewSegmentWhoseSnapshotNeverBecameDurableIsDropped) {
+  {
+    LogOpenReport rep;
+    auto s = open_log(rep);
+    for (int i = 0; i < 10; ++i) s->append(event_payload(i));
+    wait_durable(*s);
+  }
+  // A crash right after segment 2 was created, mid-way through its snapshot.
+  std::vector<uint8_t> snap;
+  append_record(snap, snapshot_payload(7));
+  {
+    std::ofstream out(segment_path(dir_, "node", 2), std::ios::binary);
+    out.write(reinterpret_cast<const char*>(snap.data()), 30);
+  }
+  LogOpenReport rep;
+  auto s = open_log(rep);
+  EXPECT_FALSE(rep.damaged);
+  EXPECT_EQ(rep.truncated_bytes, 30u);
+  EXPECT_EQ(rep.records, 10u);
+  EXPECT_FALSE(exists(segment_path(dir_, "node", 2)));
+  s->append(event_payload(10));
+  wait_durable(*s);
+  EXPECT_EQ(records(*s).size(), 11u);
+}
+
+TEST_F(SegmentTest, ClockMarksAreWrittenButNeverReadBackAsEvents) {
+  LogOpenReport rep;
+  auto s = open_log(rep);
+  s->append(event_payload(1));
+  wait_durable(*s);
+  size_t marks = 0, events = 0;
+  std::ifstream in(path_, std::ios::binary);
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  scan_records(bytes, [&](std::span<const uint8_t> r) { (r[0] == kClockMarkType ? marks : events)++; });
+  EXPECT_EQ(events, 1u);
+  EXPECT_EQ(marks, 1u);  // the first append of a process is always followed by one
+  EXPECT_EQ(records(*s).size(), 1u);
 }
 
 }  // namespace

@@ -1,0 +1,508 @@
+#include "net/audit.h"
+
+#include <sys/stat.h>
+
+#include <charconv>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <map>
+#include <unordered_map>
+
+#include <nlohmann/json.hpp>
+
+#include "core/coordinator.h"
+#include "core/event_log.h"
+#include "core/events.h"
+#include "core/money.h"
+#include "core/partition_node.h"
+#include "core/txid.h"
+#include "net/file_storage.h"
+
+namespace ws::net {
+namespace {
+
+struct Piece {
+  Segment seg;
+  bool archived = false;
+};
+
+bool read_bytes(const std::string& path, std::vector<uint8_t>& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  in.seekg(0, std::ios::end);
+  out.resize(static_cast<size_t>(in.tellg()));
+  in.seekg(0);
+  return static_cast<bool>(in.read(reinterpret_cast<char*>(out.data()), static_cast<std::streamsize>(out.size())));
+}
+
+int64_t mark_time(std::span<const uint8_t> r) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v |= uint64_t{r[1 + static_cast<size_t>(i)]} << (8 * i);
+  return static_cast<int64_t>(v);
+}
+
+bool is_mark(std::span<const uint8_t> r) { return r.size() == kClockMarkSize && r[0] == kClockMarkType; }
+
+const char* event_name(EventType t) {
+  switch (t) {
+    case EventType::kTryYes: return "try-yes";
+    case EventType::kTryNo: return "try-no";
+    case EventType::kConfirmed: return "confirmed";
+    case EventType::kCancelled: return "cancelled";
+    case EventType::kCancelMarker: return "cancel-marker";
+    case EventType::kSnapshot: return "snapshot";
+    case EventType::kRefused: return "refused";
+    case EventType::kApplied: return "applied";
+    case EventType::kBegin: return "begin";
+    case EventType::kTryAnswer: return "try-answer";
+    case EventType::kDecide: return "decide";
+    case EventType::kAck: return "ack";
+    case EventType::kAbsent: return "absent";
+    case EventType::kCoordSnapshot: return "coordinator-snapshot";
+  }
+  return "?";
+}
+
+const char* effect_name(Effect e) {
+  switch (e) {
+    case Effect::kNone: return "none";
+    case Effect::kDebit: return "debit";
+    case Effect::kCredit: return "credit";
+    case Effect::kRefund: return "refund";
+    case Effect::kReverse: return "reverse";
+  }
+  return "?";
+}
+
+// A node's history: the archived segments, then the live ones, oldest first.
+std::vector<Piece> history_of(const std::string& dir, const std::string& name, std::vector<std::string>& problems) {
+  std::vector<Piece> out;
+  for (const Segment& s : list_segments(dir + "/archive", name)) out.push_back(Piece{s, true});
+  for (const Segment& s : list_segments(dir, name)) out.push_back(Piece{s, false});
+  std::stable_sort(out.begin(), out.end(), [](const Piece& a, const Piece& b) { return a.seg.seq < b.seg.seq; });
+  for (size_t i = 1; i < out.size(); ++i) {
+    if (out[i].seg.seq == out[i - 1].seg.seq)
+      problems.push_back("segment " + std::to_string(out[i].seg.seq) + " of " + name + " is both in the archive and live: " +
+                         out[i - 1].seg.path + " and " + out[i].seg.path);
+    else if (out[i].seg.seq != out[i - 1].seg.seq + 1)
+      problems.push_back("segments " + std::to_string(out[i - 1].seg.seq + 1) + " to " + std::to_string(out[i].seg.seq - 1) +
+                         " of " + name + " are missing (between " + out[i - 1].seg.path + " and " + out[i].seg.path + ")");
+  }
+  return out;
+}
+
+// Calls fn(record, path, offset) for every intact record of the history,
+// clock marks included; reports damage. Returns false if a segment could
+// not be read.
+template <class Fn>
+void walk(const std::vector<Piece>& pieces, AuditNode* node, std::vector<std::string>& problems, Fn&& fn) {
+  std::vector<uint8_t> bytes;
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    const Piece& p = pieces[i];
+    if (!read_bytes(p.seg.path, bytes)) {
+      problems.push_back("cannot read " + p.seg.path);
+      continue;
+    }
+    LogScan scan = scan_records(bytes, [&](std::span<const uint8_t> r) {
+      fn(r, p.seg.path, static_cast<uint64_t>(r.data() - bytes.data()) - kRecordHeader);
+    });
+    if (!node) continue;
+    node->bytes += bytes.size();
+    if (!scan.torn) continue;
+    if (i + 1 == pieces.size() && !p.archived)
+      node->torn_tail_bytes = bytes.size() - scan.intact_end;  // never acknowledged: walletd truncates it
+    else
+      problems.push_back(p.seg.path + " is damaged at offset " + std::to_string(scan.intact_end) +
+                         ": a record fails its checksum or framing, and the history goes on after it");
+  }
+}
+
+size_t currency_index(const ClusterConfig& cfg, const std::string& code) {
+  for (size_t c = 0; c < cfg.currencies.size(); ++c)
+    if (code == cfg.currencies[c].code) return c;
+  return 0;
+}
+
+struct TxTrack {
+  int64_t net = 0;
+  CurrencyIdx currency = 0;
+};
+
+}  // namespace
+
+std::optional<int64_t> parse_time(const std::string& text) {
+  auto num = [&](size_t at, size_t len, int& out) {
+    if (at + len > text.size()) return false;
+    auto [p, ec] = std::from_chars(text.data() + at, text.data() + at + len, out);
+    return ec == std::errc() && p == text.data() + at + len;
+  };
+  auto fraction = [&](size_t at, size_t end, int64_t& ns) {
+    ns = 0;
+    if (at >= end) return true;
+    if (text[at] != '.' || at + 1 == end || end - at - 1 > 9) return false;
+    int64_t scale = 100'000'000;
+    for (size_t i = at + 1; i < end; ++i, scale /= 10) {
+      if (text[i] < '0' || text[i] > '9') return false;
+      ns += (text[i] - '0') * scale;
+    }
+    return true;
+  };
+  if (text.size() >= 20 && text[4] == '-' && text[7] == '-' && text[10] == 'T' && text[13] == ':' &&
+      text[16] == ':' && text.back() == 'Z') {
+    std::tm tm{};
+    int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
+    if (!num(0, 4, y) || !num(5, 2, mo) || !num(8, 2, d) || !num(11, 2, h) || !num(14, 2, mi) || !num(17, 2, s))
+      return std::nullopt;
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return std::nullopt;
+    int64_t ns = 0;
+    if (!fraction(19, text.size() - 1, ns)) return std::nullopt;
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = s;
+    return static_cast<int64_t>(timegm(&tm)) * 1'000'000'000 + ns;
+  }
+  size_t dot = text.find('.');
+  size_t whole_end = dot == std::string::npos ? text.size() : dot;
+  if (whole_end == 0 || whole_end > 11) return std::nullopt;
+  int64_t secs = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + whole_end, secs);
+  if (ec != std::errc() || p != text.data() + whole_end || secs < 0) return std::nullopt;
+  int64_t ns = 0;
+  if (!fraction(whole_end, text.size(), ns)) return std::nullopt;
+  return secs * 1'000'000'000 + ns;
+}
+
+std::string format_time(int64_t ns) {
+  std::time_t secs = static_cast<std::time_t>(ns / 1'000'000'000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>((ns / 1'000'000) % 1000));
+  return buf;
+}
+
+bool run_audit(const AuditOptions& opts, AuditReport& r, std::string& error) {
+  struct stat st {};
+  if (::stat(opts.data_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    error = "--data: " + opts.data_dir + " is not a directory";
+    return false;
+  }
+  ClusterParse parsed = load_manifest(opts.data_dir);
+  if (!parsed.spec) {
+    error = parsed.error;
+    return false;
+  }
+  r = AuditReport{};
+  r.cluster = std::move(*parsed.spec);
+  const ClusterConfig& cfg = r.cluster.config;
+  const size_t ncur = cfg.currencies.size();
+  if (opts.account) {
+    const std::string& a = *opts.account;
+    uint64_t n = 0;
+    auto [p, ec] = std::from_chars(a.data() + std::min<size_t>(5, a.size()), a.data() + a.size(), n);
+    if (a.size() <= 5 || a.compare(0, 5, "acct-") != 0 || ec != std::errc() || p != a.data() + a.size() ||
+        n >= cfg.accounts || a != ClusterConfig::account_name(static_cast<AccountId>(n))) {
+      error = "--account: " + a + " is not an account of this cluster (acct-0 .. acct-" +
+              std::to_string(cfg.accounts - 1) + ")";
+      return false;
+    }
+    r.account = static_cast<AccountId>(n);
+  }
+  r.point = opts.at_ns    ? "the last clock mark at or before " + format_time(*opts.at_ns)
+            : opts.upto ? "event " + std::to_string(*opts.upto) + " of each node's history"
+                        : "the end of every log";
+  r.statement_opening.assign(ncur, 0);
+  r.balances.assign(cfg.accounts, std::vector<int64_t>(ncur, 0));
+  r.initial_total.assign(ncur, 0);
+  r.balance_total.assign(ncur, 0);
+  r.in_flight.assign(ncur, 0);
+  for (size_t c = 0; c < ncur; ++c) r.initial_total[c] = cfg.initial_balance[c].minor * int64_t{cfg.accounts};
+
+  std::unordered_map<TxId, TxTrack, TxIdHash> txs;
+  bool holds_open = false;
+  for (const NodeSpec& spec : r.cluster.nodes) {
+    AuditNode node;
+    node.name = spec.name;
+    node.partition = spec.kind == NodeKind::kPartition;
+    std::vector<Piece> pieces = history_of(opts.data_dir, spec.name, r.problems);
+    if (pieces.empty()) {
+      r.problems.push_back("no log segments of node " + spec.name + " in " + opts.data_dir);
+      r.nodes.push_back(node);
+      continue;
+    }
+    node.first_segment = pieces.front().seg.seq;
+    node.last_segment = pieces.back().seg.seq;
+    for (const Piece& p : pieces) (p.archived ? node.archived_segments : node.live_segments)++;
+    const bool complete = node.first_segment == 1;
+    r.complete = r.complete && complete;
+
+    // Where this node's history stops: --upto counts events; --at takes the
+    // events before the last clock mark at or before the time, and those
+    // after the newest mark when the time is at least 1 ms past it (a mark
+    // follows any record appended 1 ms or more after the previous mark).
+    uint64_t cut = UINT64_MAX;
+    if (opts.upto) cut = *opts.upto;
+    if (opts.at_ns) {
+      uint64_t count = 0, ok = 0;
+      int64_t last = INT64_MIN;
+      bool stopped = false;
+      walk(pieces, nullptr, r.problems, [&](std::span<const uint8_t> rec, const std::string&, uint64_t) {
+        if (stopped) return;
+        if (!is_mark(rec)) return void(++count);
+        const int64_t t = mark_time(rec);
+        if (t > *opts.at_ns) return void(stopped = true);
+        ok = count;
+        last = t;
+      });
+      cut = (!stopped && last != INT64_MIN && *opts.at_ns - last >= 1'000'000) ? count : ok;
+    }
+
+    PartitionNode part(cfg, spec.index);
+    bool failed = false, first = true;
+    int64_t time_ns = 0;
+    std::vector<std::vector<uint8_t>> live_records;  // a coordinator's live log, rebuilt as a restart would
+    walk(pieces, &node, r.problems, [&](std::span<const uint8_t> rec, const std::string& path, uint64_t offset) {
+      if (is_mark(rec)) {
+        if (node.events <= cut) time_ns = mark_time(rec), node.last_mark_ns = time_ns;
+        return;
+      }
+      ++node.events;
+      auto e = decode_event(rec);
+      const bool snap = e && (e->type == EventType::kSnapshot || e->type == EventType::kCoordSnapshot);
+      node.snapshots += snap ? 1 : 0;
+      if (!node.partition) {
+        if (snap && path.find("/archive/") == std::string::npos) live_records.clear();
+        if (path.find("/archive/") == std::string::npos) live_records.emplace_back(rec.begin(), rec.end());
+        if (!e) r.problems.push_back(path + " offset " + std::to_string(offset) + ": not an event this build can read");
+        return;
+      }
+      if (failed || node.events > cut) return;
+      bool ok = false;
+      if (first && !complete) {
+        // The history before this snapshot was deleted: start from it.
+        std::vector<std::vector<uint8_t>> one{std::vector<uint8_t>(rec.begin(), rec.end())};
+        ok = snap && part.rebuild(one, /*use_snapshots=*/false);
+      } else {
+        if (first) part.replay_start();
+      }
+      if (first && r.account && cfg.account_partition[*r.account] == spec.index)
+        for (size_t c = 0; c < ncur; ++c) r.statement_opening[c] = part.balance(*r.account, static_cast<CurrencyIdx>(c));
+      if (!first || complete) ok = part.replay_record(rec);
+      first = false;
+      if (!ok) {
+        failed = true;
+        r.problems.push_back(spec.name + ": event " + std::to_string(node.events) + " (" + path + " offset " +
+                             std::to_string(offset) + ") cannot be replayed: " +
+                             (snap ? "the snapshot differs from the state the events before it rebuild"
+                                   : "an event this partition could not have written"));
+        return;
+      }
+      ++node.applied;
+      if (snap || e->effect == Effect::kNone) return;
+      const int64_t delta = effect_delta(e->effect, e->amount);
+      if (complete) {
+        TxTrack& t = txs[e->tx];
+        t.net += delta;
+        t.currency = e->currency;
+      }
+      if (r.account && e->account == *r.account) {
+        StatementLine line;
+        line.index = node.events;
+        line.time_ns = time_ns;
+        line.tx = e->tx;
+        line.event = event_name(e->type);
+        line.leg = to_string(e->leg);
+        line.effect = effect_name(e->effect);
+        line.currency = cfg.currencies[e->currency].code;
+        line.delta = delta;
+        line.balance = part.balance(e->account, e->currency);
+        r.statement.push_back(std::move(line));
+      }
+    });
+    if (node.partition) {
+      holds_open = holds_open || part.open_holds() > 0;
+      for (AccountId a = 0; a < cfg.accounts; ++a) {
+        if (cfg.account_partition[a] != spec.index) continue;
+        for (size_t c = 0; c < ncur; ++c) {
+          r.balances[a][c] = part.balance(a, static_cast<CurrencyIdx>(c));
+          r.balance_total[c] += r.balances[a][c];
+        }
+      }
+    } else if (!live_records.empty()) {
+      Coordinator coord(cfg, spec.index);
+      if (!coord.rebuild(live_records))
+        r.problems.push_back(spec.name + ": its live log does not rebuild a coordinator (a malformed event or snapshot)");
+    }
+    r.nodes.push_back(node);
+  }
+
+  if (r.complete) {
+    r.conservation_checked = true;
+    for (const auto& [tx, t] : txs) {
+      if (t.net > 0) {
+        r.problems.push_back("transfer " + format_txid(tx) + ": credited " +
+                             format_amount(Amount{t.net}, cfg.currencies[t.currency]) + " " +
+                             cfg.currencies[t.currency].code + " more than it debited: money created");
+      } else if (t.net < 0) {
+        r.in_flight[t.currency] += -t.net;
+        ++r.transfers_in_flight;
+      }
+    }
+  } else if (!holds_open && cfg.protocol.kind != ProtocolKind::kSaga) {
+    // Without the whole history, money in flight is known only when no leg
+    // is held anywhere: then every balance must add up to the initial total.
+    r.conservation_checked = true;
+  }
+  if (r.conservation_checked) {
+    for (size_t c = 0; c < ncur; ++c) {
+      if (r.balance_total[c] + r.in_flight[c] != r.initial_total[c])
+        r.problems.push_back(std::string("conservation of ") + cfg.currencies[c].code + ": balances " +
+                             format_amount(Amount{r.balance_total[c]}, cfg.currencies[c]) + " + in flight " +
+                             format_amount(Amount{r.in_flight[c]}, cfg.currencies[c]) + " != initial " +
+                             format_amount(Amount{r.initial_total[c]}, cfg.currencies[c]));
+    }
+  }
+  return true;
+}
+
+std::string audit_text(const AuditReport& r) {
+  const ClusterConfig& cfg = r.cluster.config;
+  std::string out;
+  char line[512];
+  std::snprintf(line, sizeof line, "cluster: %u partitions, %u coordinators, %u accounts, %s\n", cfg.partitions,
+                cfg.coordinators, cfg.accounts, to_string(cfg.protocol.kind));
+  out += line;
+  for (const AuditNode& n : r.nodes) {
+    std::snprintf(line, sizeof line,
+                  "node %-6s %-11s segments %llu..%llu (%u archived, %u live), %llu events, %llu snapshots, %llu bytes",
+                  n.name.c_str(), n.partition ? "partition" : "coordinator",
+                  static_cast<unsigned long long>(n.first_segment), static_cast<unsigned long long>(n.last_segment),
+                  n.archived_segments, n.live_segments, static_cast<unsigned long long>(n.events),
+                  static_cast<unsigned long long>(n.snapshots), static_cast<unsigned long long>(n.bytes));
+    out += line;
+    if (n.torn_tail_bytes) out += ", torn tail " + std::to_string(n.torn_tail_bytes) + " bytes (never acknowledged)";
+    out += "\n";
+  }
+  out += "as of: " + r.point + "\n";
+  if (!r.complete) out += "history: starts at a snapshot for some node (older segments were deleted)\n";
+  auto amount = [&](int64_t minor, size_t c) {
+    return (minor < 0 ? "-" : "") + format_amount(Amount{minor < 0 ? -minor : minor}, cfg.currencies[c]);
+  };
+  if (r.account) {
+    const size_t a = *r.account;
+    out += "statement of " + ClusterConfig::account_name(*r.account) + " (partition p" +
+           std::to_string(cfg.account_partition[a]) + "):\n";
+    out += "  opening balance:";
+    for (size_t c = 0; c < cfg.currencies.size(); ++c)
+      out += std::string(" ") + amount(r.statement_opening[c], c) + " " + cfg.currencies[c].code;
+    out += "\n";
+    for (const StatementLine& s : r.statement) {
+      const size_t c = currency_index(cfg, s.currency);
+      std::snprintf(line, sizeof line, "  #%-9llu %-24s %s %-6s %-10s %-7s %14s %s  balance %s\n",
+                    static_cast<unsigned long long>(s.index), s.time_ns ? format_time(s.time_ns).c_str() : "-",
+                    format_txid(s.tx).c_str(), s.leg.c_str(), s.event.c_str(), s.effect.c_str(),
+                    amount(s.delta, c).c_str(), s.currency.c_str(), amount(s.balance, c).c_str());
+      out += line;
+    }
+    out += "  balance:";
+    for (size_t c = 0; c < cfg.currencies.size(); ++c)
+      out += std::string(" ") + amount(r.balances[a][c], c) + " " + cfg.currencies[c].code;
+    out += "\n";
+  } else {
+    out += "balances:\n";
+    for (AccountId a = 0; a < cfg.accounts; ++a) {
+      out += "  " + ClusterConfig::account_name(a);
+      for (size_t c = 0; c < cfg.currencies.size(); ++c)
+        out += std::string(" ") + amount(r.balances[a][c], c) + " " + cfg.currencies[c].code;
+      out += "\n";
+    }
+  }
+  for (size_t c = 0; c < cfg.currencies.size(); ++c) {
+    out += std::string("conservation ") + cfg.currencies[c].code + ": ";
+    if (!r.conservation_checked) {
+      out += "not checked (legs are held and the history before a snapshot was deleted)\n";
+      continue;
+    }
+    out += "initial " + amount(r.initial_total[c], c) + " = balances " + amount(r.balance_total[c], c) +
+           " + in flight " + amount(r.in_flight[c], c) + "\n";
+  }
+  if (r.conservation_checked && r.complete)
+    out += "transfers in flight: " + std::to_string(r.transfers_in_flight) + "\n";
+  for (const std::string& p : r.problems) out += "PROBLEM: " + p + "\n";
+  out += r.problems.empty() ? "audit: OK\n" : "audit: FAILED (" + std::to_string(r.problems.size()) + " problems)\n";
+  return out;
+}
+
+std::string audit_json(const AuditReport& r) {
+  using nlohmann::json;
+  const ClusterConfig& cfg = r.cluster.config;
+  auto amount = [&](int64_t minor, size_t c) {
+    return (minor < 0 ? "-" : "") + format_amount(Amount{minor < 0 ? -minor : minor}, cfg.currencies[c]);
+  };
+  json j;
+  j["ok"] = r.problems.empty();
+  j["problems"] = r.problems;
+  j["as_of"] = r.point;
+  j["complete_history"] = r.complete;
+  j["nodes"] = json::array();
+  for (const AuditNode& n : r.nodes)
+    j["nodes"].push_back({{"name", n.name},
+                          {"kind", n.partition ? "partition" : "coordinator"},
+                          {"first_segment", n.first_segment},
+                          {"last_segment", n.last_segment},
+                          {"archived_segments", n.archived_segments},
+                          {"live_segments", n.live_segments},
+                          {"events", n.events},
+                          {"applied", n.applied},
+                          {"snapshots", n.snapshots},
+                          {"bytes", n.bytes},
+                          {"torn_tail_bytes", n.torn_tail_bytes}});
+  json cons = json::object();
+  for (size_t c = 0; c < cfg.currencies.size(); ++c) {
+    json one = {{"checked", r.conservation_checked},
+                {"initial", amount(r.initial_total[c], c)},
+                {"balances", amount(r.balance_total[c], c)},
+                {"in_flight", amount(r.in_flight[c], c)}};
+    cons[cfg.currencies[c].code] = one;
+  }
+  j["conservation"] = cons;
+  j["transfers_in_flight"] = r.transfers_in_flight;
+  if (r.account) {
+    const size_t a = *r.account;
+    json st = json::array();
+    for (const StatementLine& s : r.statement)
+      st.push_back({{"index", s.index},
+                    {"time", s.time_ns ? format_time(s.time_ns) : ""},
+                    {"transaction_id", format_txid(s.tx)},
+                    {"leg", s.leg},
+                    {"event", s.event},
+                    {"effect", s.effect},
+                    {"currency", s.currency},
+                    {"amount", amount(s.delta, currency_index(cfg, s.currency))},
+                    {"balance", amount(s.balance, currency_index(cfg, s.currency))}});
+    json bal = json::object();
+    for (size_t c = 0; c < cfg.currencies.size(); ++c) bal[cfg.currencies[c].code] = amount(r.balances[a][c], c);
+    json open = json::object();
+    for (size_t c = 0; c < cfg.currencies.size(); ++c) open[cfg.currencies[c].code] = amount(r.statement_opening[c], c);
+    j["account"] = {{"name", ClusterConfig::account_name(*r.account)},
+                    {"opening_balances", open},
+                    {"statement", st},
+                    {"balances", bal}};
+  } else {
+    json bal = json::object();
+    for (AccountId a = 0; a < cfg.accounts; ++a) {
+      json one = json::object();
+      for (size_t c = 0; c < cfg.currencies.size(); ++c) one[cfg.currencies[c].code] = amount(r.balances[a][c], c);
+      bal[ClusterConfig::account_name(a)] = one;
+    }
+    j["balances"] = bal;
+  }
+  return j.dump(2) + "\n";
+}
+
+}  // namespace ws::net

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# walletd's compaction and `walletd audit` end to end: a cluster whose logs
+# are cut into small segments runs a load; the segments behind snapshots
+# land in DATA/archive; the offline audit verifies them and the live logs,
+# agrees with the balances the running cluster served, prints statements,
+# stops at an event count or a time, and reports damage (exit 1) and bad
+# input (exit 2). A compacted log whose leading snapshot is damaged makes
+# walletd refuse to start (exit 1, naming file and offset), and a data
+# directory is refused to a cluster with another shape (exit 2).
+# Usage: walletd_audit_test.sh path/to/walletd path/to/walletload
+set -euo pipefail
+walletd="$1"
+walletload="$2"
+dir=$(mktemp -d /tmp/walletd-audit-test-XXXXXX)
+pid=
+trap '[ -n "$pid" ] && kill $pid 2>/dev/null; wait 2>/dev/null || true; [ "${KEEP:-}" ] || rm -rf "$dir"' EXIT
+port=$((20000 + RANDOM % 12000))
+cat >"$dir/cluster.json" <<JSON
+{
+  "partitions": 2,
+  "accounts": 20,
+  "protocol": {"kind": "tcc", "snapshot_every": 16, "retention_ms": 5000},
+  "storage": {"archive": "keep", "segment_bytes": 4096},
+  "initial_balances": {"USD": "100.00", "EUR": "50.00"},
+  "nodes": [
+    {"name": "p0", "kind": "partition", "address": "127.0.0.1:1"},
+    {"name": "p1", "kind": "partition", "address": "127.0.0.1:2"},
+    {"name": "c0", "kind": "coordinator", "address": "127.0.0.1:3", "http_port": $port}
+  ]
+}
+JSON
+fails=0
+fail() { echo "FAIL $*"; fails=$((fails + 1)); }
+start() {
+  "$walletd" --local --config "$dir/cluster.json" --data "$dir/data" >"$dir/out" 2>"$dir/err" &
+  pid=$!
+  for _ in $(seq 1 200); do grep -q "HTTP on" "$dir/out" 2>/dev/null && return 0; sleep 0.05; done
+  echo "walletd did not start:"; cat "$dir/err"; exit 1
+}
+stop() { kill -TERM "$pid"; wait "$pid" || true; pid=; }
+url="http://127.0.0.1:$port"
+
+start
+t0=$(date +%s.%N)
+"$walletload" --url "$url" --rate 300 --duration 3 --accounts 20 --connections 4 --currencies USD,EUR \
+  --max-amount 500 --quiet >"$dir/load.out" 2>&1 || { cat "$dir/load.out"; fail "walletload's own audit"; }
+for a in acct-3 acct-11; do
+  for c in USD EUR; do curl -s "$url/v1/wallet/balance?account=$a&currency=$c" >"$dir/live-$a-$c"; done
+done
+stop
+
+ls "$dir/data/archive/" | grep -q '^p0\.000001\.log$' || fail "no archived segment of p0: $(ls "$dir/data" "$dir/data/archive" 2>&1 | tr '\n' ' ')"
+ls "$dir/data/archive/" | grep -q '^c0\.000001\.log$' || fail "no archived segment of c0"
+rc=0; "$walletd" audit --data "$dir/data" >"$dir/audit" 2>&1 || rc=$?
+[ "$rc" -eq 0 ] || { cat "$dir/audit"; fail "audit of a clean directory exited $rc"; }
+grep -q "^audit: OK" "$dir/audit" || fail "audit did not say OK"
+grep -q "^transfers in flight: 0" "$dir/audit" || fail "a settled cluster has transfers in flight: $(grep flight "$dir/audit")"
+grep -q "^conservation USD: initial 2000.00 = balances 2000.00 + in flight 0.00" "$dir/audit" || fail "USD not conserved"
+# The offline audit agrees with what the running cluster served.
+for a in acct-3 acct-11; do
+  "$walletd" audit --data "$dir/data" --account $a --json >"$dir/st-$a.json" || fail "statement of $a"
+  for c in USD EUR; do
+    live=$(sed -E 's/.*"balance":"([^"]+)".*/\1/' "$dir/live-$a-$c")
+    off=$(tr -d ' \n' <"$dir/st-$a.json" | sed -E "s/.*\"balances\":\{[^}]*\"$c\":\"([^\"]+)\".*/\1/")
+    [ "$live" = "$off" ] || fail "$a $c: the cluster served $live, the audit says $off"
+  done
+done
+"$walletd" audit --data "$dir/data" --account acct-3 >"$dir/st" || fail "text statement"
+grep -q "^statement of acct-3" "$dir/st" || fail "no statement heading"
+[ "$(grep -c ' confirmed ' "$dir/st")" -gt 0 ] || fail "the statement of acct-3 lists no confirmed leg"
+# A point in history: before the load every balance is the initial one.
+"$walletd" audit --data "$dir/data" --at "$t0" >"$dir/at" || fail "audit --at"
+[ "$(grep -c ' 50.00 EUR 100.00 USD$' "$dir/at")" -eq 20 ] || fail "--at before the load: not every balance is initial"
+"$walletd" audit --data "$dir/data" --upto 3 >/dev/null || fail "audit --upto"
+# Bad input changes nothing and exits 2.
+for args in "--account acct-20" "--account bob" "--at yesterday" "--at 2026-13-01T00:00:00Z"; do
+  rc=0; "$walletd" audit --data "$dir/data" $args >/dev/null 2>"$dir/e" || rc=$?
+  [ "$rc" -eq 2 ] || fail "audit $args exited $rc, want 2"
+done
+rc=0; "$walletd" audit --data "$dir/nowhere" 2>/dev/null || rc=$?; [ "$rc" -eq 2 ] || fail "missing directory: exit $rc"
+# Damage in the archive is found, named, and fails the audit.
+seg="$dir/data/archive/p1.000001.log"
+cp "$seg" "$dir/saved"
+printf '\xff\xff' | dd of="$seg" bs=1 seek=200 conv=notrunc 2>/dev/null
+rc=0; "$walletd" audit --data "$dir/data" >"$dir/audit" 2>&1 || rc=$?
+[ "$rc" -eq 1 ] || fail "audit of a damaged archive exited $rc, want 1"
+grep -q "PROBLEM: $seg is damaged at offset" "$dir/audit" || fail "the damage is not named: $(grep PROBLEM "$dir/audit")"
+cp "$dir/saved" "$seg"
+# A compacted log whose first snapshot is damaged: walletd refuses to start.
+live=$(ls "$dir"/data/p0.*.log | head -1)
+cp "$live" "$dir/saved"
+printf '\xff' | dd of="$live" bs=1 seek=30 conv=notrunc 2>/dev/null
+rc=0; "$walletd" --local --config "$dir/cluster.json" --data "$dir/data" >/dev/null 2>"$dir/err" || rc=$?
+[ "$rc" -eq 1 ] || fail "walletd on a damaged snapshot exited $rc, want 1"
+grep -q "log segment $live is damaged at offset 0" "$dir/err" || fail "refusal does not name the file: $(cat "$dir/err")"
+cp "$dir/saved" "$live"
+# The data directory belongs to its cluster.
+sed 's/"accounts": 20/"accounts": 21/' "$dir/cluster.json" >"$dir/other.json"
+rc=0; "$walletd" --local --config "$dir/other.json" --data "$dir/data" >/dev/null 2>"$dir/err" || rc=$?
+[ "$rc" -eq 2 ] || fail "another cluster's data directory: exit $rc, want 2"
+grep -q "key 'accounts' is 20" "$dir/err" || fail "mismatch not named: $(cat "$dir/err")"
+# And the untouched directory still starts and audits clean.
+start; stop
+"$walletd" audit --data "$dir/data" >/dev/null || fail "audit after restart"
+[ "$fails" -eq 0 ] && echo "walletd audit: all checks passed" || exit 1
