@@ -33,6 +33,11 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1000));
   app.add_flag("--no-audit", no_audit, "skip the balance reads and the audit (throughput only)");
   app.add_flag("--quiet", o.quiet, "no progress lines");
+  app.add_option("--watch-pid", o.watch_pid, "soak: print this process's RSS (a walletd) with the progress")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--watch-dir", o.watch_dir, "soak: print this data directory's size (live logs, archive/)")
+      ->check(CLI::ExistingDirectory);
+  app.add_option("--watch-every", o.watch_every_s, "seconds between --watch-* lines")->check(CLI::Range(1, 86400));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

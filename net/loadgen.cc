@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdio>
 #include <deque>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <random>
@@ -518,12 +520,27 @@ LoadReport Run::go() {
   pump_until([&] {
     auto now = Clock::now();
     uint64_t s = static_cast<uint64_t>(ms_between(t0, now) / 1000);
-    if (!o_.quiet && s > last_print_s && now < load_end_) {
+    const bool watch = (o_.watch_pid || !o_.watch_dir.empty()) && s % o_.watch_every_s == 0;
+    if ((!o_.quiet || watch) && s > last_print_s && now < load_end_) {
       last_print_s = s;
-      std::fprintf(stderr, "walletload: %llus: %llu sent, %llu answered, %llu open, %llu retries\n",
+      std::string extra;
+      if (watch && o_.watch_pid) {
+        char b[64];
+        std::snprintf(b, sizeof b, ", walletd RSS %.1f MiB", static_cast<double>(process_rss_bytes(o_.watch_pid)) / (1 << 20));
+        extra += b;
+      }
+      if (watch && !o_.watch_dir.empty()) {
+        DirBytes d = data_dir_bytes(o_.watch_dir);
+        char b[96];
+        std::snprintf(b, sizeof b, ", data live %.1f MiB, archive %.1f MiB", static_cast<double>(d.live) / (1 << 20),
+                      static_cast<double>(d.archive) / (1 << 20));
+        extra += b;
+      }
+      std::fprintf(stderr, "walletload: %llus: %llu sent, %llu answered, %llu open, %llu retries%s\n",
                    static_cast<unsigned long long>(s), static_cast<unsigned long long>(rep_.planned),
                    static_cast<unsigned long long>(rep_.success + rep_.failed + rep_.rejected),
-                   static_cast<unsigned long long>(open_transfers_), static_cast<unsigned long long>(rep_.retries));
+                   static_cast<unsigned long long>(open_transfers_), static_cast<unsigned long long>(rep_.retries),
+                   extra.c_str());
     }
     return now >= load_end_ && rep_.planned >= total;
   }, load_end_ + std::chrono::seconds(1));
@@ -616,6 +633,31 @@ LoadReport Run::go() {
 }
 
 }  // namespace
+
+uint64_t process_rss_bytes(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::strtoull(line.c_str() + 6, nullptr, 10) * 1024;
+  return 0;
+}
+
+DirBytes data_dir_bytes(const std::string& dir) {
+  namespace fs = std::filesystem;
+  DirBytes out;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (!it->is_regular_file(ec)) continue;
+    const uint64_t n = it->file_size(ec);
+    if (ec) {
+      ec.clear();
+      continue;
+    }
+    (it->path().parent_path().filename() == "archive" ? out.archive : out.live) += n;
+  }
+  return out;
+}
 
 LoadReport run_load(const LoadOptions& opts) {
   Run r(opts);

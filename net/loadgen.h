@@ -35,7 +35,21 @@ struct LoadOptions {
   uint32_t max_attempts = 40;      // sends of one transfer before its status is asked instead
   bool audit = true;
   bool quiet = false;
+  // Soak watching: every watch_every_s seconds, the RSS of process
+  // watch_pid (a walletd) and the size of data directory watch_dir (live
+  // logs and archive/ apart) are printed with the progress line.
+  int watch_pid = 0;
+  std::string watch_dir;
+  uint32_t watch_every_s = 10;
 };
+
+// What a soak watches: a process's resident set (from /proc), and a
+// directory's bytes outside and inside its archive/ subdirectory.
+uint64_t process_rss_bytes(int pid);
+struct DirBytes {
+  uint64_t live = 0, archive = 0;
+};
+DirBytes data_dir_bytes(const std::string& dir);
 
 struct LoadReport {
   uint64_t planned = 0, success = 0, failed = 0, rejected = 0, unknown = 0;
