@@ -100,9 +100,9 @@ void Coordinator::on_transfer(Context& ctx, NodeId from, const Message& m) {
   const TxId tx = *id.id;
   if (cfg_.coordinator_of(tx.hi, tx.lo) != index_) return rej(Reason::kWrongCoordinator);
 
-  auto it = rows_.find(tx);
-  if (it != rows_.end() && !(cfg_.bugs.lose_dedup && !it->second.absent)) {
-    PhaseRow& row = it->second;
+  PhaseRow* it = rows_.find(tx);
+  if (it && !(cfg_.bugs.lose_dedup && !it->absent)) {
+    PhaseRow& row = *it;
     if (row.absent) {
       ctx.cover(Cover::kRequestAfterAbsent);
       return reply(ctx, from, m.request, tx, Outcome::kFailed, Reason::kNeverArrived, true);
@@ -156,10 +156,10 @@ void Coordinator::on_transfer(Context& ctx, NodeId from, const Message& m) {
 // A query for an id never seen records an out-of-order note first, so that
 // the request, if it is still travelling, can never start afterwards.
 void Coordinator::on_status_query(Context& ctx, NodeId from, const Message& m) {
-  auto it = rows_.find(m.tx);
-  if (it == rows_.end() && expired(m))
+  const PhaseRow* it = rows_.find(m.tx);
+  if (!it && expired(m))
     return reply(ctx, from, m.request, m.tx, Outcome::kRejected, Reason::kExpired, false);
-  if (it == rows_.end()) {
+  if (!it) {
     ctx.cover(Cover::kQueryBeforeRequest);
     Event e;
     e.type = EventType::kAbsent;
@@ -167,7 +167,7 @@ void Coordinator::on_status_query(Context& ctx, NodeId from, const Message& m) {
     emit(ctx, e);
     return reply(ctx, from, m.request, m.tx, Outcome::kFailed, Reason::kNeverArrived, true);
   }
-  const PhaseRow& row = it->second;
+  const PhaseRow& row = *it;
   Message r{};
   r.kind = MsgKind::kStatusReply;
   r.tx = m.tx;
@@ -186,9 +186,9 @@ void Coordinator::on_status_query(Context& ctx, NodeId from, const Message& m) {
 }
 
 void Coordinator::on_try_reply(Context& ctx, const Message& m) {
-  auto it = rows_.find(m.tx);
-  if (it == rows_.end()) return;
-  PhaseRow& row = it->second;
+  PhaseRow* it = rows_.find(m.tx);
+  if (!it) return;
+  PhaseRow& row = *it;
   int l = static_cast<int>(m.leg);
   if (row.decision != Decision::kNone || row.try_status[l] == TryStatus::kYes ||
       row.try_status[l] == TryStatus::kNo) {
@@ -223,9 +223,9 @@ void Coordinator::on_try_reply(Context& ctx, const Message& m) {
 }
 
 void Coordinator::on_phase2_ack(Context& ctx, const Message& m) {
-  auto it = rows_.find(m.tx);
-  if (it == rows_.end()) return;
-  PhaseRow& row = it->second;
+  PhaseRow* it = rows_.find(m.tx);
+  if (!it) return;
+  PhaseRow& row = *it;
   int l = static_cast<int>(m.leg);
   if (row.decision == Decision::kNone || row.phase2[l] == Phase2Status::kAcked) return;
   if (!m.yes) ++refusals_seen_;
@@ -422,8 +422,7 @@ void Coordinator::schedule(const TxId& tx, PhaseRow& row) {
 }
 
 void Coordinator::reschedule(const TxId& tx) {
-  auto it = rows_.find(tx);
-  if (it != rows_.end()) schedule(tx, it->second);
+  if (PhaseRow* row = rows_.find(tx)) schedule(tx, *row);
 }
 
 void Coordinator::emit(Context& ctx, const Event& e) {
@@ -456,17 +455,18 @@ void Coordinator::compact(Context& ctx) {
   const Time now = ctx.now();
   bool forgot = false;
   for (; finished_head_ < finished_.size(); ++finished_head_) {
-    auto it = rows_.find(finished_[finished_head_]);
+    const TxId tx = finished_[finished_head_];
+    const PhaseRow* it = rows_.find(tx);
     // Entries of rows begun again since (a test bug) or already gone are skipped.
-    if (it == rows_.end() || !it->second.finished()) continue;
-    if (!cfg_.bugs.forget_early && now - it->second.finished_at < cfg_.protocol.retention) break;
+    if (!it || !it->finished()) continue;
+    if (!cfg_.bugs.forget_early && now - it->finished_at < cfg_.protocol.retention) break;
     if (!forgot) {
       // No list or timer entry may outlive its row.
       drop_finished_from_active();
       due_.erase_if([](const DueEntry& d) { return d.row->finished(); });
       forgot = true;
     }
-    rows_.erase(it);
+    rows_.erase(tx);
     ++forgotten_;
   }
   if (forgot) ctx.cover(Cover::kRowsForgotten);
@@ -566,12 +566,12 @@ void Coordinator::encode_snapshot(std::vector<uint8_t>& out) {
     put_u64(out, static_cast<uint64_t>(r.finished_at));
   };
   for (size_t i = finished_head_; i < finished_.size(); ++i) {
-    auto it = rows_.find(finished_[i]);
-    if (it != rows_.end() && it->second.finished()) put_row(it->first, it->second);
+    PhaseRow* it = rows_.find(finished_[i]);
+    if (it && it->finished()) put_row(finished_[i], *it);
   }
   for (size_t i = active_head_; i < active_.size(); ++i) {
-    auto it = rows_.find(active_[i]);
-    if (it != rows_.end() && !it->second.finished()) put_row(it->first, it->second);
+    PhaseRow* it = rows_.find(active_[i]);
+    if (it && !it->finished()) put_row(active_[i], *it);
   }
   assert(n == rows_.size());
   for (int i = 0; i < 8; ++i) out[count_at + static_cast<size_t>(i)] = static_cast<uint8_t>(n >> (8 * i));
@@ -609,7 +609,9 @@ bool Coordinator::load_snapshot(std::span<const uint8_t> blob) {
     r.phase2[0] = static_cast<Phase2Status>(p0);
     r.phase2[1] = static_cast<Phase2Status>(p1);
     r.absent = absent != 0;
-    if (!rows_.emplace(tx, r).second) return false;  // one row per id
+    auto [slot, fresh] = rows_.try_emplace(tx);
+    if (!fresh) return false;  // one row per id
+    *slot = r;
     if (r.finished()) {
       finished_.push_back(tx);
     } else {
@@ -666,14 +668,13 @@ std::vector<TxId> Coordinator::unfinished_ids(size_t max) const {
 }
 
 const PhaseRow* Coordinator::row(const TxId& tx) const {
-  auto it = rows_.find(tx);
-  return it == rows_.end() ? nullptr : &it->second;
+  return rows_.find(tx);
 }
 
 uint64_t Coordinator::state_digest() const {
   std::vector<std::pair<TxId, const PhaseRow*>> v;
   v.reserve(rows_.size());
-  for (const auto& [tx, row] : rows_) v.emplace_back(tx, &row);
+  rows_.for_each([&](const TxId& tx, const PhaseRow& row) { v.emplace_back(tx, &row); });
   std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   uint64_t h = kFnvOffset;
   for (const auto& [tx, r] : v) {

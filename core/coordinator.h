@@ -7,7 +7,7 @@
 
 #include <cstdint>
 #include <span>
-#include <unordered_map>
+#include "core/flat_map.h"
 #include <vector>
 
 #include "core/cluster.h"
@@ -103,7 +103,7 @@ class Coordinator final : public Actor {
 
   const ClusterConfig& cfg_;
   uint32_t index_;
-  std::unordered_map<TxId, PhaseRow, TxIdHash> rows_;
+  StableMap<TxId, PhaseRow, TxIdHash> rows_;  // rows never move: the timer heap points at them
   std::vector<TxId> active_;  // unfinished rows in the order they began (finished ones dropped lazily)
   size_t active_head_ = 0;    // active_[0, head) are finished: the low watermark's cursor
   std::vector<TxId> finished_;  // finished rows in the order they finished: forgotten from the front

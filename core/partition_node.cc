@@ -32,8 +32,7 @@ int64_t PartitionNode::balance(AccountId a, CurrencyIdx c) const {
 }
 
 const LegState* PartitionNode::leg(const TxId& tx, Leg l) const {
-  auto it = legs_.find(LegKey{tx, l});
-  return it == legs_.end() ? nullptr : &it->second;
+  return legs_.find(LegKey{tx, l});
 }
 
 void PartitionNode::on_start(Context& ctx) {
@@ -55,7 +54,7 @@ size_t PartitionNode::locked_rows() const {
 // coordinator has finished: a late duplicate, or a resend that crossed the
 // acknowledgement. It is ignored, never taken for a new leg.
 bool PartitionNode::stale(const Message& m) const {
-  return m.origin < low_.size() && m.seq < low_[m.origin] && legs_.find(LegKey{m.tx, m.leg}) == legs_.end();
+  return m.origin < low_.size() && m.seq < low_[m.origin] && !legs_.contains(LegKey{m.tx, m.leg});
 }
 
 void PartitionNode::on_message(Context& ctx, NodeId from, const Message& m) {
@@ -175,14 +174,13 @@ void PartitionNode::on_saga_step(Context& ctx, NodeId from, const Message& m) {
 // Confirm is idempotent per (tx, leg); Confirm after Cancel is refused and
 // reported, never applied.
 void PartitionNode::on_confirm(Context& ctx, NodeId from, const Message& m) {
-  auto it = legs_.find(LegKey{m.tx, m.leg});
-  if (it == legs_.end() || it->second.status == LegStatus::kTriedNo ||
-      it->second.status == LegStatus::kCancelled || it->second.status == LegStatus::kCancelMarker ||
-      it->second.status == LegStatus::kApplied) {
+  const LegState* it = legs_.find(LegKey{m.tx, m.leg});
+  if (!it || it->status == LegStatus::kTriedNo || it->status == LegStatus::kCancelled ||
+      it->status == LegStatus::kCancelMarker || it->status == LegStatus::kApplied) {
     refuse(ctx, from, m);
     return;
   }
-  const LegState s = it->second;
+  const LegState s = *it;
   bool again = s.status == LegStatus::kConfirmed;
   if (again && !cfg_.bugs.confirm_twice) {
     ctx.cover(Cover::kConfirmRepeated);
@@ -210,8 +208,8 @@ void PartitionNode::on_confirm(Context& ctx, NodeId from, const Message& m) {
 // Cancel is idempotent per (tx, leg). A Cancel before any Try leaves a marker
 // so that a Try arriving later is refused; Cancel after Confirm is refused.
 void PartitionNode::on_cancel(Context& ctx, NodeId from, const Message& m) {
-  auto it = legs_.find(LegKey{m.tx, m.leg});
-  if (it == legs_.end()) {
+  const LegState* it = legs_.find(LegKey{m.tx, m.leg});
+  if (!it) {
     ctx.cover(Cover::kCancelBeforeTry);
     if (!cfg_.bugs.no_ooo_marker) {
       Event e;
@@ -227,7 +225,7 @@ void PartitionNode::on_cancel(Context& ctx, NodeId from, const Message& m) {
     ack(ctx, from, m, true);
     return;
   }
-  const LegState s = it->second;
+  const LegState s = *it;
   if (s.status == LegStatus::kConfirmed) {
     refuse(ctx, from, m);
     return;
@@ -369,15 +367,10 @@ void PartitionNode::apply(const Event& e) {
 // travelling about it is recognised as stale by its seq. Only here, as a
 // snapshot is written, so the snapshot records exactly what is remembered.
 void PartitionNode::forget() {
-  for (auto it = legs_.begin(); it != legs_.end();) {
-    const LegState& s = it->second;
+  legs_.erase_if([&](const LegKey&, const LegState& s) {
     const bool passed = s.origin < low_.size() && s.seq < low_[s.origin];
-    if (s.status != LegStatus::kTriedYes && (passed || cfg_.bugs.ignore_watermark)) {
-      it = legs_.erase(it);
-    } else {
-      ++it;
-    }
-  }
+    return s.status != LegStatus::kTriedYes && (passed || cfg_.bugs.ignore_watermark);
+  });
 }
 
 namespace {
@@ -385,10 +378,10 @@ struct SortedLeg {
   LegKey key;
   LegState state;
 };
-std::vector<SortedLeg> sorted_legs(const std::unordered_map<LegKey, LegState, LegKeyHash>& legs) {
+std::vector<SortedLeg> sorted_legs(const FlatMap<LegKey, LegState, LegKeyHash>& legs) {
   std::vector<SortedLeg> v;
   v.reserve(legs.size());
-  for (const auto& [k, s] : legs) v.push_back({k, s});
+  legs.for_each([&](const LegKey& k, const LegState& s) { v.push_back({k, s}); });
   std::sort(v.begin(), v.end(), [](const SortedLeg& a, const SortedLeg& b) {
     if (a.key.tx != b.key.tx) return a.key.tx < b.key.tx;
     return a.key.leg < b.key.leg;
@@ -443,6 +436,7 @@ bool PartitionNode::load_snapshot(std::span<const uint8_t> blob) {
   uint64_t legs = get_u64(blob, pos, ok);
   if (!ok || legs > blob.size()) return false;
   legs_.clear();
+  legs_.reserve(static_cast<size_t>(legs));
   open_holds_ = 0;
   locks_.assign(balances_.size(), TxId{});
   incoming_.assign(balances_.size(), 0);
@@ -556,7 +550,7 @@ bool PartitionNode::replayable(const Event& e) const {
       (e.account >= cfg_.accounts || cfg_.account_partition[e.account] != partition_ ||
        e.currency >= currencies_))
     return false;
-  const bool exists = legs_.count(LegKey{e.tx, e.leg}) != 0;
+  const bool exists = legs_.contains(LegKey{e.tx, e.leg});
   return !(opens && exists) && !(closes && !exists);
 }
 

@@ -5,12 +5,12 @@
 
 #include <cstdint>
 #include <span>
-#include <unordered_map>
 #include <vector>
 
 #include "core/cluster.h"
 #include "core/context.h"
 #include "core/events.h"
+#include "core/flat_map.h"
 
 namespace ws {
 
@@ -105,7 +105,7 @@ class PartitionNode final : public Actor {
   std::vector<TxId> locks_;        // 2PC: the prepared transaction holding each row, or nil
   std::vector<int64_t> incoming_;  // credits answered yes, not yet confirmed: limit headroom they hold
   std::vector<int64_t> held_;      // debits held by a Try, not yet confirmed: a Cancel gives them back
-  std::unordered_map<LegKey, LegState, LegKeyHash> legs_;
+  FlatMap<LegKey, LegState, LegKeyHash> legs_;
   // Per coordinator: every transfer it began below this is finished, so its
   // legs here are final and no message about them can matter any more.
   std::vector<uint64_t> low_;

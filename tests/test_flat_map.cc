@@ -1,0 +1,130 @@
+// core/flat_map.h against std::map as the reference: random inserts,
+// lookups, erases and bulk erase_if over a small key space (so probe runs
+// collide, wrap around the end of the table and are shifted back on erase),
+// then the same checks for StableMap plus its promise that values never move.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "core/flat_map.h"
+#include "core/hash.h"
+#include "sim/rng.h"
+
+namespace ws {
+namespace {
+
+// A deliberately poor hash: many keys share a home slot, so deletion by
+// backward shift and wrap-around are exercised constantly.
+struct PoorHash {
+  size_t operator()(uint64_t k) const { return static_cast<size_t>((k * 0x9E3779B97F4A7C15ULL) >> 61); }
+};
+struct GoodHash {
+  size_t operator()(uint64_t k) const { return static_cast<size_t>(mix64(k)); }
+};
+
+template <class Map>
+void same_contents(const Map& m, const std::map<uint64_t, uint64_t>& ref) {
+  ASSERT_EQ(m.size(), ref.size());
+  for (const auto& [k, v] : ref) {
+    const uint64_t* got = m.find(k);
+    ASSERT_NE(got, nullptr) << "key " << k << " lost";
+    ASSERT_EQ(*got, v);
+  }
+  size_t seen = 0;
+  m.for_each([&](uint64_t k, uint64_t v) {
+    ++seen;
+    ASSERT_EQ(ref.at(k), v);
+  });
+  ASSERT_EQ(seen, ref.size());
+}
+
+template <class Map>
+void random_operations(uint64_t seed, uint64_t key_space) {
+  Map m;
+  std::map<uint64_t, uint64_t> ref;
+  Xoshiro rng(seed, "flat-map");
+  for (int step = 0; step < 20000; ++step) {
+    const uint64_t k = rng.below(key_space);
+    switch (rng.below(5)) {
+      case 0:
+      case 1: {
+        auto [v, fresh] = m.try_emplace(k);
+        ASSERT_EQ(fresh, ref.count(k) == 0);
+        *v = step;
+        ref[k] = static_cast<uint64_t>(step);
+        break;
+      }
+      case 2:
+        ASSERT_EQ(m.erase(k), ref.erase(k) == 1);
+        break;
+      case 3:
+        ASSERT_EQ(m.find(k) != nullptr, ref.count(k) == 1);
+        break;
+      case 4:
+        if (rng.below(50) == 0) {
+          const uint64_t mod = 2 + rng.below(4);
+          size_t erased = 0;
+          if constexpr (requires { m.erase_if([](uint64_t, uint64_t&) { return false; }); })
+            erased = m.erase_if([&](uint64_t key, uint64_t&) { return key % mod == 0; });
+          else
+            continue;
+          size_t want = std::erase_if(ref, [&](const auto& kv) { return kv.first % mod == 0; });
+          ASSERT_EQ(erased, want);
+        }
+        break;
+    }
+    if (step % 997 == 0) same_contents(m, ref);
+  }
+  same_contents(m, ref);
+  m.clear();
+  EXPECT_EQ(m.size(), 0u);
+  EXPECT_EQ(m.find(1), nullptr);
+}
+
+TEST(FlatMap, AgreesWithStdMapUnderRandomOperations) {
+  for (uint64_t seed = 1; seed <= 4; ++seed) {
+    random_operations<FlatMap<uint64_t, uint64_t, PoorHash>>(seed, 300);
+    random_operations<FlatMap<uint64_t, uint64_t, GoodHash>>(seed, 5000);
+  }
+}
+
+TEST(StableMap, AgreesWithStdMapUnderRandomOperations) {
+  for (uint64_t seed = 1; seed <= 4; ++seed) {
+    random_operations<StableMap<uint64_t, uint64_t, PoorHash>>(seed, 300);
+    random_operations<StableMap<uint64_t, uint64_t, GoodHash>>(seed, 5000);
+  }
+}
+
+TEST(StableMap, ValuesNeverMoveWhileTheirKeyStays) {
+  StableMap<uint64_t, uint64_t, GoodHash> m;
+  std::map<uint64_t, const uint64_t*> where;
+  for (uint64_t k = 0; k < 50000; ++k) {
+    auto [v, fresh] = m.try_emplace(k);
+    ASSERT_TRUE(fresh);
+    *v = k;
+    where[k] = v;
+    if (k % 3 == 0 && k > 0) {
+      m.erase(k - 1);
+      where.erase(k - 1);
+    }
+  }
+  for (const auto& [k, p] : where) {
+    ASSERT_EQ(m.find(k), p) << "value of key " << k << " moved";
+    ASSERT_EQ(*p, k);
+  }
+}
+
+TEST(FlatMap, TheSameOperationsGiveTheSameIterationOrder) {
+  auto build = [] {
+    FlatMap<uint64_t, uint64_t, GoodHash> m;
+    for (uint64_t k = 0; k < 1000; ++k) m[k * 7919] = k;
+    for (uint64_t k = 0; k < 1000; k += 3) m.erase(k * 7919);
+    std::vector<uint64_t> order;
+    m.for_each([&](uint64_t k, uint64_t) { order.push_back(k); });
+    return order;
+  };
+  EXPECT_EQ(build(), build());
+}
+
+}  // namespace
+}  // namespace ws
