@@ -66,6 +66,9 @@ int main(int argc, char** argv) {
   app.add_option("--data", data, "data directory for the node logs (default: walletd-data, or a new "
                                  "temporary directory with --local)");
   app.add_flag("--no-fsync", no_fsync, "skip fdatasync (measurement only: not durable)");
+  bool log_per_node = false;
+  app.add_flag("--log-per-node", log_per_node, "--local: one log file per node instead of one shared by every node "
+                                               "of the process (one fdatasync for all)");
   uint64_t retention_ms = 0;
   std::string archive = "keep";
   app.add_option("--retention-ms", retention_ms, "--local: how long a finished transaction_id is remembered "
@@ -117,6 +120,7 @@ int main(int argc, char** argv) {
   if (local) {
     for (const auto& n : spec->nodes) opts.nodes.push_back(n.name);
     opts.in_process = true;
+    opts.shared_log = !log_per_node;
     if (data.empty()) {
       char tmpl[] = "/tmp/walletd-local-XXXXXX";
       if (!mkdtemp(tmpl)) return bad_input("cannot create a temporary data directory");

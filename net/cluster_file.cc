@@ -245,7 +245,7 @@ ClusterParse load_cluster_file(const std::string& path) {
   return r;
 }
 
-std::string manifest_json(const ClusterSpec& spec) {
+std::string manifest_json(const ClusterSpec& spec, const std::string& shared_log) {
   const ClusterConfig& c = spec.config;
   json nodes = json::array();
   for (const NodeSpec& n : spec.nodes)
@@ -256,6 +256,7 @@ std::string manifest_json(const ClusterSpec& spec) {
             {"protocol", protocol_name(c.protocol.kind)},
             {"currencies", currencies_json(c)},
             {"nodes", nodes}};
+  m["log"] = shared_log.empty() ? json("per-node") : json(shared_log);
   return m.dump(2) + "\n";
 }
 
@@ -269,7 +270,7 @@ ClusterParse load_manifest(const std::string& dir) {
   try {
     json root = json::parse(ss.str());
     if (!root.is_object()) throw Bad{"expected a JSON object"};
-    only_keys(root, {"format", "partitions", "accounts", "protocol", "currencies", "nodes"}, "");
+    only_keys(root, {"format", "partitions", "accounts", "protocol", "currencies", "nodes", "log"}, "");
     if (get_uint(need(root, "format", ""), "format", 1, 1) != 1) fail("format", "unknown");
     ClusterSpec spec;
     ClusterConfig& c = spec.config;
@@ -313,6 +314,12 @@ ClusterParse load_manifest(const std::string& dir) {
     c.finalize();
     for (NodeSpec& n : spec.nodes)
       n.id = n.kind == NodeKind::kPartition ? c.partition_node(n.index) : c.coordinator_node(n.index);
+    if (root.contains("log")) {
+      const std::string log = get_string(root["log"], "log");
+      if (log != "per-node" && log != kSharedLogName)
+        fail("log", "expected \"per-node\" or \"" + std::string(kSharedLogName) + "\", got " + quote_input(log));
+      if (log != "per-node") spec.storage.shared_log = log;
+    }
     r.spec = std::move(spec);
   } catch (const json::exception& e) {
     r.error = path + ": not valid JSON: " + e.what();
@@ -322,9 +329,10 @@ ClusterParse load_manifest(const std::string& dir) {
   return r;
 }
 
-bool check_or_write_manifest(const std::string& dir, const ClusterSpec& spec, std::string& error) {
+bool check_or_write_manifest(const std::string& dir, const ClusterSpec& spec, const std::string& shared_log,
+                             std::string& error) {
   const std::string path = dir + "/manifest.json";
-  const std::string mine = manifest_json(spec);
+  const std::string mine = manifest_json(spec, shared_log);
   std::ifstream in(path);
   if (in) {
     std::stringstream ss;

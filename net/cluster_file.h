@@ -29,7 +29,13 @@ struct NodeSpec {
 struct StorageSpec {
   bool keep_archive = true;               // "archive": "keep" (default) or "delete"
   uint64_t segment_bytes = 16ull << 20;   // "segment_bytes": a snapshot past this starts a new segment
+  // In a data directory's manifest only: the one log every node of a
+  // --local process writes ("" when each node has its own).
+  std::string shared_log;
 };
+
+// The name of the log the nodes of a --local process share (DATA/local.*.log).
+constexpr const char* kSharedLogName = "local";
 
 struct ClusterSpec {
   ClusterConfig config;  // finalized
@@ -52,8 +58,9 @@ ClusterParse load_cluster_file(const std::string& path);
 // currencies, initial balances, protocol, node names and kinds), and what
 // must not change under existing logs. check_or_write_manifest writes it on
 // first start and afterwards refuses a cluster that differs, naming the key.
-std::string manifest_json(const ClusterSpec& spec);
-bool check_or_write_manifest(const std::string& dir, const ClusterSpec& spec, std::string& error);
+std::string manifest_json(const ClusterSpec& spec, const std::string& shared_log);
+bool check_or_write_manifest(const std::string& dir, const ClusterSpec& spec, const std::string& shared_log,
+                             std::string& error);
 ClusterParse load_manifest(const std::string& dir);
 
 // A cluster on 127.0.0.1 for --local: partitions, coordinators, ports from base.

@@ -14,20 +14,20 @@ uint64_t EngineNode::NodeRng::next_u64() {
 }
 
 EngineNode::EngineNode(asio::io_context& io, Router& router, NodeId self, std::string name,
-                       std::unique_ptr<Actor> actor, std::unique_ptr<FileStorage> storage)
+                       std::unique_ptr<Actor> actor, std::unique_ptr<NodeLog> log)
     : io_(io),
       router_(router),
       self_(self),
       name_(std::move(name)),
       actor_(std::move(actor)),
-      storage_(std::move(storage)),
+      log_(std::move(log)),
       timer_(io),
       rng_(std::random_device{}() ^ (uint64_t{std::random_device{}()} << 32)) {
-  storage_->set_on_durable([this](uint64_t d) { on_durable(d); });
+  durable_listener_ = log_->file().add_on_durable([this](uint64_t d) { on_durable(d); });
   router_.add_local(self_, this);
 }
 
-EngineNode::~EngineNode() { storage_->set_on_durable(nullptr); }
+EngineNode::~EngineNode() { log_->file().remove_on_durable(durable_listener_); }
 
 void EngineNode::start() { actor_->on_start(*this); }
 
@@ -63,11 +63,13 @@ void EngineNode::send_durable(NodeId to, const Message& m) {
 }
 
 void EngineNode::send_after_sync(NodeId to, Channel channel, const Message& m) {
-  if (pending_.empty() && storage_->durable_bytes() == storage_->appended_bytes()) {
+  // Only this node's own records matter: in a shared log, another node's
+  // appends do not hold this message back.
+  if (pending_.empty() && log_->file().durable_bytes() >= log_->needed()) {
     router_.send(self_, to, channel, m);
     return;
   }
-  pending_.push_back({storage_->appended_bytes(), to, channel, m});
+  pending_.push_back({log_->needed(), to, channel, m});
 }
 
 // Messages leave in the order they were queued, each once its records are

@@ -28,7 +28,7 @@ class EngineNode final : public Endpoint, private Context {
   using BalanceReader = std::function<std::optional<int64_t>(AccountId, CurrencyIdx)>;
 
   EngineNode(asio::io_context& io, Router& router, NodeId self, std::string name,
-             std::unique_ptr<Actor> actor, std::unique_ptr<FileStorage> storage);
+             std::unique_ptr<Actor> actor, std::unique_ptr<NodeLog> log);
   ~EngineNode() override;
 
   void set_balance_reader(BalanceReader r) { balance_reader_ = std::move(r); }
@@ -37,7 +37,7 @@ class EngineNode final : public Endpoint, private Context {
   void deliver(NodeId from, Channel channel, const Message& m) override;
 
   const std::string& name() const { return name_; }
-  const FileStorage& log() const { return *storage_; }
+  const FileStorage& log() const { return log_->file(); }
   Actor& actor() { return *actor_; }
   size_t waiting_for_sync() const { return pending_.size(); }
 
@@ -57,7 +57,7 @@ class EngineNode final : public Endpoint, private Context {
   void send(NodeId to, const Message& m) override;
   void send_durable(NodeId to, const Message& m) override;
   void set_timer(Duration after, TimerTag tag) override;
-  Storage& storage() override { return *storage_; }
+  Storage& storage() override { return *log_; }
   Rng& rng() override { return rng_; }
 
   void send_after_sync(NodeId to, Channel channel, const Message& m);
@@ -75,7 +75,8 @@ class EngineNode final : public Endpoint, private Context {
   NodeId self_;
   std::string name_;
   std::unique_ptr<Actor> actor_;
-  std::unique_ptr<FileStorage> storage_;
+  std::unique_ptr<NodeLog> log_;
+  size_t durable_listener_ = 0;
   asio::steady_timer timer_;
   uint64_t timer_gen_ = 0;
   NodeRng rng_;

@@ -68,9 +68,17 @@ void sync_dir(const std::string& dir) {
   std::_Exit(3);
 }
 
-bool is_snapshot(std::span<const uint8_t> payload) {
+bool is_snapshot(std::span<const uint8_t> record) {
+  std::optional<uint16_t> tag;
+  std::span<const uint8_t> payload = untag(record, tag);
   return !payload.empty() && (payload[0] == static_cast<uint8_t>(EventType::kSnapshot) ||
                               payload[0] == static_cast<uint8_t>(EventType::kCoordSnapshot));
+}
+
+uint32_t tag_slot(std::span<const uint8_t> record) {
+  std::optional<uint16_t> tag;
+  untag(record, tag);
+  return tag ? *tag : 0;
 }
 
 bool is_mark(std::span<const uint8_t> payload) { return !payload.empty() && payload[0] == kClockMarkType; }
@@ -88,6 +96,13 @@ int open_segment(const std::string& path, bool create) {
 }
 
 }  // namespace
+
+std::span<const uint8_t> untag(std::span<const uint8_t> payload, std::optional<uint16_t>& tag) {
+  tag.reset();
+  if (payload.size() < kTagSize || payload[0] != kTaggedType) return payload;
+  tag = static_cast<uint16_t>(payload[1] | payload[2] << 8);
+  return payload.subspan(kTagSize);
+}
 
 std::string segment_path(const std::string& dir, const std::string& name, uint64_t seq) {
   char num[32];
@@ -140,15 +155,20 @@ std::unique_ptr<FileStorage> FileStorage::open(const std::string& dir, const std
   };
   std::vector<Segment> live = list_segments(dir, name);
   uint64_t last_bytes = 0;
+  std::vector<uint8_t> writes;   // per tag: has records
+  std::vector<uint64_t> snaps;   // per tag: segment of its newest snapshot
   std::vector<uint8_t> bytes;
   for (size_t i = 0; i < live.size(); ++i) {
     const Segment& seg = live[i];
     if (!read_file(seg.path, bytes)) return fail(errno_text("cannot read log segment", seg.path), false);
     uint64_t records = 0;
     bool first_is_snapshot = false;
+    std::vector<std::pair<uint32_t, bool>> seen;  // (tag, snapshot) of each record
     LogScan scan = scan_records(bytes, [&](std::span<const uint8_t> r) {
-      if (records == 0 && !is_mark(r)) first_is_snapshot = is_snapshot(r);
-      if (!is_mark(r)) ++records;
+      if (is_mark(r)) return;
+      if (records == 0) first_is_snapshot = is_snapshot(r);
+      ++records;
+      seen.emplace_back(tag_slot(r), is_snapshot(r));
     });
     const bool last = i + 1 == live.size();
     const bool compacted_head = i == 0 && seg.seq > 1;  // the segments before it were moved out
@@ -184,6 +204,11 @@ std::unique_ptr<FileStorage> FileStorage::open(const std::string& dir, const std
     report.records += records;
     report.bytes += scan.intact_end;
     last_bytes = scan.intact_end;
+    for (auto [tag, snap] : seen) {
+      if (tag >= writes.size()) writes.resize(tag + 1, 0), snaps.resize(tag + 1, 0);
+      writes[tag] = 1;
+      if (snap) snaps[tag] = seg.seq;
+    }
   }
   bool created = false;
   if (live.empty()) {
@@ -195,10 +220,15 @@ std::unique_ptr<FileStorage> FileStorage::open(const std::string& dir, const std
   if (created) sync_dir(dir);
   auto s = std::unique_ptr<FileStorage>(
       new FileStorage(dir, name, lock_fd, io, options, std::move(live), fd, report.bytes, last_bytes));
+  s->io_seq_ = s->live_.back().seq;
+  s->writes_ = std::move(writes);
+  s->snap_seq_ = std::move(snaps);
+  s->recompute_retire();
   // A crash after a new segment became durable but before the ones in front
   // of it were moved out: finish the move now.
-  report.archived = static_cast<uint32_t>(s->live_.size() - 1);
-  if (s->live_.size() > 1) s->retire_old_segments();
+  const size_t before = s->live_.size();
+  s->retire_segments_below(s->retire_below_);
+  report.archived = static_cast<uint32_t>(before - s->live_.size());
   report.segments = static_cast<uint32_t>(s->live_.size());
   s->writer_ = std::thread([p = s.get()] { p->writer_loop(); });
   return s;
@@ -242,16 +272,18 @@ void FileStorage::append_framed(std::span<const uint8_t> payload) {
     const size_t record = kRecordHeader + payload.size();
     // A snapshot starts a new segment once the current one is at least as
     // big as the snapshot: each byte is moved out O(1) times.
-    if (is_snapshot(payload) && segment_bytes_ > 0 &&
-        segment_bytes_ >= std::max<uint64_t>(options_.min_segment_bytes, record)) {
+    const bool snap = is_snapshot(payload);
+    if (snap && segment_bytes_ > 0 && segment_bytes_ >= std::max<uint64_t>(options_.min_segment_bytes, record)) {
       cuts_.push_back(pending_end_);
       segment_bytes_ = 0;
+      ++io_seq_;
     }
     const size_t before = pending_.size();
     append_record(pending_, payload);
     n = pending_.size() - before;
     pending_end_ += n;
     segment_bytes_ += n;
+    if (!is_mark(payload)) note_snapshot(tag_slot(payload), snap);
     active = writer_active_;
   }
   appended_ += n;
@@ -269,6 +301,52 @@ void FileStorage::append(std::span<const uint8_t> payload) {
   mark_[0] = kClockMarkType;
   for (int i = 0; i < 8; ++i) mark_[1 + i] = static_cast<uint8_t>(static_cast<uint64_t>(now) >> (8 * i));
   append_framed(mark_);
+}
+
+// Keeps retire_below_: the oldest segment holding some writer's newest
+// snapshot (nothing before it is needed); 0 while a writer has none. Called
+// under mu_ (or before the writer starts).
+void FileStorage::note_snapshot(uint32_t tag, bool snapshot) {
+  if (tag >= writes_.size()) writes_.resize(tag + 1, 0), snap_seq_.resize(tag + 1, 0);
+  const bool fresh = !writes_[tag];
+  writes_[tag] = 1;
+  if (!snapshot && !fresh) return;
+  if (snapshot) snap_seq_[tag] = io_seq_;
+  recompute_retire();
+}
+
+void FileStorage::recompute_retire() {
+  uint64_t low = UINT64_MAX;
+  for (size_t t = 0; t < writes_.size(); ++t)
+    if (writes_[t]) low = std::min(low, snap_seq_[t]);
+  retire_below_ = low == UINT64_MAX ? 0 : low;
+}
+
+size_t FileStorage::add_on_durable(std::function<void(uint64_t)> fn) {
+  on_durable_.push_back(std::move(fn));
+  return on_durable_.size() - 1;
+}
+
+void NodeLog::append(std::span<const uint8_t> payload) {
+  if (!tag_) {
+    file_->append(payload);
+  } else {
+    scratch_.resize(kTagSize + payload.size());
+    scratch_[0] = kTaggedType;
+    scratch_[1] = static_cast<uint8_t>(*tag_);
+    scratch_[2] = static_cast<uint8_t>(*tag_ >> 8);
+    std::copy(payload.begin(), payload.end(), scratch_.begin() + kTagSize);
+    file_->append(scratch_);
+  }
+  needed_ = file_->appended_bytes();
+}
+
+void NodeLog::read_all(const std::function<void(std::span<const uint8_t>)>& fn) {
+  file_->read_all([&](std::span<const uint8_t> r) {
+    std::optional<uint16_t> tag;
+    std::span<const uint8_t> inner = untag(r, tag);
+    if (tag == tag_) fn(inner);
+  });
 }
 
 // An idle writer is started from a posted handler, after whatever else is
@@ -303,13 +381,16 @@ void FileStorage::start_segment() {
   segments_started_.fetch_add(1);
 }
 
-// Every live segment but the newest, whose leading snapshot is durable, is
-// no longer needed for recovery.
-void FileStorage::retire_old_segments() {
+// Live segments below `below` (never the newest) are no longer needed for
+// recovery: every writer has a durable snapshot in a later one.
+void FileStorage::retire_segments_below(uint64_t below) {
+  size_t n = 0;
+  while (n + 1 < live_.size() && live_[n].seq < below) ++n;
+  if (n == 0) return;
   const std::string archive = dir_ + "/archive";
   if (options_.keep_archive && ::mkdir(archive.c_str(), 0755) != 0 && errno != EEXIST)
     die(errno_text("cannot create archive directory", archive));
-  for (size_t i = 0; i + 1 < live_.size(); ++i) {
+  for (size_t i = 0; i < n; ++i) {
     const Segment& seg = live_[i];
     struct stat st {};
     if (::stat(seg.path.c_str(), &st) == 0) bytes_compacted_.fetch_add(static_cast<uint64_t>(st.st_size));
@@ -322,7 +403,7 @@ void FileStorage::retire_old_segments() {
   }
   {
     std::lock_guard<std::mutex> lock(mu_);
-    live_.erase(live_.begin(), live_.end() - 1);
+    live_.erase(live_.begin(), live_.begin() + static_cast<ptrdiff_t>(n));
   }
   if (options_.sync) {
     if (options_.keep_archive) sync_dir(archive);
@@ -334,7 +415,7 @@ void FileStorage::writer_loop() {
   std::vector<uint8_t> work;
   std::vector<uint64_t> cuts;
   for (;;) {
-    uint64_t target = 0;
+    uint64_t target = 0, below = 0;
     {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [&] { return stopping_ || (writer_active_ && !pending_.empty()); });
@@ -343,6 +424,7 @@ void FileStorage::writer_loop() {
       work.swap(pending_);
       cuts.clear();
       cuts.swap(cuts_);
+      below = retire_below_;
       target = pending_end_;
     }
     const uint64_t start = target - work.size();
@@ -355,7 +437,9 @@ void FileStorage::writer_loop() {
     }
     if (!write_all(fd_, work.data() + pos, work.size() - pos)) die(errno_text("write failed on log", live_.back().path));
     if (options_.sync && fdatasync(fd_) != 0) die(errno_text("fdatasync failed on log", live_.back().path));
-    if (!cuts.empty()) retire_old_segments();
+    // Every snapshot that `below` counts was appended before this batch
+    // ended, so it is durable now.
+    if (below > live_.front().seq) retire_segments_below(below);
     // The work guard keeps io.run() alive until the completion is handled.
     asio::post(io_, [this, target, guard = asio::make_work_guard(io_), alive = alive_] {
       if (*alive) batch_done(target);
@@ -375,7 +459,8 @@ void FileStorage::batch_done(uint64_t target) {
   assert(target > durable_ && target <= appended_);
   durable_ = target;
   ++syncs_;
-  if (on_durable_) on_durable_(durable_);
+  for (auto& fn : on_durable_)
+    if (fn) fn(durable_);
 }
 
 void FileStorage::read_all(const std::function<void(std::span<const uint8_t>)>& fn) {

@@ -7,10 +7,16 @@
 // is told on its io_context each time the durable prefix grows.
 //
 // Compaction: a snapshot record appended when the current segment is big
-// enough starts a new segment. Once that segment is durable, the segments in
-// front of it are no longer needed for recovery: they are moved to
-// DATA/archive/ (or deleted, if the cluster says so), so the live log stays
-// bounded while the archive keeps every event for `walletd audit`.
+// enough starts a new segment. A segment is no longer needed for recovery
+// once every node writing to the log has a durable snapshot in a newer
+// segment (a log of one node: as soon as the new segment's snapshot is
+// durable); such segments are moved to DATA/archive/ (or deleted, if the
+// cluster says so), so the live log stays bounded while the archive keeps
+// every event for `walletd audit`.
+//
+// Shared logs: in --local every node of the process writes one log (records
+// tagged with the node's id, kTaggedType), so one fdatasync covers them all;
+// NodeLog is one node's view of it.
 //
 // Clock marks: every millisecond or so the log gets a small record holding
 // the wall-clock time (kClockMarkType), so an audit can stop "at" a time.
@@ -29,6 +35,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -42,6 +49,10 @@ namespace ws::net {
 // as ns since the Unix epoch (i64 LE). Never an engine event type.
 constexpr uint8_t kClockMarkType = 0xF0;
 constexpr size_t kClockMarkSize = 9;
+// First payload byte of a record in a log shared by several nodes of one
+// process: then the node's id (u16 LE), then the node's own payload.
+constexpr uint8_t kTaggedType = 0xF1;
+constexpr size_t kTagSize = 3;
 
 struct StorageOptions {
   bool sync = true;          // false: writes still batched, fdatasync skipped (measuring only)
@@ -83,8 +94,10 @@ class FileStorage final : public Storage {
   // (buffered appends and clock marks excluded).
   void read_all(const std::function<void(std::span<const uint8_t>)>& fn) override;
 
-  // Called on the io_context whenever the durable prefix grows.
-  void set_on_durable(std::function<void(uint64_t durable_bytes)> fn) { on_durable_ = std::move(fn); }
+  // Called on the io_context whenever the durable prefix grows; several
+  // listeners may share one log. remove_on_durable(id) before a listener dies.
+  size_t add_on_durable(std::function<void(uint64_t durable_bytes)> fn);
+  void remove_on_durable(size_t id) { on_durable_[id] = nullptr; }
   // Offsets count every byte this process appended, from the live log's
   // size at open; they never go back when segments are cut.
   uint64_t appended_bytes() const { return appended_; }
@@ -99,11 +112,13 @@ class FileStorage final : public Storage {
               const StorageOptions& options, std::vector<Segment> live, int fd, uint64_t size,
               uint64_t last_segment_bytes);
   void append_framed(std::span<const uint8_t> payload);
+  void note_snapshot(uint32_t tag, bool snapshot);
+  void recompute_retire();
   void kick();
   void batch_done(uint64_t target);
   void writer_loop();
   void start_segment();  // writer thread: closes the current segment, opens the next
-  void retire_old_segments();
+  void retire_segments_below(uint64_t seq);
 
   const std::string dir_, name_;
   int lock_fd_;
@@ -116,8 +131,13 @@ class FileStorage final : public Storage {
   uint64_t segment_bytes_;  // bytes appended to the newest segment so far
   int64_t last_mark_ns_ = 0;
   bool kick_posted_ = false;
-  std::function<void(uint64_t)> on_durable_;
+  std::vector<std::function<void(uint64_t)>> on_durable_;
   std::vector<uint8_t> mark_;
+  // Which segment holds each writer's newest snapshot (0: none yet), per
+  // tag (an untagged log uses tag 0), and which tags have written at all.
+  uint64_t io_seq_ = 1;  // the segment appends go to
+  std::vector<uint64_t> snap_seq_;
+  std::vector<uint8_t> writes_;
   // Written by the writer thread (under mu_, read under it by read_all).
   std::vector<Segment> live_;  // the live segments, oldest first; the last is open as fd_
   int fd_;                     // writer thread only
@@ -129,6 +149,7 @@ class FileStorage final : public Storage {
   std::condition_variable cv_;
   std::vector<uint8_t> pending_;
   std::vector<uint64_t> cuts_;  // logical offsets where a new segment starts
+  uint64_t retire_below_ = 0;   // segments below this one are no longer needed
   uint64_t pending_end_;        // logical offset just past pending_
   bool writer_active_ = false;
   bool stopping_ = false;
@@ -138,5 +159,28 @@ class FileStorage final : public Storage {
   std::shared_ptr<bool> alive_;
   std::thread writer_;
 };
+
+// One engine node's log: a whole FileStorage, or (tag set) its share of a
+// log the process's nodes share. needed() is how much of the file must be
+// durable before anything this node appended so far is.
+class NodeLog final : public Storage {
+ public:
+  NodeLog(std::shared_ptr<FileStorage> file, std::optional<uint16_t> tag) : file_(std::move(file)), tag_(tag) {}
+  void append(std::span<const uint8_t> payload) override;
+  void read_all(const std::function<void(std::span<const uint8_t>)>& fn) override;
+  FileStorage& file() { return *file_; }
+  const FileStorage& file() const { return *file_; }
+  uint64_t needed() const { return needed_; }
+
+ private:
+  std::shared_ptr<FileStorage> file_;
+  std::optional<uint16_t> tag_;
+  uint64_t needed_ = 0;
+  std::vector<uint8_t> scratch_;
+};
+
+// The payload inside a record: a tagged record's own payload, or the
+// record's. tag is set for a tagged record.
+std::span<const uint8_t> untag(std::span<const uint8_t> payload, std::optional<uint16_t>& tag);
 
 }  // namespace ws::net

@@ -27,7 +27,7 @@ bool Server::start(const ServerOptions& opts, std::string& error) {
     error = "cannot create data directory " + opts.data_dir + ": " + std::strerror(errno);
     return false;
   }
-  if (!check_or_write_manifest(opts.data_dir, spec_, error)) return false;
+  if (!check_or_write_manifest(opts.data_dir, spec_, opts.shared_log ? kSharedLogName : "", error)) return false;
   StorageOptions storage_opts;
   storage_opts.sync = opts.fsync;
   storage_opts.keep_archive = spec_.storage.keep_archive;
@@ -46,20 +46,33 @@ bool Server::start(const ServerOptions& opts, std::string& error) {
       if (m == &n) return true;
     return false;
   };
-  // Engine nodes first, each recovered from its own log.
-  for (const NodeSpec* n : mine) {
+  auto open_log = [&](const std::string& name) -> std::shared_ptr<FileStorage> {
     LogOpenReport rep;
-    auto storage = FileStorage::open(opts.data_dir, n->name, io_, storage_opts, rep, error);
-    if (!storage) {
+    std::shared_ptr<FileStorage> file = FileStorage::open(opts.data_dir, name, io_, storage_opts, rep, error);
+    if (!file) {
       if (rep.damaged) failure_ = StartFailure::kDamagedLog;
-      return false;
+      return nullptr;
     }
-    std::string line = n->name + ": log " + opts.data_dir + "/" + n->name + ".*.log: " + std::to_string(rep.records) +
+    std::string line = name + ": log " + opts.data_dir + "/" + name + ".*.log: " + std::to_string(rep.records) +
                        " records, " + std::to_string(rep.bytes) + " bytes in " + std::to_string(rep.segments) +
                        " segment" + (rep.segments == 1 ? "" : "s");
     if (rep.truncated_bytes) line += "; truncated a torn tail of " + std::to_string(rep.truncated_bytes) + " bytes";
     if (rep.archived) line += "; moved " + std::to_string(rep.archived) + " segments behind a snapshot out";
     log_line(line);
+    return file;
+  };
+  std::shared_ptr<FileStorage> shared;
+  if (opts.shared_log && !(shared = open_log(kSharedLogName))) return false;
+  // Engine nodes first, each recovered from its own log (or its share of the shared one).
+  for (const NodeSpec* n : mine) {
+    std::unique_ptr<NodeLog> log;
+    if (shared) {
+      log = std::make_unique<NodeLog>(shared, static_cast<uint16_t>(n->id));
+    } else {
+      auto file = open_log(n->name);
+      if (!file) return false;
+      log = std::make_unique<NodeLog>(std::move(file), std::nullopt);
+    }
     std::unique_ptr<Actor> actor;
     PartitionNode* part = nullptr;
     if (n->kind == NodeKind::kPartition) {
@@ -69,7 +82,7 @@ bool Server::start(const ServerOptions& opts, std::string& error) {
     } else {
       actor = std::make_unique<Coordinator>(cfg, n->index);
     }
-    auto node = std::make_unique<EngineNode>(io_, *router_, n->id, n->name, std::move(actor), std::move(storage));
+    auto node = std::make_unique<EngineNode>(io_, *router_, n->id, n->name, std::move(actor), std::move(log));
     if (part) {
       const uint32_t index = n->index;
       node->set_balance_reader([part, index, &cfg](AccountId a, CurrencyIdx c) -> std::optional<int64_t> {

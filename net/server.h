@@ -21,6 +21,7 @@ struct ServerOptions {
   std::vector<std::string> nodes;  // names of the nodes to run here
   std::string data_dir;
   bool in_process = false;         // every node here; no peer TCP
+  bool shared_log = false;         // every node here writes one log, DATA/local.*.log (one fsync for all)
   bool fsync = true;
 };
 

@@ -67,7 +67,7 @@ TEST_F(FileStorageTest, OneSyncCoversEveryAppendBeforeIt) {
   auto s = open_log(rep);
   EXPECT_EQ(rep.records, 0u);
   std::vector<uint64_t> seen;
-  s->set_on_durable([&](uint64_t d) { seen.push_back(d); });
+  s->add_on_durable([&](uint64_t d) { seen.push_back(d); });
   for (int i = 0; i < 100; ++i) s->append(payload(i));
   EXPECT_EQ(s->durable_bytes(), 0u);  // nothing is durable before the sync
   wait_durable(*s);
@@ -340,6 +340,50 @@ TEST_F(SegmentTest, ClockMarksAreWrittenButNeverReadBackAsEvents) {
   EXPECT_EQ(events, 1u);
   EXPECT_EQ(marks, 1u);  // the first append of a process is always followed by one
   EXPECT_EQ(records(*s).size(), 1u);
+}
+
+// --local: the nodes of a process share one log, each reading back only its
+// own records; a segment is retired only once every node that writes to the
+// log has a durable snapshot after it.
+TEST_F(SegmentTest, NodesSharingALogReadTheirOwnRecordsAndRetireTogether) {
+  auto read = [](NodeLog& log) {
+    std::vector<std::vector<uint8_t>> out;
+    log.read_all([&](std::span<const uint8_t> r) { out.emplace_back(r.begin(), r.end()); });
+    return out;
+  };
+  {
+  LogOpenReport rep;
+  std::shared_ptr<FileStorage> file = open_log(rep);
+  NodeLog a(file, uint16_t{0}), b(file, uint16_t{7});
+  for (int i = 0; i < 60; ++i) {
+    a.append(event_payload(i));
+    b.append(event_payload(100 + i));
+  }
+  EXPECT_LT(a.needed(), b.needed());  // a's records do not wait for b's
+  EXPECT_EQ(b.needed(), file->appended_bytes());
+  a.append(snapshot_payload(1));  // starts segment 2; b has no snapshot yet
+  wait_durable(*file);
+  EXPECT_EQ(file->segments_started(), 1u);
+  EXPECT_TRUE(exists(path_)) << "segment 1 holds b's history: it must stay live";
+  auto ra = read(a), rb = read(b);
+  ASSERT_EQ(ra.size(), 61u);
+  ASSERT_EQ(rb.size(), 60u);
+  EXPECT_EQ(ra[0], event_payload(0));
+  EXPECT_EQ(rb[59], event_payload(159));
+  for (int i = 0; i < 60; ++i) a.append(event_payload(200 + i));
+  b.append(snapshot_payload(2));  // b's snapshot is in a newer segment than segment 1: retire it
+  wait_durable(*file);
+  EXPECT_FALSE(exists(path_));
+  EXPECT_TRUE(exists(segment_path(dir_ + "/archive", "node", 1)));
+  }
+  // Recovery counts what each writer has: both have snapshots now.
+  LogOpenReport again;
+  auto reopened = open_log(again);
+  EXPECT_FALSE(again.damaged);
+  NodeLog b2(std::shared_ptr<FileStorage>(std::move(reopened)), uint16_t{7});
+  auto rb2 = read(b2);
+  ASSERT_FALSE(rb2.empty());
+  EXPECT_EQ(rb2.back(), snapshot_payload(2));
 }
 
 }  // namespace

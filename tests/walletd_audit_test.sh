@@ -30,15 +30,20 @@ cat >"$dir/cluster.json" <<JSON
 }
 JSON
 fails=0
-fail() { echo "FAIL $*"; fails=$((fails + 1)); }
+fail() { echo "FAIL [$mode] $*"; fails=$((fails + 1)); }
 start() {
-  "$walletd" --local --config "$dir/cluster.json" --data "$dir/data" >"$dir/out" 2>"$dir/err" &
+  "$walletd" --local --config "$dir/cluster.json" --data "$dir/data" $flags >"$dir/out" 2>"$dir/err" &
   pid=$!
   for _ in $(seq 1 200); do grep -q "HTTP on" "$dir/out" 2>/dev/null && return 0; sleep 0.05; done
   echo "walletd did not start:"; cat "$dir/err"; exit 1
 }
 stop() { kill -TERM "$pid"; wait "$pid" || true; pid=; }
 url="http://127.0.0.1:$port"
+# Both layouts: one log shared by every node of the process (the default
+# for --local), and one log per node (what one process per node writes).
+for mode in shared per-node; do
+if [ "$mode" = shared ]; then flags=""; logs="local"; damaged=local
+else flags="--log-per-node"; logs="p0 p1 c0"; damaged=p1; rm -rf "$dir/data"; fi
 
 start
 t0=$(date +%s.%N)
@@ -49,8 +54,9 @@ for a in acct-3 acct-11; do
 done
 stop
 
-ls "$dir/data/archive/" | grep -q '^p0\.000001\.log$' || fail "no archived segment of p0: $(ls "$dir/data" "$dir/data/archive" 2>&1 | tr '\n' ' ')"
-ls "$dir/data/archive/" | grep -q '^c0\.000001\.log$' || fail "no archived segment of c0"
+for n in $logs; do
+  [ -f "$dir/data/archive/$n.000001.log" ] || fail "no archived segment of $n: $(ls "$dir/data" "$dir/data/archive" | head -5 | tr '\n' ' ')"
+done
 rc=0; "$walletd" audit --data "$dir/data" >"$dir/audit" 2>&1 || rc=$?
 [ "$rc" -eq 0 ] || { cat "$dir/audit"; fail "audit of a clean directory exited $rc"; }
 grep -q "^audit: OK" "$dir/audit" || fail "audit did not say OK"
@@ -79,7 +85,7 @@ for args in "--account acct-20" "--account bob" "--at yesterday" "--at 2026-13-0
 done
 rc=0; "$walletd" audit --data "$dir/nowhere" 2>/dev/null || rc=$?; [ "$rc" -eq 2 ] || fail "missing directory: exit $rc"
 # Damage in the archive is found, named, and fails the audit.
-seg="$dir/data/archive/p1.000001.log"
+seg="$dir/data/archive/$damaged.000001.log"
 cp "$seg" "$dir/saved"
 printf '\xff\xff' | dd of="$seg" bs=1 seek=200 conv=notrunc 2>/dev/null
 rc=0; "$walletd" audit --data "$dir/data" >"$dir/audit" 2>&1 || rc=$?
@@ -87,19 +93,20 @@ rc=0; "$walletd" audit --data "$dir/data" >"$dir/audit" 2>&1 || rc=$?
 grep -q "PROBLEM: $seg is damaged at offset" "$dir/audit" || fail "the damage is not named: $(grep PROBLEM "$dir/audit")"
 cp "$dir/saved" "$seg"
 # A compacted log whose first snapshot is damaged: walletd refuses to start.
-live=$(ls "$dir"/data/p0.*.log | head -1)
+live=$(ls "$dir"/data/$damaged.*.log | head -1)
 cp "$live" "$dir/saved"
 printf '\xff' | dd of="$live" bs=1 seek=30 conv=notrunc 2>/dev/null
-rc=0; "$walletd" --local --config "$dir/cluster.json" --data "$dir/data" >/dev/null 2>"$dir/err" || rc=$?
+rc=0; "$walletd" --local --config "$dir/cluster.json" --data "$dir/data" $flags >/dev/null 2>"$dir/err" || rc=$?
 [ "$rc" -eq 1 ] || fail "walletd on a damaged snapshot exited $rc, want 1"
 grep -q "log segment $live is damaged at offset 0" "$dir/err" || fail "refusal does not name the file: $(cat "$dir/err")"
 cp "$dir/saved" "$live"
 # The data directory belongs to its cluster.
 sed 's/"accounts": 20/"accounts": 21/' "$dir/cluster.json" >"$dir/other.json"
-rc=0; "$walletd" --local --config "$dir/other.json" --data "$dir/data" >/dev/null 2>"$dir/err" || rc=$?
+rc=0; "$walletd" --local --config "$dir/other.json" --data "$dir/data" $flags >/dev/null 2>"$dir/err" || rc=$?
 [ "$rc" -eq 2 ] || fail "another cluster's data directory: exit $rc, want 2"
 grep -q "key 'accounts' is 20" "$dir/err" || fail "mismatch not named: $(cat "$dir/err")"
 # And the untouched directory still starts and audits clean.
 start; stop
 "$walletd" audit --data "$dir/data" >/dev/null || fail "audit after restart"
+done
 [ "$fails" -eq 0 ] && echo "walletd audit: all checks passed" || exit 1
