@@ -16,6 +16,7 @@
 #include <cassert>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <utility>
 #include <vector>
 
@@ -56,6 +57,7 @@ class FlatMap {
   // The value under k, default-constructed and inserted if absent; second
   // tells whether it was inserted.
   std::pair<V*, bool> try_emplace(const K& k) {
+    if (V* v = find(k)) return {v, false};  // an existing key never moves anything
     if (2 * (size_ + 1) > slots_.size()) rehash(slots_.empty() ? 16 : 2 * slots_.size());
     size_t i = home(k);
     for (; used_[i]; i = (i + 1) & mask_)
@@ -161,6 +163,9 @@ class FlatMap {
 template <class K, class V, class Hash, class Eq = std::equal_to<K>>
 class StableMap {
  public:
+  StableMap() = default;
+  StableMap(const StableMap&) = delete;  // a copy's table would point into this one's values
+  StableMap& operator=(const StableMap&) = delete;
   size_t size() const { return index_.size(); }
   bool empty() const { return index_.empty(); }
   V* find(const K& k) {

@@ -158,6 +158,16 @@ std::unique_ptr<FileStorage> FileStorage::open(const std::string& dir, const std
   std::vector<uint8_t> writes;   // per tag: has records
   std::vector<uint64_t> snaps;   // per tag: segment of its newest snapshot
   std::vector<uint8_t> bytes;
+  // The newest segment may hold bytes a killed process wrote but never
+  // synced: make them durable before recovery trusts them.
+  if (!live.empty() && options.sync) {
+    int fd = open_segment(live.back().path, false);
+    if (fd < 0 || fdatasync(fd) != 0) {
+      if (fd >= 0) ::close(fd);
+      return fail(errno_text("cannot sync log segment", live.back().path), false);
+    }
+    ::close(fd);
+  }
   for (size_t i = 0; i < live.size(); ++i) {
     const Segment& seg = live[i];
     if (!read_file(seg.path, bytes)) return fail(errno_text("cannot read log segment", seg.path), false);
@@ -390,19 +400,20 @@ void FileStorage::retire_segments_below(uint64_t below) {
   const std::string archive = dir_ + "/archive";
   if (options_.keep_archive && ::mkdir(archive.c_str(), 0755) != 0 && errno != EEXIST)
     die(errno_text("cannot create archive directory", archive));
-  for (size_t i = 0; i < n; ++i) {
-    const Segment& seg = live_[i];
-    struct stat st {};
-    if (::stat(seg.path.c_str(), &st) == 0) bytes_compacted_.fetch_add(static_cast<uint64_t>(st.st_size));
-    if (options_.keep_archive) {
-      const std::string to = archive + "/" + seg.path.substr(dir_.size() + 1);
-      if (::rename(seg.path.c_str(), to.c_str()) != 0) die(errno_text("cannot move log segment to " + to, seg.path));
-    } else if (::unlink(seg.path.c_str()) != 0) {
-      die(errno_text("cannot delete log segment", seg.path));
-    }
-  }
   {
+    // Under the lock, so read_all never lists a segment that has moved.
     std::lock_guard<std::mutex> lock(mu_);
+    for (size_t i = 0; i < n; ++i) {
+      const Segment& seg = live_[i];
+      struct stat st {};
+      if (::stat(seg.path.c_str(), &st) == 0) bytes_compacted_.fetch_add(static_cast<uint64_t>(st.st_size));
+      if (options_.keep_archive) {
+        const std::string to = archive + "/" + seg.path.substr(dir_.size() + 1);
+        if (::rename(seg.path.c_str(), to.c_str()) != 0) die(errno_text("cannot move log segment to " + to, seg.path));
+      } else if (::unlink(seg.path.c_str()) != 0) {
+        die(errno_text("cannot delete log segment", seg.path));
+      }
+    }
     live_.erase(live_.begin(), live_.begin() + static_cast<ptrdiff_t>(n));
   }
   if (options_.sync) {
@@ -419,7 +430,12 @@ void FileStorage::writer_loop() {
     {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [&] { return stopping_ || (writer_active_ && !pending_.empty()); });
-      if (stopping_) return;
+      if (stopping_) {
+        // A clean stop writes what was appended (none of it was answered
+        // yet, so this is a courtesy, not a promise), in the current segment.
+        if (!pending_.empty() && write_all(fd_, pending_.data(), pending_.size()) && options_.sync) fdatasync(fd_);
+        return;
+      }
       work.clear();
       work.swap(pending_);
       cuts.clear();

@@ -22,11 +22,14 @@
 // the wall-clock time (kClockMarkType), so an audit can stop "at" a time.
 // The engine never sees them: read_all skips them.
 //
-// Opening a log recovers it: a torn or corrupt tail of the newest segment is
-// truncated (a crash mid-write); damage anywhere else, or a compacted log
-// whose leading snapshot is damaged, is refused (LogOpenReport::damaged) so
-// the node never starts from less than it acknowledged. A lock file keeps
-// two processes from writing one log.
+// Opening a log recovers it: the newest segment is synced first (a crashed
+// process may have left records in the page cache only; nothing is read or
+// retired on the strength of bytes that are not on disk), then a torn or
+// corrupt tail of it is truncated as a crash mid-write (corruption there
+// cannot be told from a torn write without more information); damage
+// anywhere else, or a compacted log whose leading snapshot is damaged, is
+// refused (LogOpenReport::damaged) so the node never starts from less than it
+// acknowledged. A lock file keeps two processes from writing one log.
 #pragma once
 
 #include <atomic>
