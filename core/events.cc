@@ -3,9 +3,9 @@
 namespace ws {
 
 void put_u64(std::vector<uint8_t>& out, uint64_t v) {
-  const size_t at = out.size();
-  out.resize(at + 8);
-  for (int i = 0; i < 8; ++i) out[at + static_cast<size_t>(i)] = static_cast<uint8_t>(v >> (8 * i));
+  uint8_t b[8];
+  for (int i = 0; i < 8; ++i) b[i] = static_cast<uint8_t>(v >> (8 * i));
+  out.insert(out.end(), b, b + 8);
 }
 
 uint64_t get_u64(std::span<const uint8_t> in, size_t& pos, bool& ok) {

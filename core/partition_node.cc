@@ -391,6 +391,7 @@ std::vector<SortedLeg> sorted_legs(const FlatMap<LegKey, LegState, LegKeyHash>& 
 }  // namespace
 
 void PartitionNode::encode_snapshot(std::vector<uint8_t>& out) const {
+  out.reserve(out.size() + 8 * (4 + balances_.size() + low_.size() + 6 * legs_.size()));
   put_u64(out, balances_.size());
   for (int64_t b : balances_) put_u64(out, static_cast<uint64_t>(b));
   put_u64(out, refusals_);
