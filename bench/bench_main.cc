@@ -76,48 +76,20 @@ class NullContext final : public Context {
 };
 
 // Try + Confirm of both legs of a transfer on one partition, in memory.
-void BM_PartitionTryConfirm(benchmark::State& state) {
-  ClusterConfig cfg;
-  cfg.partitions = 1;
-  cfg.accounts = 1000;
-  cfg.currencies = {*find_currency("USD")};
-  cfg.initial_balance = {Amount{1'000'000'000}};
-  cfg.protocol.snapshot_every = 0;
-  cfg.finalize();
-  PartitionNode node(cfg, 0);
-  NullContext ctx;
-  node.on_start(ctx);
-  uint64_t i = 0;
-  for (auto _ : state) {
-    Message m{};
-    m.tx = TxId{++i, i * 7};
-    m.amount = Amount{1};
-    m.account = static_cast<AccountId>(i % 1000);
-    for (Leg leg : {Leg::kDebit, Leg::kCredit}) {
-      m.leg = leg;
-      m.kind = MsgKind::kTry;
-      node.on_message(ctx, 1, m);
-      m.kind = MsgKind::kConfirm;
-      node.on_message(ctx, 1, m);
-    }
-  }
-  state.SetItemsProcessed(state.iterations());
-  state.SetLabel("transfers (4 handler calls each)");
-}
-BENCHMARK(BM_PartitionTryConfirm);
-
-// The same, as in a long run: every message carries its transfer's seq and
-// the coordinator's low watermark (here 64 transfers behind), and the node
-// snapshots with the default spacing, forgetting final legs the watermark
-// has passed. The leg table stays small instead of growing with the
-// benchmark; snapshot writing is included.
-void BM_PartitionTryConfirmForgetting(benchmark::State& state) {
+// forgetting = false: no snapshots and no low watermark, so the leg table
+// grows with the benchmark. forgetting = true, as in a long run: every
+// message carries its transfer's seq and the coordinator's low watermark
+// (here 64 transfers behind), and the node snapshots with the default
+// spacing, forgetting final legs the watermark has passed; the table stays
+// small, and snapshot writing is included.
+void partition_transfers(benchmark::State& state, bool forgetting) {
   ClusterConfig cfg;
   cfg.partitions = 1;
   cfg.coordinators = 1;
   cfg.accounts = 1000;
   cfg.currencies = {*find_currency("USD")};
   cfg.initial_balance = {Amount{1'000'000'000}};
+  if (!forgetting) cfg.protocol.snapshot_every = 0;
   cfg.finalize();
   PartitionNode node(cfg, 0);
   NullContext ctx;
@@ -129,9 +101,10 @@ void BM_PartitionTryConfirmForgetting(benchmark::State& state) {
     m.tx = TxId{i, i * 7};
     m.amount = Amount{1};
     m.account = static_cast<AccountId>(i % 1000);
-    m.origin = 0;
-    m.seq = i;
-    m.low = i > 64 ? i - 64 : 0;
+    if (forgetting) {
+      m.seq = i;
+      m.low = i > 64 ? i - 64 : 0;
+    }
     for (Leg leg : {Leg::kDebit, Leg::kCredit}) {
       m.leg = leg;
       m.kind = MsgKind::kTry;
@@ -144,6 +117,9 @@ void BM_PartitionTryConfirmForgetting(benchmark::State& state) {
   state.counters["remembered"] = static_cast<double>(node.remembered_legs());
   state.SetLabel("transfers (4 handler calls each)");
 }
+void BM_PartitionTryConfirm(benchmark::State& state) { partition_transfers(state, false); }
+BENCHMARK(BM_PartitionTryConfirm);
+void BM_PartitionTryConfirmForgetting(benchmark::State& state) { partition_transfers(state, true); }
 BENCHMARK(BM_PartitionTryConfirmForgetting);
 
 // One transfer through a coordinator, in memory: the request, both Try

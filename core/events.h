@@ -61,6 +61,10 @@ struct Event {
 
 constexpr size_t kEventSize = 56;
 
+// Names for reports ("try-yes", "refund"; core/names.cc).
+const char* to_string(EventType t);
+const char* to_string(Effect e);
+
 // Fixed little-endian encoding; snapshot events append their state blob.
 void encode_event(const Event& e, std::vector<uint8_t>& out);
 std::optional<Event> decode_event(std::span<const uint8_t> in);

@@ -1,6 +1,7 @@
 // Text names of the engine's enums, for traces, reports and failure files.
 #include "core/cluster.h"
 #include "core/coverage.h"
+#include "core/events.h"
 #include "core/messages.h"
 
 #include <iterator>
@@ -131,6 +132,37 @@ const char* to_string(Reason r) {
     case Reason::kBalanceLimit: return "balance_limit";
     case Reason::kOverloaded: return "overloaded";
     case Reason::kExpired: return "expired";
+  }
+  return "?";
+}
+
+const char* to_string(EventType t) {
+  switch (t) {
+    case EventType::kTryYes: return "try-yes";
+    case EventType::kTryNo: return "try-no";
+    case EventType::kConfirmed: return "confirmed";
+    case EventType::kCancelled: return "cancelled";
+    case EventType::kCancelMarker: return "cancel-marker";
+    case EventType::kSnapshot: return "snapshot";
+    case EventType::kRefused: return "refused";
+    case EventType::kApplied: return "applied";
+    case EventType::kBegin: return "begin";
+    case EventType::kTryAnswer: return "try-answer";
+    case EventType::kDecide: return "decide";
+    case EventType::kAck: return "ack";
+    case EventType::kAbsent: return "absent";
+    case EventType::kCoordSnapshot: return "coordinator-snapshot";
+  }
+  return "?";
+}
+
+const char* to_string(Effect e) {
+  switch (e) {
+    case Effect::kNone: return "none";
+    case Effect::kDebit: return "debit";
+    case Effect::kCredit: return "credit";
+    case Effect::kRefund: return "refund";
+    case Effect::kReverse: return "reverse";
   }
   return "?";
 }

@@ -45,37 +45,6 @@ int64_t mark_time(std::span<const uint8_t> r) {
 
 bool is_mark(std::span<const uint8_t> r) { return r.size() == kClockMarkSize && r[0] == kClockMarkType; }
 
-const char* event_name(EventType t) {
-  switch (t) {
-    case EventType::kTryYes: return "try-yes";
-    case EventType::kTryNo: return "try-no";
-    case EventType::kConfirmed: return "confirmed";
-    case EventType::kCancelled: return "cancelled";
-    case EventType::kCancelMarker: return "cancel-marker";
-    case EventType::kSnapshot: return "snapshot";
-    case EventType::kRefused: return "refused";
-    case EventType::kApplied: return "applied";
-    case EventType::kBegin: return "begin";
-    case EventType::kTryAnswer: return "try-answer";
-    case EventType::kDecide: return "decide";
-    case EventType::kAck: return "ack";
-    case EventType::kAbsent: return "absent";
-    case EventType::kCoordSnapshot: return "coordinator-snapshot";
-  }
-  return "?";
-}
-
-const char* effect_name(Effect e) {
-  switch (e) {
-    case Effect::kNone: return "none";
-    case Effect::kDebit: return "debit";
-    case Effect::kCredit: return "credit";
-    case Effect::kRefund: return "refund";
-    case Effect::kReverse: return "reverse";
-  }
-  return "?";
-}
-
 // A node's history: the archived segments, then the live ones, oldest first.
 std::vector<Piece> history_of(const std::string& dir, const std::string& name, std::vector<std::string>& problems) {
   std::vector<Piece> out;
@@ -332,9 +301,9 @@ bool run_audit(const AuditOptions& opts, AuditReport& r, std::string& error) {
         line.index = node.events;
         line.time_ns = time_ns;
         line.tx = e->tx;
-        line.event = event_name(e->type);
+        line.event = to_string(e->type);
         line.leg = to_string(e->leg);
-        line.effect = effect_name(e->effect);
+        line.effect = to_string(e->effect);
         line.currency = cfg.currencies[e->currency].code;
         line.delta = delta;
         line.balance = part.balance(e->account, e->currency);

@@ -113,15 +113,6 @@ void parse_storage(const json& v, StorageSpec& s) {
     s.segment_bytes = get_uint(v["segment_bytes"], "storage.segment_bytes", 4096, 1ull << 40);
 }
 
-const char* protocol_name(ProtocolKind k) {
-  switch (k) {
-    case ProtocolKind::kTcc: return "tcc";
-    case ProtocolKind::k2pc: return "2pc";
-    case ProtocolKind::kSaga: return "saga";
-  }
-  return "tcc";
-}
-
 json currencies_json(const ClusterConfig& c) {
   json out = json::array();
   for (size_t i = 0; i < c.currencies.size(); ++i)
@@ -253,7 +244,7 @@ std::string manifest_json(const ClusterSpec& spec, const std::string& shared_log
   json m = {{"format", 1},
             {"partitions", c.partitions},
             {"accounts", c.accounts},
-            {"protocol", protocol_name(c.protocol.kind)},
+            {"protocol", to_string(c.protocol.kind)},
             {"currencies", currencies_json(c)},
             {"nodes", nodes}};
   m["log"] = shared_log.empty() ? json("per-node") : json(shared_log);
