@@ -3,7 +3,8 @@
 #   frame, event_log   fuzz_make_seeds (the real encoders, a small simulated cluster)
 #   scenario           the built-in scenario files, and one with --set overrides
 #   failure_file       failure files written by `walletsim explore`, and shrunk
-# The HTTP bodies in fuzz/corpus/http_body are written by hand.
+# The HTTP bodies in fuzz/corpus/http_body and the manifests in
+# fuzz/corpus/manifest are written by hand.
 # Usage: fuzz/make-corpus.sh   (needs build/walletsim: scripts/build.sh, and
 # build-fuzz: scripts/fuzz.sh configures it)
 set -euo pipefail

@@ -52,6 +52,16 @@ std::string get_string(const json& v, const std::string& key) {
   return v.get<std::string>();
 }
 
+// Node names become file names (DATA/NAME.000001.log): letters, digits, '-'
+// and '_' only, 1 to 64 of them.
+void check_node_name(const std::string& name, const std::string& key) {
+  if (name.empty() || name.size() > 64) fail(key, "must be 1 to 64 characters");
+  for (char c : name)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+      fail(key, "may hold only letters, digits, '-' and '_' (it names the node's log files), got " + quote_input(name));
+  if (name == kSharedLogName) fail(key, std::string("\"") + kSharedLogName + "\" names the log a --local process shares");
+}
+
 void parse_address(const std::string& text, const std::string& key, NodeSpec& n) {
   size_t colon = text.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == text.size())
@@ -155,7 +165,7 @@ ClusterSpec parse(const json& root) {
     only_keys(n, {"name", "kind", "address", "http_port"}, path);
     NodeSpec s;
     s.name = get_string(need(n, "name", path), path + "name");
-    if (s.name.empty() || s.name.size() > 64) fail(path + "name", "must be 1 to 64 characters");
+    check_node_name(s.name, path + "name");
     if (!names.insert(s.name).second) fail(path + "name", "duplicate node name " + quote_input(s.name));
     std::string kind = get_string(need(n, "kind", path), path + "kind");
     if (kind == "partition") {
@@ -257,9 +267,15 @@ ClusterParse load_manifest(const std::string& dir) {
   if (!in) return ClusterParse{std::nullopt, "cannot read " + path + " (is " + dir + " a walletd data directory?)"};
   std::stringstream ss;
   ss << in.rdbuf();
+  ClusterParse r = parse_manifest_json(ss.str());
+  if (!r.spec) r.error = path + ": " + r.error;
+  return r;
+}
+
+ClusterParse parse_manifest_json(const std::string& text) {
   ClusterParse r;
   try {
-    json root = json::parse(ss.str());
+    json root = json::parse(text);
     if (!root.is_object()) throw Bad{"expected a JSON object"};
     only_keys(root, {"format", "partitions", "accounts", "protocol", "currencies", "nodes", "log"}, "");
     if (get_uint(need(root, "format", ""), "format", 1, 1) != 1) fail("format", "unknown");
@@ -292,6 +308,9 @@ ClusterParse load_manifest(const std::string& dir) {
       only_keys(nodes[i], {"name", "kind"}, key);
       NodeSpec n;
       n.name = get_string(need(nodes[i], "name", key), key + "name");
+      check_node_name(n.name, key + "name");
+      for (const NodeSpec& other : spec.nodes)
+        if (other.name == n.name) fail(key + "name", "duplicate node name " + quote_input(n.name));
       const std::string kind = get_string(need(nodes[i], "kind", key), key + "kind");
       if (kind != "partition" && kind != "coordinator") fail(key + "kind", "expected partition or coordinator");
       n.kind = kind == "partition" ? NodeKind::kPartition : NodeKind::kCoordinator;
@@ -313,9 +332,9 @@ ClusterParse load_manifest(const std::string& dir) {
     }
     r.spec = std::move(spec);
   } catch (const json::exception& e) {
-    r.error = path + ": not valid JSON: " + e.what();
+    r.error = std::string("not valid JSON: ") + e.what();
   } catch (const Bad& b) {
-    r.error = path + ": " + b.msg;
+    r.error = b.msg;
   }
   return r;
 }

@@ -62,6 +62,7 @@ std::string manifest_json(const ClusterSpec& spec, const std::string& shared_log
 bool check_or_write_manifest(const std::string& dir, const ClusterSpec& spec, const std::string& shared_log,
                              std::string& error);
 ClusterParse load_manifest(const std::string& dir);
+ClusterParse parse_manifest_json(const std::string& text);
 
 // A cluster on 127.0.0.1 for --local: partitions, coordinators, ports from base.
 ClusterSpec local_cluster(uint32_t partitions, uint32_t coordinators, uint32_t accounts,

@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-targets=(http_body frame event_log failure_file scenario)
+targets=(http_body frame event_log failure_file scenario manifest)
 
 usage() {
   echo "usage: scripts/fuzz.sh TARGET|all SECONDS   (targets: ${targets[*]})" >&2

@@ -220,5 +220,46 @@ TEST(ClusterFile, RetentionWindowIsAKey) {
             std::string::npos);
 }
 
+TEST(ClusterFile, StorageKeysAndNodeNamesAreChecked) {
+  auto with = [](const std::string& extra, const std::string& p0 = "p0") {
+    return parse_cluster_json("{\"partitions\":1,\"accounts\":10,\"initial_balances\":{\"USD\":\"10\"}," + extra +
+                              "\"nodes\":[{\"name\":\"" + p0 +
+                              "\",\"kind\":\"partition\",\"address\":\"127.0.0.1:7000\"},"
+                              "{\"name\":\"c0\",\"kind\":\"coordinator\",\"address\":\"127.0.0.1:7001\",\"http_port\":8080}]}");
+  };
+  ClusterParse d = with("");
+  ASSERT_TRUE(d.spec) << d.error;
+  EXPECT_TRUE(d.spec->storage.keep_archive);
+  ClusterParse del = with("\"storage\":{\"archive\":\"delete\",\"segment_bytes\":65536},");
+  ASSERT_TRUE(del.spec) << del.error;
+  EXPECT_FALSE(del.spec->storage.keep_archive);
+  EXPECT_EQ(del.spec->storage.segment_bytes, 65536u);
+  EXPECT_NE(with("\"storage\":{\"archive\":\"shred\"},").error.find("'storage.archive'"), std::string::npos);
+  EXPECT_NE(with("\"storage\":{\"segment_bytes\":1},").error.find("'storage.segment_bytes'"), std::string::npos);
+  EXPECT_NE(with("\"storage\":{\"archives\":\"keep\"},").error.find("'storage.archives'"), std::string::npos);
+  // Names become file names: nothing that could leave the data directory.
+  EXPECT_NE(with("", "../p0").error.find("'nodes[0].name'"), std::string::npos);
+  EXPECT_NE(with("", "a b").error.find("'nodes[0].name'"), std::string::npos);
+  EXPECT_NE(with("", "local").error.find("'nodes[0].name'"), std::string::npos);
+}
+
+TEST(Manifest, RoundTripsAndKeepsTheCurrencyOrder) {
+  ClusterSpec spec = local_cluster(3, 2, 50, 0);  // USD then EUR: not alphabetical
+  for (const std::string shared : {"", "local"}) {
+    const std::string text = manifest_json(spec, shared);
+    ClusterParse back = parse_manifest_json(text);
+    ASSERT_TRUE(back.spec) << back.error;
+    EXPECT_EQ(manifest_json(*back.spec, back.spec->storage.shared_log), text);
+    EXPECT_EQ(back.spec->storage.shared_log, shared);
+    ASSERT_EQ(back.spec->config.currencies.size(), 2u);
+    EXPECT_EQ(std::string(back.spec->config.currencies[0].code), "USD");
+    EXPECT_EQ(back.spec->config.account_partition, spec.config.account_partition);
+    EXPECT_EQ(back.spec->nodes.size(), 5u);
+    EXPECT_EQ(back.spec->nodes[3].id, spec.nodes[3].id);
+  }
+  EXPECT_NE(parse_manifest_json("{\"format\":2}").error.find("'format'"), std::string::npos);
+  EXPECT_NE(parse_manifest_json("[").error.find("not valid JSON"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace ws::net
