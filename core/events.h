@@ -95,6 +95,10 @@ void append_snapshot(Log& log, EventType type, std::vector<uint8_t>& scratch, Bo
   encode_event(snap, scratch);
   body(scratch);
   log.append(scratch);
+  // A snapshot is the biggest thing a node frames; its buffer is not kept
+  // at that size, so a node's memory follows what it remembers now, not
+  // the most it ever remembered.
+  if (scratch.capacity() > (size_t{1} << 20)) std::vector<uint8_t>().swap(scratch);
 }
 
 // Little-endian helpers for snapshots.

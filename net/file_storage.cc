@@ -81,6 +81,8 @@ uint32_t tag_slot(std::span<const uint8_t> record) {
   return tag ? *tag : 0;
 }
 
+constexpr size_t kKeepBuffer = size_t{4} << 20;
+
 bool is_mark(std::span<const uint8_t> payload) { return !payload.empty() && payload[0] == kClockMarkType; }
 
 // What is wrong with the record at `at`, for a message.
@@ -347,6 +349,7 @@ void NodeLog::append(std::span<const uint8_t> payload) {
     scratch_[2] = static_cast<uint8_t>(*tag_ >> 8);
     std::copy(payload.begin(), payload.end(), scratch_.begin() + kTagSize);
     file_->append(scratch_);
+    if (scratch_.capacity() > (size_t{1} << 20)) std::vector<uint8_t>().swap(scratch_);  // after a snapshot
   }
   needed_ = file_->appended_bytes();
 }
@@ -460,6 +463,8 @@ void FileStorage::writer_loop() {
     asio::post(io_, [this, target, guard = asio::make_work_guard(io_), alive = alive_] {
       if (*alive) batch_done(target);
     });
+    // A batch that held a big snapshot does not keep its buffer at that size.
+    if (work.capacity() > kKeepBuffer) std::vector<uint8_t>().swap(work);
     std::lock_guard<std::mutex> lock(mu_);
     if (pending_.empty()) {
       writer_active_ = false;  // the next append kicks it again
