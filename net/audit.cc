@@ -28,23 +28,6 @@ struct Piece {
   bool archived = false;
 };
 
-bool read_bytes(const std::string& path, std::vector<uint8_t>& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  in.seekg(0, std::ios::end);
-  out.resize(static_cast<size_t>(in.tellg()));
-  in.seekg(0);
-  return static_cast<bool>(in.read(reinterpret_cast<char*>(out.data()), static_cast<std::streamsize>(out.size())));
-}
-
-int64_t mark_time(std::span<const uint8_t> r) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v |= uint64_t{r[1 + static_cast<size_t>(i)]} << (8 * i);
-  return static_cast<int64_t>(v);
-}
-
-bool is_mark(std::span<const uint8_t> r) { return r.size() == kClockMarkSize && r[0] == kClockMarkType; }
-
 // A node's history: the archived segments, then the live ones, oldest first.
 std::vector<Piece> history_of(const std::string& dir, const std::string& name, std::vector<std::string>& problems) {
   std::vector<Piece> out;
@@ -70,7 +53,7 @@ void walk(const std::vector<Piece>& pieces, AuditNode* node, std::vector<std::st
   std::vector<uint8_t> bytes;
   for (size_t i = 0; i < pieces.size(); ++i) {
     const Piece& p = pieces[i];
-    if (!read_bytes(p.seg.path, bytes)) {
+    if (!read_whole_file(p.seg.path, bytes)) {
       problems.push_back("cannot read " + p.seg.path);
       continue;
     }
@@ -86,12 +69,6 @@ void walk(const std::vector<Piece>& pieces, AuditNode* node, std::vector<std::st
       problems.push_back(p.seg.path + " is damaged at offset " + std::to_string(scan.intact_end) +
                          ": a record fails its checksum or framing, and the history goes on after it");
   }
-}
-
-size_t currency_index(const ClusterConfig& cfg, const std::string& code) {
-  for (size_t c = 0; c < cfg.currencies.size(); ++c)
-    if (code == cfg.currencies[c].code) return c;
-  return 0;
 }
 
 struct TxTrack {
@@ -204,7 +181,7 @@ bool run_audit(const AuditOptions& opts, AuditReport& r, std::string& error) {
     // This node's records: all of its own log's, or its tagged share of the
     // shared one (clock marks belong to every node).
     auto mine = [&](std::span<const uint8_t>& rec) {
-      if (shared.empty() || is_mark(rec)) return true;
+      if (shared.empty() || is_clock_mark(rec)) return true;
       std::optional<uint16_t> tag;
       rec = untag(rec, tag);
       return tag && *tag == spec.id;
@@ -232,8 +209,8 @@ bool run_audit(const AuditOptions& opts, AuditReport& r, std::string& error) {
       bool stopped = false;
       walk(pieces, nullptr, r.problems, [&](std::span<const uint8_t> rec, const Piece&, uint64_t) {
         if (stopped || !mine(rec)) return;
-        if (!is_mark(rec)) return void(++count);
-        const int64_t t = mark_time(rec);
+        if (!is_clock_mark(rec)) return void(++count);
+        const int64_t t = clock_mark_time(rec);
         if (t > *opts.at_ns) return void(stopped = true);
         ok = count;
         last = t;
@@ -248,8 +225,8 @@ bool run_audit(const AuditOptions& opts, AuditReport& r, std::string& error) {
     std::vector<std::vector<uint8_t>> live_records;  // a coordinator's live log, rebuilt as a restart would
     walk(pieces, &node, r.problems, [&](std::span<const uint8_t> rec, const Piece& piece, uint64_t offset) {
       if (!mine(rec)) return;
-      if (is_mark(rec)) {
-        if (node.events <= cut) time_ns = mark_time(rec), node.last_mark_ns = time_ns;
+      if (is_clock_mark(rec)) {
+        if (node.events <= cut) time_ns = clock_mark_time(rec), node.last_mark_ns = time_ns;
         return;
       }
       ++node.events;
@@ -304,7 +281,7 @@ bool run_audit(const AuditOptions& opts, AuditReport& r, std::string& error) {
         line.event = to_string(e->type);
         line.leg = to_string(e->leg);
         line.effect = to_string(e->effect);
-        line.currency = cfg.currencies[e->currency].code;
+        line.currency = e->currency;
         line.delta = delta;
         line.balance = part.balance(e->account, e->currency);
         r.statement.push_back(std::move(line));
@@ -411,11 +388,11 @@ std::string audit_text(const AuditReport& r) {
       out += std::string(" ") + amount(r.statement_opening[c], c) + " " + cfg.currencies[c].code;
     out += "\n";
     for (const StatementLine& s : r.statement) {
-      const size_t c = currency_index(cfg, s.currency);
+      const size_t c = s.currency;
       std::snprintf(line, sizeof line, "  #%-9llu %-24s %s %-6s %-10s %-7s %14s %s  balance %s\n",
                     static_cast<unsigned long long>(s.index), s.time_ns ? format_time(s.time_ns).c_str() : "-",
                     format_txid(s.tx).c_str(), s.leg.c_str(), s.event.c_str(), s.effect.c_str(),
-                    amount(s.delta, c).c_str(), s.currency.c_str(), amount(s.balance, c).c_str());
+                    amount(s.delta, c).c_str(), cfg.currencies[c].code, amount(s.balance, c).c_str());
       out += line;
     }
     out += "  balance:";
@@ -491,9 +468,9 @@ std::string audit_json(const AuditReport& r) {
                     {"leg", s.leg},
                     {"event", s.event},
                     {"effect", s.effect},
-                    {"currency", s.currency},
-                    {"amount", amount(s.delta, currency_index(cfg, s.currency))},
-                    {"balance", amount(s.balance, currency_index(cfg, s.currency))}});
+                    {"currency", cfg.currencies[s.currency].code},
+                    {"amount", amount(s.delta, s.currency)},
+                    {"balance", amount(s.balance, s.currency)}});
     json bal = json::object();
     for (size_t c = 0; c < cfg.currencies.size(); ++c) bal[cfg.currencies[c].code] = amount(r.balances[a][c], c);
     json open = json::object();

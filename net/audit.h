@@ -40,7 +40,8 @@ struct StatementLine {
   uint64_t index = 0;   // the event's number in its node's history
   int64_t time_ns = 0;  // the clock mark at or before it (0 if none yet)
   TxId tx;
-  std::string event, leg, effect, currency;
+  std::string event, leg, effect;
+  CurrencyIdx currency = 0;
   int64_t delta = 0, balance = 0;  // minor units
 };
 

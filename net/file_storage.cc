@@ -24,7 +24,9 @@ std::string errno_text(const std::string& what, const std::string& path) {
   return what + " " + path + ": " + std::strerror(errno);
 }
 
-bool read_file(const std::string& path, std::vector<uint8_t>& out) {
+}  // namespace
+
+bool read_whole_file(const std::string& path, std::vector<uint8_t>& out) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
   struct stat st {};
@@ -40,6 +42,8 @@ bool read_file(const std::string& path, std::vector<uint8_t>& out) {
   ::close(fd);
   return ok;
 }
+
+namespace {
 
 bool write_all(int fd, const uint8_t* p, size_t n) {
   while (n > 0) {
@@ -68,22 +72,20 @@ void sync_dir(const std::string& dir) {
   std::_Exit(3);
 }
 
-bool is_snapshot(std::span<const uint8_t> record) {
+// Which writer a record belongs to (0 in a log of one node) and whether it
+// is a snapshot, from one look at its first bytes.
+struct RecordKind {
+  uint32_t tag = 0;
+  bool snapshot = false;
+};
+RecordKind kind_of(std::span<const uint8_t> record) {
   std::optional<uint16_t> tag;
   std::span<const uint8_t> payload = untag(record, tag);
-  return !payload.empty() && (payload[0] == static_cast<uint8_t>(EventType::kSnapshot) ||
-                              payload[0] == static_cast<uint8_t>(EventType::kCoordSnapshot));
-}
-
-uint32_t tag_slot(std::span<const uint8_t> record) {
-  std::optional<uint16_t> tag;
-  untag(record, tag);
-  return tag ? *tag : 0;
+  return RecordKind{tag.value_or(0), !payload.empty() && (payload[0] == static_cast<uint8_t>(EventType::kSnapshot) ||
+                                                          payload[0] == static_cast<uint8_t>(EventType::kCoordSnapshot))};
 }
 
 constexpr size_t kKeepBuffer = size_t{4} << 20;
-
-bool is_mark(std::span<const uint8_t> payload) { return !payload.empty() && payload[0] == kClockMarkType; }
 
 // What is wrong with the record at `at`, for a message.
 std::string why_bad(std::span<const uint8_t> bytes, size_t at) {
@@ -98,6 +100,16 @@ int open_segment(const std::string& path, bool create) {
 }
 
 }  // namespace
+
+bool is_clock_mark(std::span<const uint8_t> record) {
+  return record.size() == kClockMarkSize && record[0] == kClockMarkType;
+}
+
+int64_t clock_mark_time(std::span<const uint8_t> mark) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8; ++i) v |= uint64_t{mark[1 + i]} << (8 * i);
+  return static_cast<int64_t>(v);
+}
 
 std::span<const uint8_t> untag(std::span<const uint8_t> payload, std::optional<uint16_t>& tag) {
   tag.reset();
@@ -172,15 +184,16 @@ std::unique_ptr<FileStorage> FileStorage::open(const std::string& dir, const std
   }
   for (size_t i = 0; i < live.size(); ++i) {
     const Segment& seg = live[i];
-    if (!read_file(seg.path, bytes)) return fail(errno_text("cannot read log segment", seg.path), false);
+    if (!read_whole_file(seg.path, bytes)) return fail(errno_text("cannot read log segment", seg.path), false);
     uint64_t records = 0;
     bool first_is_snapshot = false;
     std::vector<std::pair<uint32_t, bool>> seen;  // (tag, snapshot) of each record
     LogScan scan = scan_records(bytes, [&](std::span<const uint8_t> r) {
-      if (is_mark(r)) return;
-      if (records == 0) first_is_snapshot = is_snapshot(r);
+      if (is_clock_mark(r)) return;
+      const RecordKind k = kind_of(r);
+      if (records == 0) first_is_snapshot = k.snapshot;
       ++records;
-      seen.emplace_back(tag_slot(r), is_snapshot(r));
+      seen.emplace_back(k.tag, k.snapshot);
     });
     const bool last = i + 1 == live.size();
     const bool compacted_head = i == 0 && seg.seq > 1;  // the segments before it were moved out
@@ -284,7 +297,8 @@ void FileStorage::append_framed(std::span<const uint8_t> payload) {
     const size_t record = kRecordHeader + payload.size();
     // A snapshot starts a new segment once the current one is at least as
     // big as the snapshot: each byte is moved out O(1) times.
-    const bool snap = is_snapshot(payload);
+    const RecordKind k = kind_of(payload);
+    const bool snap = k.snapshot;
     if (snap && segment_bytes_ > 0 && segment_bytes_ >= std::max<uint64_t>(options_.min_segment_bytes, record)) {
       cuts_.push_back(pending_end_);
       segment_bytes_ = 0;
@@ -295,7 +309,7 @@ void FileStorage::append_framed(std::span<const uint8_t> payload) {
     n = pending_.size() - before;
     pending_end_ += n;
     segment_bytes_ += n;
-    if (!is_mark(payload)) note_snapshot(tag_slot(payload), snap);
+    if (!is_clock_mark(payload)) note_snapshot(k.tag, snap);
     active = writer_active_;
   }
   appended_ += n;
@@ -494,9 +508,9 @@ void FileStorage::read_all(const std::function<void(std::span<const uint8_t>)>& 
   }
   std::vector<uint8_t> bytes;
   for (const Segment& seg : live) {
-    if (!read_file(seg.path, bytes)) die(errno_text("cannot read log segment", seg.path));
+    if (!read_whole_file(seg.path, bytes)) die(errno_text("cannot read log segment", seg.path));
     scan_records(bytes, [&](std::span<const uint8_t> r) {
-      if (!is_mark(r)) fn(r);
+      if (!is_clock_mark(r)) fn(r);
     });
   }
 }

@@ -182,6 +182,10 @@ class NodeLog final : public Storage {
   std::vector<uint8_t> scratch_;
 };
 
+// Reading logs back (recovery, walletd audit).
+bool read_whole_file(const std::string& path, std::vector<uint8_t>& out);
+bool is_clock_mark(std::span<const uint8_t> record);
+int64_t clock_mark_time(std::span<const uint8_t> mark);  // of a record is_clock_mark accepts
 // The payload inside a record: a tagged record's own payload, or the
 // record's. tag is set for a tagged record.
 std::span<const uint8_t> untag(std::span<const uint8_t> payload, std::optional<uint16_t>& tag);
