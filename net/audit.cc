@@ -8,6 +8,7 @@
 #include <ctime>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <unordered_map>
 
 #include <nlohmann/json.hpp>
@@ -45,11 +46,16 @@ std::vector<Piece> history_of(const std::string& dir, const std::string& name, s
   return out;
 }
 
-// Calls fn(record, piece, offset) for every intact record of the history,
-// clock marks included; reports damage. Returns false if a segment could
-// not be read.
+// Calls fn(record, piece, offset) for every intact record of a log's
+// history, clock marks included, reading each segment once; reports damage,
+// and returns the bytes read and the newest segment's torn tail.
+struct WalkTotals {
+  uint64_t bytes = 0;
+  uint64_t torn_tail = 0;  // never acknowledged: walletd truncates it
+};
 template <class Fn>
-void walk(const std::vector<Piece>& pieces, AuditNode* node, std::vector<std::string>& problems, Fn&& fn) {
+WalkTotals walk(const std::vector<Piece>& pieces, std::vector<std::string>& problems, Fn&& fn) {
+  WalkTotals totals;
   std::vector<uint8_t> bytes;
   for (size_t i = 0; i < pieces.size(); ++i) {
     const Piece& p = pieces[i];
@@ -60,16 +66,47 @@ void walk(const std::vector<Piece>& pieces, AuditNode* node, std::vector<std::st
     LogScan scan = scan_records(bytes, [&](std::span<const uint8_t> r) {
       fn(r, p, static_cast<uint64_t>(r.data() - bytes.data()) - kRecordHeader);
     });
-    if (!node) continue;
-    node->bytes += bytes.size();
+    totals.bytes += bytes.size();
     if (!scan.torn) continue;
     if (i + 1 == pieces.size() && !p.archived)
-      node->torn_tail_bytes = bytes.size() - scan.intact_end;  // never acknowledged: walletd truncates it
+      totals.torn_tail = bytes.size() - scan.intact_end;
     else
       problems.push_back(p.seg.path + " is damaged at offset " + std::to_string(scan.intact_end) +
                          ": a record fails its checksum or framing, and the history goes on after it");
   }
+  return totals;
 }
+
+// One node's replay as the audit reads its history.
+struct NodeRun {
+  const NodeSpec* spec = nullptr;
+  AuditNode node;
+  std::unique_ptr<PartitionNode> part;
+  bool complete = true, failed = false, started = false;
+  uint64_t skipped = 0;
+  uint64_t cut = UINT64_MAX;  // events of its history the audit applies
+  int64_t time_ns = 0;
+  std::vector<std::vector<uint8_t>> live_records;  // a coordinator's live log, rebuilt as a restart would
+  // --at: events before the last mark at or before the time, and in all.
+  uint64_t at_count = 0, at_ok = 0;
+  int64_t at_last = INT64_MIN;
+  bool at_stopped = false;
+};
+
+// A log file series and the nodes that write it: one node, or every node of
+// a --local process (records tagged with the node's id).
+struct LogRun {
+  std::vector<Piece> pieces;
+  std::vector<NodeRun*> members;
+  std::vector<NodeRun*> by_tag;  // shared logs: member by node id
+  // The node a record belongs to, and its own payload; nullptr if none.
+  NodeRun* owner(std::span<const uint8_t>& rec) const {
+    if (by_tag.empty()) return members.front();
+    std::optional<uint16_t> tag;
+    rec = untag(rec, tag);
+    return tag && *tag < by_tag.size() ? by_tag[*tag] : nullptr;
+  }
+};
 
 struct TxTrack {
   int64_t net = 0;
@@ -172,125 +209,149 @@ bool run_audit(const AuditOptions& opts, AuditReport& r, std::string& error) {
 
   std::unordered_map<TxId, TxTrack, TxIdHash> txs;
   bool holds_open = false;
-  for (const NodeSpec& spec : r.cluster.nodes) {
-    AuditNode node;
-    node.name = spec.name;
-    node.partition = spec.kind == NodeKind::kPartition;
-    const std::string& shared = r.cluster.storage.shared_log;
-    std::vector<Piece> pieces = history_of(opts.data_dir, shared.empty() ? spec.name : shared, r.problems);
-    // This node's records: all of its own log's, or its tagged share of the
-    // shared one (clock marks belong to every node).
-    auto mine = [&](std::span<const uint8_t>& rec) {
-      if (shared.empty() || is_clock_mark(rec)) return true;
-      std::optional<uint16_t> tag;
-      rec = untag(rec, tag);
-      return tag && *tag == spec.id;
-    };
-    if (pieces.empty()) {
-      r.problems.push_back("no log segments of node " + spec.name + " in " + opts.data_dir);
-      r.nodes.push_back(node);
+  std::vector<NodeRun> runs(r.cluster.nodes.size());
+  std::vector<LogRun> logs;
+  const std::string& shared = r.cluster.storage.shared_log;
+  if (!shared.empty()) logs.emplace_back().pieces = history_of(opts.data_dir, shared, r.problems);
+  for (size_t i = 0; i < runs.size(); ++i) {
+    NodeRun& run = runs[i];
+    run.spec = &r.cluster.nodes[i];
+    run.node.name = run.spec->name;
+    run.node.partition = run.spec->kind == NodeKind::kPartition;
+    if (run.node.partition) run.part = std::make_unique<PartitionNode>(cfg, run.spec->index);
+    if (opts.upto) run.cut = *opts.upto;
+    if (shared.empty()) logs.emplace_back().pieces = history_of(opts.data_dir, run.spec->name, r.problems);
+    LogRun& log = logs.back();
+    log.members.push_back(&run);
+    if (!shared.empty()) {
+      if (run.spec->id >= log.by_tag.size()) log.by_tag.resize(run.spec->id + 1, nullptr);
+      log.by_tag[run.spec->id] = &run;
+    }
+  }
+
+  // What a node does with one event of its history, up to its cut.
+  auto apply = [&](NodeRun& run, std::span<const uint8_t> rec, const Piece& piece, uint64_t offset) {
+    AuditNode& node = run.node;
+    const NodeSpec& spec = *run.spec;
+    ++node.events;
+    auto e = decode_event(rec);
+    const bool snap = e && (e->type == EventType::kSnapshot || e->type == EventType::kCoordSnapshot);
+    node.snapshots += snap ? 1 : 0;
+    const std::string& path = piece.seg.path;
+    if (!node.partition) {
+      if (snap && !piece.archived) run.live_records.clear();
+      if (!piece.archived) run.live_records.emplace_back(rec.begin(), rec.end());
+      if (!e) r.problems.push_back(path + " offset " + std::to_string(offset) + ": not an event this build can read");
+      return;
+    }
+    if (run.failed || node.events > run.cut) return;
+    PartitionNode& part = *run.part;
+    bool ok = false;
+    if (!run.started && !run.complete) {
+      // The history before the first segment left was deleted: start from
+      // this node's first snapshot (in a shared log, the segment may start
+      // with another node's snapshot; this node's events before its own
+      // snapshot are in that snapshot).
+      if (!snap) return void(++run.skipped);
+      std::vector<std::vector<uint8_t>> one{std::vector<uint8_t>(rec.begin(), rec.end())};
+      ok = part.rebuild(one, /*use_snapshots=*/false);
+    } else if (!run.started) {
+      part.replay_start();
+    }
+    if (!run.started && r.account && cfg.account_partition[*r.account] == spec.index)
+      for (size_t c = 0; c < ncur; ++c) r.statement_opening[c] = part.balance(*r.account, static_cast<CurrencyIdx>(c));
+    if (run.started || run.complete) ok = part.replay_record(rec);
+    run.started = true;
+    if (!ok) {
+      run.failed = true;
+      r.problems.push_back(spec.name + ": event " + std::to_string(node.events) + " (" + path + " offset " +
+                           std::to_string(offset) + ") cannot be replayed: " +
+                           (snap ? "the snapshot differs from the state the events before it rebuild"
+                                 : "an event this partition could not have written"));
+      return;
+    }
+    ++node.applied;
+    if (snap || e->effect == Effect::kNone) return;
+    const int64_t delta = effect_delta(e->effect, e->amount);
+    if (run.complete) {
+      TxTrack& t = txs[e->tx];
+      t.net += delta;
+      t.currency = e->currency;
+    }
+    if (r.account && e->account == *r.account) {
+      StatementLine line;
+      line.index = node.events;
+      line.time_ns = run.time_ns;
+      line.tx = e->tx;
+      line.event = to_string(e->type);
+      line.leg = to_string(e->leg);
+      line.effect = to_string(e->effect);
+      line.currency = e->currency;
+      line.delta = delta;
+      line.balance = part.balance(e->account, e->currency);
+      r.statement.push_back(std::move(line));
+    }
+  };
+
+  for (LogRun& log : logs) {
+    if (log.pieces.empty()) {
+      for (NodeRun* run : log.members)
+        r.problems.push_back("no log segments of node " + run->spec->name + " in " + opts.data_dir);
       continue;
     }
-    node.first_segment = pieces.front().seg.seq;
-    node.last_segment = pieces.back().seg.seq;
-    for (const Piece& p : pieces) (p.archived ? node.archived_segments : node.live_segments)++;
-    const bool complete = node.first_segment == 1;
-    r.complete = r.complete && complete;
-
-    // Where this node's history stops: --upto counts events; --at takes the
+    for (NodeRun* run : log.members) {
+      AuditNode& node = run->node;
+      node.first_segment = log.pieces.front().seg.seq;
+      node.last_segment = log.pieces.back().seg.seq;
+      for (const Piece& p : log.pieces) (p.archived ? node.archived_segments : node.live_segments)++;
+      run->complete = node.first_segment == 1;
+      r.complete = r.complete && run->complete;
+    }
+    // Where each node's history stops: --upto counts events; --at takes the
     // events before the last clock mark at or before the time, and those
     // after the newest mark when the time is at least 1 ms past it (a mark
     // follows any record appended 1 ms or more after the previous mark).
-    uint64_t cut = UINT64_MAX;
-    if (opts.upto) cut = *opts.upto;
     if (opts.at_ns) {
-      uint64_t count = 0, ok = 0;
-      int64_t last = INT64_MIN;
-      bool stopped = false;
-      walk(pieces, nullptr, r.problems, [&](std::span<const uint8_t> rec, const Piece&, uint64_t) {
-        if (stopped || !mine(rec)) return;
-        if (!is_clock_mark(rec)) return void(++count);
-        const int64_t t = clock_mark_time(rec);
-        if (t > *opts.at_ns) return void(stopped = true);
-        ok = count;
-        last = t;
+      const int64_t at = *opts.at_ns;
+      walk(log.pieces, r.problems, [&](std::span<const uint8_t> rec, const Piece&, uint64_t) {
+        if (is_clock_mark(rec)) {
+          const int64_t t = clock_mark_time(rec);
+          for (NodeRun* run : log.members) {
+            if (run->at_stopped) continue;
+            if (t > at) run->at_stopped = true;
+            else run->at_ok = run->at_count, run->at_last = t;
+          }
+          return;
+        }
+        if (NodeRun* run = log.owner(rec); run && !run->at_stopped) ++run->at_count;
       });
-      cut = (!stopped && last != INT64_MIN && *opts.at_ns - last >= 1'000'000) ? count : ok;
+      for (NodeRun* run : log.members)
+        run->cut = (!run->at_stopped && run->at_last != INT64_MIN && at - run->at_last >= 1'000'000) ? run->at_count
+                                                                                                      : run->at_ok;
     }
-
-    PartitionNode part(cfg, spec.index);
-    bool failed = false, started = false;
-    uint64_t skipped = 0;
-    int64_t time_ns = 0;
-    std::vector<std::vector<uint8_t>> live_records;  // a coordinator's live log, rebuilt as a restart would
-    walk(pieces, &node, r.problems, [&](std::span<const uint8_t> rec, const Piece& piece, uint64_t offset) {
-      if (!mine(rec)) return;
+    const WalkTotals totals = walk(log.pieces, r.problems, [&](std::span<const uint8_t> rec, const Piece& piece,
+                                                              uint64_t offset) {
       if (is_clock_mark(rec)) {
-        if (node.events <= cut) time_ns = clock_mark_time(rec), node.last_mark_ns = time_ns;
+        const int64_t t = clock_mark_time(rec);
+        for (NodeRun* run : log.members)
+          if (run->node.events <= run->cut) run->time_ns = t, run->node.last_mark_ns = t;
         return;
       }
-      ++node.events;
-      auto e = decode_event(rec);
-      const bool snap = e && (e->type == EventType::kSnapshot || e->type == EventType::kCoordSnapshot);
-      node.snapshots += snap ? 1 : 0;
-      const std::string& path = piece.seg.path;
-      if (!node.partition) {
-        if (snap && !piece.archived) live_records.clear();
-        if (!piece.archived) live_records.emplace_back(rec.begin(), rec.end());
-        if (!e) r.problems.push_back(path + " offset " + std::to_string(offset) + ": not an event this build can read");
-        return;
-      }
-      if (failed || node.events > cut) return;
-      bool ok = false;
-      if (!started && !complete) {
-        // The history before the first segment left was deleted: start from
-        // this node's first snapshot (in a shared log, the segment may start
-        // with another node's snapshot; this node's events before its own
-        // snapshot are in that snapshot).
-        if (!snap) return void(++skipped);
-        std::vector<std::vector<uint8_t>> one{std::vector<uint8_t>(rec.begin(), rec.end())};
-        ok = part.rebuild(one, /*use_snapshots=*/false);
-      } else {
-        if (!started) part.replay_start();
-      }
-      if (!started && r.account && cfg.account_partition[*r.account] == spec.index)
-        for (size_t c = 0; c < ncur; ++c) r.statement_opening[c] = part.balance(*r.account, static_cast<CurrencyIdx>(c));
-      if (started || complete) ok = part.replay_record(rec);
-      started = true;
-      if (!ok) {
-        failed = true;
-        r.problems.push_back(spec.name + ": event " + std::to_string(node.events) + " (" + path + " offset " +
-                             std::to_string(offset) + ") cannot be replayed: " +
-                             (snap ? "the snapshot differs from the state the events before it rebuild"
-                                   : "an event this partition could not have written"));
-        return;
-      }
-      ++node.applied;
-      if (snap || e->effect == Effect::kNone) return;
-      const int64_t delta = effect_delta(e->effect, e->amount);
-      if (complete) {
-        TxTrack& t = txs[e->tx];
-        t.net += delta;
-        t.currency = e->currency;
-      }
-      if (r.account && e->account == *r.account) {
-        StatementLine line;
-        line.index = node.events;
-        line.time_ns = time_ns;
-        line.tx = e->tx;
-        line.event = to_string(e->type);
-        line.leg = to_string(e->leg);
-        line.effect = to_string(e->effect);
-        line.currency = e->currency;
-        line.delta = delta;
-        line.balance = part.balance(e->account, e->currency);
-        r.statement.push_back(std::move(line));
-      }
+      if (NodeRun* run = log.owner(rec)) apply(*run, rec, piece, offset);
     });
-    if (node.partition && !complete && !started && node.events > 0 && !failed)
-      r.problems.push_back(spec.name + ": the segments before its live log were deleted and no snapshot of it is left (" +
-                           std::to_string(skipped) + " events with nothing to start from)");
-    if (node.partition) {
+    for (NodeRun* run : log.members) {
+      run->node.bytes = totals.bytes;
+      run->node.torn_tail_bytes = totals.torn_tail;
+    }
+  }
+
+  for (NodeRun& run : runs) {
+    const NodeSpec& spec = *run.spec;
+    if (run.part) {
+      PartitionNode& part = *run.part;
+      if (!run.complete && !run.started && run.node.events > 0 && !run.failed)
+        r.problems.push_back(spec.name + ": the segments before its live log were deleted and no snapshot of it is left (" +
+                             std::to_string(run.skipped) + " events with nothing to start from)");
       holds_open = holds_open || part.open_holds() > 0;
       for (AccountId a = 0; a < cfg.accounts; ++a) {
         if (cfg.account_partition[a] != spec.index) continue;
@@ -299,19 +360,14 @@ bool run_audit(const AuditOptions& opts, AuditReport& r, std::string& error) {
           r.balance_total[c] += r.balances[a][c];
         }
       }
-    } else if (!live_records.empty()) {
+    } else if (!run.live_records.empty()) {
       Coordinator coord(cfg, spec.index);
-      if (!coord.rebuild(live_records))
+      if (!coord.rebuild(run.live_records))
         r.problems.push_back(spec.name + ": its live log does not rebuild a coordinator (a malformed event or snapshot)");
     }
-    r.nodes.push_back(node);
+    r.nodes.push_back(run.node);
   }
 
-  // A shared log's damage is found once per node that reads it: say it once.
-  std::vector<std::string> once;
-  for (std::string& p : r.problems)
-    if (std::find(once.begin(), once.end(), p) == once.end()) once.push_back(std::move(p));
-  r.problems = std::move(once);
   // A cut is consistent when every node stops at one point of one order:
   // the end of the logs, or a time in a log the nodes share (its records are
   // in the order the process appended them, so a credit is never inside a
