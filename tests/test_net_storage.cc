@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <string>
 
@@ -36,6 +37,15 @@ class FileStorageTest : public ::testing::Test {
     auto s = FileStorage::open(dir_, "node", io_, options_, rep, error);
     EXPECT_TRUE(s) << error;
     return s;
+  }
+  // Opens the log, lets fill append to it, waits until that is durable and
+  // closes it, as a node that ran and stopped.
+  void write_log(const std::function<void(FileStorage&)>& fill) {
+    LogOpenReport rep;
+    auto s = open_log(rep);
+    ASSERT_TRUE(s);
+    fill(*s);
+    wait_durable(*s);
   }
   void wait_durable(FileStorage& s) {
     io_.restart();  // a previous wait that ran out of work left the context stopped
@@ -94,12 +104,9 @@ TEST_F(FileStorageTest, AppendsDuringASyncJoinTheNextOne) {
 }
 
 TEST_F(FileStorageTest, ReopenReadsEveryDurableRecordInOrder) {
-  {
-    LogOpenReport rep;
-    auto s = open_log(rep);
-    for (int i = 0; i < 20; ++i) s->append(payload(i));
-    wait_durable(*s);
-  }
+  write_log([&](FileStorage& s) {
+    for (int i = 0; i < 20; ++i) s.append(payload(i));
+  });
   LogOpenReport rep;
   auto s = open_log(rep);
   EXPECT_EQ(rep.records, 20u);
@@ -110,12 +117,9 @@ TEST_F(FileStorageTest, ReopenReadsEveryDurableRecordInOrder) {
 }
 
 TEST_F(FileStorageTest, TornTailIsTruncatedAndTheLogStaysAppendable) {
-  {
-    LogOpenReport rep;
-    auto s = open_log(rep);
-    for (int i = 0; i < 5; ++i) s->append(payload(i));
-    wait_durable(*s);
-  }
+  write_log([&](FileStorage& s) {
+    for (int i = 0; i < 5; ++i) s.append(payload(i));
+  });
   const size_t intact = file_size();
   std::vector<uint8_t> whole;
   append_record(whole, payload(99));
@@ -137,12 +141,9 @@ TEST_F(FileStorageTest, TornTailIsTruncatedAndTheLogStaysAppendable) {
 }
 
 TEST_F(FileStorageTest, CorruptRecordEndsTheLogThere) {
-  {
-    LogOpenReport rep;
-    auto s = open_log(rep);
-    for (int i = 0; i < 3; ++i) s->append(payload(i));
-    wait_durable(*s);
-  }
+  write_log([&](FileStorage& s) {
+    for (int i = 0; i < 3; ++i) s.append(payload(i));
+  });
   // Damage one payload byte of the second record.
   std::vector<uint8_t> first;
   append_record(first, payload(0));
@@ -251,11 +252,7 @@ TEST_F(SegmentTest, ArchiveDeleteRemovesTheSegmentsBehindASnapshot) {
 }
 
 TEST_F(SegmentTest, ACompactedLogWhoseSnapshotIsDamagedRefusesToStart) {
-  {
-    LogOpenReport rep;
-    auto s = open_log(rep);
-    fill_and_snapshot(*s, 1);
-  }
+  write_log([&](FileStorage& s) { fill_and_snapshot(s, 1); });
   const std::string seg = segment_path(dir_, "node", 2);
   flip(seg, kRecordHeader + 20);  // inside the snapshot's payload
   LogOpenReport rep;
@@ -269,11 +266,7 @@ TEST_F(SegmentTest, ACompactedLogWhoseSnapshotIsDamagedRefusesToStart) {
 }
 
 TEST_F(SegmentTest, DamageInASegmentThatIsNotTheNewestIsRefusedNotTruncated) {
-  {
-    LogOpenReport rep;
-    auto s = open_log(rep);
-    fill_and_snapshot(*s, 1);
-  }
+  write_log([&](FileStorage& s) { fill_and_snapshot(s, 1); });
   // A crash after the new segment was synced but before segment 1 moved
   // out leaves both live; damage in segment 1 is then not a torn tail.
   ASSERT_EQ(::rename(segment_path(dir_ + "/archive", "node", 1).c_str(), path_.c_str()), 0);
@@ -289,11 +282,7 @@ TEST_F(SegmentTest, DamageInASegmentThatIsNotTheNewestIsRefusedNotTruncated) {
 }
 
 TEST_F(SegmentTest, SegmentsLeftLiveByACrashAreArchivedOnOpen) {
-  {
-    LogOpenReport rep;
-    auto s = open_log(rep);
-    fill_and_snapshot(*s, 1);
-  }
+  write_log([&](FileStorage& s) { fill_and_snapshot(s, 1); });
   ASSERT_EQ(::rename(segment_path(dir_ + "/archive", "node", 1).c_str(), path_.c_str()), 0);
   LogOpenReport rep;
   auto s = open_log(rep);
@@ -304,12 +293,9 @@ TEST_F(SegmentTest, SegmentsLeftLiveByACrashAreArchivedOnOpen) {
 }
 
 TEST_F(SegmentTest, ANewSegmentWhoseSnapshotNeverBecameDurableIsDropped) {
-  {
-    LogOpenReport rep;
-    auto s = open_log(rep);
-    for (int i = 0; i < 10; ++i) s->append(event_payload(i));
-    wait_durable(*s);
-  }
+  write_log([&](FileStorage& s) {
+    for (int i = 0; i < 10; ++i) s.append(event_payload(i));
+  });
   // A crash right after segment 2 was created, mid-way through its snapshot.
   std::vector<uint8_t> snap;
   append_record(snap, snapshot_payload(7));
