@@ -14,7 +14,7 @@ walletload="$2"
 dir=$(mktemp -d /tmp/walletd-audit-test-XXXXXX)
 pid=
 trap '[ -n "$pid" ] && kill $pid 2>/dev/null; wait 2>/dev/null || true; [ "${KEEP:-}" ] || rm -rf "$dir"' EXIT
-port=$((20000 + RANDOM % 12000))
+port=${WALLETD_TEST_PORT:-$((20000 + RANDOM % 12000))}  # below the ephemeral range
 cat >"$dir/cluster.json" <<JSON
 {
   "partitions": 2,
@@ -30,14 +30,35 @@ cat >"$dir/cluster.json" <<JSON
 }
 JSON
 fails=0
+mode=setup
 fail() { echo "FAIL [$mode] $*"; fails=$((fails + 1)); }
+# Any command that stops the script says where, with walletd's last words.
+trap 'echo "FAIL [$mode] line $LINENO: $BASH_COMMAND exited $?"; tail -5 "$dir/err" 2>/dev/null' ERR
 start() {
-  "$walletd" --local --config "$dir/cluster.json" --data "$dir/data" $flags >"$dir/out" 2>"$dir/err" &
-  pid=$!
-  for _ in $(seq 1 200); do grep -q "HTTP on" "$dir/out" 2>/dev/null && return 0; sleep 0.05; done
+  # A port another program took makes walletd exit at once: take another.
+  for _ in 1 2 3 4 5; do
+    "$walletd" --local --config "$dir/cluster.json" --data "$dir/data" $flags >"$dir/out" 2>"$dir/err" &
+    pid=$!
+    for _ in $(seq 1 200); do
+      grep -q "HTTP on" "$dir/out" 2>/dev/null && return 0
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.05
+    done
+    kill -0 "$pid" 2>/dev/null && break  # running, but never said it listens
+    wait "$pid" || true
+    grep -q "HTTP on" "$dir/out" && { pid=; return 0; }
+    new=$((20000 + RANDOM % 12000))
+    sed -i "s/\"http_port\": $port/\"http_port\": $new/" "$dir/cluster.json" "$dir/keep.json" "$dir/delete.json" 2>/dev/null || true
+    port=$new
+    url="http://127.0.0.1:$port"
+  done
   echo "walletd did not start:"; cat "$dir/err"; exit 1
 }
-stop() { kill -TERM "$pid"; wait "$pid" || true; pid=; }
+stop() {
+  kill -TERM "$pid" 2>/dev/null || fail "walletd had already exited: $(tail -3 "$dir/err")"
+  wait "$pid" || true
+  pid=
+}
 url="http://127.0.0.1:$port"
 # Both layouts: one log shared by every node of the process (the default
 # for --local), and one log per node (what one process per node writes).
@@ -57,7 +78,9 @@ t0=$(date +%s.%N)
 "$walletload" --url "$url" --rate 300 --duration 3 --accounts 20 --connections 4 --currencies USD,EUR \
   --max-amount 500 --quiet >"$dir/load.out" 2>&1 || { cat "$dir/load.out"; fail "walletload's own audit"; }
 for a in acct-3 acct-11; do
-  for c in USD EUR; do curl -s "$url/v1/wallet/balance?account=$a&currency=$c" >"$dir/live-$a-$c"; done
+  for c in USD EUR; do
+    curl -s "$url/v1/wallet/balance?account=$a&currency=$c" >"$dir/live-$a-$c" || fail "balance read of $a $c: curl exit $?"
+  done
 done
 stop
 if [ "$mode" = shared-delete ]; then
