@@ -51,7 +51,13 @@ std::string run_probe(const Scenario& base, const SizingOptions& opt, const Shap
       "client.query_interval_ms=" + std::to_string(ceil_ms(5 * bound)),
       // A probe far past capacity is decided long before a 30 s drain: stop
       // it early rather than simulate (and hold in memory) a collapse.
-      "phases.heal_limit_ms=" + std::to_string(std::max<int64_t>(1000, ceil_ms(40 * bound)))});
+      "phases.heal_limit_ms=" + std::to_string(std::max<int64_t>(1000, ceil_ms(40 * bound))),
+      // The design counts two operations per transfer, and in its cluster
+      // one transfer in 2,000 has both accounts on one partition; a slice
+      // of a few partitions would see far more, and run them as one local
+      // operation. So a probe runs every transfer in two legs (a --set may
+      // say otherwise; it comes after).
+      "protocol.same_partition=two_legs"});
   sets.insert(sets.end(), sh.extra.begin(), sh.extra.end());
   ScenarioLoad sl = scenario_from_json(base.doc, sets);
   if (!sl.scenario) return sl.error;

@@ -41,6 +41,11 @@ struct ProtocolOptions {
   // and status queries) after it finished; clients must not retry or ask
   // about an id later than half of it after first sending (docs/forgetting.md).
   Duration retention = 10 * kSecond;
+  // A transfer whose two accounts live on one partition runs as one local
+  // atomic transaction there (both balances move in one event, or neither
+  // does) instead of two legs of the distributed protocol
+  // (docs/same_partition.md). false: every transfer takes two legs.
+  bool local_same_partition = true;
 };
 
 // A coordinator's snapshot costs the rows it remembers (a retention
@@ -73,6 +78,7 @@ struct EngineBugs {
   bool credit_wrong_account = false;    // partition: a Confirm's credit lands on the partition's next account
   bool forget_early = false;            // coordinator: a finished row is forgotten at the next snapshot, retention or not
   bool ignore_watermark = false;        // partition: finished legs are forgotten whatever the low watermark says
+  bool local_repeat_applies = false;    // partition: a repeated same-partition transfer moves the money again
   bool any() const;
 };
 

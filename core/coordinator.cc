@@ -147,8 +147,12 @@ void Coordinator::on_transfer(Context& ctx, NodeId from, const Message& m) {
   row.started = ctx.now();
   row.attempts = 0;
   row.next_retry = ctx.now() + cfg_.protocol.retry_interval;
-  send_try(ctx, tx, row, Leg::kDebit);
-  if (!saga()) send_try(ctx, tx, row, Leg::kCredit);  // Saga: the credit waits for the debit
+  if (local(row)) {
+    send_local(ctx, tx, row);
+  } else {
+    send_try(ctx, tx, row, Leg::kDebit);
+    if (!saga()) send_try(ctx, tx, row, Leg::kCredit);  // Saga: the credit waits for the debit
+  }
   arm_at(ctx, row.next_retry);
   schedule(tx, row);
 }
@@ -194,6 +198,11 @@ void Coordinator::on_try_reply(Context& ctx, const Message& m) {
       row.try_status[l] == TryStatus::kNo) {
     if (row.decision != Decision::kNone) ctx.cover(Cover::kLateTryReply);
     return;  // late or duplicate answer
+  }
+  if (local(row)) {
+    // The partition's answer is the outcome: nothing is left to undo or apply.
+    Reason why = m.yes ? Reason::kNone : m.reason == Reason::kNone ? Reason::kInsufficientFunds : m.reason;
+    return decide(ctx, m.tx, row, m.yes ? Decision::kConfirm : Decision::kCancel, why);
   }
   Event e;
   e.type = EventType::kTryAnswer;
@@ -278,6 +287,22 @@ void Coordinator::send_try(Context& ctx, const TxId& tx, const PhaseRow& row, Le
   ctx.send_durable(leg_node(row, leg), m);
 }
 
+void Coordinator::send_local(Context& ctx, const TxId& tx, const PhaseRow& row) {
+  Message m{};
+  m.kind = MsgKind::kLocalTransfer;
+  m.tx = tx;
+  m.leg = Leg::kDebit;
+  m.account = row.from;
+  m.account2 = row.to;
+  m.amount = row.amount;
+  m.currency = row.currency;
+  m.origin = static_cast<uint16_t>(index_);
+  m.seq = row.order;
+  m.low = low_watermark();
+  // As for a Try: the row must be durable before the partition moves money for it.
+  ctx.send_durable(leg_node(row, Leg::kDebit), m);
+}
+
 void Coordinator::send_phase2(Context& ctx, const TxId& tx, const PhaseRow& row, Leg leg) {
   Message m{};
   m.kind = row.decision == Decision::kConfirm ? MsgKind::kConfirm : MsgKind::kCancel;
@@ -352,17 +377,21 @@ void Coordinator::tick(Context& ctx) {
     PhaseRow& row = *d.row;
     if (row.decision == Decision::kNone) {
       // A Saga whose debit is applied only moves forward: its credit is
-      // retried until answered (a "no" leads to compensation), never timed out.
-      bool forward_only = saga() && row.try_status[0] == TryStatus::kYes;
-      if (!forward_only && now - row.started >= cfg_.protocol.try_timeout) {
+      // retried until answered (a "no" leads to compensation), never timed
+      // out. So does a local transfer: only its partition can decide it.
+      if (!forward_only(row) && now - row.started >= cfg_.protocol.try_timeout) {
         ctx.cover(Cover::kTryTimedOut);
         decide(ctx, tx, row, Decision::kCancel, Reason::kTimedOut);
       } else if (now >= row.next_retry) {
         ctx.cover(Cover::kTryResent);
-        for (Leg leg : {Leg::kDebit, Leg::kCredit}) {
-          if (row.try_status[static_cast<int>(leg)] == TryStatus::kYes) continue;
-          if (saga() && leg == Leg::kCredit && row.try_status[0] != TryStatus::kYes) continue;
-          send_try(ctx, tx, row, leg);
+        if (local(row)) {
+          send_local(ctx, tx, row);
+        } else {
+          for (Leg leg : {Leg::kDebit, Leg::kCredit}) {
+            if (row.try_status[static_cast<int>(leg)] == TryStatus::kYes) continue;
+            if (saga() && leg == Leg::kCredit && row.try_status[0] != TryStatus::kYes) continue;
+            send_try(ctx, tx, row, leg);
+          }
         }
         row.next_retry = now + backoff(ctx, row.attempts++);
       }
@@ -406,8 +435,7 @@ uint64_t Coordinator::low_watermark() {
 Time Coordinator::deadline(const PhaseRow& row) const {
   if (row.finished()) return -1;
   if (row.decision == Decision::kNone) {
-    bool forward_only = saga() && row.try_status[0] == TryStatus::kYes;
-    return forward_only ? row.next_retry : std::min(row.next_retry, row.started + cfg_.protocol.try_timeout);
+    return forward_only(row) ? row.next_retry : std::min(row.next_retry, row.started + cfg_.protocol.try_timeout);
   }
   return cfg_.bugs.no_phase2_retry ? -1 : row.next_retry;
 }
@@ -510,7 +538,12 @@ void Coordinator::apply(const Event& e) {
       row.decision = e.flag ? Decision::kConfirm : Decision::kCancel;
       row.reason = e.reason;
       row.phase2[0] = row.phase2[1] = Phase2Status::kSent;
-      if (saga()) {
+      if (local(row)) {
+        // The partition's answer decided it: both legs are done as one.
+        const TryStatus answer = e.flag ? TryStatus::kYes : TryStatus::kNo;
+        row.try_status[0] = row.try_status[1] = answer;
+        row.phase2[0] = row.phase2[1] = Phase2Status::kAcked;
+      } else if (saga()) {
         // Saga: nothing to send on success; on failure only an applied (or
         // possibly applied) debit needs its compensation.
         row.phase2[1] = Phase2Status::kAcked;

@@ -96,7 +96,19 @@ class Coordinator final : public Actor {
   bool load_snapshot(std::span<const uint8_t> blob);
   void drop_finished_from_active();
   NodeId leg_node(const PhaseRow& row, Leg leg) const;
+  void send_local(Context& ctx, const TxId& tx, const PhaseRow& row);
   bool saga() const { return cfg_.protocol.kind == ProtocolKind::kSaga; }
+  // Both accounts on one partition: one local transaction there, whose
+  // answer is the decision (docs/same_partition.md).
+  bool local(const PhaseRow& row) const {
+    return cfg_.protocol.local_same_partition && !row.absent &&
+           cfg_.account_partition[row.from] == cfg_.account_partition[row.to];
+  }
+  // A row that only moves forward: it is resent until answered, never timed
+  // out (a local transfer, whose partition decides; a Saga past its debit).
+  bool forward_only(const PhaseRow& row) const {
+    return local(row) || (saga() && row.try_status[0] == TryStatus::kYes);
+  }
   // An id first sent longer ago than half the retention window: its row may
   // be gone, and answering as if the id were new could run it twice.
   bool expired(const Message& m) const { return m.age > cfg_.protocol.retention / 2; }

@@ -28,6 +28,8 @@ enum class Cover : uint8_t {
   kSnapshotExtended,       // recovery loaded a snapshot and then applied events after it
   kLegsForgotten,          // a snapshot left out finished legs below their coordinator's low watermark
   kStaleMessageIgnored,    // a message about a forgotten leg (below the low watermark) was ignored
+  kLocalTransferApplied,   // a same-partition transfer moved both balances in one local transaction
+  kLocalTransferRepeated,  // a same-partition transfer already answered: the first answer again
   // coordinator
   kRequestRepeatedOpen,    // a repeated request for an undecided transfer: it waits for the decision
   kRequestRepeatedDecided, // a repeated request answered from the phase table

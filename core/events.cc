@@ -49,11 +49,11 @@ std::optional<Event> decode_event(std::span<const uint8_t> in) {
   if (in.size() < kEventSize) return std::nullopt;
   Event e;
   const uint8_t t = in[0];
-  if (!((t >= 1 && t <= 8) || (t >= 16 && t <= 21))) return std::nullopt;  // unknown event type
+  if (!((t >= 1 && t <= 9) || (t >= 16 && t <= 21))) return std::nullopt;  // unknown event type
   e.type = static_cast<EventType>(t);
   // Bytes no encoder writes (an account above 32 bits) make the event
   // malformed; they are never ignored or cut to fit.
-  if (in[1] > 1 || in[2] > 4) return std::nullopt;
+  if (in[1] > 1 || in[2] > 5) return std::nullopt;
   e.origin = static_cast<uint16_t>(in[6] | in[7] << 8);
   e.leg = static_cast<Leg>(in[1]);
   e.effect = static_cast<Effect>(in[2]);

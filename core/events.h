@@ -22,6 +22,7 @@ enum class EventType : uint8_t {
   kSnapshot = 6,     // full state follows (payload after the fixed part)
   kRefused = 7,      // a second phase contradicting the leg's state was refused
   kApplied = 8,      // Saga: the leg applied as a local transaction (final unless compensated)
+  kLocalTransfer = 9,  // both accounts on this partition: moved in one step (flag 1), or refused (flag 0)
   // coordinator
   kBegin = 16,       // transaction accepted: content recorded
   kTryAnswer = 17,
@@ -38,6 +39,7 @@ enum class Effect : uint8_t {
   kCredit = 2,   // balance + amount, money leaves flight
   kRefund = 3,   // balance + amount, a held debit returned
   kReverse = 4,  // balance - amount, a credit taken back (invalid orders only)
+  kMove = 5,     // account - amount and account2 + amount in one step: a same-partition transfer
 };
 
 struct Event {
@@ -49,7 +51,7 @@ struct Event {
   Reason reason = Reason::kNone;
   TxId tx;
   AccountId account = 0;   // partition: the leg's account; coordinator: from
-  AccountId account2 = 0;  // coordinator: to
+  AccountId account2 = 0;  // coordinator, and a partition's local transfer: to
   Amount amount;           // always >= 0; effect gives the sign
   // The transfer's place in its coordinator's begin order (1, 2, ...) and
   // that coordinator's index: on Begin, and on every partition event that
@@ -69,11 +71,14 @@ const char* to_string(Effect e);
 void encode_event(const Event& e, std::vector<uint8_t>& out);
 std::optional<Event> decode_event(std::span<const uint8_t> in);
 
-// Signed change to the leg account's balance implied by an effect.
+// Signed change to the leg account's balance implied by an effect. A move
+// changes two accounts: this is the change to `account` (the debit);
+// `account2` gains the amount.
 inline int64_t effect_delta(Effect e, Amount a) {
   switch (e) {
     case Effect::kDebit:
     case Effect::kReverse:
+    case Effect::kMove:
       return -a.minor;
     case Effect::kCredit:
     case Effect::kRefund:

@@ -24,8 +24,9 @@ enum class MsgKind : uint8_t {
   kConfirm,          // coordinator -> partition: TC/C Confirm, 2PC Commit
   kCancel,           // coordinator -> partition: TC/C Cancel, 2PC Abort, Saga compensation
   kPhase2Ack,        // partition -> coordinator: applied, or refused
+  kLocalTransfer,    // coordinator -> partition: both accounts are there; one local transaction
 };
-constexpr int kMsgKindCount = 9;
+constexpr int kMsgKindCount = 10;
 const char* to_string(MsgKind k);
 
 enum class Leg : uint8_t { kDebit = 0, kCredit = 1 };
@@ -80,6 +81,7 @@ struct Message {
   uint32_t request;     // client's request number, echoed in replies
   TxId tx;
   AccountId account;
+  AccountId account2;   // kLocalTransfer: the account credited (account is debited)
   Amount amount;
   // Coordinator -> partition (Try, Confirm, Cancel): which coordinator sent
   // it, the transfer's place in that coordinator's begin order, and its low

@@ -24,6 +24,8 @@ const char* to_string(Cover c) {
     case Cover::kSnapshotExtended: return "snapshot_extended";
     case Cover::kLegsForgotten: return "legs_forgotten";
     case Cover::kStaleMessageIgnored: return "stale_message_ignored";
+    case Cover::kLocalTransferApplied: return "local_transfer_applied";
+    case Cover::kLocalTransferRepeated: return "local_transfer_repeated";
     case Cover::kRequestRepeatedOpen: return "request_repeated_open";
     case Cover::kRequestRepeatedDecided: return "request_repeated_decided";
     case Cover::kReusedIdRefused: return "reused_id_refused";
@@ -75,6 +77,7 @@ std::span<const EngineBugName> engine_bug_names() {
       {"credit_wrong_account", &EngineBugs::credit_wrong_account},
       {"forget_early", &EngineBugs::forget_early},
       {"ignore_watermark", &EngineBugs::ignore_watermark},
+      {"local_repeat_applies", &EngineBugs::local_repeat_applies},
   };
   static_assert(sizeof(EngineBugs) == std::size(kNames), "every EngineBugs switch needs a name");
   return kNames;
@@ -97,6 +100,7 @@ const char* to_string(MsgKind k) {
     case MsgKind::kConfirm: return "confirm";
     case MsgKind::kCancel: return "cancel";
     case MsgKind::kPhase2Ack: return "ack";
+    case MsgKind::kLocalTransfer: return "local_transfer";
   }
   return "?";
 }
@@ -146,6 +150,7 @@ const char* to_string(EventType t) {
     case EventType::kSnapshot: return "snapshot";
     case EventType::kRefused: return "refused";
     case EventType::kApplied: return "applied";
+    case EventType::kLocalTransfer: return "local-transfer";
     case EventType::kBegin: return "begin";
     case EventType::kTryAnswer: return "try-answer";
     case EventType::kDecide: return "decide";
@@ -163,6 +168,7 @@ const char* to_string(Effect e) {
     case Effect::kCredit: return "credit";
     case Effect::kRefund: return "refund";
     case Effect::kReverse: return "reverse";
+    case Effect::kMove: return "move";
   }
   return "?";
 }

@@ -58,7 +58,8 @@ bool PartitionNode::stale(const Message& m) const {
 }
 
 void PartitionNode::on_message(Context& ctx, NodeId from, const Message& m) {
-  if (m.kind == MsgKind::kTry || m.kind == MsgKind::kConfirm || m.kind == MsgKind::kCancel) {
+  if (m.kind == MsgKind::kTry || m.kind == MsgKind::kConfirm || m.kind == MsgKind::kCancel ||
+      m.kind == MsgKind::kLocalTransfer) {
     if (m.origin < low_.size() && m.low > low_[m.origin]) low_[m.origin] = m.low;
     if (stale(m)) return ctx.cover(Cover::kStaleMessageIgnored);
   }
@@ -75,6 +76,9 @@ void PartitionNode::on_message(Context& ctx, NodeId from, const Message& m) {
       break;
     case MsgKind::kCancel:
       on_cancel(ctx, from, m);
+      break;
+    case MsgKind::kLocalTransfer:
+      on_local_transfer(ctx, from, m);
       break;
     default:
       break;  // not addressed to a participant; ignore
@@ -120,7 +124,7 @@ bool PartitionNode::answered_before_step(Context& ctx, NodeId from, const Messag
   if (const LegState* s = leg(m.tx, m.leg)) {
     ctx.cover(s->status == LegStatus::kCancelMarker ? Cover::kTryAfterCancelMarker : Cover::kTryRepeated);
     bool yes = s->status == LegStatus::kTriedYes || s->status == LegStatus::kConfirmed ||
-               s->status == LegStatus::kApplied;
+               s->status == LegStatus::kApplied || s->status == LegStatus::kMoved;
     reply_try(ctx, from, m, yes, yes ? Reason::kNone : s->reason);
     return true;
   }
@@ -171,12 +175,57 @@ void PartitionNode::on_saga_step(Context& ctx, NodeId from, const Message& m) {
   reply_try(ctx, from, m, true, Reason::kNone);
 }
 
+// A transfer between two accounts of this partition, as one local
+// transaction: both balances move in one event, or neither does, and the
+// answer is final (there is no second phase). Idempotent per transaction:
+// a repeat gets the first answer and changes nothing.
+void PartitionNode::on_local_transfer(Context& ctx, NodeId from, const Message& m) {
+  if (const LegState* s = leg(m.tx, Leg::kDebit)) {
+    ctx.cover(Cover::kLocalTransferRepeated);
+    const bool moved = s->status == LegStatus::kMoved;
+    if (!(moved && cfg_.bugs.local_repeat_applies)) return reply_try(ctx, from, m, moved, s->reason);
+  }
+  Event e;
+  e.type = EventType::kLocalTransfer;
+  e.tx = m.tx;
+  e.leg = Leg::kDebit;
+  e.account = m.account;
+  e.account2 = m.account2;
+  e.currency = m.currency;
+  e.amount = m.amount;
+  e.seq = m.seq;
+  e.origin = m.origin;
+  e.reason = local_refuse_reason(m);
+  e.flag = e.reason == Reason::kNone ? 1 : 0;
+  e.effect = e.flag ? Effect::kMove : Effect::kNone;
+  if (e.flag) ctx.cover(Cover::kLocalTransferApplied);
+  emit(ctx, e);
+  reply_try(ctx, from, m, e.flag != 0, e.reason);
+}
+
+// The checks of both legs' Tries, on one partition's rows: 2PC locks on
+// either row, the debit's funds, the credit's limit (counting the headroom
+// promised to open credits and held debits, as a credit's Try does).
+Reason PartitionNode::local_refuse_reason(const Message& m) const {
+  const size_t debit = row(m.account, m.currency), credit = row(m.account2, m.currency);
+  if (cfg_.protocol.kind == ProtocolKind::k2pc && !cfg_.bugs.twopc_no_lock &&
+      (!locks_[debit].is_nil() || !locks_[credit].is_nil()))
+    return Reason::kLocked;
+  if (balances_[debit] < m.amount.minor && !cfg_.bugs.skip_funds_check) return Reason::kInsufficientFunds;
+  const int64_t limit = cfg_.max_balance.empty() ? 0 : cfg_.max_balance[m.currency].minor;
+  if (limit > 0 && !cfg_.bugs.skip_balance_limit &&
+      balances_[credit] + incoming_[credit] + held_[credit] + m.amount.minor > limit)
+    return Reason::kBalanceLimit;
+  return Reason::kNone;
+}
+
 // Confirm is idempotent per (tx, leg); Confirm after Cancel is refused and
 // reported, never applied.
 void PartitionNode::on_confirm(Context& ctx, NodeId from, const Message& m) {
   const LegState* it = legs_.find(LegKey{m.tx, m.leg});
   if (!it || it->status == LegStatus::kTriedNo || it->status == LegStatus::kCancelled ||
-      it->status == LegStatus::kCancelMarker || it->status == LegStatus::kApplied) {
+      it->status == LegStatus::kCancelMarker || it->status == LegStatus::kApplied ||
+      it->status == LegStatus::kMoved) {
     refuse(ctx, from, m);
     return;
   }
@@ -226,7 +275,7 @@ void PartitionNode::on_cancel(Context& ctx, NodeId from, const Message& m) {
     return;
   }
   const LegState s = *it;
-  if (s.status == LegStatus::kConfirmed) {
+  if (s.status == LegStatus::kConfirmed || s.status == LegStatus::kMoved) {
     refuse(ctx, from, m);
     return;
   }
@@ -330,17 +379,23 @@ void PartitionNode::apply(const Event& e) {
       r = (r + currencies_) % balances_.size();  // the next slot's row, same currency
     assert(cfg_.account_partition[e.account] == partition_);
     balances_[r] += effect_delta(e.effect, e.amount);
+    if (e.effect == Effect::kMove) {
+      assert(cfg_.account_partition[e.account2] == partition_);
+      balances_[row(e.account2, e.currency)] += e.amount.minor;
+    }
   }
   LegKey key{e.tx, e.leg};
   switch (e.type) {
     case EventType::kTryYes:
     case EventType::kTryNo:
     case EventType::kCancelMarker:
-    case EventType::kApplied: {
-      LegStatus st = e.type == EventType::kTryYes    ? LegStatus::kTriedYes
-                     : e.type == EventType::kTryNo   ? LegStatus::kTriedNo
-                     : e.type == EventType::kApplied ? LegStatus::kApplied
-                                                     : LegStatus::kCancelMarker;
+    case EventType::kApplied:
+    case EventType::kLocalTransfer: {
+      LegStatus st = e.type == EventType::kTryYes          ? LegStatus::kTriedYes
+                     : e.type == EventType::kTryNo         ? LegStatus::kTriedNo
+                     : e.type == EventType::kApplied       ? LegStatus::kApplied
+                     : e.type == EventType::kLocalTransfer ? (e.flag ? LegStatus::kMoved : LegStatus::kTriedNo)
+                                                           : LegStatus::kCancelMarker;
       Amount amount = e.type == EventType::kCancelMarker ? Amount{} : e.amount;
       LegState s{st, e.effect, e.currency, e.account, amount, e.reason, e.seq, e.origin};
       legs_[key] = s;
@@ -544,15 +599,17 @@ bool PartitionNode::replay_record(std::span<const uint8_t> record) {
 // repeated Try is answered from the leg, never logged), and a second phase
 // closes a leg that exists.
 bool PartitionNode::replayable(const Event& e) const {
+  const bool local = e.type == EventType::kLocalTransfer;
   const bool opens = e.type == EventType::kTryYes || e.type == EventType::kTryNo ||
-                     e.type == EventType::kCancelMarker || e.type == EventType::kApplied;
+                     e.type == EventType::kCancelMarker || e.type == EventType::kApplied || local;
   const bool closes = e.type == EventType::kConfirmed || e.type == EventType::kCancelled;
-  if ((opens || e.effect != Effect::kNone) &&
-      (e.account >= cfg_.accounts || cfg_.account_partition[e.account] != partition_ ||
-       e.currency >= currencies_))
+  auto mine = [&](AccountId a) { return a < cfg_.accounts && cfg_.account_partition[a] == partition_; };
+  if ((opens || e.effect != Effect::kNone) && (!mine(e.account) || e.currency >= currencies_)) return false;
+  // A move is a local transfer's alone, and it names two of this partition's accounts.
+  if ((e.effect == Effect::kMove) != (local && e.flag) || (local && (!mine(e.account2) || e.leg != Leg::kDebit)))
     return false;
   const bool exists = legs_.contains(LegKey{e.tx, e.leg});
-  return !(opens && exists) && !(closes && !exists);
+  return !(opens && exists && !(local && cfg_.bugs.local_repeat_applies)) && !(closes && !exists);
 }
 
 uint64_t PartitionNode::state_digest() const {

@@ -14,8 +14,10 @@
 
 namespace ws {
 
-// kTriedYes: TC/C reserved / 2PC prepared (row locked); kApplied: a Saga step.
-enum class LegStatus : uint8_t { kTriedYes, kTriedNo, kConfirmed, kCancelled, kCancelMarker, kApplied };
+// kTriedYes: TC/C reserved / 2PC prepared (row locked); kApplied: a Saga
+// step; kMoved: a same-partition transfer, both balances moved (kept under
+// its debit leg's key; a refused one is kTriedNo there).
+enum class LegStatus : uint8_t { kTriedYes, kTriedNo, kConfirmed, kCancelled, kCancelMarker, kApplied, kMoved };
 
 struct LegState {
   LegStatus status = LegStatus::kTriedYes;
@@ -77,6 +79,8 @@ class PartitionNode final : public Actor {
  private:
   void on_try(Context& ctx, NodeId from, const Message& m);
   void on_saga_step(Context& ctx, NodeId from, const Message& m);
+  void on_local_transfer(Context& ctx, NodeId from, const Message& m);
+  Reason local_refuse_reason(const Message& m) const;
   bool answered_before_step(Context& ctx, NodeId from, const Message& m, Event& e);
   Reason refuse_reason(const Message& m) const;
   void cover_edges(Context& ctx, const Message& m, Reason no) const;

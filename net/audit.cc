@@ -273,24 +273,29 @@ bool run_audit(const AuditOptions& opts, AuditReport& r, std::string& error) {
     ++node.applied;
     if (snap || e->effect == Effect::kNone) return;
     const int64_t delta = effect_delta(e->effect, e->amount);
+    // A move (a same-partition transfer) takes from `account` and gives the
+    // same to `account2` in one event: nothing of it is ever in flight.
+    const bool move = e->effect == Effect::kMove;
     if (run.complete) {
       TxTrack& t = txs[e->tx];
-      t.net += delta;
+      t.net += move ? 0 : delta;
       t.currency = e->currency;
     }
-    if (r.account && e->account == *r.account) {
+    auto statement_line = [&](AccountId account, const char* leg, int64_t change) {
       StatementLine line;
       line.index = node.events;
       line.time_ns = run.time_ns;
       line.tx = e->tx;
       line.event = to_string(e->type);
-      line.leg = to_string(e->leg);
+      line.leg = leg;
       line.effect = to_string(e->effect);
       line.currency = e->currency;
-      line.delta = delta;
-      line.balance = part.balance(e->account, e->currency);
+      line.delta = change;
+      line.balance = part.balance(account, e->currency);
       r.statement.push_back(std::move(line));
-    }
+    };
+    if (r.account && e->account == *r.account) statement_line(e->account, to_string(e->leg), delta);
+    if (r.account && move && e->account2 == *r.account) statement_line(e->account2, to_string(Leg::kCredit), -delta);
   };
 
   for (LogRun& log : logs) {

@@ -84,7 +84,8 @@ void parse_protocol(const json& v, ProtocolOptions& p) {
   if (v.is_string()) {
     kind = v.get<std::string>();
   } else if (v.is_object()) {
-    only_keys(v, {"kind", "try_timeout_ms", "retry_interval_ms", "max_backoff_ms", "snapshot_every", "retention_ms"},
+    only_keys(v, {"kind", "try_timeout_ms", "retry_interval_ms", "max_backoff_ms", "snapshot_every", "retention_ms",
+                  "same_partition"},
               "protocol.");
     kind = get_string(need(v, "kind", "protocol."), "protocol.kind");
     if (v.contains("try_timeout_ms"))
@@ -95,6 +96,12 @@ void parse_protocol(const json& v, ProtocolOptions& p) {
       p.max_backoff = static_cast<Duration>(get_uint(v["max_backoff_ms"], "protocol.max_backoff_ms", 1, 600000)) * kMillisecond;
     if (v.contains("snapshot_every"))
       p.snapshot_every = static_cast<uint32_t>(get_uint(v["snapshot_every"], "protocol.snapshot_every", 0, 1u << 30));
+    if (v.contains("same_partition")) {
+      const std::string same = get_string(v["same_partition"], "protocol.same_partition");
+      if (same != "local" && same != "two_legs")
+        fail("protocol.same_partition", "expected \"local\" or \"two_legs\", got " + quote_input(same));
+      p.local_same_partition = same == "local";
+    }
     if (v.contains("retention_ms"))
       p.retention = static_cast<Duration>(get_uint(v["retention_ms"], "protocol.retention_ms", 1, 7 * 86400000ull)) * kMillisecond;
   } else {
@@ -254,7 +261,9 @@ std::string manifest_json(const ClusterSpec& spec, const std::string& shared_log
   json m = {{"format", 1},
             {"partitions", c.partitions},
             {"accounts", c.accounts},
-            {"protocol", to_string(c.protocol.kind)},
+            {"protocol",
+             {{"kind", to_string(c.protocol.kind)},
+              {"same_partition", c.protocol.local_same_partition ? "local" : "two_legs"}}},
             {"currencies", currencies_json(c)},
             {"nodes", nodes}};
   m["log"] = shared_log.empty() ? json("per-node") : json(shared_log);
@@ -282,7 +291,10 @@ ClusterParse parse_manifest_json(const std::string& text) {
     ClusterSpec spec;
     ClusterConfig& c = spec.config;
     c.protocol = real_time_protocol_defaults();
-    parse_protocol(need(root, "protocol", ""), c.protocol);
+    // A manifest that names the protocol only was written before the
+    // same-partition path existed: its logs run every transfer in two legs.
+    if (need(root, "protocol", "").is_string()) c.protocol.local_same_partition = false;
+    parse_protocol(root["protocol"], c.protocol);
     c.partitions = static_cast<uint32_t>(get_uint(need(root, "partitions", ""), "partitions", 1, 1024));
     c.accounts = static_cast<uint32_t>(get_uint(need(root, "accounts", ""), "accounts", 2, 10'000'000));
     // An array, in the cluster's currency order: events name currencies by index.

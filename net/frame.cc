@@ -93,6 +93,7 @@ void encode_message(const Message& m, uint8_t* out) {
   w.u64(m.tx.hi);
   w.u64(m.tx.lo);
   w.u32(m.account);
+  w.u32(m.account2);
   w.u64(static_cast<uint64_t>(m.amount.minor));
   w.u16(m.origin);
   w.u64(m.seq);
@@ -122,6 +123,7 @@ bool decode_message(const uint8_t* in, Message& m) {
   m.tx.hi = r.u64();
   m.tx.lo = r.u64();
   m.account = r.u32();
+  m.account2 = r.u32();
   m.amount.minor = static_cast<int64_t>(r.u64());
   m.origin = r.u16();
   m.seq = r.u64();

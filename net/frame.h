@@ -18,9 +18,9 @@
 namespace ws::net {
 
 constexpr uint32_t kFrameMagic = 0x464e5357;  // "WSNF" read as little-endian bytes
-constexpr uint8_t kFrameVersion = 2;
+constexpr uint8_t kFrameVersion = 3;
 constexpr size_t kFrameHeaderSize = 24;
-constexpr size_t kMessageWireSize = 153;
+constexpr size_t kMessageWireSize = 157;
 
 // What a frame carries. kEngine frames are engine messages; the balance
 // channels are the runtime's read-only query path to a partition (it never

@@ -265,7 +265,7 @@ void Checker::on_durable_event(NodeId node, const Event& e, Time t) {
   // The protocol's ordering, checked on durable history: a participant holds
   // money only for a transaction its coordinator has recorded durably, and
   // applies a second phase only after the coordinator's decision is durable.
-  if ((e.type == EventType::kTryYes || e.type == EventType::kApplied) && !h.begun)
+  if ((e.type == EventType::kTryYes || e.type == EventType::kApplied || e.type == EventType::kLocalTransfer) && !h.begun)
     report(Property::kAtomicity, t, {e.tx},
            std::string("partition ") + std::to_string(node) + " reserved the " + to_string(e.leg) +
                " leg of " + tx_short(e.tx) + " before its coordinator recorded the transaction durably");
@@ -286,6 +286,7 @@ void Checker::on_durable_event(NodeId node, const Event& e, Time t) {
                ": the coordinator sent both outcomes");
     return;
   }
+  if (e.type == EventType::kLocalTransfer) return on_local_transfer(node, e, h, t);
   bool reserved = e.type == EventType::kTryYes || e.type == EventType::kApplied;
   if (h.begun && (reserved || e.effect != Effect::kNone)) check_leg(node, e, h, t);
   if (e.leg == Leg::kDebit && reserved) {
@@ -297,13 +298,43 @@ void Checker::on_durable_event(NodeId node, const Event& e, Time t) {
     h.has_credit_account = true;
   }
   if (e.effect == Effect::kNone) return;
+  move_money(e, h, t);
+  track_partial(h, t);
+}
+
+// A same-partition transfer is judged as its two legs applied at one
+// instant: a debit of `account` and a credit of `account2`, each checked as
+// a leg is, and never partial in between.
+void Checker::on_local_transfer(NodeId node, const Event& e, TxHistory& h, Time t) {
+  Event debit = e;
+  debit.type = EventType::kApplied;
+  debit.leg = Leg::kDebit;
+  debit.effect = e.flag ? Effect::kDebit : Effect::kNone;
+  Event credit = debit;
+  credit.leg = Leg::kCredit;
+  credit.account = e.account2;
+  credit.effect = e.flag ? Effect::kCredit : Effect::kNone;
+  if (h.begun) {
+    check_leg(node, debit, h, t);
+    check_leg(node, credit, h, t);
+  }
+  h.debit_account = debit.account;
+  h.has_debit_account = true;
+  h.credit_account = credit.account;
+  h.has_credit_account = true;
+  if (!e.flag) return;
+  move_money(debit, h, t);
+  move_money(credit, h, t);
+  track_partial(h, t);
+}
+
+void Checker::move_money(const Event& e, TxHistory& h, Time t) {
+  const ClusterConfig& c = cfg_.cluster;
   h.amount = e.amount;
   h.currency = e.currency;
   const size_t ncur = c.currencies.size();
   int64_t& bal = balance_[size_t{e.account} * ncur + e.currency];
   const int64_t a = e.amount.minor;
-  const char* cur = c.currencies[e.currency].code;
-  std::string who = c.account_name(e.account);
   switch (e.effect) {
     case Effect::kDebit:
       if (++h.debits > 1)
@@ -333,8 +364,14 @@ void Checker::on_durable_event(NodeId node, const Event& e, Time t) {
       in_flight_[e.currency] += a;
       break;
     case Effect::kNone:
+    case Effect::kMove:  // split into its two legs by on_local_transfer
       break;
   }
+  check_money(e, h, bal, t);
+}
+
+// How long a transfer's money was in flight: partial state anyone could see.
+void Checker::track_partial(TxHistory& h, Time t) {
   if (h.in_flight != 0 && h.partial_since < 0) {
     h.partial_since = t;
     ++metrics_.partial_count;
@@ -344,6 +381,14 @@ void Checker::on_durable_event(NodeId node, const Event& e, Time t) {
     metrics_.partial_max = std::max(metrics_.partial_max, d);
     h.partial_since = -1;
   }
+}
+
+void Checker::check_money(const Event& e, const TxHistory& h, int64_t bal, Time t) {
+  const ClusterConfig& c = cfg_.cluster;
+  const size_t ncur = c.currencies.size();
+  const int64_t a = e.amount.minor;
+  const char* cur = c.currencies[e.currency].code;
+  auto who = [&] { return c.account_name(e.account); };  // only for a report
   // Money may wait in flight only in the debit direction: a credit (or
   // refund) not covered by a debit already applied creates money.
   // 2PC applies both legs at Commit in either order; a credit first is safe
@@ -354,10 +399,10 @@ void Checker::on_durable_event(NodeId node, const Event& e, Time t) {
     report(Property::kConservation, t, {e.tx},
            std::string("money created: ") + (e.effect == Effect::kCredit ? "credit" : "refund") +
                " of " + format_amount(Amount{a}, c.currencies[e.currency]) + " " + cur + " to " +
-               who + " for " + tx_short(e.tx) + " is not covered by an applied debit");
+               who() + " for " + tx_short(e.tx) + " is not covered by an applied debit");
   if (bal < 0)
     report(Property::kNoNegative, t, {e.tx},
-           "balance of " + who + " went negative (" + std::to_string(bal) + " minor units of " +
+           "balance of " + who() + " went negative (" + std::to_string(bal) + " minor units of " +
                cur + ") applying " + tx_short(e.tx));
   // A limit is judged on credits. A refund returns the account's own money
   // and cannot be refused: a Saga compensation may take a balance past the
@@ -369,7 +414,7 @@ void Checker::on_durable_event(NodeId node, const Event& e, Time t) {
     report(Property::kBalanceLimit, t, {e.tx},
            std::string("credit of ") +
                format_amount(Amount{a}, c.currencies[e.currency]) + " " + cur + " for " + tx_short(e.tx) +
-               " took " + who + " to " + format_amount(Amount{bal}, c.currencies[e.currency]) + " " + cur +
+               " took " + who() + " to " + format_amount(Amount{bal}, c.currencies[e.currency]) + " " + cur +
                ", past its limit of " + format_amount(Amount{limit}, c.currencies[e.currency]));
 }
 

@@ -169,6 +169,10 @@ class Checker final : public SimObserver {
   void check_model(const Simulator& sim, uint32_t partition, const char* when);
   void check_begin(const Event& e, Time t);
   void check_leg(NodeId node, const Event& e, const TxHistory& h, Time t);
+  void on_local_transfer(NodeId node, const Event& e, TxHistory& h, Time t);
+  void move_money(const Event& e, TxHistory& h, Time t);
+  void track_partial(TxHistory& h, Time t);
+  void check_money(const Event& e, const TxHistory& h, int64_t bal, Time t);
   std::string transfer_text(AccountId from, AccountId to, Amount a, CurrencyIdx cur) const;
   std::vector<TxId> sorted_tx_ids() const;
 

@@ -230,6 +230,14 @@ ScenarioLoad convert(const json& doc) {
   } else if (r.err.empty()) {
     r.err = "scenario key 'protocol.try_order' is '" + order + "'; it must be debit_first, credit_first or both_in_try";
   }
+  std::string same = r.str("protocol", "same_partition");
+  if (same == "local") {
+    c.protocol.local_same_partition = true;
+  } else if (same == "two_legs") {
+    c.protocol.local_same_partition = false;
+  } else if (r.err.empty()) {
+    r.err = "scenario key 'protocol.same_partition' is '" + same + "'; it must be local or two_legs";
+  }
   c.protocol.try_timeout = r.integer("protocol", "try_timeout_ms", 1, 3'600'000) * kMillisecond;
   c.protocol.retry_interval = r.integer("protocol", "retry_interval_ms", 1, 3'600'000) * kMillisecond;
   c.protocol.max_backoff = r.integer("protocol", "max_backoff_ms", 1, 3'600'000) * kMillisecond;

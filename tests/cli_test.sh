@@ -130,6 +130,7 @@ expect_bad "run --set nope.x=1" "nope.x" run --seed 1 --set nope.x=1
 expect_bad "run --set cluster.partitions=-1" "cluster.partitions" run --seed 1 --set cluster.partitions=-1
 expect_bad "run --set cluster.partitions=abc" "cluster.partitions" run --seed 1 --set cluster.partitions=abc
 expect_bad "run --set protocol.try_order=sideways" "protocol.try_order" run --seed 1 --set protocol.try_order=sideways
+expect_bad "run --set protocol.same_partition=nearby" "protocol.same_partition" run --seed 1 --set protocol.same_partition=nearby
 expect_bad "run --set without '='" "key.path=value" run --seed 1 --set cluster.partitions
 expect_bad "run --scenario no-such" "no-such" run --seed 1 --scenario no-such
 grep -qF "smoke" "$ERR" || fail "run --scenario no-such: the message does not list the built-ins"

@@ -218,3 +218,96 @@ TEST_F(CoordinatorTest, TheForgetEarlyBugForgetsInsideTheWindow) {
 
 }  // namespace
 }  // namespace ws
+
+namespace ws {
+namespace {
+
+// Same-partition transfers (docs/same_partition.md): the coordinator sends
+// one local transfer to the partition that holds both accounts; its answer
+// is the outcome, with no second phase, and it is resent until answered,
+// never timed out, because only the partition can decide it.
+class SamePartitionTest : public CoordinatorTest {
+ public:
+  // Two accounts on one partition, and one on the other.
+  void Pick() {
+    for (AccountId a = 0; a < cfg_.accounts; ++a)
+      for (AccountId b = 0; b < cfg_.accounts; ++b)
+        if (a != b && cfg_.account_partition[a] == cfg_.account_partition[b]) {
+          from_ = a;
+          to_ = b;
+          return;
+        }
+    FAIL() << "no two accounts share a partition";
+  }
+  std::vector<testing_support::Sent> Send(uint64_t n) {
+    Message m{};
+    m.kind = MsgKind::kTransferRequest;
+    m.request = static_cast<uint32_t>(n);
+    set_text(m.text.txid, Id(n));
+    set_text(m.text.amount, "2.50");
+    set_text(m.text.currency, "USD");
+    m.text.from = from_;
+    m.text.to = to_;
+    return Deliver(m);
+  }
+  AccountId from_ = 0, to_ = 0;
+};
+
+TEST_F(SamePartitionTest, OneLocalTransferAndItsAnswerDecide) {
+  Pick();
+  auto sent = Send(1);
+  ASSERT_EQ(sent.size(), 1u);
+  const Message& m = sent[0].msg;
+  EXPECT_EQ(m.kind, MsgKind::kLocalTransfer);
+  EXPECT_TRUE(sent[0].durable) << "the row is durable before the partition moves money for it";
+  EXPECT_EQ(sent[0].to, cfg_.partition_node(cfg_.account_partition[from_]));
+  EXPECT_EQ(m.account, from_);
+  EXPECT_EQ(m.account2, to_);
+  EXPECT_EQ(m.amount, Amount{250});
+  auto answer = Deliver([&] {
+    Message r{};
+    r.kind = MsgKind::kTryReply;
+    r.tx = Tx(1);
+    r.leg = Leg::kDebit;
+    r.yes = true;
+    return r;
+  }(), cfg_.partition_node(cfg_.account_partition[from_]));
+  ASSERT_EQ(answer.size(), 1u) << "the client's answer, and no Confirm";
+  EXPECT_EQ(answer[0].msg.kind, MsgKind::kTransferReply);
+  EXPECT_EQ(answer[0].msg.outcome, Outcome::kSuccess);
+  EXPECT_TRUE(answer[0].durable);
+  ASSERT_NE(node_->row(Tx(1)), nullptr);
+  EXPECT_TRUE(node_->row(Tx(1))->finished());
+  EXPECT_EQ(disk_->record_count(), 2u) << "begin and decide: the whole transfer";
+  Restart();
+  EXPECT_TRUE(node_->row(Tx(1))->finished());
+  EXPECT_EQ(node_->row(Tx(1))->decision, Decision::kConfirm);
+}
+
+TEST_F(SamePartitionTest, AnUnansweredLocalTransferIsResentNeverTimedOut) {
+  Pick();
+  Send(1);
+  for (int i = 0; i < 20; ++i) {
+    ctx_->now_ += cfg_.protocol.max_backoff + cfg_.protocol.retry_interval;
+    ASSERT_FALSE(ctx_->timers.empty());
+    const size_t before = ctx_->outbox.size();
+    node_->on_timer(*ctx_, ctx_->timers.back().second);
+    ASSERT_GT(ctx_->outbox.size(), before) << "resent at attempt " << i;
+    EXPECT_EQ(ctx_->outbox.back().msg.kind, MsgKind::kLocalTransfer);
+  }
+  EXPECT_GT(ctx_->now_ - FakeContext::kNow, cfg_.protocol.try_timeout);
+  EXPECT_EQ(node_->row(Tx(1))->decision, Decision::kNone) << "no Try timeout: the partition may have moved the money";
+}
+
+TEST_F(SamePartitionTest, TwoLegsWhenTheOptionIsOff) {
+  cfg_.protocol.local_same_partition = false;
+  Restart();
+  Pick();
+  auto sent = Send(1);
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(sent[0].msg.kind, MsgKind::kTry);
+  EXPECT_EQ(sent[1].msg.kind, MsgKind::kTry);
+}
+
+}  // namespace
+}  // namespace ws

@@ -308,7 +308,7 @@ TEST(Events, DecodeRejectsOutOfRangeFields) {
   bad_leg[1] = 2;
   EXPECT_FALSE(decode_event(bad_leg).has_value());
   Bytes bad_effect = good;
-  bad_effect[2] = 5;
+  bad_effect[2] = 6;
   EXPECT_FALSE(decode_event(bad_effect).has_value());
   Event negative = SampleEvent();
   negative.amount = Amount{-1};

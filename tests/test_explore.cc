@@ -112,6 +112,23 @@ TEST(Explore, CatchesEachBrokenForgettingRule) {
   }
 }
 
+// The same-partition rule (one local transaction, idempotent per id): a
+// partition that applies a repeat again is caught by explore over chaos.
+TEST(Explore, CatchesABrokenSamePartitionRule) {
+  ExploreOptions opt;
+  opt.out_dir = temp_dir("same-partition");
+  ScenarioLoad broken = load_scenario("chaos", {"bugs.local_repeat_applies=true"});
+  ASSERT_TRUE(broken.scenario) << broken.error;
+  ExploreResult r = explore(*broken.scenario, SeedRange{0, 30}, 2, opt);
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  EXPECT_GE(r.failures.size(), 20u);
+  ScenarioLoad clean = load_scenario("chaos", {});
+  ASSERT_TRUE(clean.scenario) << clean.error;
+  ExploreResult ok = explore(*clean.scenario, SeedRange{0, 30}, 2, opt);
+  ASSERT_TRUE(ok.error.empty()) << ok.error;
+  EXPECT_TRUE(ok.failures.empty());
+}
+
 TEST(Merge, ShardsInAnyOrderEqualOneExplore) {
   const Scenario s = scenario({"protocol.try_order=credit_first"});
   ExploreOptions opt;

@@ -138,7 +138,7 @@ TEST(Frame, OutOfRangeFieldWithGoodChecksumIsRefused) {
   reseal(f);
   EXPECT_EQ(decode_frame(f).error, FrameError::kBadMessage);
   f = frame_of(sample());
-  f[kFrameHeaderSize + 4 + 2 + 4 + 16 + 4 + 8 + 2 + 8 + 8 + 8 + 39] = 'x';  // txid text without its terminator
+  f[kFrameHeaderSize + 4 + 2 + 4 + 16 + 4 + 4 + 8 + 2 + 8 + 8 + 8 + 39] = 'x';  // txid text without its terminator
   reseal(f);
   EXPECT_EQ(decode_frame(f).error, FrameError::kBadMessage);
 }

@@ -45,6 +45,13 @@ Message TryMsg(TxId tx, Leg leg, AccountId account, int64_t minor, CurrencyIdx c
   return m;
 }
 
+Message LocalMsg(TxId tx, AccountId from, AccountId to, int64_t minor) {
+  Message m = TryMsg(tx, Leg::kDebit, from, minor);
+  m.kind = MsgKind::kLocalTransfer;
+  m.account2 = to;
+  return m;
+}
+
 Message Phase2Msg(MsgKind kind, TxId tx, Leg leg, AccountId account, CurrencyIdx c = 0) {
   Message m{};
   m.kind = kind;
@@ -79,6 +86,9 @@ class PartitionNodeTest : public ::testing::Test {
   // Each helper sends one message and returns the node's single reply.
   Message Try(TxId tx, Leg leg, AccountId a, int64_t minor) {
     return Deliver(TryMsg(tx, leg, a, minor), MsgKind::kTryReply);
+  }
+  Message Local(TxId tx, AccountId from, AccountId to, int64_t minor) {
+    return Deliver(LocalMsg(tx, from, to, minor), MsgKind::kTryReply);
   }
   Message Confirm(TxId tx, Leg leg, AccountId a) {
     return Deliver(Phase2Msg(MsgKind::kConfirm, tx, leg, a), MsgKind::kPhase2Ack);
@@ -198,6 +208,82 @@ TEST_F(PartitionNodeTest, DuplicateTryAfterNoStaysNoEvenWhenFundsWouldNowSuffice
   EXPECT_FALSE(Try(Tx(1), Leg::kDebit, 0, 15000).yes);
   EXPECT_EQ(Balance(0), 19000);
   EXPECT_EQ(node_->state_digest(), digest);
+}
+
+// Same-partition transfers (docs/same_partition.md): one local transaction.
+TEST_F(PartitionNodeTest, LocalTransferMovesBothBalancesInOneEvent) {
+  Message r = Local(Tx(1), 0, 1, 3000);
+  EXPECT_TRUE(r.yes);
+  EXPECT_EQ(Balance(0), 7000);
+  EXPECT_EQ(Balance(1), 13000);
+  EXPECT_EQ(Records(), 1u) << "both balances move in one record, so no crash can split them";
+  EXPECT_EQ(Status(Tx(1), Leg::kDebit), LegStatus::kMoved);
+  EXPECT_EQ(node_->open_holds(), 0u) << "nothing is held: there is no second phase";
+  const uint64_t live = node_->state_digest();
+  Restart();
+  EXPECT_EQ(node_->state_digest(), live);
+  EXPECT_EQ(Balance(1), 13000);
+}
+
+TEST_F(PartitionNodeTest, RepeatedLocalTransferGetsTheFirstAnswerAndMovesNothing) {
+  ASSERT_TRUE(Local(Tx(1), 0, 1, 3000).yes);
+  const uint64_t digest = node_->state_digest();
+  EXPECT_TRUE(Local(Tx(1), 0, 1, 3000).yes);
+  EXPECT_EQ(node_->state_digest(), digest);
+  EXPECT_EQ(Records(), 1u);
+  Message no = Local(Tx(2), 2, 3, 20000);
+  EXPECT_FALSE(no.yes);
+  EXPECT_EQ(no.reason, Reason::kInsufficientFunds);
+  Message again = Local(Tx(2), 2, 3, 1);  // even if it could go through now
+  EXPECT_FALSE(again.yes);
+  EXPECT_EQ(again.reason, Reason::kInsufficientFunds);
+  EXPECT_EQ(Balance(2), kInitialMinor);
+  EXPECT_EQ(Balance(3), kInitialMinor);
+}
+
+TEST_F(PartitionNodeTest, TheLocalRepeatBugMovesTheMoneyAgain) {
+  cfg_->bugs.local_repeat_applies = true;
+  ASSERT_TRUE(Local(Tx(1), 0, 1, 3000).yes);
+  ASSERT_TRUE(Local(Tx(1), 0, 1, 3000).yes);
+  EXPECT_EQ(Balance(0), 4000);
+  EXPECT_EQ(Balance(1), 16000);
+}
+
+TEST_F(PartitionNodeTest, LocalTransferChecksTheDebitsFundsAndTheCreditsLimit) {
+  ClusterConfig cfg = MakeConfig();
+  cfg.max_balance = {Amount{12000}};
+  Start(cfg);
+  EXPECT_TRUE(Local(Tx(1), 0, 1, 2000).yes) << "exactly up to the limit";
+  Message limit = Local(Tx(2), 2, 1, 1);
+  EXPECT_FALSE(limit.yes);
+  EXPECT_EQ(limit.reason, Reason::kBalanceLimit);
+  Message funds = Local(Tx(3), 3, 4, 10001);
+  EXPECT_FALSE(funds.yes);
+  EXPECT_EQ(funds.reason, Reason::kInsufficientFunds);
+  EXPECT_EQ(Balance(1), 12000);
+  EXPECT_EQ(Balance(2), kInitialMinor);
+  EXPECT_EQ(Balance(3), kInitialMinor);
+  EXPECT_EQ(Balance(4), kInitialMinor);
+}
+
+TEST_F(PartitionNodeTest, TwoPcLocalTransferIsRefusedWhileEitherRowIsLocked) {
+  ClusterConfig cfg = MakeConfig();
+  cfg.protocol.kind = ProtocolKind::k2pc;
+  Start(cfg);
+  ASSERT_TRUE(Try(Tx(1), Leg::kDebit, 0, 100).yes);  // prepared: row 0 locked
+  EXPECT_EQ(Local(Tx(2), 2, 0, 10).reason, Reason::kLocked);
+  EXPECT_EQ(Local(Tx(3), 0, 2, 10).reason, Reason::kLocked);
+  ASSERT_TRUE(Confirm(Tx(1), Leg::kDebit, 0).yes);
+  EXPECT_TRUE(Local(Tx(4), 0, 2, 10).yes) << "the lock is gone with the commit";
+}
+
+TEST_F(PartitionNodeTest, SecondPhaseOnALocalTransferIsRefused) {
+  ASSERT_TRUE(Local(Tx(1), 0, 1, 3000).yes);
+  EXPECT_FALSE(Confirm(Tx(1), Leg::kDebit, 0).yes);
+  EXPECT_FALSE(Cancel(Tx(1), Leg::kDebit, 0).yes);
+  EXPECT_EQ(node_->refusals(), 2u);
+  EXPECT_EQ(Balance(0), 7000);
+  EXPECT_EQ(Balance(1), 13000);
 }
 
 TEST_F(PartitionNodeTest, CreditPastTheBalanceLimitIsRefused) {

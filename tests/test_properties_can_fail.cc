@@ -232,6 +232,18 @@ TEST(PropertiesCanFail, ForgettingLegsAboveTheWatermarkIsCaught) {
   EXPECT_NE(h.message.find("refused"), std::string::npos) << h.message;
 }
 
+// A same-partition transfer is one local transaction, idempotent per
+// transaction id. A partition that applies a repeated one again (a resent
+// or duplicated message) moves the money twice.
+TEST(PropertiesCanFail, ALocalTransferAppliedTwiceIsCaught) {
+  Scenario s = scenario("chaos", {"bugs.local_repeat_applies=true"});
+  Hunt h = hunt(s, {}, Property::kIdempotency, 20, false, "applied twice");
+  ASSERT_TRUE(h.found);
+  expect_clean(scenario("chaos"), 20);
+  // Run in two legs, the same transfers cannot meet the broken rule.
+  expect_clean(scenario("chaos", {"bugs.local_repeat_applies=true", "protocol.same_partition=two_legs"}), 20);
+}
+
 // The archive (each partition's log as it is cut behind snapshots) is
 // replayed as it is cut: it must replay, and at every snapshot in it the
 // balances must be what the checker's model had when that snapshot became

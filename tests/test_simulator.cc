@@ -145,7 +145,9 @@ TEST(Tps, UtilisationAndLatencyRiseWithLoadAndAdmissionControlPreventsCollapse) 
   // Beyond it, without admission control queueing outlasts the Try timeout,
   // retries feed the queues and goodput collapses; with it (bounded inboxes,
   // a per-coordinator in-flight limit) goodput holds at a good part of it.
-  Scenario s = smoke({"cluster.partitions=2"});
+  // Every transfer costs two partition operations, as in the design's model
+  // (on two partitions, half of them would otherwise be one local operation).
+  Scenario s = smoke({"cluster.partitions=2", "protocol.same_partition=two_legs"});
   TpsOptions opt;
   opt.rates = {1000, 2000, 4000, 8000};
   opt.duration_s = 0.2;
