@@ -1,0 +1,919 @@
+// Raft for one replica (core/raft.h). The handlers follow the paper's rules;
+// each says which rule it implements and why the less obvious steps are there.
+#include "core/raft.h"
+
+#include <algorithm>
+#include <bit>
+#include <cassert>
+#include <utility>
+
+namespace ws::raft {
+
+const char* role_name(Role r) {
+  switch (r) {
+    case Role::kFollower: return "follower";
+    case Role::kCandidate: return "candidate";
+    case Role::kLeader: return "leader";
+  }
+  return "?";
+}
+
+Raft::Raft(const Options& options, Rng& rng) : opts_(options), rng_(rng) {
+  assert(opts_.replicas >= 1 && opts_.replicas <= kMaxReplicas);
+  assert(opts_.self < opts_.replicas);
+  assert(opts_.election_timeout_max > opts_.election_timeout_min);
+  assert(opts_.heartbeat_interval > 0 && opts_.heartbeat_interval < opts_.election_timeout_min);
+  assert(opts_.max_append_entries >= 1 && opts_.snapshot_chunk_bytes >= 1);
+  assert(opts_.max_inflight_appends >= 1);
+  progress_.resize(opts_.replicas);
+}
+
+// ---------------------------------------------------------------- restore
+
+bool Raft::restore(const Durable& d, Time now, std::string* error) {
+  assert(!restored_ && "restore() is called once, on a fresh Raft");
+  auto fail = [&](const std::string& why) {
+    if (error) *error = why;
+    return false;
+  };
+  const HardState& hs = d.hard_state;
+  if (hs.vote != kNone && hs.vote >= opts_.replicas) return fail("vote for a replica outside the group");
+  Index expect = d.snapshot.meta.last_index + 1;
+  Term prev_term = d.snapshot.meta.last_term;
+  for (const Entry& e : d.entries) {
+    if (e.index != expect) return fail("log entries are not contiguous after the snapshot");
+    if (e.term < prev_term) return fail("log entry terms decrease");
+    prev_term = e.term;
+    ++expect;
+  }
+  term_ = hs.term;
+  vote_ = hs.vote;
+  if (prev_term > term_) {
+    // The hard state record is written after the entries of the same Ready,
+    // so a crash can keep entries of a term whose record was lost. Nothing
+    // that depended on that record was sent (it needed the whole Ready
+    // durable); adopting the term without a vote is safe.
+    term_ = prev_term;
+    vote_ = kNone;
+  }
+  snap_ = d.snapshot;
+  log_ = d.entries;
+  // commit is only a hint: it never passes the durable log, and a restart
+  // re-applies from the snapshot, so applied starts there.
+  commit_ = std::max(snap_.meta.last_index, std::min(hs.commit, last_index()));
+  applied_ = snap_.meta.last_index;
+  durable_last_ = last_index();
+  handed_last_ = last_index();
+  handed_hs_ = HardState{term_, vote_, commit_};
+  restored_ = true;
+  last_role_ = RoleChange{Role::kFollower, term_, kNone};
+  reset_election_deadline(now);
+  if (opts_.replicas == 1) campaign(now);  // a group of one elects itself at once
+  return true;
+}
+
+// ---------------------------------------------------------------- timers
+
+void Raft::reset_election_deadline(Time now) {
+  Duration span = opts_.election_timeout_max - opts_.election_timeout_min;
+  Duration jitter = opts_.bugs.fixed_election_timeout
+                        ? 0
+                        : static_cast<Duration>(rng_.below(static_cast<uint64_t>(span)));
+  election_deadline_ = now + opts_.election_timeout_min + jitter;
+}
+
+Time Raft::next_deadline() const {
+  if (role_ == Role::kLeader) return heartbeat_at_;
+  if (role_ == Role::kCandidate) return std::min(election_deadline_, vote_resend_at_);
+  return election_deadline_;
+}
+
+void Raft::tick(Time now) {
+  assert(restored_);
+  if (role_ == Role::kLeader) {
+    if (now >= heartbeat_at_) heartbeat_round(now);
+    return;
+  }
+  if (now >= election_deadline_) {
+    campaign(now);
+    return;
+  }
+  if (role_ == Role::kCandidate && now >= vote_resend_at_) {
+    // A RequestVote or its reply may have been lost: ask again whoever has
+    // not answered, within the same term.
+    for (ReplicaId r = 0; r < opts_.replicas; ++r) {
+      if (r == opts_.self || (answered_ >> r) & 1u) continue;
+      Msg m{.type = MsgType::kRequestVote, .to = r, .prev_index = last_index(),
+            .prev_term = last_term()};
+      send(std::move(m), true);
+    }
+    vote_resend_at_ = now + opts_.heartbeat_interval;
+  }
+}
+
+// ---------------------------------------------------------------- roles
+
+void Raft::note_role() {
+  RoleChange now_role{role_, term_, leader_};
+  if (now_role == last_role_) return;
+  role_changes_.push_back(now_role);
+  last_role_ = now_role;
+}
+
+void Raft::alarm(const std::string& what) {
+  if (alarms_++ == 0) first_alarm_ = what;
+}
+
+void Raft::become_follower(Term term, ReplicaId leader, Time now) {
+  assert(term >= term_);
+  bool was_leader = role_ == Role::kLeader;
+  if (term > term_) {
+    term_ = term;
+    vote_ = kNone;
+  }
+  role_ = Role::kFollower;
+  leader_ = leader;
+  // A leader had no election timer running. A candidate keeps its deadline:
+  // only a granted vote or a live leader postpones an election (§5.2).
+  if (was_leader) {
+    reset_election_deadline(now);
+    fail_reads();
+  }
+  note_role();
+}
+
+void Raft::campaign(Time now) {
+  term_ += 1;
+  vote_ = opts_.self;
+  role_ = Role::kCandidate;
+  leader_ = kNone;
+  votes_ = 1u << opts_.self;
+  answered_ = votes_;
+  reset_election_deadline(now);
+  vote_resend_at_ = now + opts_.heartbeat_interval;
+  note_role();
+  if (opts_.replicas == 1) {
+    become_leader(now);
+    return;
+  }
+  for (ReplicaId r = 0; r < opts_.replicas; ++r) {
+    if (r == opts_.self) continue;
+    // After persist: the candidate's new term and self-vote must survive a
+    // crash, or it could vote again in this term after a restart.
+    send(Msg{.type = MsgType::kRequestVote, .to = r, .prev_index = last_index(),
+             .prev_term = last_term()},
+         true);
+  }
+}
+
+void Raft::become_leader(Time now) {
+  assert(role_ == Role::kCandidate);
+  role_ = Role::kLeader;
+  leader_ = opts_.self;
+  for (ReplicaId r = 0; r < opts_.replicas; ++r) progress_[r] = Progress{.next = last_index() + 1};
+  read_round_ = 0;
+  assert(pending_reads_.empty());
+  note_role();
+  // The no-op: entries of earlier terms commit only under an entry of this
+  // term (Figure 8), and reads need a commit of this term (§6.4).
+  append_local(Entry{.term = term_, .index = last_index() + 1, .kind = EntryKind::kNoop});
+  term_start_index_ = last_index();
+  heartbeat_at_ = now + opts_.heartbeat_interval;
+  broadcast_append();
+}
+
+bool Raft::log_up_to_date(Term last_term_other, Index last_index_other) const {
+  if (last_term_other != last_term()) return last_term_other > last_term();
+  return last_index_other >= last_index();
+}
+
+// ---------------------------------------------------------------- step
+
+void Raft::step(const Msg& m, Time now) {
+  assert(restored_);
+  if (m.from >= opts_.replicas || m.from == opts_.self || m.to != opts_.self) return;
+  if (m.term > term_) {
+    bool from_leader = m.type == MsgType::kAppend || m.type == MsgType::kInstallSnapshot;
+    become_follower(m.term, from_leader ? m.from : kNone, now);
+  } else if (m.term < term_) {
+    reply_stale(m);
+    return;
+  }
+  // Same term as ours, but answering something we sent in an older term:
+  // an echoed read round or index from then must not count now.
+  if (m.stale) return;
+  switch (m.type) {
+    case MsgType::kRequestVote: on_request_vote(m, now); break;
+    case MsgType::kRequestVoteReply: on_request_vote_reply(m, now); break;
+    case MsgType::kAppend: on_append(m, now); break;
+    case MsgType::kAppendReply: on_append_reply(m, now); break;
+    case MsgType::kInstallSnapshot: on_install_snapshot(m, now); break;
+    case MsgType::kInstallSnapshotReply: on_install_snapshot_reply(m, now); break;
+  }
+}
+
+// A message from an older term: a deposed leader or candidate learns our term
+// from the refusal and steps down; stale replies are dropped.
+void Raft::reply_stale(const Msg& m) {
+  MsgType reply;
+  switch (m.type) {
+    case MsgType::kAppend: reply = MsgType::kAppendReply; break;
+    case MsgType::kInstallSnapshot: reply = MsgType::kInstallSnapshotReply; break;
+    case MsgType::kRequestVote: reply = MsgType::kRequestVoteReply; break;
+    default: return;
+  }
+  send(Msg{.type = reply, .to = m.from, .stale = true}, false);
+}
+
+void Raft::send(Msg m, bool after_persist) {
+  m.from = opts_.self;
+  m.term = term_;
+  outbox_.push_back(OutMsg{std::move(m), after_persist});
+}
+
+// At most one vote per term, and only for a log at least as up to date as
+// ours (§5.2, §5.4.1). A vote must be durable before the reply leaves.
+void Raft::on_request_vote(const Msg& m, Time now) {
+  bool free_to_vote = vote_ == kNone || vote_ == m.from;
+  bool grant = free_to_vote && role_ != Role::kLeader && log_up_to_date(m.prev_term, m.prev_index);
+  if (grant) {
+    vote_ = m.from;
+    reset_election_deadline(now);
+  }
+  bool after_persist = grant && !opts_.bugs.vote_before_durable;
+  send(Msg{.type = MsgType::kRequestVoteReply, .to = m.from, .success = grant}, after_persist);
+}
+
+void Raft::on_request_vote_reply(const Msg& m, Time now) {
+  if (role_ != Role::kCandidate) return;
+  answered_ |= 1u << m.from;
+  if (!m.success) return;
+  votes_ |= 1u << m.from;
+  if (static_cast<uint32_t>(std::popcount(votes_)) >= majority()) become_leader(now);
+}
+
+// Shared by Append and InstallSnapshot of the current term: the sender is
+// the term's leader.
+bool Raft::accept_from_leader(const Msg& m, Time now) {
+  if (role_ == Role::kLeader) {
+    alarm("two leaders in term " + std::to_string(term_));
+    return false;
+  }
+  if (leader_ != kNone && leader_ != m.from) {
+    alarm("two leaders in term " + std::to_string(term_));
+    return false;
+  }
+  if (role_ == Role::kCandidate) become_follower(term_, m.from, now);
+  leader_ = m.from;
+  note_role();
+  reset_election_deadline(now);
+  return true;
+}
+
+// ---------------------------------------------------------------- follower: Append
+
+void Raft::on_append(const Msg& m, Time now) {
+  if (!accept_from_leader(m, now)) return;
+  Msg reply{.type = MsgType::kAppendReply, .to = m.from, .prev_index = m.prev_index,
+            .read_round = m.read_round};
+  Index verified_last = 0;
+  if (append_entries(m, verified_last)) {
+    reply.success = true;
+    reply.match_index = verified_last;
+    // Only what the consistency check verified is known to match the leader.
+    set_commit(std::max(commit_, std::min(m.commit, verified_last)));
+  } else {
+    reply.hint_index = hint_for_conflict(m.prev_index);
+  }
+  // After persist: a success reply claims the entries are durable here.
+  send(std::move(reply), true);
+}
+
+// The consistency check and the append of §5.3. True if the log matched at
+// prev_index; verified_last is then the last index known equal to the leader's.
+bool Raft::append_entries(const Msg& m, Index& verified_last) {
+  Index prev = m.prev_index;
+  size_t skip = 0;
+  // Entries up to our commit index are committed, hence equal to the
+  // leader's (Leader Completeness): treat them as matched.
+  while (prev < commit_ && skip < m.entries.size()) {
+    ++prev;
+    ++skip;
+  }
+  if (prev < commit_) {
+    verified_last = commit_;
+    return true;
+  }
+  if (prev > last_index() || term_at(prev) != (skip > 0 ? m.entries[skip - 1].term : m.prev_term)) {
+    return false;
+  }
+  for (size_t i = skip; i < m.entries.size(); ++i) {
+    const Entry& e = m.entries[i];
+    if (e.index != prev + 1 + (i - skip)) {
+      alarm("Append entries are not contiguous");
+      return false;
+    }
+    if (e.index <= last_index()) {
+      if (term_at(e.index) == e.term) continue;  // already have it
+      if (e.index <= commit_) {
+        alarm("Append conflicts with committed entry " + std::to_string(e.index));
+        return false;
+      }
+      if (opts_.bugs.no_truncate_conflict) {
+        // Planted bug: overwrite in place, keep the stale suffix. The
+        // durable log is rewritten from here to mirror it.
+        log_[e.index - first_index()] = e;
+        pending_truncate_ = std::min(pending_truncate_.value_or(e.index), e.index);
+        handed_last_ = std::min(handed_last_, e.index - 1);
+        durable_last_ = std::min(durable_last_, e.index - 1);
+        continue;
+      }
+      truncate_from(e.index);
+    }
+    append_local(e);
+  }
+  verified_last = prev + (m.entries.size() - skip);
+  return true;
+}
+
+void Raft::truncate_from(Index index) {
+  assert(index > commit_ && index > snap_.meta.last_index && index <= last_index());
+  log_.resize(index - first_index());
+  if (handed_last_ >= index) {
+    pending_truncate_ = std::min(pending_truncate_.value_or(index), index);
+    handed_last_ = index - 1;
+  }
+  durable_last_ = std::min(durable_last_, index - 1);
+}
+
+void Raft::append_local(Entry e) {
+  assert(e.index == last_index() + 1);
+  assert(e.term >= last_term() || opts_.bugs.no_truncate_conflict);
+  log_.push_back(std::move(e));
+}
+
+// Where the leader should retry after a failed check (§5.3, "the follower
+// can include the term of the conflicting entry and the first index it
+// stores for that term"): skip the whole conflicting term at once.
+Index Raft::hint_for_conflict(Index prev_index) const {
+  if (prev_index > last_index()) return last_index() + 1;
+  std::optional<Term> t = term_at(prev_index);
+  Index i = prev_index;
+  while (i > commit_ + 1 && i > first_index() && term_at(i - 1) == t) --i;
+  return std::max(i, commit_ + 1);
+}
+
+// ---------------------------------------------------------------- follower: snapshot
+
+// Chunks arrive in order; a chunk at the wrong offset is answered with the
+// offset we expect, so the leader resumes there (§7, chunked).
+void Raft::on_install_snapshot(const Msg& m, Time now) {
+  if (!accept_from_leader(m, now)) return;
+  Msg reply{.type = MsgType::kInstallSnapshotReply, .to = m.from, .snapshot = m.snapshot,
+            .read_round = m.read_round};
+  if (m.snapshot.last_index <= commit_) {
+    reply.success = true;  // we already hold everything it covers
+    send(std::move(reply), false);
+    return;
+  }
+  if (!(inbound_.meta == m.snapshot)) {
+    inbound_ = Snapshot{};
+    if (m.offset == 0) inbound_.meta = m.snapshot;
+  }
+  bool fits = inbound_.data.size() + m.bytes.size() <= opts_.max_snapshot_bytes;
+  if (inbound_.meta == m.snapshot && m.offset == inbound_.data.size() && fits) {
+    inbound_.data.insert(inbound_.data.end(), m.bytes.begin(), m.bytes.end());
+    if (m.done) {
+      install(inbound_);
+      inbound_ = Snapshot{};
+      reply.success = true;
+      send(std::move(reply), true);  // claims the snapshot is durable here
+      return;
+    }
+  }
+  reply.offset = inbound_.meta == m.snapshot ? inbound_.data.size() : 0;
+  send(std::move(reply), false);
+}
+
+// Entries the snapshot covers go; a suffix after it stays only if our entry
+// at its last index has its term (then the suffix matches the leader's).
+// The same rule replays a snapshot record (DurableReader), so memory and disk agree.
+void Raft::drop_prefix_through(const SnapshotMeta& meta) {
+  if (term_at(meta.last_index) == meta.last_term && meta.last_index <= last_index()) {
+    log_.erase(log_.begin(), log_.begin() + static_cast<ptrdiff_t>(meta.last_index - snap_.meta.last_index));
+  } else {
+    log_.clear();
+    if (handed_last_ > meta.last_index) {
+      pending_truncate_ = std::min(pending_truncate_.value_or(meta.last_index + 1), meta.last_index + 1);
+    }
+    durable_last_ = std::min(durable_last_, meta.last_index);
+  }
+}
+
+void Raft::install(const Snapshot& s) {
+  assert(s.meta.last_index > commit_);
+  drop_prefix_through(s.meta);
+  snap_ = s;
+  handed_last_ = std::max(handed_last_, s.meta.last_index);
+  commit_ = s.meta.last_index;
+  pending_snapshot_ = true;
+  pending_install_ = true;
+}
+
+// ---------------------------------------------------------------- leader
+
+void Raft::heartbeat_round(Time now) {
+  assert(role_ == Role::kLeader);
+  for (ReplicaId r = 0; r < opts_.replicas; ++r) {
+    if (r == opts_.self) continue;
+    Progress& p = progress_[r];
+    bool outstanding = p.inflight > 0 || p.probe_sent;
+    if (outstanding && !p.acked_since_tick) {
+      // Nothing came back for a whole interval: assume loss, probe again.
+      p.next = p.match + 1;
+      p.inflight = 0;
+      p.probing = true;
+      p.probe_sent = false;
+    }
+    p.acked_since_tick = false;
+    send_heartbeat(r);
+  }
+  heartbeat_at_ = now + opts_.heartbeat_interval;
+}
+
+void Raft::broadcast_append() {
+  for (ReplicaId r = 0; r < opts_.replicas; ++r) {
+    if (r != opts_.self) send_append(r);
+  }
+}
+
+// A heartbeat carries new entries when there are any; otherwise it anchors
+// at the follower's known match so it cannot fail on entries still in flight.
+void Raft::send_heartbeat(ReplicaId peer) {
+  Progress& p = progress_[peer];
+  bool can_send_entries = p.probing ? !p.probe_sent : p.inflight < opts_.max_inflight_appends;
+  if (p.next <= snap_.meta.last_index || p.probing || (can_send_entries && p.next <= last_index())) {
+    p.probe_sent = false;  // the heartbeat is itself the retry
+    send_append(peer);
+    return;
+  }
+  Index prev = std::max(p.match, snap_.meta.last_index);
+  send(Msg{.type = MsgType::kAppend, .to = peer, .prev_index = prev,
+           .prev_term = term_at(prev).value_or(0), .commit = std::min(commit_, p.match),
+           .read_round = read_round_},
+       false);
+}
+
+void Raft::send_append(ReplicaId peer) {
+  Progress& p = progress_[peer];
+  if (p.next <= snap_.meta.last_index) {
+    send_snapshot_chunk(peer);
+    return;
+  }
+  if (p.probing && p.probe_sent) return;
+  Msg m{.type = MsgType::kAppend, .to = peer, .prev_index = p.next - 1,
+        .prev_term = term_at(p.next - 1).value_or(0), .commit = commit_,
+        .read_round = read_round_};
+  size_t bytes = 0;
+  for (Index i = p.next; i <= last_index() && m.entries.size() < opts_.max_append_entries; ++i) {
+    const Entry& e = *entry(i);
+    if (!m.entries.empty() && bytes + e.data.size() > opts_.max_append_bytes) break;
+    bytes += e.data.size();
+    m.entries.push_back(e);
+  }
+  if (p.probing) {
+    p.probe_sent = true;
+  } else if (!m.entries.empty()) {
+    p.next = m.entries.back().index + 1;  // pipelined: optimistic
+    p.inflight += 1;
+  }
+  // The leader's entries need not be durable locally first (thesis §10.2.1):
+  // it counts itself toward a majority only once they are.
+  send(std::move(m), false);
+}
+
+void Raft::send_more(ReplicaId peer) {
+  Progress& p = progress_[peer];
+  if (p.next <= snap_.meta.last_index) return;  // snapshot mode, driven by its replies
+  while (!p.probing && p.inflight < opts_.max_inflight_appends && p.next <= last_index()) {
+    send_append(peer);
+  }
+}
+
+void Raft::send_snapshot_chunk(ReplicaId peer) {
+  Progress& p = progress_[peer];
+  if (!(p.snap == snap_.meta)) {
+    p.snap = snap_.meta;
+    p.snap_offset = 0;
+  }
+  size_t size = snap_.data.size();
+  size_t from = std::min<size_t>(p.snap_offset, size);
+  size_t to = std::min(size, from + opts_.snapshot_chunk_bytes);
+  Msg m{.type = MsgType::kInstallSnapshot, .to = peer, .snapshot = snap_.meta, .offset = from,
+        .read_round = read_round_};
+  m.bytes.assign(snap_.data.begin() + static_cast<ptrdiff_t>(from),
+                 snap_.data.begin() + static_cast<ptrdiff_t>(to));
+  m.done = to == size;
+  p.probing = true;
+  p.probe_sent = true;
+  send(std::move(m), false);
+}
+
+void Raft::on_append_reply(const Msg& m, Time now) {
+  (void)now;
+  if (role_ != Role::kLeader) return;
+  Progress& p = progress_[m.from];
+  p.acked_since_tick = true;
+  p.acked_round = std::max(p.acked_round, m.read_round);
+  if (m.success) {
+    if (m.match_index > last_index()) {
+      alarm("AppendReply matches beyond the leader's log");
+      return;
+    }
+    if (m.match_index > p.match) p.match = m.match_index;
+    p.next = std::max(p.next, p.match + 1);
+    if (p.inflight > 0) p.inflight -= 1;
+    if (p.probing) {
+      p.probing = false;
+      p.probe_sent = false;
+      p.inflight = 0;
+    }
+    maybe_commit();
+    send_more(m.from);
+  } else if (m.prev_index >= p.match && m.prev_index < p.next) {
+    // A real refusal (not one for an Append older than what has matched):
+    // back up to the hint, never below what matched.
+    p.next = std::max(p.match + 1, std::min(m.hint_index, m.prev_index));
+    p.probing = true;
+    p.probe_sent = false;
+    p.inflight = 0;
+    send_append(m.from);
+  }
+  release_reads();
+}
+
+void Raft::on_install_snapshot_reply(const Msg& m, Time now) {
+  (void)now;
+  if (role_ != Role::kLeader) return;
+  Progress& p = progress_[m.from];
+  p.acked_since_tick = true;
+  p.acked_round = std::max(p.acked_round, m.read_round);
+  release_reads();
+  if (!(m.snapshot == p.snap)) return;  // about a snapshot we are no longer sending
+  p.probe_sent = false;
+  if (m.success) {
+    p.match = std::max(p.match, m.snapshot.last_index);
+    p.next = p.match + 1;
+    p.snap = SnapshotMeta{};
+    p.probing = false;
+    p.inflight = 0;
+    maybe_commit();
+    send_more(m.from);
+    return;
+  }
+  p.snap_offset = m.offset;
+  send_snapshot_chunk(m.from);
+}
+
+// An entry commits once stored on a majority, and only if it is of the
+// current term; older entries commit with it (§5.4.2, Figure 8). The leader
+// counts itself only up to what is durable.
+void Raft::maybe_commit() {
+  if (role_ != Role::kLeader) return;
+  Index matches[kMaxReplicas];
+  for (ReplicaId r = 0; r < opts_.replicas; ++r) {
+    matches[r] = r == opts_.self ? durable_last_ : progress_[r].match;
+  }
+  std::sort(matches, matches + opts_.replicas, [](Index a, Index b) { return a > b; });
+  Index n = matches[majority() - 1];
+  if (n <= commit_) return;
+  bool current_term = term_at(n) == term_;
+  if (!current_term && !opts_.bugs.commit_old_term_by_count) return;
+  set_commit(n);
+}
+
+void Raft::set_commit(Index index) {
+  if (index <= commit_) return;
+  assert(index <= last_index());
+  commit_ = index;
+  if (role_ == Role::kLeader) release_reads();
+}
+
+// ---------------------------------------------------------------- proposals and reads
+
+ProposeResult Raft::propose(std::span<const uint8_t> data, Time now) {
+  (void)now;
+  assert(restored_);
+  if (role_ != Role::kLeader) return {ProposeStatus::kNotLeader, 0, 0, leader_};
+  if (data.size() > opts_.max_append_bytes) return {ProposeStatus::kTooLarge, 0, 0, leader_};
+  if (last_index() - commit_ >= opts_.max_uncommitted_entries) {
+    return {ProposeStatus::kBusy, 0, 0, leader_};
+  }
+  Entry e{.term = term_, .index = last_index() + 1, .kind = EntryKind::kCommand,
+          .data = std::vector<uint8_t>(data.begin(), data.end())};
+  append_local(std::move(e));
+  for (ReplicaId r = 0; r < opts_.replicas; ++r) {
+    if (r != opts_.self) send_more(r);
+  }
+  return {ProposeStatus::kAccepted, last_index(), term_, leader_};
+}
+
+// ReadIndex (thesis §6.4): the read's index is the commit index once this
+// term has committed an entry; it may be answered once a heartbeat round
+// started after it is acknowledged by a majority (we were still leader).
+ReadResult Raft::read_index(uint64_t read_id, Time now) {
+  (void)now;
+  assert(restored_);
+  if (role_ != Role::kLeader) return {ReadStatus::kNotLeader, leader_};
+  if (opts_.bugs.read_without_check) {
+    ready_reads_.push_back(ReadReady{read_id, commit_});
+    return {ReadStatus::kPending, leader_};
+  }
+  if (pending_reads_.size() >= opts_.max_pending_reads) return {ReadStatus::kBusy, leader_};
+  pending_reads_.push_back(PendingRead{read_id, 0, 0});
+  if (commit_ >= term_start_index_) start_read_round();
+  release_reads();
+  return {ReadStatus::kPending, leader_};
+}
+
+// Gives every read without a round the commit index and a new round, and
+// asks every follower to confirm it.
+void Raft::start_read_round() {
+  assert(role_ == Role::kLeader && commit_ >= term_start_index_);
+  bool any = false;
+  for (PendingRead& r : pending_reads_) {
+    if (r.round != 0) continue;
+    if (!any) ++read_round_;
+    any = true;
+    r.index = commit_;
+    r.round = read_round_;
+  }
+  if (!any || opts_.replicas == 1) return;
+  for (ReplicaId r = 0; r < opts_.replicas; ++r) {
+    if (r != opts_.self) send_heartbeat(r);
+  }
+}
+
+void Raft::release_reads() {
+  if (role_ != Role::kLeader || pending_reads_.empty()) return;
+  if (commit_ < term_start_index_) return;
+  if (pending_reads_.back().round == 0) start_read_round();
+  uint64_t confirmed = read_round_;  // the highest round a majority has echoed
+  if (opts_.replicas > 1) {
+    uint64_t rounds[kMaxReplicas];
+    for (ReplicaId r = 0; r < opts_.replicas; ++r) {
+      rounds[r] = r == opts_.self ? read_round_ : progress_[r].acked_round;
+    }
+    std::sort(rounds, rounds + opts_.replicas, [](uint64_t a, uint64_t b) { return a > b; });
+    confirmed = rounds[majority() - 1];
+  }
+  size_t done = 0;
+  while (done < pending_reads_.size() && pending_reads_[done].round != 0 &&
+         pending_reads_[done].round <= confirmed) {
+    ready_reads_.push_back(ReadReady{pending_reads_[done].read_id, pending_reads_[done].index});
+    ++done;
+  }
+  pending_reads_.erase(pending_reads_.begin(), pending_reads_.begin() + static_cast<ptrdiff_t>(done));
+}
+
+void Raft::fail_reads() {
+  for (const PendingRead& r : pending_reads_) failed_reads_.push_back(r.read_id);
+  pending_reads_.clear();
+}
+
+// ---------------------------------------------------------------- compaction
+
+bool Raft::compact(Index upto, Term term, std::vector<uint8_t> snapshot_bytes) {
+  if (upto <= snap_.meta.last_index || upto > applied_) return false;
+  if (term_at(upto) != term) return false;
+  SnapshotMeta meta{upto, term};
+  drop_prefix_through(meta);
+  snap_ = Snapshot{meta, std::move(snapshot_bytes)};
+  pending_snapshot_ = true;
+  return true;
+}
+
+// ---------------------------------------------------------------- Ready
+
+bool Raft::has_ready() const {
+  return pending_snapshot_ || pending_truncate_ || handed_last_ < last_index() ||
+         !(handed_hs_ == HardState{term_, vote_, commit_}) || !outbox_.empty() ||
+         applied_ < commit_ || !ready_reads_.empty() || !failed_reads_.empty() ||
+         !role_changes_.empty();
+}
+
+Ready Raft::take_ready() {
+  Ready rd;
+  if (pending_snapshot_) {
+    rd.snapshot = snap_;
+    rd.snapshot_install = pending_install_;
+    if (pending_install_) applied_ = std::max(applied_, snap_.meta.last_index);
+    pending_snapshot_ = pending_install_ = false;
+  }
+  rd.truncate_from = pending_truncate_;
+  pending_truncate_.reset();
+  for (Index i = std::max(handed_last_, snap_.meta.last_index) + 1; i <= last_index(); ++i) {
+    rd.entries.push_back(*entry(i));
+  }
+  handed_last_ = last_index();
+  HardState hs{term_, vote_, commit_};
+  if (!(hs == handed_hs_)) {
+    rd.hard_state = hs;
+    handed_hs_ = hs;
+  }
+  rd.persist_mark = LogMark{last_index(), last_term()};
+  rd.messages = std::move(outbox_);
+  outbox_.clear();
+  for (Index i = applied_ + 1; i <= commit_; ++i) rd.committed.push_back(*entry(i));
+  applied_ = std::max(applied_, commit_);
+  rd.reads = std::move(ready_reads_);
+  ready_reads_.clear();
+  rd.reads_failed = std::move(failed_reads_);
+  failed_reads_.clear();
+  rd.role_changes = std::move(role_changes_);
+  role_changes_.clear();
+  return rd;
+}
+
+void Raft::persisted(LogMark mark, Time now) {
+  (void)now;
+  if (mark.index > last_index() || term_at(mark.index) != mark.term) return;  // log moved on
+  durable_last_ = std::max(durable_last_, mark.index);
+  maybe_commit();
+}
+
+// ---------------------------------------------------------------- log view
+
+std::optional<Term> Raft::term_at(Index index) const {
+  if (index == snap_.meta.last_index) return snap_.meta.last_term;
+  if (index < snap_.meta.last_index || index > last_index()) return std::nullopt;
+  return log_[index - first_index()].term;
+}
+
+const Entry* Raft::entry(Index index) const {
+  if (index < first_index() || index > last_index()) return nullptr;
+  return &log_[index - first_index()];
+}
+
+// ---------------------------------------------------------------- records
+
+namespace {
+
+void put_u8(std::vector<uint8_t>& out, uint8_t v) { out.push_back(v); }
+void put_u32(std::vector<uint8_t>& out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+void put_u64(std::vector<uint8_t>& out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+void put_header(std::vector<uint8_t>& out, RecordType t) {
+  put_u8(out, static_cast<uint8_t>(t));
+  put_u8(out, kRaftRecordVersion);
+}
+
+// Bounds-checked little-endian reading; every getter fails once short.
+struct Reader {
+  std::span<const uint8_t> buf;
+  size_t pos = 0;
+  bool ok = true;
+  size_t left() const { return buf.size() - pos; }
+  uint64_t get(int bytes) {
+    if (!ok || left() < static_cast<size_t>(bytes)) {
+      ok = false;
+      return 0;
+    }
+    uint64_t v = 0;
+    for (int i = 0; i < bytes; ++i) v |= static_cast<uint64_t>(buf[pos + i]) << (8 * i);
+    pos += static_cast<size_t>(bytes);
+    return v;
+  }
+  std::vector<uint8_t> bytes(size_t n) {
+    if (!ok || left() < n) {
+      ok = false;
+      return {};
+    }
+    std::vector<uint8_t> v(buf.begin() + static_cast<ptrdiff_t>(pos),
+                           buf.begin() + static_cast<ptrdiff_t>(pos + n));
+    pos += n;
+    return v;
+  }
+};
+
+}  // namespace
+
+void encode_hard_state(const HardState& hs, std::vector<uint8_t>& out) {
+  put_header(out, RecordType::kHardState);
+  put_u64(out, hs.term);
+  put_u32(out, hs.vote);
+  put_u64(out, hs.commit);
+}
+
+void encode_entry(const Entry& e, std::vector<uint8_t>& out) {
+  put_header(out, RecordType::kEntry);
+  put_u64(out, e.term);
+  put_u64(out, e.index);
+  put_u8(out, static_cast<uint8_t>(e.kind));
+  put_u32(out, static_cast<uint32_t>(e.data.size()));
+  out.insert(out.end(), e.data.begin(), e.data.end());
+}
+
+void encode_truncate(Index from, std::vector<uint8_t>& out) {
+  put_header(out, RecordType::kTruncate);
+  put_u64(out, from);
+}
+
+void encode_snapshot(const Snapshot& s, std::vector<uint8_t>& out) {
+  put_header(out, RecordType::kSnapshot);
+  put_u64(out, s.meta.last_index);
+  put_u64(out, s.meta.last_term);
+  put_u32(out, static_cast<uint32_t>(s.data.size()));
+  out.insert(out.end(), s.data.begin(), s.data.end());
+}
+
+std::vector<std::vector<uint8_t>> encode_ready_records(const Ready& rd) {
+  std::vector<std::vector<uint8_t>> out;
+  if (rd.snapshot) encode_snapshot(*rd.snapshot, out.emplace_back());
+  if (rd.truncate_from) encode_truncate(*rd.truncate_from, out.emplace_back());
+  for (const Entry& e : rd.entries) encode_entry(e, out.emplace_back());
+  if (rd.hard_state) encode_hard_state(*rd.hard_state, out.emplace_back());
+  return out;
+}
+
+bool DurableReader::fail(const std::string& why) {
+  error_ = "raft record " + std::to_string(records_) + ": " + why;
+  return false;
+}
+
+bool DurableReader::add(std::span<const uint8_t> record) {
+  Reader r{record};
+  auto type = static_cast<RecordType>(r.get(1));
+  uint64_t version = r.get(1);
+  if (!r.ok) return fail("shorter than its header");
+  if (version != kRaftRecordVersion) return fail("unknown version " + std::to_string(version));
+  Index snap_last = d_.snapshot.meta.last_index;
+  Index last = snap_last + d_.entries.size();
+  switch (type) {
+    case RecordType::kHardState: {
+      HardState hs;
+      hs.term = r.get(8);
+      hs.vote = static_cast<ReplicaId>(r.get(4));
+      hs.commit = r.get(8);
+      if (!r.ok || r.left() != 0) return fail("hard state has the wrong length");
+      if (hs.term < d_.hard_state.term) return fail("durable term went backwards");
+      d_.hard_state = hs;
+      break;
+    }
+    case RecordType::kEntry: {
+      Entry e;
+      e.term = r.get(8);
+      e.index = r.get(8);
+      uint64_t kind = r.get(1);
+      uint64_t len = r.get(4);
+      if (!r.ok || r.left() != len) return fail("entry has the wrong length");
+      if (kind != static_cast<uint8_t>(EntryKind::kNoop) &&
+          kind != static_cast<uint8_t>(EntryKind::kCommand)) {
+        return fail("unknown entry kind " + std::to_string(kind));
+      }
+      e.kind = static_cast<EntryKind>(kind);
+      e.data = r.bytes(len);
+      if (e.index <= snap_last) break;  // covered by a later-written snapshot
+      if (e.index != last + 1) return fail("entry " + std::to_string(e.index) + " after " + std::to_string(last));
+      d_.entries.push_back(std::move(e));
+      break;
+    }
+    case RecordType::kTruncate: {
+      Index from = r.get(8);
+      if (!r.ok || r.left() != 0) return fail("truncate has the wrong length");
+      if (from == 0) return fail("truncate from index 0");
+      if (from <= snap_last) break;  // the snapshot already dropped the stale suffix
+      if (from <= last) d_.entries.resize(from - snap_last - 1);
+      break;
+    }
+    case RecordType::kSnapshot: {
+      SnapshotMeta meta;
+      meta.last_index = r.get(8);
+      meta.last_term = r.get(8);
+      uint64_t len = r.get(4);
+      if (!r.ok || r.left() != len) return fail("snapshot has the wrong length");
+      if (meta.last_index <= snap_last) return fail("snapshot does not advance");
+      // The same rule as Raft::drop_prefix_through.
+      bool keep = meta.last_index <= last &&
+                  d_.entries[meta.last_index - snap_last - 1].term == meta.last_term;
+      if (keep) {
+        d_.entries.erase(d_.entries.begin(),
+                         d_.entries.begin() + static_cast<ptrdiff_t>(meta.last_index - snap_last));
+      } else {
+        d_.entries.clear();
+      }
+      d_.snapshot.meta = meta;
+      d_.snapshot.data = r.bytes(len);
+      break;
+    }
+    default:
+      return fail("unknown record type " + std::to_string(static_cast<int>(type)));
+  }
+  ++records_;
+  return true;
+}
+
+}  // namespace ws::raft
