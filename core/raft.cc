@@ -11,9 +11,12 @@ namespace ws::raft {
 
 const char* role_name(Role r) {
   switch (r) {
-    case Role::kFollower: return "follower";
-    case Role::kCandidate: return "candidate";
-    case Role::kLeader: return "leader";
+    case Role::kFollower:
+      return "follower";
+    case Role::kCandidate:
+      return "candidate";
+    case Role::kLeader:
+      return "leader";
   }
   return "?";
 }
@@ -37,7 +40,8 @@ bool Raft::restore(const Durable& d, Time now, std::string* error) {
     return false;
   };
   const HardState& hs = d.hard_state;
-  if (hs.vote != kNone && hs.vote >= opts_.replicas) return fail("vote for a replica outside the group");
+  if (hs.vote != kNone && hs.vote >= opts_.replicas)
+    return fail("vote for a replica outside the group");
   Index expect = d.snapshot.meta.last_index + 1;
   Term prev_term = d.snapshot.meta.last_term;
   for (const Entry& e : d.entries) {
@@ -103,7 +107,9 @@ void Raft::tick(Time now) {
     // not answered, within the same term.
     for (ReplicaId r = 0; r < opts_.replicas; ++r) {
       if (r == opts_.self || (answered_ >> r) & 1u) continue;
-      Msg m{.type = MsgType::kRequestVote, .to = r, .prev_index = last_index(),
+      Msg m{.type = MsgType::kRequestVote,
+            .to = r,
+            .prev_index = last_index(),
             .prev_term = last_term()};
       send(std::move(m), true);
     }
@@ -160,7 +166,9 @@ void Raft::campaign(Time now) {
     if (r == opts_.self) continue;
     // After persist: the candidate's new term and self-vote must survive a
     // crash, or it could vote again in this term after a restart.
-    send(Msg{.type = MsgType::kRequestVote, .to = r, .prev_index = last_index(),
+    send(Msg{.type = MsgType::kRequestVote,
+             .to = r,
+             .prev_index = last_index(),
              .prev_term = last_term()},
          true);
   }
@@ -203,12 +211,24 @@ void Raft::step(const Msg& m, Time now) {
   // an echoed read round or index from then must not count now.
   if (m.stale) return;
   switch (m.type) {
-    case MsgType::kRequestVote: on_request_vote(m, now); break;
-    case MsgType::kRequestVoteReply: on_request_vote_reply(m, now); break;
-    case MsgType::kAppend: on_append(m, now); break;
-    case MsgType::kAppendReply: on_append_reply(m, now); break;
-    case MsgType::kInstallSnapshot: on_install_snapshot(m, now); break;
-    case MsgType::kInstallSnapshotReply: on_install_snapshot_reply(m, now); break;
+    case MsgType::kRequestVote:
+      on_request_vote(m, now);
+      break;
+    case MsgType::kRequestVoteReply:
+      on_request_vote_reply(m, now);
+      break;
+    case MsgType::kAppend:
+      on_append(m, now);
+      break;
+    case MsgType::kAppendReply:
+      on_append_reply(m, now);
+      break;
+    case MsgType::kInstallSnapshot:
+      on_install_snapshot(m, now);
+      break;
+    case MsgType::kInstallSnapshotReply:
+      on_install_snapshot_reply(m, now);
+      break;
   }
 }
 
@@ -217,10 +237,17 @@ void Raft::step(const Msg& m, Time now) {
 void Raft::reply_stale(const Msg& m) {
   MsgType reply;
   switch (m.type) {
-    case MsgType::kAppend: reply = MsgType::kAppendReply; break;
-    case MsgType::kInstallSnapshot: reply = MsgType::kInstallSnapshotReply; break;
-    case MsgType::kRequestVote: reply = MsgType::kRequestVoteReply; break;
-    default: return;
+    case MsgType::kAppend:
+      reply = MsgType::kAppendReply;
+      break;
+    case MsgType::kInstallSnapshot:
+      reply = MsgType::kInstallSnapshotReply;
+      break;
+    case MsgType::kRequestVote:
+      reply = MsgType::kRequestVoteReply;
+      break;
+    default:
+      return;
   }
   send(Msg{.type = reply, .to = m.from, .stale = true}, false);
 }
@@ -274,7 +301,9 @@ bool Raft::accept_from_leader(const Msg& m, Time now) {
 
 void Raft::on_append(const Msg& m, Time now) {
   if (!accept_from_leader(m, now)) return;
-  Msg reply{.type = MsgType::kAppendReply, .to = m.from, .prev_index = m.prev_index,
+  Msg reply{.type = MsgType::kAppendReply,
+            .to = m.from,
+            .prev_index = m.prev_index,
             .read_round = m.read_round};
   Index verified_last = 0;
   if (append_entries(m, verified_last)) {
@@ -369,7 +398,9 @@ Index Raft::hint_for_conflict(Index prev_index) const {
 // offset we expect, so the leader resumes there (§7, chunked).
 void Raft::on_install_snapshot(const Msg& m, Time now) {
   if (!accept_from_leader(m, now)) return;
-  Msg reply{.type = MsgType::kInstallSnapshotReply, .to = m.from, .snapshot = m.snapshot,
+  Msg reply{.type = MsgType::kInstallSnapshotReply,
+            .to = m.from,
+            .snapshot = m.snapshot,
             .read_round = m.read_round};
   if (m.snapshot.last_index <= commit_) {
     reply.success = true;  // we already hold everything it covers
@@ -400,11 +431,13 @@ void Raft::on_install_snapshot(const Msg& m, Time now) {
 // The same rule replays a snapshot record (DurableReader), so memory and disk agree.
 void Raft::drop_prefix_through(const SnapshotMeta& meta) {
   if (term_at(meta.last_index) == meta.last_term && meta.last_index <= last_index()) {
-    log_.erase(log_.begin(), log_.begin() + static_cast<ptrdiff_t>(meta.last_index - snap_.meta.last_index));
+    log_.erase(log_.begin(),
+               log_.begin() + static_cast<ptrdiff_t>(meta.last_index - snap_.meta.last_index));
   } else {
     log_.clear();
     if (handed_last_ > meta.last_index) {
-      pending_truncate_ = std::min(pending_truncate_.value_or(meta.last_index + 1), meta.last_index + 1);
+      pending_truncate_ =
+          std::min(pending_truncate_.value_or(meta.last_index + 1), meta.last_index + 1);
     }
     durable_last_ = std::min(durable_last_, meta.last_index);
   }
@@ -452,14 +485,18 @@ void Raft::broadcast_append() {
 void Raft::send_heartbeat(ReplicaId peer) {
   Progress& p = progress_[peer];
   bool can_send_entries = p.probing ? !p.probe_sent : p.inflight < opts_.max_inflight_appends;
-  if (p.next <= snap_.meta.last_index || p.probing || (can_send_entries && p.next <= last_index())) {
+  if (p.next <= snap_.meta.last_index || p.probing ||
+      (can_send_entries && p.next <= last_index())) {
     p.probe_sent = false;  // the heartbeat is itself the retry
     send_append(peer);
     return;
   }
   Index prev = std::max(p.match, snap_.meta.last_index);
-  send(Msg{.type = MsgType::kAppend, .to = peer, .prev_index = prev,
-           .prev_term = term_at(prev).value_or(0), .commit = std::min(commit_, p.match),
+  send(Msg{.type = MsgType::kAppend,
+           .to = peer,
+           .prev_index = prev,
+           .prev_term = term_at(prev).value_or(0),
+           .commit = std::min(commit_, p.match),
            .read_round = read_round_},
        false);
 }
@@ -471,8 +508,11 @@ void Raft::send_append(ReplicaId peer) {
     return;
   }
   if (p.probing && p.probe_sent) return;
-  Msg m{.type = MsgType::kAppend, .to = peer, .prev_index = p.next - 1,
-        .prev_term = term_at(p.next - 1).value_or(0), .commit = commit_,
+  Msg m{.type = MsgType::kAppend,
+        .to = peer,
+        .prev_index = p.next - 1,
+        .prev_term = term_at(p.next - 1).value_or(0),
+        .commit = commit_,
         .read_round = read_round_};
   size_t bytes = 0;
   for (Index i = p.next; i <= last_index() && m.entries.size() < opts_.max_append_entries; ++i) {
@@ -509,7 +549,10 @@ void Raft::send_snapshot_chunk(ReplicaId peer) {
   size_t size = snap_.data.size();
   size_t from = std::min<size_t>(p.snap_offset, size);
   size_t to = std::min(size, from + opts_.snapshot_chunk_bytes);
-  Msg m{.type = MsgType::kInstallSnapshot, .to = peer, .snapshot = snap_.meta, .offset = from,
+  Msg m{.type = MsgType::kInstallSnapshot,
+        .to = peer,
+        .snapshot = snap_.meta,
+        .offset = from,
         .read_round = read_round_};
   m.bytes.assign(snap_.data.begin() + static_cast<ptrdiff_t>(from),
                  snap_.data.begin() + static_cast<ptrdiff_t>(to));
@@ -609,7 +652,9 @@ ProposeResult Raft::propose(std::span<const uint8_t> data, Time now) {
   if (last_index() - commit_ >= opts_.max_uncommitted_entries) {
     return {ProposeStatus::kBusy, 0, 0, leader_};
   }
-  Entry e{.term = term_, .index = last_index() + 1, .kind = EntryKind::kCommand,
+  Entry e{.term = term_,
+          .index = last_index() + 1,
+          .kind = EntryKind::kCommand,
           .data = std::vector<uint8_t>(data.begin(), data.end())};
   append_local(std::move(e));
   for (ReplicaId r = 0; r < opts_.replicas; ++r) {
@@ -673,7 +718,8 @@ void Raft::release_reads() {
     ready_reads_.push_back(ReadReady{pending_reads_[done].read_id, pending_reads_[done].index});
     ++done;
   }
-  pending_reads_.erase(pending_reads_.begin(), pending_reads_.begin() + static_cast<ptrdiff_t>(done));
+  pending_reads_.erase(pending_reads_.begin(),
+                       pending_reads_.begin() + static_cast<ptrdiff_t>(done));
 }
 
 void Raft::fail_reads() {
@@ -877,7 +923,8 @@ bool DurableReader::add(std::span<const uint8_t> record) {
       e.kind = static_cast<EntryKind>(kind);
       e.data = r.bytes(len);
       if (e.index <= snap_last) break;  // covered by a later-written snapshot
-      if (e.index != last + 1) return fail("entry " + std::to_string(e.index) + " after " + std::to_string(last));
+      if (e.index != last + 1)
+        return fail("entry " + std::to_string(e.index) + " after " + std::to_string(last));
       d_.entries.push_back(std::move(e));
       break;
     }

@@ -85,17 +85,17 @@ struct Msg {
   // before `entries`. AppendReply: echoes the Append's prev_index.
   Index prev_index = 0;
   Term prev_term = 0;
-  Index commit = 0;            // Append: the leader's commit index (for this follower)
+  Index commit = 0;              // Append: the leader's commit index (for this follower)
   std::vector<Entry> entries{};  // Append: at most max_append_entries / max_append_bytes
   // RequestVoteReply: vote granted. AppendReply: the log matched.
   // InstallSnapshotReply: the snapshot is installed (or already covered).
   bool success = false;
   Index match_index = 0;  // AppendReply success: the follower's log equals the leader's up to here
   Index hint_index = 0;   // AppendReply reject: retry with prev_index = hint_index - 1
-  SnapshotMeta snapshot{};  // InstallSnapshot and its reply: which snapshot
-  uint64_t offset = 0;    // InstallSnapshot: where `bytes` start; reply: bytes held so far
+  SnapshotMeta snapshot{};       // InstallSnapshot and its reply: which snapshot
+  uint64_t offset = 0;           // InstallSnapshot: where `bytes` start; reply: bytes held so far
   std::vector<uint8_t> bytes{};  // InstallSnapshot: one chunk, at most snapshot_chunk_bytes
-  bool done = false;           // InstallSnapshot: the last chunk
+  bool done = false;             // InstallSnapshot: the last chunk
   // Leader -> follower: the leader's heartbeat round; echoed in the reply.
   // A majority echoing round r confirms leadership for reads started before r.
   uint64_t read_round = 0;
@@ -124,13 +124,13 @@ struct Options {
   Duration election_timeout_min = 150 * kMillisecond;
   Duration election_timeout_max = 300 * kMillisecond;  // exclusive; > min
   Duration heartbeat_interval = 50 * kMillisecond;     // < election_timeout_min
-  size_t max_append_entries = 64;        // entries per Append
-  size_t max_append_bytes = 1 << 20;     // entry data bytes per Append; also the largest proposal
+  size_t max_append_entries = 64;                      // entries per Append
+  size_t max_append_bytes = 1 << 20;  // entry data bytes per Append; also the largest proposal
   size_t snapshot_chunk_bytes = 64 << 10;
-  size_t max_snapshot_bytes = 64 << 20;  // a larger incoming snapshot is refused
-  uint32_t max_inflight_appends = 4;     // unacknowledged Appends carrying entries, per follower
-  size_t max_uncommitted_entries = 4096; // propose answers kBusy beyond this
-  size_t max_pending_reads = 1024;       // read_index answers kBusy beyond this
+  size_t max_snapshot_bytes = 64 << 20;   // a larger incoming snapshot is refused
+  uint32_t max_inflight_appends = 4;      // unacknowledged Appends carrying entries, per follower
+  size_t max_uncommitted_entries = 4096;  // propose answers kBusy beyond this
+  size_t max_pending_reads = 1024;        // read_index answers kBusy beyond this
   RaftBugs bugs;
 };
 
@@ -166,8 +166,8 @@ struct LogMark {
 // send messages; load the snapshot if snapshot_install; apply committed; answer
 // reads; react to role_changes.
 struct Ready {
-  std::optional<Snapshot> snapshot;  // persist; drops covered entries (docs/raft.md)
-  bool snapshot_install = false;     // a leader's snapshot: the application loads it
+  std::optional<Snapshot> snapshot;    // persist; drops covered entries (docs/raft.md)
+  bool snapshot_install = false;       // a leader's snapshot: the application loads it
   std::optional<Index> truncate_from;  // drop durable entries with index >= this
   std::vector<Entry> entries;          // append after the truncation, in order
   std::optional<HardState> hard_state;
@@ -178,9 +178,7 @@ struct Ready {
   std::vector<uint64_t> reads_failed;  // this replica lost leadership before confirming them
   std::vector<RoleChange> role_changes;
 
-  bool needs_persist() const {
-    return snapshot || truncate_from || !entries.empty() || hard_state;
-  }
+  bool needs_persist() const { return snapshot || truncate_from || !entries.empty() || hard_state; }
   bool empty() const {
     return !needs_persist() && messages.empty() && committed.empty() && reads.empty() &&
            reads_failed.empty() && role_changes.empty();
@@ -190,8 +188,8 @@ struct Ready {
 // What survived on disk: replayed from records by DurableReader.
 struct Durable {
   HardState hard_state;
-  Snapshot snapshot;          // meta.last_index == 0: none
-  std::vector<Entry> entries; // snapshot.meta.last_index + 1, + 2, ...
+  Snapshot snapshot;           // meta.last_index == 0: none
+  std::vector<Entry> entries;  // snapshot.meta.last_index + 1, + 2, ...
 };
 
 enum class ProposeStatus : uint8_t { kAccepted, kNotLeader, kTooLarge, kBusy };
@@ -260,8 +258,8 @@ class Raft {
   struct Progress {
     Index next = 1;
     Index match = 0;
-    uint32_t inflight = 0;     // Appends with entries not yet acknowledged
-    bool probing = true;       // one Append at a time until the follower's log position is known
+    uint32_t inflight = 0;  // Appends with entries not yet acknowledged
+    bool probing = true;    // one Append at a time until the follower's log position is known
     bool probe_sent = false;
     bool acked_since_tick = false;
     uint64_t acked_round = 0;  // highest read_round echoed in this term
@@ -333,8 +331,8 @@ class Raft {
   Time election_deadline_ = 0;
   Time heartbeat_at_ = 0;
   Time vote_resend_at_ = 0;
-  uint32_t votes_ = 0;      // bit per replica: granted this term
-  uint32_t answered_ = 0;   // bit per replica: answered our RequestVote this term
+  uint32_t votes_ = 0;          // bit per replica: granted this term
+  uint32_t answered_ = 0;       // bit per replica: answered our RequestVote this term
   Index term_start_index_ = 0;  // leader: index of this term's no-op
   std::vector<Progress> progress_;
   uint64_t read_round_ = 0;
