@@ -117,6 +117,39 @@ void partition_transfers(benchmark::State& state, bool forgetting) {
   state.counters["remembered"] = static_cast<double>(node.remembered_legs());
   state.SetLabel("transfers (4 handler calls each)");
 }
+// The same transfers with both accounts on the partition, as the
+// same-partition path runs them (docs/same_partition.md): one handler call
+// and one event each, with forgetting as above.
+void BM_PartitionLocalTransferForgetting(benchmark::State& state) {
+  ClusterConfig cfg;
+  cfg.partitions = 1;
+  cfg.coordinators = 1;
+  cfg.accounts = 1000;
+  cfg.currencies = {*find_currency("USD")};
+  cfg.initial_balance = {Amount{1'000'000'000}};
+  cfg.finalize();
+  PartitionNode node(cfg, 0);
+  NullContext ctx;
+  node.on_start(ctx);
+  uint64_t i = 0;
+  for (auto _ : state) {
+    Message m{};
+    ++i;
+    m.kind = MsgKind::kLocalTransfer;
+    m.tx = TxId{i, i * 7};
+    m.amount = Amount{1};
+    m.account = static_cast<AccountId>(i % 1000);
+    m.account2 = static_cast<AccountId>((i + 1) % 1000);
+    m.seq = i;
+    m.low = i > 64 ? i - 64 : 0;
+    node.on_message(ctx, 1, m);
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.counters["remembered"] = static_cast<double>(node.remembered_legs());
+  state.SetLabel("transfers (1 handler call each)");
+}
+BENCHMARK(BM_PartitionLocalTransferForgetting);
+
 void BM_PartitionTryConfirm(benchmark::State& state) { partition_transfers(state, false); }
 BENCHMARK(BM_PartitionTryConfirm);
 void BM_PartitionTryConfirmForgetting(benchmark::State& state) { partition_transfers(state, true); }
@@ -128,14 +161,19 @@ BENCHMARK(BM_PartitionTryConfirmForgetting);
 // `retention` has passed, as in a long run; with tick = 0 the clock stands
 // still, nothing is ever forgotten and the table (and each snapshot) grows
 // with the benchmark.
-void coordinator_transfers(benchmark::State& state, Duration tick, Duration retention) {
+// local = false: every transfer takes two legs (some of these pairs share a
+// partition; they are run in two legs all the same). local = true: one
+// partition, so every transfer is one local transaction there: the request
+// and its one answer.
+void coordinator_transfers(benchmark::State& state, Duration tick, Duration retention, bool local = false) {
   ClusterConfig cfg;
-  cfg.partitions = 4;
+  cfg.partitions = local ? 1 : 4;
   cfg.coordinators = 1;
   cfg.accounts = 1000;
   cfg.currencies = {*find_currency("USD")};
   cfg.initial_balance = {Amount{1'000'000'000}};
   cfg.protocol.retention = retention;
+  cfg.protocol.local_same_partition = local;
   cfg.finalize();
   Coordinator coord(cfg, 0);
   NullContext ctx;
@@ -158,6 +196,13 @@ void coordinator_transfers(benchmark::State& state, Duration tick, Duration rete
     ctx.t += tick;
     Message m{};
     m.tx = tx;
+    if (local) {
+      m.kind = MsgKind::kTryReply;
+      m.yes = true;
+      coord.on_message(ctx, 0, m);
+      ctx.t += tick;
+      continue;
+    }
     for (Leg leg : {Leg::kDebit, Leg::kCredit}) {
       m.leg = leg;
       m.kind = MsgKind::kTryReply;
@@ -174,7 +219,7 @@ void coordinator_transfers(benchmark::State& state, Duration tick, Duration rete
   }
   state.SetItemsProcessed(state.iterations());
   state.counters["remembered"] = static_cast<double>(coord.remembered());
-  state.SetLabel("transfers (5 handler calls each)");
+  state.SetLabel(local ? "transfers (2 handler calls each)" : "transfers (5 handler calls each)");
 }
 void BM_CoordinatorTransfer(benchmark::State& state) { coordinator_transfers(state, 0, 10 * kSecond); }
 // 1 us per handler call (200,000 transfers per second) with a 100 ms window:
@@ -183,6 +228,10 @@ void BM_CoordinatorTransferForgetting(benchmark::State& state) {
   coordinator_transfers(state, kMicrosecond, 100 * kMillisecond);
 }
 BENCHMARK(BM_CoordinatorTransferForgetting);
+void BM_CoordinatorLocalTransferForgetting(benchmark::State& state) {
+  coordinator_transfers(state, kMicrosecond, 100 * kMillisecond, true);
+}
+BENCHMARK(BM_CoordinatorLocalTransferForgetting);
 BENCHMARK(BM_CoordinatorTransfer);
 
 // One whole simulated run of a scenario; items = committed transfers.

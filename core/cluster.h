@@ -50,9 +50,9 @@ struct ProtocolOptions {
 
 // A coordinator's snapshot costs the rows it remembers (a retention
 // window's worth), so one is written only after at least this many events
-// per remembered row (and snapshot_every): compaction then costs O(1) per
-// event, amortised, and the log behind the newest snapshot stays within this
-// many events per row.
+// per row its last snapshot kept (and snapshot_every): compaction then costs
+// O(1) per event, amortised, and the log behind the newest snapshot stays
+// within this many events per row.
 constexpr size_t kSnapshotSpacing = 4;
 
 // Deliberately broken engine behaviours. They exist to show that each

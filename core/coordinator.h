@@ -122,6 +122,7 @@ class Coordinator final : public Actor {
   size_t finished_head_ = 0;
   Time apply_time_ = 0;       // local time stamped on rows that finish while applying
   uint32_t since_snapshot_ = 0;
+  size_t kept_at_snapshot_ = 0;  // rows remembered after the last snapshot (or rebuild)
   uint32_t snapshot_gen_ = 0;
   uint64_t forgotten_ = 0;
   Time armed_for_ = -1;    // local time of the earliest pending timer, -1 if none

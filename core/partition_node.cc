@@ -25,6 +25,7 @@ void PartitionNode::reset() {
   open_holds_ = 0;
   refusals_ = 0;
   since_snapshot_ = 0;
+  kept_at_snapshot_ = 0;
 }
 
 int64_t PartitionNode::balance(AccountId a, CurrencyIdx c) const {
@@ -340,18 +341,23 @@ void PartitionNode::emit(Context& ctx, const Event& e) {
 
 // At the end of a handler, when no reference to a leg is held: forgets what
 // may be forgotten and writes a snapshot. A snapshot costs what is
-// remembered, so one is written only after as many events as legs are
-// remembered: compaction stays O(1) per event, amortised. (A partition
-// remembers little more than its legs in flight; a coordinator remembers a
-// retention window's worth of rows and spaces its snapshots wider.)
+// remembered, so one is written only after as many events as legs the last
+// one kept: an event opens at most one leg, so a snapshot then costs at most
+// twice the events since the last, and compaction stays O(1) per event,
+// amortised. (Not "as many events as legs remembered now": a same-partition
+// transfer opens a leg with each event, so that count would never catch up
+// and nothing would ever be forgotten. A partition remembers little more than
+// its legs in flight; a coordinator remembers a retention window's worth of
+// rows and spaces its snapshots wider.)
 void PartitionNode::maybe_snapshot(Context& ctx) {
   const uint32_t every = cfg_.protocol.snapshot_every;
-  if (every == 0 || since_snapshot_ < std::max<size_t>(every, legs_.size())) return;
+  if (every == 0 || since_snapshot_ < std::max<size_t>(every, kept_at_snapshot_)) return;
   const size_t before = legs_.size();
   forget();
   if (legs_.size() < before) ctx.cover(Cover::kLegsForgotten);
   append_snapshot(ctx.storage(), EventType::kSnapshot, scratch_, [&](std::vector<uint8_t>& out) { encode_snapshot(out); });
   since_snapshot_ = 0;
+  kept_at_snapshot_ = legs_.size();
   ctx.cover(Cover::kSnapshotWritten);
 }
 
@@ -565,6 +571,7 @@ bool PartitionNode::rebuild(std::span<const std::span<const uint8_t>> records, b
   for (size_t i = start; i < records.size(); ++i)
     if (!replay_record(records[i])) return false;
   since_snapshot_ = 0;
+  kept_at_snapshot_ = legs_.size();
   extended_snapshot_ = loaded && start < records.size();
   return true;
 }

@@ -116,6 +116,7 @@ class PartitionNode final : public Actor {
   size_t open_holds_ = 0;
   uint64_t refusals_ = 0;
   uint32_t since_snapshot_ = 0;
+  size_t kept_at_snapshot_ = 0;  // legs remembered after the last snapshot (or rebuild)
   bool extended_snapshot_ = false;
   std::vector<uint8_t> scratch_;
 };

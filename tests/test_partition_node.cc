@@ -952,6 +952,20 @@ class ForgettingTest : public PartitionNodeTest {
   uint64_t next_ = 1000;
 };
 
+TEST_F(ForgettingTest, LocalTransfersBelowTheWatermarkAreForgottenAtASnapshot) {
+  for (uint64_t n = 1; n <= 20; ++n) ASSERT_TRUE(Local(Tx(n), 0, 1, 10).yes);
+  EXPECT_EQ(node_->remembered_legs(), 20u);
+  low_ = 11;
+  const size_t snapshots = Snapshots();
+  for (uint64_t n = 21; Snapshots() == snapshots; ++n) ASSERT_TRUE(Local(Tx(n), 0, 1, 10).yes);
+  EXPECT_EQ(node_->leg(Tx(3), Leg::kDebit), nullptr) << "final and below the watermark";
+  EXPECT_NE(node_->leg(Tx(11), Leg::kDebit), nullptr) << "not below the watermark";
+  low_ = 0;  // a late repeat of a forgotten one is stale: ignored, never applied again
+  const int64_t balance = Balance(0);
+  EXPECT_EQ(Raw(LocalMsg(Tx(3), 0, 1, 10)), 0u);
+  EXPECT_EQ(Balance(0), balance);
+}
+
 TEST_F(ForgettingTest, FinalLegsBelowTheWatermarkAreForgottenAtASnapshot) {
   for (uint64_t n = 1; n <= 20; ++n) Finish(n);
   Try(Tx(5000), Leg::kDebit, 2, 10);  // open
