@@ -274,10 +274,15 @@ TEST(Streaming, AGeneratedWorkloadRunsExactlyLikeTheSameWorkloadWrittenOut) {
 // A long run holds only what is in flight: requests leave the simulator's
 // window a retention window after they are done, and the checker retires a
 // settled transaction's history a retention window after its last event.
-TEST(Streaming, ALongRunHoldsOnlyWhatIsInFlight) {
+// Also with one partition, where every transfer is a same-partition one:
+// one event per transfer at the partition, two at the coordinator.
+class Streaming : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(Streaming, ALongRunHoldsOnlyWhatIsInFlight) {
   const Scenario s = *load_scenario("smoke", {"workload.transfers=20000", "workload.duration_ms=20000",
                                               "phases.fault_ms=20000", "protocol.retention_ms=200",
-                                              "client.horizon_ms=100", "phases.max_events=10000000"})
+                                              "client.horizon_ms=100", "phases.max_events=10000000",
+                                              GetParam()})
                           .scenario;
   RunResult r = run_spec(make_streamed_spec(s, 1));
   ASSERT_TRUE(r.ok) << r.violations.front().message;
@@ -291,6 +296,7 @@ TEST(Streaming, ALongRunHoldsOnlyWhatIsInFlight) {
   EXPECT_GT(r.truncated_log_bytes, 4u << 20);
   EXPECT_LT(r.peak_log_bytes, 256u << 10);
 }
+INSTANTIATE_TEST_SUITE_P(Partitions, Streaming, ::testing::Values("cluster.partitions=4", "cluster.partitions=1"));
 
 }  // namespace
 }  // namespace ws
