@@ -709,22 +709,19 @@ const PhaseRow* Coordinator::row(const TxId& tx) const {
   return rows_.find(tx);
 }
 
+// Order-independent without sorting: each row hashes alone and the hashes
+// are summed (mod 2^64).
 uint64_t Coordinator::state_digest() const {
-  std::vector<std::pair<TxId, const PhaseRow*>> v;
-  v.reserve(rows_.size());
-  rows_.for_each([&](const TxId& tx, const PhaseRow& row) { v.emplace_back(tx, &row); });
-  std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  uint64_t h = kFnvOffset;
-  for (const auto& [tx, r] : v) {
-    h = hash_combine(h, tx.hi ^ tx.lo);
-    h = hash_combine(h, uint64_t{r->from} << 32 | r->to);
-    h = hash_combine(h, static_cast<uint64_t>(r->amount.minor));
-    h = hash_combine(h, static_cast<uint64_t>(r->try_status[0]) | static_cast<uint64_t>(r->try_status[1]) << 8 |
-                            static_cast<uint64_t>(r->decision) << 16 |
-                            static_cast<uint64_t>(r->phase2[0]) << 24 |
-                            static_cast<uint64_t>(r->phase2[1]) << 32 | uint64_t{r->absent} << 40);
-  }
-  return h;
+  uint64_t rows = 0;
+  rows_.for_each([&](const TxId& tx, const PhaseRow& r) {
+    uint64_t h = hash_combine(kFnvOffset, tx.hi ^ tx.lo);
+    h = hash_combine(h, uint64_t{r.from} << 32 | r.to);
+    h = hash_combine(h, static_cast<uint64_t>(r.amount.minor));
+    rows += hash_combine(h, static_cast<uint64_t>(r.try_status[0]) | static_cast<uint64_t>(r.try_status[1]) << 8 |
+                                static_cast<uint64_t>(r.decision) << 16 | static_cast<uint64_t>(r.phase2[0]) << 24 |
+                                static_cast<uint64_t>(r.phase2[1]) << 32 | uint64_t{r.absent} << 40);
+  });
+  return hash_combine(hash_combine(kFnvOffset, rows_.size()), rows);
 }
 
 }  // namespace ws

@@ -619,22 +619,24 @@ bool PartitionNode::replayable(const Event& e) const {
   return !(opens && exists && !(local && cfg_.bugs.local_repeat_applies)) && !(closes && !exists);
 }
 
+// Order-independent without sorting: each leg hashes alone and the hashes
+// are summed (mod 2^64), so the digest is the same whatever the table's
+// layout or the order legs were inserted in.
 uint64_t PartitionNode::state_digest() const {
   uint64_t h = kFnvOffset;
   for (int64_t b : balances_) h = hash_combine(h, static_cast<uint64_t>(b));
   h = hash_combine(h, refusals_);
-  for (const SortedLeg& l : sorted_legs(legs_)) {
-    h = hash_combine(h, l.state.seq << 16 | l.state.origin);
-    h = hash_combine(h, l.key.tx.hi);
-    h = hash_combine(h, l.key.tx.lo);
-    h = hash_combine(h, static_cast<uint64_t>(l.key.leg) | static_cast<uint64_t>(l.state.status) << 8 |
-                            static_cast<uint64_t>(l.state.try_effect) << 16 |
-                            static_cast<uint64_t>(l.state.currency) << 24 |
-                            static_cast<uint64_t>(l.state.reason) << 32);
-    h = hash_combine(h, uint64_t{l.state.account});
-    h = hash_combine(h, static_cast<uint64_t>(l.state.amount.minor));
-  }
-  return h;
+  uint64_t legs = 0;
+  legs_.for_each([&](const LegKey& k, const LegState& s) {
+    uint64_t l = hash_combine(s.seq << 16 | s.origin, k.tx.hi);
+    l = hash_combine(l, k.tx.lo);
+    l = hash_combine(l, static_cast<uint64_t>(k.leg) | static_cast<uint64_t>(s.status) << 8 |
+                            static_cast<uint64_t>(s.try_effect) << 16 | static_cast<uint64_t>(s.currency) << 24 |
+                            static_cast<uint64_t>(s.reason) << 32);
+    l = hash_combine(l, uint64_t{s.account});
+    legs += hash_combine(l, static_cast<uint64_t>(s.amount.minor));
+  });
+  return hash_combine(hash_combine(h, legs_.size()), legs);
 }
 
 }  // namespace ws
