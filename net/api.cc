@@ -1,5 +1,9 @@
 #include "net/api.h"
 
+#include <cmath>
+#include <iterator>
+#include <optional>
+
 #include <nlohmann/json.hpp>
 
 #include "core/text.h"
@@ -62,31 +66,103 @@ ApiError currency_error(std::string_view code, const ClusterConfig& cfg, const c
              std::string(where) + ": " + quote_input(code) + what + " (configured: " + configured + ")");
 }
 
+// The transfer body read as a stream of JSON events (nlohmann's SAX
+// interface), without building a document: the five fields land in their
+// slots, anything else is noted for the error it deserves. It answers as a
+// document parse would: the same JSON errors, the first unknown field in
+// key order, a repeated field's last value.
+class TransferFields {
+ public:
+  static constexpr size_t kCount = std::size(kTransferFields);
+  using number_integer_t = json::number_integer_t;
+  using number_unsigned_t = json::number_unsigned_t;
+  using number_float_t = json::number_float_t;
+  using string_t = json::string_t;
+  using binary_t = json::binary_t;
+
+  bool null() { return value("null"); }
+  bool boolean(bool) { return value("boolean"); }
+  bool number_integer(number_integer_t) { return value("number"); }
+  bool number_unsigned(number_unsigned_t) { return value("number"); }
+  bool number_float(number_float_t v, const string_t& text) {
+    if (!std::isfinite(v)) {  // what a document parse throws (out_of_range.406) for 1e999
+      error = "number overflow parsing '" + text + "'";
+      return false;
+    }
+    return value("number");
+  }
+  bool binary(binary_t&) { return value("binary"); }
+  bool string(string_t& v) {
+    if (depth == 1 && field >= 0) {
+      text[field] = std::move(v);
+      is_string[field] = true;
+    }
+    return value("string");
+  }
+  bool start_object(size_t) {
+    if (depth == 0) top_is_object = true;
+    if (depth > 0) value("object");
+    ++depth;
+    return true;
+  }
+  bool end_object() { return --depth, true; }
+  bool start_array(size_t) {
+    if (depth > 0) value("array");
+    ++depth;
+    return true;
+  }
+  bool end_array() { return --depth, true; }
+  bool key(string_t& k) {
+    if (depth != 1) return true;
+    field = -1;
+    for (size_t i = 0; i < kCount; ++i)
+      if (k == kTransferFields[i]) field = static_cast<int>(i);
+    if (field < 0 && (!unknown || k < *unknown)) unknown = k;
+    return true;
+  }
+  bool parse_error(size_t, const std::string&, const nlohmann::detail::exception& e) {
+    error = e.what();
+    return false;
+  }
+
+  // A field's value at the top level: its type, for the error a non-string gets.
+  bool value(const char* type) {
+    if (depth == 1 && field >= 0) {
+      seen[field] = true;
+      is_string[field] = std::string_view(type) == "string";
+      type_name[field] = type;
+    }
+    return true;
+  }
+
+  int depth = 0;
+  int field = -1;
+  bool top_is_object = false;
+  std::optional<std::string> unknown;
+  std::string error;
+  std::string text[kCount];
+  bool seen[kCount] = {};
+  bool is_string[kCount] = {};
+  const char* type_name[kCount] = {};
+};
+
 ApiCall parse_transfer(std::string_view body, const ClusterConfig& cfg) {
   if (body.size() > kMaxBodyBytes)
     return err(413, "body_too_large", "request body is " + std::to_string(body.size()) +
                                           " bytes; the limit is " + std::to_string(kMaxBodyBytes));
-  json j;
-  try {
-    j = json::parse(body);
-  } catch (const json::exception& e) {  // parse_error, and out_of_range for a number like 1e999
-    return err(400, "malformed_json", std::string("request body is not valid JSON: ") + e.what());
+  TransferFields f;
+  if (!json::sax_parse(body, &f))
+    return err(400, "malformed_json", "request body is not valid JSON: " + f.error);
+  if (!f.top_is_object) return err(400, "malformed_json", "request body must be a JSON object");
+  if (f.unknown) return err(400, "unknown_field", "unknown field " + quote_input(*f.unknown));
+  for (size_t i = 0; i < TransferFields::kCount; ++i) {
+    const std::string name = kTransferFields[i];
+    if (!f.seen[i]) return err(400, "missing_field", "missing field \"" + name + "\"");
+    if (!f.is_string[i])
+      return err(400, "wrong_type", "field \"" + name + "\" must be a string, got " + f.type_name[i] +
+                                        (name == "amount" ? " (amounts are decimal strings, never numbers)" : ""));
   }
-  if (!j.is_object()) return err(400, "malformed_json", "request body must be a JSON object");
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    bool known = false;
-    for (const char* f : kTransferFields) known |= it.key() == f;
-    if (!known) return err(400, "unknown_field", "unknown field " + quote_input(it.key()));
-  }
-  for (const char* f : kTransferFields) {
-    if (!j.contains(f)) return err(400, "missing_field", std::string("missing field \"") + f + "\"");
-    if (!j[f].is_string())
-      return err(400, "wrong_type", std::string("field \"") + f + "\" must be a string, got " +
-                                        std::string(j[f].type_name()) +
-                                        (std::string_view(f) == "amount" ? " (amounts are decimal strings, never numbers)" : ""));
-  }
-  const std::string txid = j["transaction_id"], from = j["from_account"], to = j["to_account"];
-  const std::string amount = j["amount"], currency = j["currency"];
+  const std::string &txid = f.text[0], &from = f.text[1], &to = f.text[2], &amount = f.text[3], &currency = f.text[4];
   TxIdParse id = parse_txid(txid);
   if (!id.id) return err(400, "bad_transaction_id", id.error);  // names transaction_id
   auto cur = find_configured(currency, cfg);

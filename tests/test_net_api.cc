@@ -98,6 +98,20 @@ TEST(Api, EveryBadRequestKindIsA4xxNamingTheProblem) {
       {"status bad uuid", "GET", "/v1/wallet/transaction/not-a-uuid", "", 400, "bad_transaction_id",
        "transaction id"},
       {"metrics wrong method", "DELETE", "/metrics", "", 405, "method_not_allowed", "GET"},
+      // The body is read as a stream, not a document; it must answer as a document would.
+      {"two unknown fields: the first in key order", "POST", kPath,
+       good_body().substr(0, good_body().size() - 1) + ",\"zz\":1,\"memo\":\"hi\"}", 400, "unknown_field", "memo"},
+      {"an object where a string goes", "POST", kPath,
+       body(id, "{\"name\":\"acct-1\"}", "\"acct-2\"", "\"1\"", "\"USD\""), 400, "wrong_type", "got object"},
+      {"an array where a string goes", "POST", kPath, body(id, "\"acct-1\"", "[\"acct-2\"]", "\"1\"", "\"USD\""),
+       400, "wrong_type", "got array"},
+      {"null where a string goes", "POST", kPath, body(id, "\"acct-1\"", "\"acct-2\"", "\"1\"", "null"), 400,
+       "wrong_type", "got null"},
+      {"a field repeated: the last counts", "POST", kPath,
+       good_body().substr(0, good_body().size() - 1) + ",\"amount\":true}", 400, "wrong_type", "got boolean"},
+      {"trailing bytes after the object", "POST", kPath, good_body() + "x", 400, "malformed_json", "not valid JSON"},
+      {"a nested field name is no field", "POST", kPath,
+       body(id, "\"acct-1\"", "\"acct-2\"", "{\"amount\":\"1\"}", "\"USD\""), 400, "wrong_type", "got object"},
   };
   for (const BadCase& c : cases) {
     ApiError e = expect_error(c);
