@@ -461,7 +461,12 @@ void Raft::heartbeat_round(Time now) {
     if (r == opts_.self) continue;
     Progress& p = progress_[r];
     bool outstanding = p.inflight > 0 || p.probe_sent;
-    if (outstanding && !p.acked_since_tick) {
+    // Sent entries not matched a whole interval later: lost. Heartbeats
+    // alone cannot tell, as they are acknowledged at the old match; without
+    // this, a follower whose last Append was lost never gets it while the
+    // group stays idle.
+    bool stalled = p.next > p.match + 1 && p.match == p.match_at_round;
+    if ((outstanding && !p.acked_since_tick) || stalled) {
       // Nothing came back for a whole interval: assume loss, probe again.
       p.next = p.match + 1;
       p.inflight = 0;
@@ -469,6 +474,7 @@ void Raft::heartbeat_round(Time now) {
       p.probe_sent = false;
     }
     p.acked_since_tick = false;
+    p.match_at_round = p.match;
     send_heartbeat(r);
   }
   heartbeat_at_ = now + opts_.heartbeat_interval;

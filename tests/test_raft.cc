@@ -830,6 +830,34 @@ void elect_and_replicate(uint32_t replicas) {
   }
 }
 
+// The last Append of a burst is lost and nothing follows it: heartbeats,
+// acknowledged at the follower's old match, must not hide the loss. Found
+// by the replica-group harness (tests/test_replica.cc): a follower stayed
+// one entry behind for good.
+TEST(RaftLog, ALostLastAppendIsResentWhileTheGroupIsIdle) {
+  Group g(3);
+  g.restore_all();
+  g.timeout(0);
+  g.pump();
+  ASSERT_EQ(g[0].role(), Role::kLeader);
+  g[0].propose(u64_bytes(1), g.now);
+  g.collect(0);
+  g.pump();
+  g.heartbeat(0);
+  g.pump();
+  ASSERT_EQ(g[2].commit_index(), 2u);
+  ProposeResult p = g[0].propose(u64_bytes(2), g.now);
+  g.collect(0);
+  g.pump([&](const Msg& m) { return !(m.to == 2 && carries(m, p.index)); });  // lost on the way to 2
+  for (int round = 0; round < 4; ++round) {
+    g.heartbeat(0);
+    g.pump();
+  }
+  EXPECT_EQ(g[2].last_index(), p.index);
+  EXPECT_EQ(g[2].commit_index(), p.index);
+  EXPECT_EQ(g.apps_[2].digest, g.apps_[0].digest);
+}
+
 TEST(RaftElection, ThreeReplicasElectAndReplicate) { elect_and_replicate(3); }
 TEST(RaftElection, FiveReplicasElectAndReplicate) { elect_and_replicate(5); }
 
