@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
 #include <span>
 
@@ -12,6 +13,10 @@
 #include "core/types.h"
 
 namespace ws {
+
+namespace raft {
+struct Msg;
+}
 
 class Rng {
  public:
@@ -54,6 +59,16 @@ class Context {
   // A named rare branch was taken (core/coverage.h); the simulator counts
   // them, a real runtime may ignore them. Never changes behaviour.
   virtual void cover(Cover) {}
+
+  // Replica groups (core/replica.h). A runtime that hosts no replica group
+  // never has these called; the defaults stop the process, as a call there
+  // is a wiring bug. A Raft message to another replica of this node's
+  // group, sent at once or, with durable, only once every record appended
+  // so far is durable (as send_durable):
+  virtual void send_raft(NodeId, const raft::Msg&, bool) { std::abort(); }
+  // The actor's on_timer(tag) runs once every record appended so far is
+  // durable (at once if it already is); never if the node crashes first.
+  virtual void when_durable(TimerTag) { std::abort(); }
 };
 
 class Actor {
@@ -63,6 +78,8 @@ class Actor {
   virtual void on_start(Context& ctx) = 0;
   virtual void on_message(Context& ctx, NodeId from, const Message& m) = 0;
   virtual void on_timer(Context& ctx, TimerTag tag) = 0;
+  // A Raft message from another replica of this actor's group.
+  virtual void on_raft(Context&, NodeId, const raft::Msg&) {}
 };
 
 }  // namespace ws

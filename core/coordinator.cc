@@ -43,9 +43,19 @@ void Coordinator::on_start(Context& ctx) {
   bool ok = rebuild(records);
   assert(ok && "coordinator log holds a record this build cannot read");
   (void)ok;
-  // Recovery: undecided rows get a fresh Try window (Try is idempotent);
-  // decided rows resend their second phase until every leg acknowledges.
+  resume(ctx);
+}
+
+// Recovery, after a restart or on becoming a group's leader: undecided rows
+// get a fresh Try window (Try is idempotent); decided rows resend their
+// second phase until every leg acknowledges.
+void Coordinator::resume(Context& ctx) {
   armed_for_ = -1;
+  drop_finished_from_active();
+  // Finished rows keep a full retention window from now: rows applied as a
+  // follower carry no time of this node's clock.
+  for (size_t i = finished_head_; i < finished_.size(); ++i)
+    if (PhaseRow* row = rows_.find(finished_[i]); row && row->finished()) row->finished_at = ctx.now();
   for (const TxId& tx : active_) {
     PhaseRow& row = rows_.at(tx);
     ctx.cover(row.decision == Decision::kNone ? Cover::kRecoveredUndecided : Cover::kRecoveredDecided);
@@ -657,6 +667,26 @@ bool Coordinator::load_snapshot(std::span<const uint8_t> blob) {
     }
   }
   return ok && pos == blob.size();
+}
+
+bool Coordinator::is_snapshot_record(std::span<const uint8_t> record) const {
+  return !record.empty() && record[0] == static_cast<uint8_t>(EventType::kCoordSnapshot);
+}
+
+bool Coordinator::load_snapshot_record(std::span<const uint8_t> record) {
+  std::span<const uint8_t> one[] = {record};
+  return is_snapshot_record(record) && rebuild(one);
+}
+
+// A record its leader wrote. Rows that finish here are stamped with the time
+// of the last leader's record seen; a new leader stamps every finished row
+// with its own clock as it resumes, so none is forgotten early.
+bool Coordinator::apply_record(std::span<const uint8_t> record) {
+  if (is_snapshot_record(record)) return load_snapshot_record(record);
+  auto e = decode_event(record);
+  if (!e) return false;
+  apply(*e);
+  return true;
 }
 
 bool Coordinator::rebuild(const std::vector<std::vector<uint8_t>>& records) {

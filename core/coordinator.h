@@ -13,6 +13,7 @@
 #include "core/cluster.h"
 #include "core/context.h"
 #include "core/events.h"
+#include "core/state_machine.h"
 #include "core/time_queue.h"
 
 namespace ws {
@@ -49,7 +50,7 @@ struct PhaseRow {
   }
 };
 
-class Coordinator final : public Actor {
+class Coordinator final : public StateMachine {
  public:
   Coordinator(const ClusterConfig& cfg, uint32_t index);
 
@@ -68,7 +69,14 @@ class Coordinator final : public Actor {
   uint64_t forgotten() const { return forgotten_; }   // rows forgotten since this process started
   // Every transfer this coordinator began below it is finished.
   uint64_t low_watermark();
-  uint64_t state_digest() const;
+  uint64_t state_digest() const override;
+
+  // StateMachine (core/replica.h): a coordinator hosted by a replica group.
+  void clear() override { rebuild(std::span<const std::span<const uint8_t>>{}); }
+  bool load_snapshot_record(std::span<const uint8_t> record) override;
+  bool apply_record(std::span<const uint8_t> record) override;
+  bool is_snapshot_record(std::span<const uint8_t> record) const override;
+  void resume(Context& ctx) override;
   bool rebuild(std::span<const std::span<const uint8_t>> records);
   bool rebuild(const std::vector<std::vector<uint8_t>>& records);
 

@@ -578,6 +578,15 @@ bool PartitionNode::rebuild(std::span<const std::span<const uint8_t>> records, b
 
 void PartitionNode::replay_start() { reset(); }
 
+bool PartitionNode::load_snapshot_record(std::span<const uint8_t> record) {
+  std::span<const uint8_t> one[] = {record};
+  return is_snapshot_record(record) && rebuild(one, /*use_snapshots=*/true);
+}
+
+bool PartitionNode::is_snapshot_record(std::span<const uint8_t> record) const {
+  return !record.empty() && record[0] == static_cast<uint8_t>(EventType::kSnapshot);
+}
+
 // One record of a full replay: an event is applied; a snapshot must equal
 // the replayed state once that has forgotten what the snapshot's
 // watermarks let it forget.

@@ -11,6 +11,7 @@
 #include "core/context.h"
 #include "core/events.h"
 #include "core/flat_map.h"
+#include "core/state_machine.h"
 
 namespace ws {
 
@@ -41,7 +42,7 @@ struct LegKeyHash {
   }
 };
 
-class PartitionNode final : public Actor {
+class PartitionNode final : public StateMachine {
  public:
   PartitionNode(const ClusterConfig& cfg, uint32_t partition);
 
@@ -59,7 +60,14 @@ class PartitionNode final : public Actor {
   size_t remembered_legs() const { return legs_.size(); }
   // The highest low watermark heard from coordinator c.
   uint64_t low_watermark(uint32_t c) const { return low_[c]; }
-  uint64_t state_digest() const;  // order-independent of hash-map layout
+  uint64_t state_digest() const override;  // order-independent of hash-map layout
+
+  // StateMachine (core/replica.h): a partition hosted by a replica group.
+  void clear() override { reset(); }
+  bool load_snapshot_record(std::span<const uint8_t> record) override;
+  bool apply_record(std::span<const uint8_t> record) override { return replay_record(record); }
+  bool is_snapshot_record(std::span<const uint8_t> record) const override;
+  void resume(Context&) override {}  // a participant only answers; nothing of its own to resume
 
   // Rebuilds state from log payloads; with use_snapshots=false every
   // snapshot is checked against the replayed state instead of loaded.

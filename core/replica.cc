@@ -1,0 +1,316 @@
+#include "core/replica.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cstdio>
+
+#include "core/messages.h"
+
+namespace ws {
+namespace {
+
+constexpr TimerTag kTickTag = 0x4000'0000u;  // with kHostTag: the Raft timer
+constexpr TimerTag kGenMask = 0x3fff'ffffu;
+
+[[noreturn]] void fatal(const char* what) {
+  std::fprintf(stderr, "replica: %s\n", what);
+  std::abort();
+}
+
+}  // namespace
+
+void append_entry_record(std::vector<uint8_t>& entry, std::span<const uint8_t> record) {
+  const uint32_t n = static_cast<uint32_t>(record.size());
+  for (int i = 0; i < 4; ++i) entry.push_back(static_cast<uint8_t>(n >> (8 * i)));
+  entry.insert(entry.end(), record.begin(), record.end());
+}
+
+// The Context the inner machine runs against on the leader: what it appends
+// is gathered into entries, what it sends is held until committed, and the
+// rest passes through to the replica's own Context.
+class ReplicaHost::Capture final : public Context {
+ public:
+  class Gather final : public Storage {
+   public:
+    void append(std::span<const uint8_t> record) override { owner->gather(record); }
+    void read_all(const std::function<void(std::span<const uint8_t>)>&) override {
+      fatal("a hosted state machine read its log directly; the replica feeds it");
+    }
+    Capture* owner = nullptr;
+  };
+
+  explicit Capture(ReplicaHost& host) : host_(host) { gather_.owner = this; }
+  void bind(Context& outer) { outer_ = &outer; }
+
+  NodeId self() const override { return outer_->self(); }
+  Time now() const override { return outer_->now(); }
+  // Kept until the handler's entries are proposed: they may depend on them.
+  void send(NodeId to, const Message& m) override { outbox_.push_back({to, m}); }
+  void send_durable(NodeId to, const Message& m) override { outbox_.push_back({to, m}); }
+  void set_timer(Duration after, TimerTag tag) override {
+    assert(tag < kHostTag && "an inner machine's timer tags stay below the host's");
+    outer_->set_timer(after, tag & ~kHostTag);
+  }
+  Storage& storage() override { return gather_; }
+  Rng& rng() override { return outer_->rng(); }
+  void cover(Cover c) override { outer_->cover(c); }
+
+  // Every entry gathered since the last take: a snapshot record is an entry
+  // of its own, so that the state after it is the record itself.
+  std::vector<std::vector<uint8_t>>& entries() { return entries_; }
+  std::vector<std::pair<NodeId, Message>>& outbox() { return outbox_; }
+  void clear() {
+    entries_.clear();
+    outbox_.clear();
+    last_was_snapshot_ = false;
+  }
+
+ private:
+  void gather(std::span<const uint8_t> record) {
+    const bool snap = host_.inner_->is_snapshot_record(record);
+    if (snap || entries_.empty() || last_was_snapshot_) entries_.emplace_back();
+    append_entry_record(entries_.back(), record);
+    last_was_snapshot_ = snap;
+  }
+
+  ReplicaHost& host_;
+  Context* outer_ = nullptr;
+  Gather gather_;
+  std::vector<std::vector<uint8_t>> entries_;
+  std::vector<std::pair<NodeId, Message>> outbox_;
+  bool last_was_snapshot_ = false;
+};
+
+ReplicaHost::ReplicaHost(std::unique_ptr<StateMachine> inner, const raft::Options& options,
+                         std::vector<NodeId> members, ReplicaBugs bugs)
+    : inner_(std::move(inner)),
+      options_(options),
+      members_(std::move(members)),
+      bugs_(bugs),
+      capture_(std::make_unique<Capture>(*this)) {
+  assert(members_.size() == options_.replicas && options_.self < members_.size());
+}
+
+ReplicaHost::~ReplicaHost() = default;
+
+// After a (re)start: the durable Raft state is read back, the inner machine
+// loads the snapshot, and Raft hands out the committed entries after it
+// again as it learns the commit.
+void ReplicaHost::on_start(Context& ctx) {
+  rng_.ctx = &ctx;
+  capture_->bind(ctx);
+  raft::DurableReader reader;
+  bool ok = true;
+  ctx.storage().read_all([&](std::span<const uint8_t> r) { ok = ok && reader.add(r); });
+  if (!ok) fatal(("its Raft log does not read back: " + reader.error()).c_str());
+  raft::Durable durable = reader.take();
+  inner_->clear();
+  snapshot_ = durable.snapshot.data;
+  applied_ = durable.snapshot.meta.last_index;
+  if (applied_ > 0 && !inner_->load_snapshot_record(snapshot_)) fatal("its snapshot does not load");
+  raft_ = std::make_unique<raft::Raft>(options_, rng_);
+  std::string error;
+  if (!raft_->restore(durable, ctx.now(), &error)) fatal(("Raft refused its durable state: " + error).c_str());
+  serving_ = false;
+  lead_term_ = 0;
+  proposed_ = 0;
+  held_.clear();
+  persists_.clear();
+  tick_at_ = -1;
+  drain(ctx);
+  arm_tick(ctx);
+}
+
+// A wallet message. Only a serving leader runs it; anywhere else it is
+// dropped and the sender's retry finds the leader. The events it appends
+// are proposed as entries, and its answers wait for them.
+void ReplicaHost::on_message(Context& ctx, NodeId from, const Message& m) {
+  rng_.ctx = &ctx;
+  capture_->bind(ctx);
+  if (!serving_) return;
+  capture_->clear();
+  inner_->on_message(*capture_, from, m);
+  propose_captured(ctx);
+  drain(ctx);
+  arm_tick(ctx);
+}
+
+void ReplicaHost::on_raft(Context& ctx, NodeId from, const raft::Msg& m) {
+  rng_.ctx = &ctx;
+  capture_->bind(ctx);
+  const auto it = std::find(members_.begin(), members_.end(), from);
+  if (it == members_.end() || static_cast<raft::ReplicaId>(it - members_.begin()) != m.from) return;
+  raft_->step(m, ctx.now());
+  drain(ctx);
+  arm_tick(ctx);
+}
+
+void ReplicaHost::on_timer(Context& ctx, TimerTag tag) {
+  rng_.ctx = &ctx;
+  capture_->bind(ctx);
+  if (tag < kHostTag) {
+    // The inner machine's own timer: it runs only where it leads.
+    if (!serving_) return;
+    capture_->clear();
+    inner_->on_timer(*capture_, tag);
+    propose_captured(ctx);
+  } else if (tag & kTickTag) {
+    if ((tag & kGenMask) != (tick_gen_ & kGenMask)) return;  // superseded
+    tick_at_ = -1;
+    raft_->tick(ctx.now());
+  } else {
+    // Records appended up to a Ready's persist mark are durable.
+    const uint32_t seq = tag & kGenMask;
+    while (!persists_.empty() && ((persists_.front().seq - seq) & kGenMask) != 0) persists_.pop_front();
+    if (persists_.empty()) return;
+    raft_->persisted(persists_.front().mark, ctx.now());
+    persists_.pop_front();
+  }
+  drain(ctx);
+  arm_tick(ctx);
+}
+
+// What the handler appended becomes entries. A proposal refused (too busy)
+// leaves the inner machine ahead of any log: it goes back to what is
+// committed, what it wanted to say is dropped, and it serves again once
+// everything already in the log is applied.
+void ReplicaHost::propose_captured(Context& ctx) {
+  for (const auto& entry : capture_->entries()) {
+    raft::ProposeResult r = raft_->propose(entry, ctx.now());
+    if (r.status != raft::ProposeStatus::kAccepted) {
+      capture_->clear();
+      discard_speculation();
+      serving_ = false;
+      serve_from_ = raft_->last_index();
+      return;
+    }
+    proposed_ = r.index;
+  }
+  for (const auto& [to, m] : capture_->outbox()) hold_or_send(ctx, to, m);
+  capture_->clear();
+}
+
+// Nothing leaves that could reflect state not yet committed: while the
+// inner machine holds entries beyond the commit, its messages wait.
+void ReplicaHost::hold_or_send(Context& ctx, NodeId to, const Message& m) {
+  if (proposed_ <= applied_ || bugs_.answer_before_commit) return ctx.send(to, m);
+  held_.push_back(Held{proposed_, to, m});
+}
+
+void ReplicaHost::release_held(Context& ctx) {
+  while (!held_.empty() && held_.front().wait <= applied_) {
+    ctx.send(held_.front().to, held_.front().m);
+    held_.pop_front();
+  }
+}
+
+// Handles every Ready in the order docs/raft.md gives: persist, note when
+// it is durable, send, load an installed snapshot, apply, react to role
+// changes.
+void ReplicaHost::drain(Context& ctx) {
+  while (raft_->has_ready()) {
+    raft::Ready rd = raft_->take_ready();
+    if (rd.needs_persist()) {
+      for (const auto& record : raft::encode_ready_records(rd)) ctx.storage().append(record);
+      persists_.push_back(PendingPersist{++persist_seq_, rd.persist_mark});
+      ctx.when_durable(kHostTag | (persist_seq_ & kGenMask));
+    }
+    for (const raft::OutMsg& out : rd.messages) ctx.send_raft(members_[out.msg.to], out.msg, out.after_persist);
+    if (rd.snapshot && rd.snapshot_install) {
+      // A leader's snapshot: this replica was too far behind for its log.
+      inner_->clear();
+      if (!inner_->load_snapshot_record(rd.snapshot->data)) fatal("an installed snapshot does not load");
+      snapshot_ = rd.snapshot->data;
+      applied_ = rd.snapshot->meta.last_index;
+      proposed_ = 0;
+      held_.clear();
+    }
+    for (const raft::Entry& e : rd.committed) apply_committed(ctx, e);
+    release_held(ctx);
+    for (const raft::RoleChange& rc : rd.role_changes) on_role_change(ctx, rc);
+  }
+}
+
+void ReplicaHost::apply_committed(Context& ctx, const raft::Entry& e) {
+  assert(e.index == applied_ + 1);
+  applied_ = e.index;
+  if (e.kind == raft::EntryKind::kCommand) {
+    // A leader's own entry is in its machine already (it was applied as it
+    // was written); any other committed entry is applied now.
+    const bool mine = lead_term_ != 0 && e.term == lead_term_ && e.index <= proposed_;
+    std::span<const uint8_t> last;
+    size_t records = 0;
+    const bool ok = for_each_entry_record(e.data, [&](std::span<const uint8_t> r) {
+      last = r;
+      ++records;
+      return mine || inner_->apply_record(r);
+    });
+    if (!ok) fatal("a committed entry does not apply: the replicas' states differ");
+    if (records == 1 && inner_->is_snapshot_record(last)) {
+      // The state after this entry is the snapshot itself: the log before
+      // it may go, on every replica alike.
+      std::vector<uint8_t> snap(last.begin(), last.end());
+      if (raft_->compact(e.index, e.term, snap)) snapshot_ = std::move(snap);
+    }
+  }
+  maybe_serve(ctx);
+}
+
+// A leader serves once every entry in its log when it took the lead (or
+// when a proposal was refused) is applied: its state is then the whole
+// log's, and it never answers from an older one.
+void ReplicaHost::maybe_serve(Context& ctx) {
+  if (serving_ || lead_term_ == 0 || applied_ < serve_from_) return;
+  if (raft_->role() != raft::Role::kLeader || raft_->term() != lead_term_) return;
+  serving_ = true;
+  capture_->clear();
+  inner_->resume(*capture_);
+  propose_captured(ctx);
+}
+
+void ReplicaHost::on_role_change(Context& ctx, const raft::RoleChange& rc) {
+  const bool leading = rc.role == raft::Role::kLeader;
+  if (lead_term_ != 0 && !(leading && rc.term == lead_term_)) {
+    // No longer the leader: entries applied ahead of the commit may never
+    // commit, so the machine goes back to what is committed, and the
+    // answers that depended on them are never sent.
+    serving_ = false;
+    lead_term_ = 0;
+    discard_speculation();
+  }
+  if (leading && lead_term_ == 0) {
+    lead_term_ = rc.term;
+    serving_ = false;
+    serve_from_ = raft_->last_index();  // this term's first entry
+    maybe_serve(ctx);
+  }
+}
+
+void ReplicaHost::discard_speculation() {
+  held_.clear();
+  if (proposed_ > applied_) rebuild_from_committed();
+  proposed_ = 0;
+}
+
+void ReplicaHost::rebuild_from_committed() {
+  ++rebuilds_;
+  inner_->clear();
+  const raft::Index from = raft_->snapshot_meta().last_index;
+  if (from > 0 && !inner_->load_snapshot_record(snapshot_)) fatal("its snapshot does not load");
+  for (raft::Index i = from + 1; i <= applied_; ++i) {
+    const raft::Entry* e = raft_->entry(i);
+    if (!e) fatal("a committed entry is missing from its log");
+    if (e->kind != raft::EntryKind::kCommand) continue;
+    if (!for_each_entry_record(e->data, [&](std::span<const uint8_t> r) { return inner_->apply_record(r); }))
+      fatal("a committed entry does not apply on rebuild");
+  }
+}
+
+void ReplicaHost::arm_tick(Context& ctx) {
+  const Time at = raft_->next_deadline();
+  if (at == tick_at_) return;
+  tick_at_ = at;
+  ctx.set_timer(std::max<Duration>(at - ctx.now(), 1), kHostTag | kTickTag | (++tick_gen_ & kGenMask));
+}
+
+}  // namespace ws

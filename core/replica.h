@@ -1,0 +1,123 @@
+// One replica of a replica group: a wallet state machine (a partition or a
+// coordinator) made a replicated state machine over Raft (core/raft.h),
+// under the same Context contract as the bare engine (docs/replication.md).
+//
+// The leader runs the wallet's handlers as today, against a Context that
+// captures what they write: the events a handler appends become one Raft
+// entry (a snapshot record its own entry), and every message a handler sends
+// is held until everything the leader has applied is committed by a
+// majority. "Durable" for the wallet thus means "committed". Followers apply
+// committed entries; a leader that stops leading throws away what it applied
+// ahead of the commit and rebuilds from committed entries. A replica starts
+// serving as leader only once its term's first entry is applied, so it
+// never answers from a state older than its log.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "core/context.h"
+#include "core/raft.h"
+#include "core/state_machine.h"
+
+namespace ws {
+
+// Deliberately broken replication rules: each must be caught (tests).
+struct ReplicaBugs {
+  bool answer_before_commit = false;  // a leader's answers leave before their entry is committed
+};
+
+class ReplicaHost final : public Actor {
+ public:
+  // members: the node ids of the group's replicas, by replica index.
+  ReplicaHost(std::unique_ptr<StateMachine> inner, const raft::Options& options, std::vector<NodeId> members,
+              ReplicaBugs bugs = {});
+  ~ReplicaHost() override;
+
+  void on_start(Context& ctx) override;
+  void on_message(Context& ctx, NodeId from, const Message& m) override;
+  void on_raft(Context& ctx, NodeId from, const raft::Msg& m) override;
+  void on_timer(Context& ctx, TimerTag tag) override;
+
+  // Views for checkers and tests.
+  const StateMachine& machine() const { return *inner_; }
+  const raft::Raft& raft() const { return *raft_; }
+  bool serving() const { return serving_; }
+  raft::Index applied() const { return applied_; }
+  uint64_t rebuilds() const { return rebuilds_; }  // speculative state thrown away on losing the lead
+
+  // Inner machines' timer tags must stay below this; the host's own are above.
+  static constexpr TimerTag kHostTag = 0x8000'0000u;
+
+ private:
+  class Capture;
+  class CtxRng final : public Rng {
+   public:
+    uint64_t next_u64() override { return ctx->rng().next_u64(); }
+    Context* ctx = nullptr;
+  };
+  struct Held {
+    raft::Index wait;  // sent once this much is applied (committed)
+    NodeId to;
+    Message m;
+  };
+  struct PendingPersist {
+    uint32_t seq;
+    raft::LogMark mark;
+  };
+
+  void drain(Context& ctx);
+  void apply_committed(Context& ctx, const raft::Entry& e);
+  void maybe_serve(Context& ctx);
+  void on_role_change(Context& ctx, const raft::RoleChange& rc);
+  void discard_speculation();
+  void rebuild_from_committed();
+  void release_held(Context& ctx);
+  void arm_tick(Context& ctx);
+  void propose_captured(Context& ctx);
+  void hold_or_send(Context& ctx, NodeId to, const Message& m);
+
+  std::unique_ptr<StateMachine> inner_;
+  raft::Options options_;
+  std::vector<NodeId> members_;
+  ReplicaBugs bugs_;
+  CtxRng rng_;
+  std::unique_ptr<raft::Raft> raft_;
+  std::unique_ptr<Capture> capture_;
+
+  bool serving_ = false;       // leader with its term's first entry applied
+  raft::Term lead_term_ = 0;   // the term this replica leads (0: not leading)
+  raft::Index proposed_ = 0;   // the inner machine holds every entry this replica proposed up to here
+  raft::Index applied_ = 0;
+  raft::Index serve_from_ = 0;  // a leader serves once it has applied up to here
+  std::vector<uint8_t> snapshot_;  // the newest snapshot record: the state after snapshot_meta().last_index
+  std::deque<Held> held_;
+  std::deque<PendingPersist> persists_;
+  uint32_t persist_seq_ = 0;
+  uint32_t tick_gen_ = 0;
+  Time tick_at_ = -1;
+  uint64_t rebuilds_ = 0;
+};
+
+// Entry data: the records one handler appended, each as u32 length + bytes.
+void append_entry_record(std::vector<uint8_t>& entry, std::span<const uint8_t> record);
+// Calls fn for each record of an entry; false if the entry is malformed.
+template <class Fn>
+bool for_each_entry_record(std::span<const uint8_t> entry, Fn&& fn) {
+  size_t pos = 0;
+  while (pos < entry.size()) {
+    if (entry.size() - pos < 4) return false;
+    const uint32_t n = static_cast<uint32_t>(entry[pos]) | static_cast<uint32_t>(entry[pos + 1]) << 8 |
+                       static_cast<uint32_t>(entry[pos + 2]) << 16 | static_cast<uint32_t>(entry[pos + 3]) << 24;
+    pos += 4;
+    if (entry.size() - pos < n) return false;
+    if (!fn(entry.subspan(pos, n))) return false;
+    pos += n;
+  }
+  return true;
+}
+
+}  // namespace ws
