@@ -340,18 +340,19 @@ void PartitionNode::emit(Context& ctx, const Event& e) {
 }
 
 // At the end of a handler, when no reference to a leg is held: forgets what
-// may be forgotten and writes a snapshot. A snapshot costs what is
-// remembered, so one is written only after as many events as legs the last
-// one kept: an event opens at most one leg, so a snapshot then costs at most
-// twice the events since the last, and compaction stays O(1) per event,
-// amortised. (Not "as many events as legs remembered now": a same-partition
-// transfer opens a leg with each event, so that count would never catch up
-// and nothing would ever be forgotten. A partition remembers little more than
-// its legs in flight; a coordinator remembers a retention window's worth of
-// rows and spaces its snapshots wider.)
+// may be forgotten and writes a snapshot. A snapshot costs what it holds,
+// every balance row and every leg remembered, so one is written only after
+// as many events as the last one held: an event opens at most one leg, so a
+// snapshot then costs at most twice the events since the last, and
+// compaction stays O(1) per event, amortised. (Not "as many events as legs
+// remembered now": a same-partition transfer opens a leg with each event, so
+// that count would never catch up and nothing would ever be forgotten. A
+// partition remembers little more than its legs in flight; a coordinator
+// remembers a retention window's worth of rows and spaces its snapshots
+// wider.)
 void PartitionNode::maybe_snapshot(Context& ctx) {
   const uint32_t every = cfg_.protocol.snapshot_every;
-  if (every == 0 || since_snapshot_ < std::max<size_t>(every, kept_at_snapshot_)) return;
+  if (every == 0 || since_snapshot_ < std::max<size_t>(every, kept_at_snapshot_ + balances_.size())) return;
   const size_t before = legs_.size();
   forget();
   if (legs_.size() < before) ctx.cover(Cover::kLegsForgotten);
@@ -435,42 +436,57 @@ void PartitionNode::forget() {
 }
 
 namespace {
-struct SortedLeg {
-  LegKey key;
-  LegState state;
+// Legs in the snapshot's order (transaction id, then leg): pointers into
+// the table, so the sort moves 16 bytes per leg, not the legs themselves.
+struct LegRef {
+  const LegKey* key;
+  const LegState* state;
 };
-std::vector<SortedLeg> sorted_legs(const FlatMap<LegKey, LegState, LegKeyHash>& legs) {
-  std::vector<SortedLeg> v;
+std::vector<LegRef> sorted_legs(const FlatMap<LegKey, LegState, LegKeyHash>& legs) {
+  std::vector<LegRef> v;
   v.reserve(legs.size());
-  legs.for_each([&](const LegKey& k, const LegState& s) { v.push_back({k, s}); });
-  std::sort(v.begin(), v.end(), [](const SortedLeg& a, const SortedLeg& b) {
-    if (a.key.tx != b.key.tx) return a.key.tx < b.key.tx;
-    return a.key.leg < b.key.leg;
+  legs.for_each([&](const LegKey& k, const LegState& s) { v.push_back({&k, &s}); });
+  std::sort(v.begin(), v.end(), [](const LegRef& a, const LegRef& b) {
+    if (a.key->tx != b.key->tx) return a.key->tx < b.key->tx;
+    return a.key->leg < b.key->leg;
   });
   return v;
 }
+
+void store_le64(uint8_t* p, uint64_t v) {
+  for (int i = 0; i < 8; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
+}
 }  // namespace
 
+// Written in place: the size is known before the first byte.
 void PartitionNode::encode_snapshot(std::vector<uint8_t>& out) const {
-  out.reserve(out.size() + 8 * (4 + balances_.size() + low_.size() + 6 * legs_.size()));
-  put_u64(out, balances_.size());
-  for (int64_t b : balances_) put_u64(out, static_cast<uint64_t>(b));
-  put_u64(out, refusals_);
-  put_u64(out, low_.size());
-  for (uint64_t low : low_) put_u64(out, low);
-  auto legs = sorted_legs(legs_);
-  put_u64(out, legs.size());
-  for (const SortedLeg& l : legs) {
-    put_u64(out, l.key.tx.hi);
-    put_u64(out, l.key.tx.lo);
-    put_u64(out, static_cast<uint64_t>(l.key.leg) | static_cast<uint64_t>(l.state.status) << 8 |
-                     static_cast<uint64_t>(l.state.try_effect) << 16 |
-                     static_cast<uint64_t>(l.state.currency) << 24 |
-                     static_cast<uint64_t>(l.state.account) << 32);
-    put_u64(out, static_cast<uint64_t>(l.state.amount.minor));
-    put_u64(out, static_cast<uint64_t>(l.state.reason) | uint64_t{l.state.origin} << 8);
-    put_u64(out, l.state.seq);
+  const auto legs = sorted_legs(legs_);
+  const size_t words = 1 + balances_.size() + 1 + 1 + low_.size() + 1 + 6 * legs.size();
+  const size_t at = out.size();
+  out.resize(at + 8 * words);
+  uint8_t* p = out.data() + at;
+  auto put = [&](uint64_t v) {
+    store_le64(p, v);
+    p += 8;
+  };
+  put(balances_.size());
+  for (int64_t b : balances_) put(static_cast<uint64_t>(b));
+  put(refusals_);
+  put(low_.size());
+  for (uint64_t low : low_) put(low);
+  put(legs.size());
+  for (const LegRef& l : legs) {
+    const LegState& s = *l.state;
+    put(l.key->tx.hi);
+    put(l.key->tx.lo);
+    put(static_cast<uint64_t>(l.key->leg) | static_cast<uint64_t>(s.status) << 8 |
+        static_cast<uint64_t>(s.try_effect) << 16 | static_cast<uint64_t>(s.currency) << 24 |
+        static_cast<uint64_t>(s.account) << 32);
+    put(static_cast<uint64_t>(s.amount.minor));
+    put(static_cast<uint64_t>(s.reason) | uint64_t{s.origin} << 8);
+    put(s.seq);
   }
+  assert(p == out.data() + out.size());
 }
 
 // The low watermarks a snapshot was pruned with (they follow the balances

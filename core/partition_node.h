@@ -36,9 +36,12 @@ struct LegKey {
   Leg leg;
   friend bool operator==(const LegKey&, const LegKey&) = default;
 };
+// One finalizer round, as TxIdHash, with the leg folded in first: a leg
+// key is hashed on every message a partition handles.
 struct LegKeyHash {
   size_t operator()(const LegKey& k) const {
-    return static_cast<size_t>(hash_combine(TxIdHash{}(k.tx), static_cast<uint64_t>(k.leg)));
+    return static_cast<size_t>(mix64(k.tx.hi ^ (k.tx.lo * 0x9E3779B97F4A7C15ULL) ^
+                                      (static_cast<uint64_t>(k.leg) + 1) * 0xC2B2AE3D27D4EB4FULL));
   }
 };
 
