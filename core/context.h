@@ -67,7 +67,8 @@ class Context {
   // so far is durable (as send_durable):
   virtual void send_raft(NodeId, const raft::Msg&, bool) { std::abort(); }
   // The actor's on_timer(tag) runs once every record appended so far is
-  // durable (at once if it already is); never if the node crashes first.
+  // durable: later, never from inside this call; never if the node crashes
+  // first.
   virtual void when_durable(TimerTag) { std::abort(); }
 };
 
