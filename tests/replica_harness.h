@@ -13,25 +13,40 @@
 #include <variant>
 #include <vector>
 
+#include "core/cluster.h"
 #include "core/context.h"
 #include "core/raft.h"
+#include "tests/split_mix.h"
 
 namespace ws::testing_support {
 
-class SplitMix final : public Rng {
- public:
-  explicit SplitMix(uint64_t seed) : s_(seed) {}
-  uint64_t next_u64() override {
-    uint64_t z = (s_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  bool chance(uint32_t per_mille) { return below(1000) < per_mille; }
+// A replica group's Raft settings for these tests: timeouts of a few
+// hundred milliseconds over a network of a few milliseconds.
+inline raft::Options group_options(raft::ReplicaId self) {
+  raft::Options o;
+  o.self = self;
+  o.replicas = 3;
+  o.election_timeout_min = 150 * kMillisecond;
+  o.election_timeout_max = 300 * kMillisecond;
+  o.heartbeat_interval = 50 * kMillisecond;
+  return o;
+}
 
- private:
-  uint64_t s_;
-};
+// One partition of six accounts holding `initial` USD minor units each, one
+// coordinator, snapshots (and so Raft compaction) every few entries.
+inline ClusterConfig one_partition_cluster(int64_t initial, bool local_same_partition = true) {
+  ClusterConfig c;
+  c.partitions = 1;
+  c.coordinators = 1;
+  c.clients = 1;
+  c.accounts = 6;
+  c.currencies = {*find_currency("USD")};
+  c.initial_balance = {Amount{initial}};
+  c.protocol.snapshot_every = 8;
+  c.protocol.local_same_partition = local_same_partition;
+  c.finalize();
+  return c;
+}
 
 class World {
  public:

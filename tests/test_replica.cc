@@ -36,24 +36,12 @@ struct Options {
 
 class Harness {
  public:
-  explicit Harness(const Options& opt) : opt_(opt), world_(opt.seed) {
-    cfg_.partitions = 1;
-    cfg_.coordinators = 1;
-    cfg_.clients = 1;
-    cfg_.accounts = 6;
-    cfg_.currencies = {*find_currency("USD")};
-    cfg_.initial_balance = {Amount{kInitial}};
-    cfg_.protocol.snapshot_every = 8;  // snapshots (and Raft compaction) every few entries
-    cfg_.finalize();
+  explicit Harness(const Options& opt)
+      : opt_(opt), world_(opt.seed), cfg_(testing_support::one_partition_cluster(kInitial)) {
     world_.drop_per_mille = opt.drop_per_mille;
     for (uint32_t r = 0; r < 3; ++r)
       world_.add(kFirstReplica + r, [this, r] {
-        raft::Options ro;
-        ro.self = r;
-        ro.replicas = 3;
-        ro.election_timeout_min = 150 * kMillisecond;
-        ro.election_timeout_max = 300 * kMillisecond;
-        ro.heartbeat_interval = 50 * kMillisecond;
+        const raft::Options ro = testing_support::group_options(r);
         std::vector<NodeId> members = {kFirstReplica, kFirstReplica + 1, kFirstReplica + 2};
         return std::make_unique<ReplicaHost>(std::make_unique<PartitionNode>(cfg_, 0), ro, members, opt_.bugs);
       });

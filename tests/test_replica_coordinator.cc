@@ -36,27 +36,14 @@ struct Run {
 
 class CoordinatorGroup {
  public:
-  explicit CoordinatorGroup(const Run& run) : run_(run), world_(run.seed) {
-    cfg_.partitions = 1;
-    cfg_.coordinators = 1;
-    cfg_.clients = 1;
-    cfg_.accounts = 6;
-    cfg_.currencies = {*find_currency("USD")};
-    cfg_.initial_balance = {Amount{kInitial}};
-    cfg_.protocol.snapshot_every = 8;
-    cfg_.protocol.local_same_partition = run.local;
-    cfg_.finalize();
+  explicit CoordinatorGroup(const Run& run)
+      : run_(run), world_(run.seed), cfg_(testing_support::one_partition_cluster(kInitial, run.local)) {
     model_.assign(cfg_.accounts, kInitial);
     world_.drop_per_mille = 30;
     world_.add(kPartition, [this] { return std::make_unique<PartitionNode>(cfg_, 0); });
     for (uint32_t r = 0; r < 3; ++r)
       world_.add(kFirstReplica + r, [this, r] {
-        raft::Options o;
-        o.self = r;
-        o.replicas = 3;
-        o.election_timeout_min = 150 * kMillisecond;
-        o.election_timeout_max = 300 * kMillisecond;
-        o.heartbeat_interval = 50 * kMillisecond;
+        const raft::Options o = testing_support::group_options(r);
         return std::make_unique<ReplicaHost>(std::make_unique<Coordinator>(cfg_, 0), o,
                                              std::vector<NodeId>{kFirstReplica, kFirstReplica + 1, kFirstReplica + 2});
       });
