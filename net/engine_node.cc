@@ -15,8 +15,7 @@ uint64_t EngineNode::NodeRng::next_u64() {
 
 EngineNode::EngineNode(asio::io_context& io, Router& router, NodeId self, std::string name,
                        std::unique_ptr<Actor> actor, std::unique_ptr<NodeLog> log)
-    : io_(io),
-      router_(router),
+    : router_(router),
       self_(self),
       name_(std::move(name)),
       actor_(std::move(actor)),

@@ -70,7 +70,6 @@ class EngineNode final : public Endpoint, private Context {
     Message m;
   };
 
-  asio::io_context& io_;
   Router& router_;
   NodeId self_;
   std::string name_;

@@ -8,7 +8,7 @@ namespace ws::net {
 
 Frontend::Frontend(asio::io_context& io, Router& router, const ClusterConfig& cfg, NodeId self,
                    Metrics& metrics)
-    : io_(io), router_(router), cfg_(cfg), self_(self), metrics_(metrics), timer_(io) {
+    : router_(router), cfg_(cfg), self_(self), metrics_(metrics), timer_(io) {
   // Request numbers start at random so that a late reply addressed to an
   // earlier incarnation of this process cannot match a new request.
   next_request_ = std::random_device{}();

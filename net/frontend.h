@@ -48,7 +48,6 @@ class Frontend final : public Endpoint {
   void tick();
   static Time now();
 
-  asio::io_context& io_;
   Router& router_;
   const ClusterConfig& cfg_;
   NodeId self_;
