@@ -73,6 +73,13 @@ struct TxHistory {
   CurrencyIdx begun_currency = 0;
   int decision = -1;  // -1 none, 0 cancel, 1 confirm
   bool absent = false;  // queried before it arrived: it can never start
+  // What decides whether its coordinator still sends a second phase: a
+  // same-partition transfer has none; a Saga's credit never gets one, nor
+  // its debit once confirmed or refused; otherwise a Cancel is resent to each
+  // leg until that leg's acknowledgement is recorded.
+  bool local = false, saga = false;
+  int8_t try_answer[2] = {-1, -1};  // the coordinator's record of each leg's Try answer
+  bool acked[2] = {false, false};   // the coordinator recorded the leg's second-phase acknowledgement
   Time partial_since = -1;  // money in flight since (simulated time), -1 if none
   // retirement (streaming): requests about it whose answers are not yet judged,
   // and when anything last happened to it
@@ -80,11 +87,19 @@ struct TxHistory {
   Time last_touch = 0;
   // Nothing more should happen to it: the decision is applied to both legs
   // (or it never started and moved nothing).
+  // A Cancel still being resent (to a partition that is down, say) can land
+  // long after the money settled, leaving an out-of-order marker: until each
+  // leg's acknowledgement is recorded, the history is kept.
   bool settled() const {
     if (in_flight != 0) return false;
     if (decision == 1) return net_debit() == 1 && net_credit() == 1;
-    if (decision == 0) return net_debit() == 0 && net_credit() == 0;
+    if (decision == 0) return net_debit() == 0 && net_credit() == 0 && cancel_delivered(0) && cancel_delivered(1);
     return !begun && debits == 0 && credits == 0;
+  }
+  bool cancel_delivered(int leg) const {
+    if (local || acked[leg]) return true;
+    if (saga) return leg == 1 || try_answer[0] == 0;
+    return false;
   }
   int net_debit() const { return static_cast<int>(debits) - static_cast<int>(refunds); }
   int net_credit() const { return static_cast<int>(credits) - static_cast<int>(reversals); }
