@@ -4,6 +4,8 @@
 #include <atomic>
 #include <cassert>
 
+#include "core/le.h"
+
 namespace ws {
 namespace {
 
@@ -621,7 +623,7 @@ void Coordinator::encode_snapshot(std::vector<uint8_t>& out) {
     if (it && !it->finished()) put_row(active_[i], *it);
   }
   assert(n == rows_.size());
-  for (int i = 0; i < 8; ++i) out[count_at + static_cast<size_t>(i)] = static_cast<uint8_t>(n >> (8 * i));
+  store_le64(out.data() + count_at, n);
 }
 
 bool Coordinator::load_snapshot(std::span<const uint8_t> blob) {

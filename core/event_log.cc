@@ -3,30 +3,19 @@
 #include <cassert>
 
 #include "core/checksum.h"
+#include "core/le.h"
 
 namespace ws {
-namespace {
-
-void put_u32(uint8_t* p, uint32_t v) {
-  for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
-}
-uint32_t get_u32(const uint8_t* p) {
-  uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(p[i]) << (8 * i);
-  return v;
-}
-
-}  // namespace
 
 void append_record(std::vector<uint8_t>& out, std::span<const uint8_t> payload) {
   assert(payload.size() <= kMaxRecordPayload);
   size_t at = out.size();
   out.resize(at + kRecordHeader + payload.size());
   uint8_t* p = out.data() + at;
-  put_u32(p + 4, static_cast<uint32_t>(payload.size()));
+  store_le32(p + 4, static_cast<uint32_t>(payload.size()));
   p[8] = kLogVersion;
   if (!payload.empty()) std::copy(payload.begin(), payload.end(), p + kRecordHeader);
-  put_u32(p, crc32c(p + 4, 5 + payload.size()));
+  store_le32(p, crc32c(p + 4, 5 + payload.size()));
 }
 
 LogScan scan_records(std::span<const uint8_t> buf,
@@ -36,10 +25,10 @@ LogScan scan_records(std::span<const uint8_t> buf,
   while (pos < buf.size()) {
     if (buf.size() - pos < kRecordHeader) break;
     const uint8_t* p = buf.data() + pos;
-    uint32_t len = get_u32(p + 4);
+    uint32_t len = load_le32(p + 4);
     if (len > kMaxRecordPayload || buf.size() - pos - kRecordHeader < len) break;
     if (p[8] != kLogVersion) break;
-    if (verify_checksums && crc32c(p + 4, 5 + size_t{len}) != get_u32(p)) break;
+    if (verify_checksums && crc32c(p + 4, 5 + size_t{len}) != load_le32(p)) break;
     fn(std::span<const uint8_t>(p + kRecordHeader, len));
     pos += kRecordHeader + len;
     ++scan.records;

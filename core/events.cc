@@ -1,29 +1,20 @@
 #include "core/events.h"
 
+#include "core/le.h"
+
 namespace ws {
 
-void put_u64(std::vector<uint8_t>& out, uint64_t v) {
-  uint8_t b[8];
-  for (int i = 0; i < 8; ++i) b[i] = static_cast<uint8_t>(v >> (8 * i));
-  out.insert(out.end(), b, b + 8);
-}
+void put_u64(std::vector<uint8_t>& out, uint64_t v) { append_le64(out, v); }
 
 uint64_t get_u64(std::span<const uint8_t> in, size_t& pos, bool& ok) {
   if (in.size() < pos + 8) {
     ok = false;
     return 0;
   }
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v |= static_cast<uint64_t>(in[pos + i]) << (8 * i);
+  const uint64_t v = load_le64(in.data() + pos);
   pos += 8;
   return v;
 }
-
-namespace {
-void store_u64(uint8_t* p, uint64_t v) {
-  for (int i = 0; i < 8; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
-}
-}  // namespace
 
 void encode_event(const Event& e, std::vector<uint8_t>& out) {
   const size_t at = out.size();
@@ -37,12 +28,12 @@ void encode_event(const Event& e, std::vector<uint8_t>& out) {
   p[5] = static_cast<uint8_t>(e.reason);
   p[6] = static_cast<uint8_t>(e.origin);
   p[7] = static_cast<uint8_t>(e.origin >> 8);
-  store_u64(p + 8, e.tx.hi);
-  store_u64(p + 16, e.tx.lo);
-  store_u64(p + 24, e.account);
-  store_u64(p + 32, e.account2);
-  store_u64(p + 40, static_cast<uint64_t>(e.amount.minor));
-  store_u64(p + 48, e.seq);
+  store_le64(p + 8, e.tx.hi);
+  store_le64(p + 16, e.tx.lo);
+  store_le64(p + 24, e.account);
+  store_le64(p + 32, e.account2);
+  store_le64(p + 40, static_cast<uint64_t>(e.amount.minor));
+  store_le64(p + 48, e.seq);
 }
 
 std::optional<Event> decode_event(std::span<const uint8_t> in) {

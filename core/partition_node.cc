@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cassert>
 
+#include "core/le.h"
+
 namespace ws {
 
 PartitionNode::PartitionNode(const ClusterConfig& cfg, uint32_t partition)
@@ -451,10 +453,6 @@ std::vector<LegRef> sorted_legs(const FlatMap<LegKey, LegState, LegKeyHash>& leg
     return a.key->leg < b.key->leg;
   });
   return v;
-}
-
-void store_le64(uint8_t* p, uint64_t v) {
-  for (int i = 0; i < 8; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
 }
 }  // namespace
 

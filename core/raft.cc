@@ -7,6 +7,8 @@
 #include <cassert>
 #include <utility>
 
+#include "core/le.h"
+
 namespace ws::raft {
 
 const char* role_name(Role r) {
@@ -812,12 +814,6 @@ const Entry* Raft::entry(Index index) const {
 namespace {
 
 void put_u8(std::vector<uint8_t>& out, uint8_t v) { out.push_back(v); }
-void put_u32(std::vector<uint8_t>& out, uint32_t v) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
-}
-void put_u64(std::vector<uint8_t>& out, uint64_t v) {
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
-}
 void put_header(std::vector<uint8_t>& out, RecordType t) {
   put_u8(out, static_cast<uint8_t>(t));
   put_u8(out, kRaftRecordVersion);
@@ -855,30 +851,30 @@ struct Reader {
 
 void encode_hard_state(const HardState& hs, std::vector<uint8_t>& out) {
   put_header(out, RecordType::kHardState);
-  put_u64(out, hs.term);
-  put_u32(out, hs.vote);
-  put_u64(out, hs.commit);
+  append_le64(out, hs.term);
+  append_le32(out, hs.vote);
+  append_le64(out, hs.commit);
 }
 
 void encode_entry(const Entry& e, std::vector<uint8_t>& out) {
   put_header(out, RecordType::kEntry);
-  put_u64(out, e.term);
-  put_u64(out, e.index);
+  append_le64(out, e.term);
+  append_le64(out, e.index);
   put_u8(out, static_cast<uint8_t>(e.kind));
-  put_u32(out, static_cast<uint32_t>(e.data.size()));
+  append_le32(out, static_cast<uint32_t>(e.data.size()));
   out.insert(out.end(), e.data.begin(), e.data.end());
 }
 
 void encode_truncate(Index from, std::vector<uint8_t>& out) {
   put_header(out, RecordType::kTruncate);
-  put_u64(out, from);
+  append_le64(out, from);
 }
 
 void encode_snapshot(const Snapshot& s, std::vector<uint8_t>& out) {
   put_header(out, RecordType::kSnapshot);
-  put_u64(out, s.meta.last_index);
-  put_u64(out, s.meta.last_term);
-  put_u32(out, static_cast<uint32_t>(s.data.size()));
+  append_le64(out, s.meta.last_index);
+  append_le64(out, s.meta.last_term);
+  append_le32(out, static_cast<uint32_t>(s.data.size()));
   out.insert(out.end(), s.data.begin(), s.data.end());
 }
 

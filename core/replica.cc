@@ -20,8 +20,7 @@ constexpr TimerTag kGenMask = 0x3fff'ffffu;
 }  // namespace
 
 void append_entry_record(std::vector<uint8_t>& entry, std::span<const uint8_t> record) {
-  const uint32_t n = static_cast<uint32_t>(record.size());
-  for (int i = 0; i < 4; ++i) entry.push_back(static_cast<uint8_t>(n >> (8 * i)));
+  append_le32(entry, static_cast<uint32_t>(record.size()));
   entry.insert(entry.end(), record.begin(), record.end());
 }
 

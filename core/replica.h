@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/context.h"
+#include "core/le.h"
 #include "core/raft.h"
 #include "core/state_machine.h"
 
@@ -110,8 +111,7 @@ bool for_each_entry_record(std::span<const uint8_t> entry, Fn&& fn) {
   size_t pos = 0;
   while (pos < entry.size()) {
     if (entry.size() - pos < 4) return false;
-    const uint32_t n = static_cast<uint32_t>(entry[pos]) | static_cast<uint32_t>(entry[pos + 1]) << 8 |
-                       static_cast<uint32_t>(entry[pos + 2]) << 16 | static_cast<uint32_t>(entry[pos + 3]) << 24;
+    const uint32_t n = load_le32(entry.data() + pos);
     pos += 4;
     if (entry.size() - pos < n) return false;
     if (!fn(entry.subspan(pos, n))) return false;
