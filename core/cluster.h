@@ -116,6 +116,13 @@ struct ClusterConfig {
     }
   }
   static std::string account_name(AccountId a) { return "acct-" + std::to_string(a); }
+  // A transfer between these accounts runs as one local transaction on
+  // their partition (docs/same_partition.md); the coordinator and the
+  // checker both ask here.
+  bool runs_locally(AccountId from, AccountId to) const {
+    return protocol.local_same_partition && from < accounts && to < accounts &&
+           account_partition[from] == account_partition[to];
+  }
   NodeId partition_node(uint32_t p) const { return p; }
   NodeId coordinator_node(uint32_t c) const { return partitions + c; }
   NodeId client_node(uint32_t k) const { return partitions + coordinators + k; }

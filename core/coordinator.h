@@ -109,8 +109,7 @@ class Coordinator final : public StateMachine {
   // Both accounts on one partition: one local transaction there, whose
   // answer is the decision (docs/same_partition.md).
   bool local(const PhaseRow& row) const {
-    return cfg_.protocol.local_same_partition && !row.absent &&
-           cfg_.account_partition[row.from] == cfg_.account_partition[row.to];
+    return !row.absent && cfg_.runs_locally(row.from, row.to);
   }
   // A row that only moves forward: it is resent until answered, never timed
   // out (a local transfer, whose partition decides; a Saga past its debit).

@@ -123,6 +123,22 @@ void PartitionNode::cover_edges(Context& ctx, const Message& m, Reason no) const
 // (tx, leg): a repeat gets the first answer and changes nothing; a step after
 // a Cancel (marker) is refused; a new step that cannot proceed is refused and
 // recorded. Returns false, with e filled in, when the step may go ahead.
+// The event that opens a leg, with what its message says of the leg: the
+// transaction, leg, account, currency and amount, and the transfer's place
+// in its coordinator's begin order (for forgetting).
+Event PartitionNode::leg_event(EventType type, const Message& m) {
+  Event e;
+  e.type = type;
+  e.tx = m.tx;
+  e.leg = m.leg;
+  e.account = m.account;
+  e.currency = m.currency;
+  e.amount = m.amount;
+  e.seq = m.seq;
+  e.origin = m.origin;
+  return e;
+}
+
 bool PartitionNode::answered_before_step(Context& ctx, NodeId from, const Message& m, Event& e) {
   if (const LegState* s = leg(m.tx, m.leg)) {
     ctx.cover(s->status == LegStatus::kCancelMarker ? Cover::kTryAfterCancelMarker : Cover::kTryRepeated);
@@ -131,17 +147,10 @@ bool PartitionNode::answered_before_step(Context& ctx, NodeId from, const Messag
     reply_try(ctx, from, m, yes, yes ? Reason::kNone : s->reason);
     return true;
   }
-  e.tx = m.tx;
-  e.leg = m.leg;
-  e.account = m.account;
-  e.currency = m.currency;
-  e.amount = m.amount;
-  e.seq = m.seq;
-  e.origin = m.origin;
+  e = leg_event(EventType::kTryNo, m);
   Reason no = refuse_reason(m);
   cover_edges(ctx, m, no);
   if (no == Reason::kNone) return false;
-  e.type = EventType::kTryNo;
   e.reason = no;
   emit(ctx, e);
   reply_try(ctx, from, m, false, no);
@@ -188,16 +197,9 @@ void PartitionNode::on_local_transfer(Context& ctx, NodeId from, const Message& 
     const bool moved = s->status == LegStatus::kMoved;
     if (!(moved && cfg_.bugs.local_repeat_applies)) return reply_try(ctx, from, m, moved, s->reason);
   }
-  Event e;
-  e.type = EventType::kLocalTransfer;
-  e.tx = m.tx;
-  e.leg = Leg::kDebit;
-  e.account = m.account;
+  Event e = leg_event(EventType::kLocalTransfer, m);
+  e.leg = Leg::kDebit;  // the transfer's answer is kept under its debit leg
   e.account2 = m.account2;
-  e.currency = m.currency;
-  e.amount = m.amount;
-  e.seq = m.seq;
-  e.origin = m.origin;
   e.reason = local_refuse_reason(m);
   e.flag = e.reason == Reason::kNone ? 1 : 0;
   e.effect = e.flag ? Effect::kMove : Effect::kNone;
@@ -264,14 +266,8 @@ void PartitionNode::on_cancel(Context& ctx, NodeId from, const Message& m) {
   if (!it) {
     ctx.cover(Cover::kCancelBeforeTry);
     if (!cfg_.bugs.no_ooo_marker) {
-      Event e;
-      e.type = EventType::kCancelMarker;
-      e.tx = m.tx;
-      e.leg = m.leg;
-      e.account = m.account;
-      e.currency = m.currency;
-      e.seq = m.seq;
-      e.origin = m.origin;
+      Event e = leg_event(EventType::kCancelMarker, m);
+      e.amount = Amount{};  // a marker holds nothing
       emit(ctx, e);
     }
     ack(ctx, from, m, true);

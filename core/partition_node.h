@@ -92,6 +92,7 @@ class PartitionNode final : public StateMachine {
   void on_saga_step(Context& ctx, NodeId from, const Message& m);
   void on_local_transfer(Context& ctx, NodeId from, const Message& m);
   Reason local_refuse_reason(const Message& m) const;
+  static Event leg_event(EventType type, const Message& m);
   bool answered_before_step(Context& ctx, NodeId from, const Message& m, Event& e);
   Reason refuse_reason(const Message& m) const;
   void cover_edges(Context& ctx, const Message& m, Reason no) const;

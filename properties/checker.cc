@@ -237,8 +237,7 @@ void Checker::on_durable_event(NodeId node, const Event& e, Time t) {
       h.begun_amount = e.amount;
       h.begun_currency = e.currency;
       h.saga = c.protocol.kind == ProtocolKind::kSaga;
-      h.local = c.protocol.local_same_partition && e.account < c.accounts && e.account2 < c.accounts &&
-                c.account_partition[e.account] == c.account_partition[e.account2];
+      h.local = c.runs_locally(e.account, e.account2);
     } else if (e.type == EventType::kTryAnswer) {
       h.try_answer[static_cast<int>(e.leg)] = e.flag ? 1 : 0;
     } else if (e.type == EventType::kAck) {
