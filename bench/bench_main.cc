@@ -75,6 +75,18 @@ class NullContext final : public Context {
   uint64_t sent = 0;
 };
 
+// The engine benchmarks' cluster: one coordinator, 1,000 accounts with
+// plenty of USD; the caller adds its settings and finalizes.
+ClusterConfig bench_cluster(uint32_t partitions) {
+  ClusterConfig cfg;
+  cfg.partitions = partitions;
+  cfg.coordinators = 1;
+  cfg.accounts = 1000;
+  cfg.currencies = {*find_currency("USD")};
+  cfg.initial_balance = {Amount{1'000'000'000}};
+  return cfg;
+}
+
 // Try + Confirm of both legs of a transfer on one partition, in memory.
 // forgetting = false: no snapshots and no low watermark, so the leg table
 // grows with the benchmark. forgetting = true, as in a long run: every
@@ -83,12 +95,7 @@ class NullContext final : public Context {
 // spacing, forgetting final legs the watermark has passed; the table stays
 // small, and snapshot writing is included.
 void partition_transfers(benchmark::State& state, bool forgetting) {
-  ClusterConfig cfg;
-  cfg.partitions = 1;
-  cfg.coordinators = 1;
-  cfg.accounts = 1000;
-  cfg.currencies = {*find_currency("USD")};
-  cfg.initial_balance = {Amount{1'000'000'000}};
+  ClusterConfig cfg = bench_cluster(1);
   if (!forgetting) cfg.protocol.snapshot_every = 0;
   cfg.finalize();
   PartitionNode node(cfg, 0);
@@ -121,12 +128,7 @@ void partition_transfers(benchmark::State& state, bool forgetting) {
 // same-partition path runs them (docs/same_partition.md): one handler call
 // and one event each, with forgetting as above.
 void BM_PartitionLocalTransferForgetting(benchmark::State& state) {
-  ClusterConfig cfg;
-  cfg.partitions = 1;
-  cfg.coordinators = 1;
-  cfg.accounts = 1000;
-  cfg.currencies = {*find_currency("USD")};
-  cfg.initial_balance = {Amount{1'000'000'000}};
+  ClusterConfig cfg = bench_cluster(1);
   cfg.finalize();
   PartitionNode node(cfg, 0);
   NullContext ctx;
@@ -166,12 +168,7 @@ BENCHMARK(BM_PartitionTryConfirmForgetting);
 // partition, so every transfer is one local transaction there: the request
 // and its one answer.
 void coordinator_transfers(benchmark::State& state, Duration tick, Duration retention, bool local = false) {
-  ClusterConfig cfg;
-  cfg.partitions = local ? 1 : 4;
-  cfg.coordinators = 1;
-  cfg.accounts = 1000;
-  cfg.currencies = {*find_currency("USD")};
-  cfg.initial_balance = {Amount{1'000'000'000}};
+  ClusterConfig cfg = bench_cluster(local ? 1 : 4);
   cfg.protocol.retention = retention;
   cfg.protocol.local_same_partition = local;
   cfg.finalize();
