@@ -1,5 +1,8 @@
 // The cluster's static configuration: the design's config store. Node ids are
 // laid out as partitions [0, P), coordinators [P, P+C), clients after that.
+// With replica groups (replicas R > 1) a partition's or coordinator's id is
+// its group's id and the node of its replica 0; replicas 1..R-1 of every
+// group follow the clients (docs/replication.md).
 // Accounts are named "acct-<i>" and placed by partition_of(name, P).
 #pragma once
 
@@ -79,6 +82,12 @@ struct EngineBugs {
   bool forget_early = false;            // coordinator: a finished row is forgotten at the next snapshot, retention or not
   bool ignore_watermark = false;        // partition: finished legs are forgotten whatever the low watermark says
   bool local_repeat_applies = false;    // partition: a repeated same-partition transfer moves the money again
+  // Replica groups (cluster.replicas > 1): consensus and replication rules.
+  bool vote_before_durable = false;       // Raft: a vote reply leaves before the vote is durable
+  bool commit_old_term_by_count = false;  // Raft: an earlier term's entry committed by counting replicas
+  bool no_truncate_conflict = false;      // Raft: a follower overwrites a conflicting entry, keeps the stale suffix
+  bool fixed_election_timeout = false;    // Raft: the election timeout is not randomised (liveness)
+  bool answer_before_commit = false;      // replica host: a leader's answers leave before their entry commits
   bool any() const;
 };
 
@@ -89,6 +98,16 @@ struct EngineBugName {
 };
 std::span<const EngineBugName> engine_bug_names();
 
+// Replica groups: every partition and coordinator is a Raft group of
+// `replicas` (1: a single copy, today's engine; 3 or 5). Raft's timers are
+// set for the simulated network's sub-millisecond latency.
+struct ReplicationOptions {
+  uint32_t replicas = 1;
+  Duration election_timeout_min = 15 * kMillisecond;
+  Duration election_timeout_max = 30 * kMillisecond;
+  Duration heartbeat_interval = 3 * kMillisecond;
+};
+
 struct ClusterConfig {
   uint32_t partitions = 4;
   uint32_t coordinators = 2;
@@ -98,6 +117,7 @@ struct ClusterConfig {
   std::vector<Amount> max_balance;      // per currency; a credit past it is refused (0 = none)
   uint32_t accounts = 32;
   ProtocolOptions protocol;
+  ReplicationOptions replication;
   EngineBugs bugs;
 
   // Derived by finalize(): owning partition and slot within it, per account.
@@ -126,9 +146,30 @@ struct ClusterConfig {
   NodeId partition_node(uint32_t p) const { return p; }
   NodeId coordinator_node(uint32_t c) const { return partitions + c; }
   NodeId client_node(uint32_t k) const { return partitions + coordinators + k; }
-  uint32_t node_count() const { return partitions + coordinators + clients; }
+  uint32_t groups() const { return partitions + coordinators; }
+  uint32_t replicas() const { return replication.replicas; }
+  uint32_t node_count() const { return groups() * replicas() + clients; }
+  // Group ids are partition and coordinator ids; a group's replica r.
+  NodeId replica_node(uint32_t group, uint32_t r) const {
+    return r == 0 ? group : groups() + clients + group * (replicas() - 1) + (r - 1);
+  }
+  static constexpr uint32_t kNoGroup = UINT32_MAX;
+  // The group a server node belongs to; kNoGroup for a client.
+  uint32_t group_of(NodeId n) const {
+    if (n < groups()) return n;
+    const uint32_t first = groups() + clients;
+    if (n < first || n >= node_count()) return kNoGroup;
+    return (n - first) / (replicas() - 1);
+  }
+  uint32_t replica_index(NodeId n) const {
+    if (n < groups()) return 0;
+    return (n - groups() - clients) % (replicas() - 1) + 1;
+  }
+  bool is_server(NodeId n) const { return group_of(n) != kNoGroup; }
+  // The group ids (a replica's node is asked about its group).
   bool is_partition(NodeId n) const { return n < partitions; }
   bool is_coordinator(NodeId n) const { return n >= partitions && n < partitions + coordinators; }
+  bool is_client(NodeId n) const { return n >= groups() && n < groups() + clients; }
   // The coordinator that owns a transaction: stable_hash(transaction_id) % C.
   uint32_t coordinator_of(uint64_t tx_hi, uint64_t tx_lo) const {
     uint64_t h = fnv1a64(&tx_hi, 8);

@@ -78,6 +78,11 @@ std::span<const EngineBugName> engine_bug_names() {
       {"forget_early", &EngineBugs::forget_early},
       {"ignore_watermark", &EngineBugs::ignore_watermark},
       {"local_repeat_applies", &EngineBugs::local_repeat_applies},
+      {"vote_before_durable", &EngineBugs::vote_before_durable},
+      {"commit_old_term_by_count", &EngineBugs::commit_old_term_by_count},
+      {"no_truncate_conflict", &EngineBugs::no_truncate_conflict},
+      {"fixed_election_timeout", &EngineBugs::fixed_election_timeout},
+      {"answer_before_commit", &EngineBugs::answer_before_commit},
   };
   static_assert(sizeof(EngineBugs) == std::size(kNames), "every EngineBugs switch needs a name");
   return kNames;

@@ -209,6 +209,19 @@ void ReplicaHost::release_held(Context& ctx) {
 void ReplicaHost::drain(Context& ctx) {
   while (raft_->has_ready()) {
     raft::Ready rd = raft_->take_ready();
+    // Deposed (a newer term reached it): what it applied ahead of the
+    // commit goes before anything this Ready commits is applied, as the
+    // new leader's entries may replace its own at those indexes.
+    if (lead_term_ != 0 && (raft_->role() != raft::Role::kLeader || raft_->term() != lead_term_)) {
+      serving_ = false;
+      lead_term_ = 0;
+      if (rd.snapshot && rd.snapshot_install) {
+        held_.clear();  // the snapshot below replaces the whole state
+        proposed_ = 0;
+      } else {
+        discard_speculation();
+      }
+    }
     if (rd.needs_persist()) {
       for (const auto& record : raft::encode_ready_records(rd)) ctx.storage().append(record);
       persists_.push_back(PendingPersist{++persist_seq_, rd.persist_mark});
@@ -223,16 +236,21 @@ void ReplicaHost::drain(Context& ctx) {
       applied_ = rd.snapshot->meta.last_index;
       proposed_ = 0;
       held_.clear();
+      if (observer_) observer_->on_replica_install(ctx.self(), rd.snapshot->meta);
     }
     for (const raft::Entry& e : rd.committed) apply_committed(ctx, e);
     release_held(ctx);
-    for (const raft::RoleChange& rc : rd.role_changes) on_role_change(ctx, rc);
+    for (const raft::RoleChange& rc : rd.role_changes) {
+      if (observer_) observer_->on_replica_role(ctx.self(), rc);
+      on_role_change(ctx, rc);
+    }
   }
 }
 
 void ReplicaHost::apply_committed(Context& ctx, const raft::Entry& e) {
   assert(e.index == applied_ + 1);
   applied_ = e.index;
+  if (observer_) observer_->on_replica_apply(ctx.self(), e);
   if (e.kind == raft::EntryKind::kCommand) {
     // A leader's own entry is in its machine already (it was applied as it
     // was written); any other committed entry is applied now.

@@ -31,6 +31,18 @@ struct ReplicaBugs {
   bool answer_before_commit = false;  // a leader's answers leave before their entry is committed
 };
 
+// Told what a replica does, for property checkers (the simulator listens).
+class ReplicaObserver {
+ public:
+  virtual ~ReplicaObserver() = default;
+  // Replica `self` applied a committed entry (every replica, every entry,
+  // in index order; a leader's own entries included).
+  virtual void on_replica_apply(NodeId self, const raft::Entry& e) = 0;
+  // Replica `self` loaded a snapshot a leader sent: it now stands at meta.
+  virtual void on_replica_install(NodeId, const raft::SnapshotMeta&) {}
+  virtual void on_replica_role(NodeId, const raft::RoleChange&) {}
+};
+
 class ReplicaHost final : public Actor {
  public:
   // members: the node ids of the group's replicas, by replica index.
@@ -42,6 +54,8 @@ class ReplicaHost final : public Actor {
   void on_message(Context& ctx, NodeId from, const Message& m) override;
   void on_raft(Context& ctx, NodeId from, const raft::Msg& m) override;
   void on_timer(Context& ctx, TimerTag tag) override;
+
+  void set_observer(ReplicaObserver* o) { observer_ = o; }
 
   // Views for checkers and tests.
   const StateMachine& machine() const { return *inner_; }
@@ -101,6 +115,7 @@ class ReplicaHost final : public Actor {
   uint32_t tick_gen_ = 0;
   Time tick_at_ = -1;
   uint64_t rebuilds_ = 0;
+  ReplicaObserver* observer_ = nullptr;
 };
 
 // Entry data: the records one handler appended, each as u32 length + bytes.

@@ -82,7 +82,13 @@ FaultPlan generate_fault_plan(FaultProfile profile, const FaultKnobs& k0, const 
     plan.faulty.tail_ppm = k.tail_ppm;
     plan.faulty.tail = k.tail;
   }
-  const uint32_t servers = c.partitions + c.coordinators;
+  // With replica groups every replica is a target of its own: a crash hits
+  // one replica, a partition's sides and the clocks are drawn over replicas.
+  const uint32_t R = c.replicas();
+  std::vector<NodeId> server_nodes;
+  for (uint32_t g = 0; g < c.groups(); ++g)
+    for (uint32_t r = 0; r < R; ++r) server_nodes.push_back(c.replica_node(g, r));
+  const uint32_t servers = static_cast<uint32_t>(server_nodes.size());
   const uint32_t all = c.node_count();
   if (on.crash) {
     for (uint32_t i = 0; i < k.crashes; ++i) {
@@ -94,6 +100,7 @@ FaultPlan generate_fault_plan(FaultProfile profile, const FaultKnobs& k0, const 
           f.node = c.coordinator_node(static_cast<uint32_t>(rng.below(c.coordinators)));
           break;
       }
+      if (R > 1) f.node = c.replica_node(f.node, static_cast<uint32_t>(rng.below(R)));
       f.at = static_cast<Time>(rng.below(static_cast<uint64_t>(fault_phase)));
       f.down_for = rng.between(kMillisecond, k.crash_down_max);
       f.torn_write = rng.chance_ppm(k.torn_write_ppm);
@@ -110,7 +117,10 @@ FaultPlan generate_fault_plan(FaultProfile profile, const FaultKnobs& k0, const 
       while (pick == 0 || pick == (uint64_t{1} << std::min(servers, 63u)) - 1)
         pick = rng.next_u64() & ((uint64_t{1} << std::min(servers, 63u)) - 1);
       for (NodeId n = 0; n < all; ++n) {
-        bool a = n < servers && n < 63 && ((pick >> n) & 1);
+        // Without groups the servers are nodes 0..servers-1, in order.
+        const auto at = std::find(server_nodes.begin(), server_nodes.end(), n);
+        const size_t i = static_cast<size_t>(at - server_nodes.begin());
+        bool a = at != server_nodes.end() && i < 63 && ((pick >> i) & 1);
         (a ? p.side_a : p.side_b).push_back(n);
       }
       p.one_way = rng.below(3) == 0;
@@ -120,7 +130,7 @@ FaultPlan generate_fault_plan(FaultProfile profile, const FaultKnobs& k0, const 
     }
   }
   if (on.clock) {
-    for (NodeId n = 0; n < servers; ++n) {
+    for (NodeId n : server_nodes) {
       ClockFault f;
       f.node = n;
       f.offset = static_cast<Duration>(rng.below(static_cast<uint64_t>(k.offset_max) + 1));

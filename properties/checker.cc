@@ -19,6 +19,8 @@ const char* to_string(Property p) {
     case Property::kDeterminism: return "determinism";
     case Property::kModelAgreement: return "model_agreement";
     case Property::kBalanceLimit: return "balance_limit";
+    case Property::kElectionSafety: return "election_safety";
+    case Property::kStateMachineSafety: return "state_machine_safety";
   }
   return "?";
 }
@@ -64,6 +66,84 @@ Checker::Checker(const SimConfig& cfg, bool stop_at_first)
   archive_.resize(c.partitions);
   model_at_snapshot_.resize(c.partitions);
   archive_failed_.assign(c.partitions, false);
+  if (c.replicas() > 1) {
+    group_logs_.resize(c.groups());
+    for (GroupLog& g : group_logs_) g.applied.assign(c.replicas(), 0);
+  }
+}
+
+// State-machine safety, as the replicas apply: every replica that applies
+// index i applies the entry (same term, same bytes) the first one did.
+void Checker::on_replica_apply(uint32_t group, uint32_t replica, const raft::Entry& e, Time t) {
+  GroupLog& g = group_logs_[group];
+  uint64_t h = fnv1a64(e.data.data(), e.data.size(), static_cast<uint64_t>(e.kind));
+  if (e.index >= g.base) {
+    while (g.base + g.entries.size() < e.index) g.entries.push_back({0, 0});  // not seen first-hand
+    const size_t i = static_cast<size_t>(e.index - g.base);
+    if (i == g.entries.size()) {
+      g.entries.push_back({e.term, h});
+    } else if (g.entries[i].first == 0) {
+      g.entries[i] = {e.term, h};
+    } else if (g.entries[i] != std::make_pair(e.term, h)) {
+      report(Property::kStateMachineSafety, t, {},
+             "replica " + std::to_string(replica) + " of " + group_name(group) + " applied entry " +
+                 std::to_string(e.index) + " of term " + std::to_string(e.term) + ", but another replica applied " +
+                 (g.entries[i].first == e.term ? std::string("different bytes of that term")
+                                               : "an entry of term " + std::to_string(g.entries[i].first)) +
+                 " at that index");
+    }
+  }
+  g.applied[replica] = std::max(g.applied[replica], e.index);
+  const uint64_t low = *std::min_element(g.applied.begin(), g.applied.end());
+  while (g.base <= low && !g.entries.empty()) {
+    g.entries.pop_front();
+    ++g.base;
+  }
+}
+
+void Checker::on_replica_install(uint32_t group, uint32_t replica, const raft::SnapshotMeta& meta, Time) {
+  GroupLog& g = group_logs_[group];
+  g.applied[replica] = std::max(g.applied[replica], meta.last_index);
+}
+
+// Election safety: one leader per term in a group.
+void Checker::on_replica_role(uint32_t group, uint32_t replica, const raft::RoleChange& rc, Time t) {
+  if (rc.role != raft::Role::kLeader) return;
+  const auto [it, fresh] = leaders_.try_emplace(uint64_t{group} << 40 | rc.term, replica);
+  if (!fresh && it->second != replica)
+    report(Property::kElectionSafety, t, {},
+           "replicas " + std::to_string(it->second) + " and " + std::to_string(replica) + " of " + group_name(group) +
+               " both became leader in term " + std::to_string(rc.term));
+}
+
+std::string Checker::group_name(uint32_t group) const {
+  const ClusterConfig& c = cfg_.cluster;
+  return c.is_partition(group) ? "partition " + std::to_string(group)
+                               : "coordinator " + std::to_string(group - c.partitions);
+}
+
+// At the end every replica that has applied as far as its group has holds
+// the same state: same balances and legs, same phase table.
+void Checker::check_replicas(const Simulator& sim) {
+  const ClusterConfig& c = cfg_.cluster;
+  for (uint32_t g = 0; g < c.groups(); ++g) {
+    uint64_t most = 0;
+    for (uint32_t r = 0; r < c.replicas(); ++r)
+      if (const ReplicaHost* h = sim.replica(g, r)) most = std::max<uint64_t>(most, h->applied());
+    const ReplicaHost* first = nullptr;
+    for (uint32_t r = 0; r < c.replicas(); ++r) {
+      const ReplicaHost* h = sim.replica(g, r);
+      if (!h || h->applied() != most) continue;
+      if (!first) {
+        first = h;
+      } else if (h->machine().state_digest() != first->machine().state_digest()) {
+        report(Property::kStateMachineSafety, sim.now(), {},
+               "replicas of " + group_name(g) + " that applied the same " + std::to_string(most) +
+                   " entries hold different states");
+        break;
+      }
+    }
+  }
 }
 
 void Checker::on_log_cut(NodeId node, std::span<const uint8_t> bytes) {
@@ -209,7 +289,7 @@ void Checker::on_durable_event(NodeId node, const Event& e, Time t) {
   if (e.type == EventType::kSnapshot || e.type == EventType::kCoordSnapshot) {
     // The model's balances of the partition's accounts at this instant, for
     // the archive check (on_log_cut).
-    if (c.is_partition(node)) {
+    if (c.is_partition(node) && c.replicas() == 1) {
       const size_t ncur = c.currencies.size();
       std::vector<int64_t> model;
       model.reserve(accounts_of_[node].size() * ncur);
@@ -506,6 +586,9 @@ void Checker::on_client_answer(const TxId& tx, Outcome o, Reason why, Time t) {
 // legs it had prepared stay locked, in doubt, until it returns.
 void Checker::on_node_state(NodeId node, bool up, Time) {
   const ClusterConfig& c = cfg_.cluster;
+  // A replica restarts behind its group and catches up by Raft; what it
+  // then holds is checked by state-machine safety.
+  if (c.replicas() > 1) return;
   if (up && c.is_partition(node) && sim_) return check_model(*sim_, node, "after its restart");
   if (up || !c.is_coordinator(node)) return;
   uint32_t idx = node - c.partitions;
@@ -530,7 +613,8 @@ void Checker::finish(const Simulator& sim, const SimStats& stats) {
   peak_txs_ = std::max(peak_txs_, txs_.size());
   if (should_stop()) return;
   check_final_balances(sim);
-  check_replay(sim);
+  if (cfg_.cluster.replicas() > 1) check_replicas(sim);
+  else check_replay(sim);
   // Transfers still moving when the run was cut off are not half-applied;
   // the run's failure to settle is the finding.
   const bool settled = stats.quiescent && !stats.event_budget_spent;

@@ -31,8 +31,11 @@ enum class Property : uint8_t {
   kDeterminism,
   kModelAgreement,  // each account's real balance equals the checker's model of it
   kBalanceLimit,    // no balance goes past max_balance
+  // Replica groups (cluster.replicas > 1):
+  kElectionSafety,  // at most one leader per term in a group
+  kStateMachineSafety,  // no two replicas apply different entries at one index, or hold different states at one
 };
-constexpr int kPropertyCount = 10;
+constexpr int kPropertyCount = 12;
 const char* to_string(Property p);
 std::optional<Property> parse_property(std::string_view s);
 
@@ -148,6 +151,9 @@ class Checker final : public SimObserver {
   void on_request_arrived(uint32_t r, const PlannedRequest& p) override;
   void on_request_retired(uint32_t r, const PlannedRequest& p, const RequestRecord& rec, Time now) override;
   void on_log_cut(NodeId node, std::span<const uint8_t> bytes) override;
+  void on_replica_apply(uint32_t group, uint32_t replica, const raft::Entry& e, Time t) override;
+  void on_replica_install(uint32_t group, uint32_t replica, const raft::SnapshotMeta& meta, Time t) override;
+  void on_replica_role(uint32_t group, uint32_t replica, const raft::RoleChange& rc, Time t) override;
   const RunCounts& counts() const { return counts_; }
   size_t remembered() const { return txs_.size(); }
   size_t peak_remembered() const { return peak_txs_; }  // most transaction histories held at once
@@ -180,6 +186,8 @@ class Checker final : public SimObserver {
   void retire_txs(Time now);
   void touch(const TxId& tx, TxHistory& h, Time t);
   void check_replay(const Simulator& sim);
+  void check_replicas(const Simulator& sim);
+  std::string group_name(uint32_t group) const;
   void check_final_balances(const Simulator& sim);
   void check_model(const Simulator& sim, uint32_t partition, const char* when);
   void check_begin(const Event& e, Time t);
@@ -226,6 +234,16 @@ class Checker final : public SimObserver {
     bool in_doubt;
   };
   std::unordered_map<LegKey, Lock, LegKeyHash> locks_;  // 2PC legs prepared and not yet released
+  // Replica groups: per group, the (term, hash) of each entry some replica
+  // applied, from the lowest index any replica may still apply first-hand,
+  // and how far each replica has applied; the leader of each (group, term).
+  struct GroupLog {
+    uint64_t base = 1;
+    std::deque<std::pair<uint64_t, uint64_t>> entries;
+    std::vector<uint64_t> applied;
+  };
+  std::vector<GroupLog> group_logs_;
+  std::unordered_map<uint64_t, uint32_t> leaders_;
 };
 
 }  // namespace ws

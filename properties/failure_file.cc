@@ -177,7 +177,10 @@ void parse_body(const json& doc, FailureFile& f) {
   for (size_t i = 0; i < crashes.size(); ++i) {
     std::string at = "fault_plan.crashes[" + std::to_string(i) + "].";
     CrashFault cf;
-    cf.node = num<uint32_t>(crashes[i], "node", at, 0, c.partitions + c.coordinators - 1);
+    cf.node = num<uint32_t>(crashes[i], "node", at, 0, nodes - 1);
+    if (!c.is_server(cf.node))
+      throw Bad{"key '" + at + "node' is out of range: node " + std::to_string(cf.node) +
+                " is a client; only partitions, coordinators and their replicas crash"};
     cf.at = num<int64_t>(crashes[i], "at_ns", at, 0, INT64_MAX / 4);
     cf.down_for = num<int64_t>(crashes[i], "down_ns", at, 0, INT64_MAX / 4);
     cf.torn_write = boolean(crashes[i], "torn_write", at);

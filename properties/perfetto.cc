@@ -52,9 +52,15 @@ Json instant(const std::string& name, const char* cat, Time t, int64_t tid, Json
 }  // namespace
 
 std::string node_long_name(const ClusterConfig& cluster, NodeId n) {
+  if (cluster.replicas() > 1 && cluster.is_server(n)) {
+    const uint32_t g = cluster.group_of(n);
+    const std::string r = " replica " + std::to_string(cluster.replica_index(n));
+    return cluster.is_partition(g) ? "partition " + std::to_string(g) + r
+                                   : "coordinator " + std::to_string(g - cluster.partitions) + r;
+  }
   if (cluster.is_partition(n)) return "partition " + std::to_string(n);
   if (cluster.is_coordinator(n)) return "coordinator " + std::to_string(n - cluster.partitions);
-  if (n < cluster.node_count())
+  if (cluster.is_client(n))
     return "client " + std::to_string(n - cluster.partitions - cluster.coordinators);
   return "node " + std::to_string(n);
 }
@@ -149,7 +155,10 @@ void write_perfetto(std::ostream& out, const ClusterConfig& cluster,
       }
       case TraceKind::kToDown:
       case TraceKind::kShed:
-        events.push_back(instant((r.kind == TraceKind::kShed ? "shed, inbox full: " : "lost at down node: ") +
+      case TraceKind::kRedirect:
+        events.push_back(instant((r.kind == TraceKind::kShed       ? "shed, inbox full: "
+                                  : r.kind == TraceKind::kRedirect ? "not the leader, sent back: "
+                                                                   : "lost at down node: ") +
                                      std::string(to_string(r.msg)), "net", r.t,
                                  tid_of(r.node), message_args(cluster, r, txs[i], true)));
         break;
@@ -162,6 +171,12 @@ void write_perfetto(std::ostream& out, const ClusterConfig& cluster,
       case TraceKind::kTornTail:
         events.push_back(instant("torn tail", "node", r.t, tid_of(r.node), {{"bytes_truncated", r.aux}}));
         break;
+      case TraceKind::kLeader:
+        events.push_back(instant("leader", "node", r.t, tid_of(r.node), {{"term", r.aux}}));
+        break;
+      case TraceKind::kRaft:
+      case TraceKind::kRaftLost:
+        break;  // Raft's own traffic: too dense to draw
       case TraceKind::kHeal: {
         Json e = instant("heal", "cluster", r.t, tid_of(0), Json::object());
         e["s"] = "g";

@@ -15,9 +15,12 @@ bool selected(const TraceRecord& r, const TxId& tx, const TimelineOptions& opt) 
     case TraceKind::kRestart:
     case TraceKind::kTornTail:
     case TraceKind::kHeal:
+    case TraceKind::kLeader:
       return true;
     case TraceKind::kTimer:
     case TraceKind::kSync:
+    case TraceKind::kRaft:
+    case TraceKind::kRaftLost:
       return opt.show_internal && !opt.focus;
     default:
       return false;
@@ -46,6 +49,7 @@ std::string message_label(const TraceRecord& r, const TxId& tx) {
     case TraceKind::kDuplicated: s += " [dup]"; break;
     case TraceKind::kToDown: s += " [node down, lost]"; break;
     case TraceKind::kShed: s += " [inbox full, shed]"; break;
+    case TraceKind::kRedirect: s += " [not the leader, sent back]"; break;
     default: break;
   }
   return s;
@@ -75,9 +79,14 @@ std::vector<TxId> resolve_txs(const std::vector<TraceRecord>& records) {
 }
 
 std::string node_short_name(const ClusterConfig& cluster, NodeId n) {
+  if (cluster.replicas() > 1 && cluster.is_server(n) && cluster.replica_index(n) > 0) {
+    const uint32_t g = cluster.group_of(n);
+    const std::string r = "." + std::to_string(cluster.replica_index(n));
+    return cluster.is_partition(g) ? "p" + std::to_string(g) + r : "c" + std::to_string(g - cluster.partitions) + r;
+  }
   if (cluster.is_partition(n)) return "p" + std::to_string(n);
   if (cluster.is_coordinator(n)) return "c" + std::to_string(n - cluster.partitions);
-  if (n < cluster.node_count()) return "k" + std::to_string(n - cluster.partitions - cluster.coordinators);
+  if (cluster.is_client(n)) return "k" + std::to_string(n - cluster.partitions - cluster.coordinators);
   return "n" + std::to_string(n);
 }
 

@@ -142,6 +142,18 @@ ScenarioLoad convert(const json& doc) {
   c.coordinators = static_cast<uint32_t>(r.integer("cluster", "coordinators", 1, 1000));
   c.clients = static_cast<uint32_t>(r.integer("cluster", "clients", 1, 1000));
   c.accounts = static_cast<uint32_t>(r.integer("cluster", "accounts", 2, 10'000'000));
+  c.replication.replicas = static_cast<uint32_t>(r.integer("cluster", "replicas", 1, 5));
+  if (r.err.empty() && c.replication.replicas % 2 == 0)
+    r.err = "scenario key 'cluster.replicas' is " + std::to_string(c.replication.replicas) +
+            "; it must be 1, 3 or 5 (an even group tolerates no more failures than the odd one below it)";
+  ReplicationOptions& rep = c.replication;
+  rep.election_timeout_min = r.integer("replication", "election_timeout_min_ms", 1, 3'600'000) * kMillisecond;
+  rep.election_timeout_max = r.integer("replication", "election_timeout_max_ms", 1, 3'600'000) * kMillisecond;
+  rep.heartbeat_interval = r.integer("replication", "heartbeat_ms", 1, 3'600'000) * kMillisecond;
+  if (r.err.empty() && rep.election_timeout_max <= rep.election_timeout_min)
+    r.err = "scenario key 'replication.election_timeout_max_ms' must be greater than 'replication.election_timeout_min_ms'";
+  if (r.err.empty() && rep.heartbeat_interval >= rep.election_timeout_min)
+    r.err = "scenario key 'replication.heartbeat_ms' must be less than 'replication.election_timeout_min_ms'";
   const json& curs = doc.at("cluster").at("currencies");
   if (r.err.empty() && (curs.empty() || curs.size() > 32))
     r.err = "scenario key 'cluster.currencies' must list between 1 and 32 currencies";

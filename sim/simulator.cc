@@ -24,6 +24,13 @@ struct Simulator::Slot {
   Message m;
   NodeId from;
   uint32_t next = kNoSlot;
+  SlotMeta meta;
+};
+
+// One Raft message in flight between two replicas of a group.
+struct Simulator::RaftSlot {
+  raft::Msg m;
+  NodeId from;
 };
 
 class SimStorage final : public Storage {
@@ -49,6 +56,8 @@ class SimContext final : public Context {
   Storage& storage() override { return storage_; }
   Rng& rng() override;
   void cover(Cover c) override { sim_.cover(c); }
+  void send_raft(NodeId to, const raft::Msg& m, bool durable) override;
+  void when_durable(TimerTag tag) override;
 
  private:
   Simulator& sim_;
@@ -71,6 +80,24 @@ struct Simulator::Node {
     Message m;
   };
   std::vector<Pending> pending;
+  // Replica groups: the host (null while down or without groups), Raft
+  // messages and durability timers waiting for a sync, and, per group, the
+  // replica this node believes leads and since when it has sent to that
+  // group without hearing from it (-1: it has heard since).
+  ReplicaHost* host = nullptr;
+  struct RaftPending {
+    NodeId to;
+    size_t need;
+    raft::Msg m;
+  };
+  std::vector<RaftPending> raft_pending;
+  struct Waiter {
+    size_t need;
+    TimerTag tag;
+  };
+  std::vector<Waiter> waiters;
+  std::vector<uint8_t> guess;
+  std::vector<Time> silent_since;
   Xoshiro rng;
   Time busy_until = 0;     // service time: the node is handling something until then
   Duration busy_total = 0;
@@ -100,6 +127,25 @@ void SimContext::send_durable(NodeId to, const Message& m) {
   sim_.request_sync(self_);
 }
 
+void SimContext::send_raft(NodeId to, const raft::Msg& m, bool durable) {
+  Simulator::Node& n = sim_.nodes_[self_];
+  if (!durable || n.durable == n.disk.size()) return sim_.raft_send(self_, to, m);
+  n.raft_pending.push_back({to, n.disk.size(), m});
+  sim_.request_sync(self_);
+}
+
+// Fires as a timer once the log is durable up to here: never from inside
+// this call, so the actor is not re-entered.
+void SimContext::when_durable(TimerTag tag) {
+  Simulator::Node& n = sim_.nodes_[self_];
+  if (n.durable == n.disk.size()) {
+    sim_.push(sim_.now_, Simulator::EvKind::kTimer, self_, 0, uint64_t{tag} | uint64_t{n.incarnation} << 32);
+    return;
+  }
+  n.waiters.push_back({n.disk.size(), tag});
+  sim_.request_sync(self_);
+}
+
 void SimContext::set_timer(Duration after, TimerTag tag) {
   Simulator::Node& n = sim_.nodes_[self_];
   sim_.push(sim_.now_ + sim_.global_delay(n, after), Simulator::EvKind::kTimer, self_, 0,
@@ -118,6 +164,7 @@ Simulator::Simulator(const SimConfig& cfg, uint64_t seed, std::unique_ptr<Reques
     : cfg_(cfg), own_feed_(std::move(owned)), feed_(feed ? feed : own_feed_.get()), plan_(plan), net_rng_(seed, "network") {
   if (cfg_.cluster.account_partition.size() != cfg_.cluster.accounts) cfg_.cluster.finalize();
   nodes_.resize(cfg_.cluster.node_count());
+  committed_.assign(cfg_.cluster.groups(), 0);
   for (NodeId n = 0; n < nodes_.size(); ++n) {
     nodes_[n].rng.reseed(seed, "node/" + std::to_string(n));
     nodes_[n].disk.reserve(4096);
@@ -146,14 +193,14 @@ Duration Simulator::global_delay(const Node& n, Duration local) const {
 }
 
 Duration Simulator::op_cost(NodeId n) const {
-  if (cfg_.cluster.is_partition(n)) return cfg_.costs.partition_op;
-  if (cfg_.cluster.is_coordinator(n)) return cfg_.costs.coordinator_op;
-  return 0;
+  const uint32_t g = cfg_.cluster.group_of(n);
+  if (g == ClusterConfig::kNoGroup) return 0;
+  return cfg_.cluster.is_partition(g) ? cfg_.costs.partition_op : cfg_.costs.coordinator_op;
 }
 
 void Simulator::charge(Node& n, NodeId id, uint32_t items) {
   Duration cost = op_cost(id) * items;
-  if (cfg_.cluster.is_partition(id)) cost += cfg_.costs.partition_packet;
+  if (cfg_.cluster.is_partition(cfg_.cluster.group_of(id))) cost += cfg_.costs.partition_packet;
   if (cost == 0) return;
   n.busy_until = now_ + cost;
   n.busy_total += cost;
@@ -203,6 +250,23 @@ void Simulator::shed(const QEvent& ev) {
 
 void Simulator::dispatch(const QEvent& ev) {
   Node& n = nodes_[ev.node];
+  if (ev.kind == EvKind::kRaft) {
+    RaftSlot& rs = raft_slots_[ev.slot];
+    const raft::Msg m = std::move(rs.m);
+    const NodeId from = rs.from;
+    free_raft_slots_.push_back(ev.slot);
+    TraceRecord r;
+    r.t = now_;
+    r.kind = n.up ? TraceKind::kRaft : TraceKind::kRaftLost;
+    r.node = ev.node;
+    r.peer = from;
+    r.aux = static_cast<uint64_t>(m.type) | m.term << 8;
+    record(r);
+    if (!n.up) return;
+    n.actor->on_raft(*n.ctx, from, m);
+    charge(n, ev.node, 1);
+    return;
+  }
   if (ev.kind == EvKind::kDeliver) {
     // Every message of the packet, in the order it was sent; the node pays
     // for all of them at once.
@@ -211,13 +275,26 @@ void Simulator::dispatch(const QEvent& ev) {
       const Slot s = slots_[slot];
       free_slots_.push_back(slot);
       slot = s.next;
+      if (s.meta.redirect) {
+        if (n.up) redirected(ev.node, s.from, s.m, s.meta);
+        continue;
+      }
       record(message_record(n.up ? TraceKind::kDeliver : TraceKind::kToDown, ev.node, s.from, s.m));
       if (!n.up) cover_fate(TraceKind::kToDown, s.m);
       if (observer_ && (s.m.kind == MsgKind::kTransferReply || s.m.kind == MsgKind::kStatusReply) &&
           (s.m.outcome == Outcome::kSuccess || s.m.outcome == Outcome::kFailed))
         observer_->on_client_answer(s.m.tx, s.m.outcome, s.m.reason, now_);
       if (n.up) {
-        n.actor->on_message(*n.ctx, s.from, s.m);
+        const ClusterConfig& c = cfg_.cluster;
+        if (c.replicas() > 1) {
+          heard_from(ev.node, s.from);
+          if (n.host && !n.host->serving()) {
+            bounce(ev.node, s.from, s.m, s.meta.hops);
+            continue;
+          }
+        }
+        // A replica's message comes from its group.
+        n.actor->on_message(*n.ctx, c.is_server(s.from) ? c.group_of(s.from) : s.from, s.m);
         ++items;
       }
     }
@@ -237,15 +314,48 @@ void Simulator::dispatch(const QEvent& ev) {
 }
 
 void Simulator::push(Time t, EvKind kind, NodeId node, uint32_t slot, uint64_t aux) {
-  heap_.push(QEvent{t, seq_++, aux, node, slot, kind});
+  const QEvent ev{t, seq_++, aux, node, slot, kind};
+  if (wallet_event(ev)) ++wallet_pending_;
+  heap_.push(ev);
+}
+
+// Raft's own upkeep (its messages, ticks, durability timers, syncs) never
+// stops while groups exist; everything else is the wallet's work, and a run
+// with groups is quiescent when none of that is left (groups_settled).
+bool Simulator::wallet_event(const QEvent& ev) const {
+  if (ev.kind == EvKind::kRaft || ev.kind == EvKind::kSyncDone) return false;
+  if (ev.kind == EvKind::kTimer && (ev.aux & 0xffffffff) >= ReplicaHost::kHostTag) return false;
+  return true;
 }
 
 std::unique_ptr<Actor> Simulator::make_actor(NodeId n) {
   const ClusterConfig& c = cfg_.cluster;
-  if (c.is_partition(n)) return std::make_unique<PartitionNode>(c, n);
-  if (c.is_coordinator(n)) return std::make_unique<Coordinator>(c, n - c.partitions);
-  const uint32_t k = n - c.partitions - c.coordinators;
-  return std::make_unique<Client>(c, cfg_.client, k, window_);
+  const uint32_t g = c.group_of(n);
+  if (g == ClusterConfig::kNoGroup) {
+    const uint32_t k = n - c.partitions - c.coordinators;
+    return std::make_unique<Client>(c, cfg_.client, k, window_);
+  }
+  std::unique_ptr<StateMachine> machine;
+  if (c.is_partition(g)) machine = std::make_unique<PartitionNode>(c, g);
+  else machine = std::make_unique<Coordinator>(c, g - c.partitions);
+  if (c.replicas() == 1) return machine;
+  raft::Options o;
+  o.self = c.replica_index(n);
+  o.replicas = c.replicas();
+  o.election_timeout_min = c.replication.election_timeout_min;
+  o.election_timeout_max = c.replication.election_timeout_max;
+  o.heartbeat_interval = c.replication.heartbeat_interval;
+  o.bugs.vote_before_durable = c.bugs.vote_before_durable;
+  o.bugs.commit_old_term_by_count = c.bugs.commit_old_term_by_count;
+  o.bugs.no_truncate_conflict = c.bugs.no_truncate_conflict;
+  o.bugs.fixed_election_timeout = c.bugs.fixed_election_timeout;
+  std::vector<NodeId> members;
+  for (uint32_t r = 0; r < c.replicas(); ++r) members.push_back(c.replica_node(g, r));
+  auto host = std::make_unique<ReplicaHost>(std::move(machine), o, std::move(members),
+                                            ReplicaBugs{.answer_before_commit = c.bugs.answer_before_commit});
+  host->set_observer(this);
+  nodes_[n].host = host.get();
+  return host;
 }
 
 void Simulator::pull_request() {
@@ -315,7 +425,112 @@ bool Simulator::link_cut(NodeId from, NodeId to) const {
 // A lone message is a packet of one: the same fate and the same PRNG draws.
 void Simulator::network_send(NodeId from, NodeId to, const Message& m) {
   assert(to < nodes_.size());
-  network_send_packet(from, to, std::span<const Message>(&m, 1));
+  network_send_packet(from, route(from, to), std::span<const Message>(&m, 1));
+}
+
+// A message to a group goes to the replica the sender believes leads: the
+// last one it heard from or was pointed to. A sender that has heard nothing
+// from the group for an election timeout tries the next replica (the one it
+// was sending to may be down or cut off).
+NodeId Simulator::route(NodeId from, NodeId to) {
+  const ClusterConfig& c = cfg_.cluster;
+  if (c.replicas() == 1 || to >= c.groups()) return to;
+  Node& n = nodes_[from];
+  if (n.guess.empty()) {
+    n.guess.assign(c.groups(), 0);
+    n.silent_since.assign(c.groups(), -1);
+  }
+  Time& since = n.silent_since[to];
+  if (since < 0) {
+    since = now_;
+  } else if (now_ - since >= c.replication.election_timeout_max) {
+    n.guess[to] = static_cast<uint8_t>((n.guess[to] + 1) % c.replicas());
+    since = now_;
+  }
+  return c.replica_node(to, n.guess[to]);
+}
+
+void Simulator::heard_from(NodeId at, NodeId from) {
+  const ClusterConfig& c = cfg_.cluster;
+  Node& n = nodes_[at];
+  const uint32_t g = c.group_of(from);
+  if (g == ClusterConfig::kNoGroup || n.guess.empty()) return;
+  n.silent_since[g] = -1;
+  n.guess[g] = static_cast<uint8_t>(c.replica_index(from));
+}
+
+// A replica that is not serving as its group's leader does not run the
+// message: it sends it back with the leader it knows, if any (its runtime
+// does this, as walletd's transport does).
+void Simulator::bounce(NodeId at, NodeId to, const Message& m, uint8_t hops) {
+  const ClusterConfig& c = cfg_.cluster;
+  ++stats_.redirects;
+  const raft::ReplicaId leader = nodes_[at].host->raft().leader();
+  const NodeId hint = leader == raft::kNone ? kNoNode : c.replica_node(c.group_of(at), leader);
+  TraceRecord r = message_record(TraceKind::kRedirect, at, to, m);
+  r.aux = hint;
+  record(r);
+  network_send_packet(at, to, std::span<const Message>(&m, 1), SlotMeta{hint, hops, true});
+}
+
+// A message came back from a replica not serving: the sender's runtime
+// believes the hint and sends it there (at most twice), or, with no hint,
+// tries the next replica next time. A leader not serving yet (its term's
+// first entry not applied) names itself: the sender's own retry comes back.
+void Simulator::redirected(NodeId at, NodeId from, const Message& m, SlotMeta meta) {
+  const ClusterConfig& c = cfg_.cluster;
+  Node& n = nodes_[at];
+  const uint32_t g = c.group_of(from);
+  if (n.guess.empty()) {
+    n.guess.assign(c.groups(), 0);
+    n.silent_since.assign(c.groups(), -1);
+  }
+  n.silent_since[g] = -1;
+  if (meta.hint == kNoNode) {
+    n.guess[g] = static_cast<uint8_t>((c.replica_index(from) + 1) % c.replicas());
+    return;
+  }
+  n.guess[g] = static_cast<uint8_t>(c.replica_index(meta.hint));
+  if (meta.hint != from && meta.hops < 2)
+    network_send_packet(at, meta.hint, std::span<const Message>(&m, 1),
+                        SlotMeta{kNoNode, static_cast<uint8_t>(meta.hops + 1), false});
+}
+
+// Raft messages between replicas meet the same network as the wallet's:
+// partitions, loss, duplication and delay, drawn from the same stream.
+void Simulator::raft_send(NodeId from, NodeId to, const raft::Msg& m) {
+  ++stats_.raft_messages;
+  auto lost = [&] {
+    TraceRecord r;
+    r.t = now_;
+    r.kind = TraceKind::kRaftLost;
+    r.node = to;
+    r.peer = from;
+    r.aux = static_cast<uint64_t>(m.type) | m.term << 8;
+    record(r);
+  };
+  if (link_cut(from, to)) return lost();
+  const NetworkParams& net = cfg_.network;
+  const NetworkParams& bad = plan_.faulty;
+  const bool faulty = !healed_;
+  if (faulty && net_rng_.chance_ppm(bad.drop_ppm)) return lost();
+  const int copies = faulty && net_rng_.chance_ppm(bad.duplicate_ppm) ? 2 : 1;
+  for (int i = 0; i < copies; ++i) {
+    Duration delay = net.latency + static_cast<Duration>(net_rng_.below(uint64_t(net.jitter) + 1));
+    if (faulty && net_rng_.chance_ppm(bad.tail_ppm))
+      delay += static_cast<Duration>(net_rng_.below(uint64_t(bad.tail) + 1));
+    uint32_t slot;
+    if (!free_raft_slots_.empty()) {
+      slot = free_raft_slots_.back();
+      free_raft_slots_.pop_back();
+      raft_slots_[slot].m = m;
+      raft_slots_[slot].from = from;
+    } else {
+      slot = static_cast<uint32_t>(raft_slots_.size());
+      raft_slots_.push_back(RaftSlot{m, from});
+    }
+    push(now_ + std::max<Duration>(delay, 1), EvKind::kRaft, to, slot, 0);
+  }
 }
 
 // Coordinator -> partition traffic is batched when protocol.batch_max > 1:
@@ -344,7 +559,7 @@ void Simulator::flush(NodeId from, NodeId to) {
   packet_.swap(n.outbox[to]);
   n.outbox[to].clear();
   ++stats_.packets;
-  network_send_packet(from, to, packet_);
+  network_send_packet(from, route(from, to), packet_);
   packet_.clear();
 }
 
@@ -358,6 +573,10 @@ void Simulator::cover_fate(TraceKind kind, const Message& m) {
 // One network fate for the whole packet: cut, lost, delayed and duplicated
 // together, as one frame on the wire would be.
 void Simulator::network_send_packet(NodeId from, NodeId to, std::span<const Message> ms) {
+  network_send_packet(from, to, ms, SlotMeta{});
+}
+
+void Simulator::network_send_packet(NodeId from, NodeId to, std::span<const Message> ms, SlotMeta meta) {
   stats_.messages_sent += ms.size();
   auto trace_each = [&](TraceKind kind) {
     for (const Message& m : ms) {
@@ -387,20 +606,20 @@ void Simulator::network_send_packet(NodeId from, NodeId to, std::span<const Mess
     }
     // Chained back to front, so the chain reads in the order sent.
     uint32_t next = kNoSlot;
-    for (size_t k = ms.size(); k-- > 0;) next = alloc_slot(ms[k], from, next);
+    for (size_t k = ms.size(); k-- > 0;) next = alloc_slot(ms[k], from, next, meta);
     push(now_ + std::max<Duration>(delay, 1), EvKind::kDeliver, to, next, 0);
   }
 }
 
-uint32_t Simulator::alloc_slot(const Message& m, NodeId from, uint32_t next) {
+uint32_t Simulator::alloc_slot(const Message& m, NodeId from, uint32_t next, SlotMeta meta) {
   uint32_t slot;
   if (!free_slots_.empty()) {
     slot = free_slots_.back();
     free_slots_.pop_back();
-    slots_[slot] = Slot{m, from, next};
+    slots_[slot] = Slot{m, from, next, meta};
   } else {
     slot = static_cast<uint32_t>(slots_.size());
-    slots_.push_back(Slot{m, from, next});
+    slots_.push_back(Slot{m, from, next, meta});
   }
   return slot;
 }
@@ -424,7 +643,9 @@ void Simulator::complete_sync(NodeId id, uint64_t target, bool flushing) {
   n.durable = std::max(n.durable, static_cast<size_t>(target));
   peak_log_bytes_ = std::max(peak_log_bytes_, n.disk.size());
   size_t snapshot_at = 0;  // where the newest durable snapshot record starts, 0 if none new
-  if (target > from) {
+  // A replica's log holds Raft's records: its group's events reach the
+  // observer as they commit (on_replica_apply), not as they are synced.
+  if (target > from && !n.host) {
     std::span<const uint8_t> fresh(n.disk.data() + from, target - from);
     scan_records(
         fresh, [&](std::span<const uint8_t> rec) {
@@ -447,6 +668,24 @@ void Simulator::complete_sync(NodeId id, uint64_t target, bool flushing) {
     }
   }
   n.pending.resize(keep);
+  keep = 0;
+  for (size_t i = 0; i < n.raft_pending.size(); ++i) {
+    if (n.raft_pending[i].need <= n.durable) {
+      raft_send(id, n.raft_pending[i].to, n.raft_pending[i].m);
+    } else {
+      n.raft_pending[keep++] = std::move(n.raft_pending[i]);
+    }
+  }
+  n.raft_pending.resize(keep);
+  keep = 0;
+  for (size_t i = 0; i < n.waiters.size(); ++i) {
+    if (n.waiters[i].need <= n.durable) {
+      push(now_, EvKind::kTimer, id, 0, uint64_t{n.waiters[i].tag} | uint64_t{n.incarnation} << 32);
+    } else {
+      n.waiters[keep++] = n.waiters[i];
+    }
+  }
+  n.waiters.resize(keep);
   // Compaction: the log behind a durable snapshot is no longer needed for
   // recovery. It is cut once it is at least half the file, so each byte is
   // moved O(1) times. Messages still waiting need bytes past it.
@@ -458,7 +697,7 @@ void Simulator::complete_sync(NodeId id, uint64_t target, bool flushing) {
     n.truncated += snapshot_at;
     cover(Cover::kLogTruncated);
   }
-  if (!n.pending.empty()) request_sync(id);
+  if (!n.pending.empty() || !n.raft_pending.empty() || !n.waiters.empty()) request_sync(id);
 }
 
 void Simulator::flush_all() {
@@ -476,6 +715,9 @@ void Simulator::crash(NodeId id, bool torn) {
   ++n.incarnation;
   n.busy_until = 0;
   n.actor.reset();
+  n.host = nullptr;
+  n.raft_pending.clear();
+  n.waiters.clear();
   // Its inbox dies with it: waiting messages are lost like any sent to a down node.
   std::deque<QEvent> lost;
   lost.swap(n.inbox);
@@ -501,7 +743,7 @@ void Simulator::crash(NodeId id, bool torn) {
   r.aux = keep > n.durable ? keep - n.durable : 0;
   record(r);
   for (const QEvent& q : lost)
-    if (q.kind == EvKind::kDeliver) dispatch(q);  // traced as lost at a down node
+    if (q.kind == EvKind::kDeliver || q.kind == EvKind::kRaft) dispatch(q);  // traced as lost at a down node
   if (observer_) observer_->on_node_state(id, false, now_);
 }
 
@@ -542,8 +784,7 @@ void Simulator::heal() {
 
 SimStats Simulator::run() {
   for (const CrashFault& c : plan_.crashes) {
-    if (c.node >= nodes_.size() || !(cfg_.cluster.is_partition(c.node) || cfg_.cluster.is_coordinator(c.node)))
-      continue;
+    if (c.node >= nodes_.size() || !cfg_.cluster.is_server(c.node)) continue;
     push(c.at, EvKind::kCrash, c.node, c.torn_write ? 1 : 0, 0);
     push(c.at + c.down_for, EvKind::kRestart, c.node, 0, 0);
   }
@@ -555,8 +796,10 @@ SimStats Simulator::run() {
   pull_request();
   if (next_request_) push(next_request_->at, EvKind::kArrive, 0, 0, 0);
   const Time limit = cfg_.fault_phase + cfg_.heal_limit;
+  const bool groups = cfg_.cluster.replicas() > 1;
   while (!heap_.empty()) {
     QEvent ev = heap_.pop();
+    if (wallet_event(ev)) --wallet_pending_;
     if (ev.t > limit) {
       now_ = limit;
       stats_.end_time = now_;
@@ -570,7 +813,7 @@ SimStats Simulator::run() {
     Node& n = nodes_[ev.node];
     // A busy node handles one thing at a time: messages and timers that come
     // while it works wait in its inbox, first come first served.
-    if ((ev.kind == EvKind::kDeliver || ev.kind == EvKind::kTimer) && n.up &&
+    if ((ev.kind == EvKind::kDeliver || ev.kind == EvKind::kTimer || ev.kind == EvKind::kRaft) && n.up &&
         (n.busy_until > now_ || !n.inbox.empty())) {
       if (ev.kind == EvKind::kDeliver && cfg_.costs.max_queue > 0 && n.inbox.size() >= cfg_.costs.max_queue) {
         shed(ev);
@@ -593,6 +836,7 @@ SimStats Simulator::run() {
     switch (ev.kind) {
       case EvKind::kDeliver:
       case EvKind::kTimer:
+      case EvKind::kRaft:
         dispatch(ev);
         break;
       case EvKind::kWake:
@@ -629,18 +873,100 @@ SimStats Simulator::run() {
     }
     retire();
     if (observer_ && observer_->should_stop()) break;
+    // With groups Raft's heartbeats never stop: the run is over once healed,
+    // with no wallet work left and every group settled.
+    if (groups && healed_ && wallet_pending_ == 0 && groups_settled()) {
+      stats_.quiescent = true;
+      stats_.end_time = now_;
+      return stats_;
+    }
   }
   stats_.quiescent = heap_.empty();
   stats_.end_time = now_;
   return stats_;
 }
 
+// Every replica of every group is up, a leader serves each group, and
+// every replica has applied its whole log, the same length everywhere:
+// nothing is waiting to commit, so nothing held can still be sent.
+bool Simulator::groups_settled() const {
+  const ClusterConfig& c = cfg_.cluster;
+  for (uint32_t g = 0; g < c.groups(); ++g) {
+    bool serving = false;
+    raft::Index last = 0;
+    for (uint32_t r = 0; r < c.replicas(); ++r) {
+      const ReplicaHost* h = nodes_[c.replica_node(g, r)].host;
+      if (!h) return false;
+      const raft::Raft& rf = h->raft();
+      if (h->applied() != rf.last_index() || rf.commit_index() != rf.last_index()) return false;
+      if (r > 0 && rf.last_index() != last) return false;
+      last = rf.last_index();
+      serving = serving || h->serving();
+    }
+    if (!serving) return false;
+  }
+  return true;
+}
+
+const StateMachine& Simulator::group_machine(uint32_t g) const {
+  const ClusterConfig& c = cfg_.cluster;
+  if (c.replicas() == 1) return static_cast<const StateMachine&>(*nodes_[g].actor);
+  const ReplicaHost* best = nullptr;
+  for (uint32_t r = 0; r < c.replicas(); ++r) {
+    const ReplicaHost* h = nodes_[c.replica_node(g, r)].host;
+    if (!h) continue;
+    if (h->serving()) return h->machine();
+    if (!best || h->applied() > best->applied()) best = h;
+  }
+  assert(best && "a group with every replica down has no state to show");
+  return best->machine();
+}
+
 const PartitionNode& Simulator::partition(uint32_t p) const {
-  return static_cast<const PartitionNode&>(*nodes_[cfg_.cluster.partition_node(p)].actor);
+  return static_cast<const PartitionNode&>(group_machine(cfg_.cluster.partition_node(p)));
 }
 
 const Coordinator& Simulator::coordinator(uint32_t c) const {
-  return static_cast<const Coordinator&>(*nodes_[cfg_.cluster.coordinator_node(c)].actor);
+  return static_cast<const Coordinator&>(group_machine(cfg_.cluster.coordinator_node(c)));
+}
+
+const ReplicaHost* Simulator::replica(uint32_t group, uint32_t r) const {
+  const ClusterConfig& c = cfg_.cluster;
+  if (c.replicas() == 1 || group >= c.groups() || r >= c.replicas()) return nullptr;
+  return nodes_[c.replica_node(group, r)].host;
+}
+
+// A group's committed records reach the observer once, when the first of
+// its replicas applies them, under the group's id.
+void Simulator::on_replica_apply(NodeId self, const raft::Entry& e) {
+  const ClusterConfig& c = cfg_.cluster;
+  const uint32_t g = c.group_of(self);
+  if (observer_) observer_->on_replica_apply(g, c.replica_index(self), e, now_);
+  if (e.index <= committed_[g]) return;
+  committed_[g] = e.index;
+  if (!observer_ || e.kind != raft::EntryKind::kCommand) return;
+  for_each_entry_record(e.data, [&](std::span<const uint8_t> r) {
+    if (auto ev = decode_event(r)) observer_->on_durable_event(g, *ev, now_);
+    return true;
+  });
+}
+
+void Simulator::on_replica_install(NodeId self, const raft::SnapshotMeta& meta) {
+  const ClusterConfig& c = cfg_.cluster;
+  if (observer_) observer_->on_replica_install(c.group_of(self), c.replica_index(self), meta, now_);
+}
+
+void Simulator::on_replica_role(NodeId self, const raft::RoleChange& rc) {
+  const ClusterConfig& c = cfg_.cluster;
+  if (rc.role == raft::Role::kLeader) {
+    TraceRecord r;
+    r.t = now_;
+    r.kind = TraceKind::kLeader;
+    r.node = self;
+    r.aux = rc.term;
+    record(r);
+  }
+  if (observer_) observer_->on_replica_role(c.group_of(self), c.replica_index(self), rc, now_);
 }
 
 bool Simulator::node_up(NodeId n) const { return nodes_[n].up; }

@@ -14,6 +14,7 @@
 #include "core/coordinator.h"
 #include "core/events.h"
 #include "core/partition_node.h"
+#include "core/replica.h"
 #include "core/time_queue.h"
 #include "sim/client.h"
 #include "sim/model.h"
@@ -41,6 +42,13 @@ class SimObserver {
   // The front of node's log, every record up to its newest durable
   // snapshot, is about to be cut: what an archive would receive.
   virtual void on_log_cut(NodeId, std::span<const uint8_t> /*framed records*/) {}
+  // Replica groups (cluster.replicas > 1). With groups, on_durable_event
+  // reports each group's committed records once, in log order, under the
+  // group's id, the moment the first replica applies them. These tell of
+  // every replica: an entry applied, a leader's snapshot loaded, a role taken.
+  virtual void on_replica_apply(uint32_t /*group*/, uint32_t /*replica*/, const raft::Entry&, Time) {}
+  virtual void on_replica_install(uint32_t /*group*/, uint32_t /*replica*/, const raft::SnapshotMeta&, Time) {}
+  virtual void on_replica_role(uint32_t /*group*/, uint32_t /*replica*/, const raft::RoleChange&, Time) {}
   virtual bool should_stop() const { return false; }
 };
 
@@ -56,10 +64,12 @@ struct SimStats {
   bool event_budget_spent = false;  // stopped at SimConfig::max_events
   uint64_t queued = 0;              // deliveries and timers that waited for a busy node
   uint64_t messages_shed = 0;
-  uint64_t packets = 0;             // batched packets sent (protocol.batch_max > 1)       // deliveries dropped because the inbox was full (node.max_queue)
+  uint64_t packets = 0;             // batched packets sent (protocol.batch_max > 1)
+  uint64_t raft_messages = 0;       // Raft messages sent between replicas
+  uint64_t redirects = 0;           // wallet messages a replica not serving as leader sent back
 };
 
-class Simulator {
+class Simulator : private ReplicaObserver {
  public:
   // Requests come from feed as the run reaches their start times; the
   // feed must outlive the simulator.
@@ -78,8 +88,12 @@ class Simulator {
   void flush_all();
 
   const SimConfig& config() const { return cfg_; }
+  // A partition's or coordinator's state machine. With replica groups: its
+  // serving leader's, else the replica that has applied the most.
   const PartitionNode& partition(uint32_t p) const;
   const Coordinator& coordinator(uint32_t c) const;
+  // Replica r of a group; nullptr without replica groups or while it is down.
+  const ReplicaHost* replica(uint32_t group, uint32_t r) const;
   bool node_up(NodeId n) const;
   // The requests not yet retired: those still open and those done within
   // the last retention window.
@@ -109,15 +123,34 @@ class Simulator {
             const FaultPlan& plan);
   struct QEvent;
   struct Node;
-  enum class EvKind : uint8_t { kDeliver, kTimer, kSyncDone, kCrash, kRestart, kHeal, kWake, kFlush, kArrive };
+  enum class EvKind : uint8_t { kDeliver, kTimer, kSyncDone, kCrash, kRestart, kHeal, kWake, kFlush, kArrive, kRaft };
   static constexpr uint32_t kNoSlot = UINT32_MAX;
 
   void push(Time t, EvKind kind, NodeId node, uint32_t slot, uint64_t aux);
   void network_send(NodeId from, NodeId to, const Message& m);
   void transmit(NodeId from, NodeId to, const Message& m);
   void flush(NodeId from, NodeId to);
+  struct SlotMeta {
+    NodeId hint = kNoNode;  // a redirect: the leader the bouncing replica knows
+    uint8_t hops = 0;       // times this message was sent on after a redirect
+    bool redirect = false;  // sent back by a replica not serving as leader
+  };
+  void network_send_packet(NodeId from, NodeId to, std::span<const Message> ms, SlotMeta meta);
   void network_send_packet(NodeId from, NodeId to, std::span<const Message> ms);
-  uint32_t alloc_slot(const Message& m, NodeId from, uint32_t next);
+  uint32_t alloc_slot(const Message& m, NodeId from, uint32_t next, SlotMeta meta);
+  // Replica groups: where a message to a group goes, what a replica not
+  // serving does with one, and the senders' leader guesses.
+  NodeId route(NodeId from, NodeId to);
+  void bounce(NodeId at, NodeId to, const Message& m, uint8_t hops);
+  void redirected(NodeId at, NodeId from, const Message& m, SlotMeta meta);
+  void heard_from(NodeId at, NodeId from);
+  void raft_send(NodeId from, NodeId to, const raft::Msg& m);
+  bool wallet_event(const QEvent& ev) const;
+  bool groups_settled() const;
+  const StateMachine& group_machine(uint32_t group) const;
+  void on_replica_apply(NodeId self, const raft::Entry& e) override;
+  void on_replica_install(NodeId self, const raft::SnapshotMeta& meta) override;
+  void on_replica_role(NodeId self, const raft::RoleChange& rc) override;
   bool link_cut(NodeId from, NodeId to) const;
   void request_sync(NodeId n);
   void complete_sync(NodeId n, uint64_t target, bool flushing = false);
@@ -154,6 +187,11 @@ class Simulator {
   std::vector<Slot> slots_;
   std::vector<uint32_t> free_slots_;
   std::vector<Message> packet_;  // scratch for a flushed batch
+  struct RaftSlot;
+  std::vector<RaftSlot> raft_slots_;
+  std::vector<uint32_t> free_raft_slots_;
+  std::vector<uint64_t> committed_;  // per group: the last entry index reported to the observer
+  uint64_t wallet_pending_ = 0;      // queued events that are not Raft's own upkeep
   uint64_t seq_ = 0;
   Time now_ = 0;
   bool healed_ = false;

@@ -20,6 +20,10 @@ const char* to_string(TraceKind k) {
     case TraceKind::kRestart: return "restart";
     case TraceKind::kTornTail: return "torn_tail";
     case TraceKind::kHeal: return "heal";
+    case TraceKind::kRedirect: return "redirect";
+    case TraceKind::kRaft: return "raft";
+    case TraceKind::kRaftLost: return "raft_lost";
+    case TraceKind::kLeader: return "leader";
   }
   return "?";
 }

@@ -25,6 +25,11 @@ enum class TraceKind : uint8_t {
   kTornTail,   // restart found and truncated a torn record
   kHeal,
   kShed,       // msg reached a node whose inbox was full (node.max_queue) and was dropped
+  // Replica groups (cluster.replicas > 1):
+  kRedirect,   // node, a replica not serving as leader, sent msg back to peer; aux: the leader it knows (or none)
+  kRaft,       // node received a Raft message from peer; aux: type | term << 8
+  kRaftLost,   // a Raft message from peer to node was lost (dropped, cut or to a down node); aux as kRaft
+  kLeader,     // node became its group's leader; aux: the term
 };
 const char* to_string(TraceKind k);
 
@@ -45,7 +50,8 @@ struct TraceRecord {
 // Record kinds that describe a message (sent, delivered or lost).
 inline bool is_message(TraceKind k) {
   return k == TraceKind::kDeliver || k == TraceKind::kDropped || k == TraceKind::kCut ||
-         k == TraceKind::kToDown || k == TraceKind::kDuplicated || k == TraceKind::kShed;
+         k == TraceKind::kToDown || k == TraceKind::kDuplicated || k == TraceKind::kShed ||
+         k == TraceKind::kRedirect;
 }
 // Which fields of a message kind mean something.
 inline bool has_leg(MsgKind k) {
