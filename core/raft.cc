@@ -468,16 +468,23 @@ void Raft::heartbeat_round(Time now) {
     // this, a follower whose last Append was lost never gets it while the
     // group stays idle.
     bool stalled = p.next > p.match + 1 && p.match == p.match_at_round;
-    if ((outstanding && !p.acked_since_tick) || stalled) {
+    bool reset = (outstanding && !p.acked_since_tick) || stalled;
+    if (reset) {
       // Nothing came back for a whole interval: assume loss, probe again.
       p.next = p.match + 1;
       p.inflight = 0;
       p.probing = true;
       p.probe_sent = false;
     }
+    // A follower that got entries this interval, and acknowledged them,
+    // has heard from its leader: no heartbeat, unless a read waits for a
+    // round of them.
+    const bool skip = !reset && p.appended_since_tick && p.acked_since_tick && pending_reads_.empty() &&
+                      p.commit_sent >= std::min(commit_, p.match);
     p.acked_since_tick = false;
+    p.appended_since_tick = false;
     p.match_at_round = p.match;
-    send_heartbeat(r);
+    if (!skip) send_heartbeat(r);
   }
   heartbeat_at_ = now + opts_.heartbeat_interval;
 }
@@ -500,6 +507,7 @@ void Raft::send_heartbeat(ReplicaId peer) {
     return;
   }
   Index prev = std::max(p.match, snap_.meta.last_index);
+  p.commit_sent = std::min(commit_, p.match);
   send(Msg{.type = MsgType::kAppend,
            .to = peer,
            .prev_index = prev,
@@ -522,6 +530,7 @@ void Raft::send_append(ReplicaId peer) {
         .prev_term = term_at(p.next - 1).value_or(0),
         .commit = commit_,
         .read_round = read_round_};
+  p.commit_sent = commit_;
   size_t bytes = 0;
   for (Index i = p.next; i <= last_index() && m.entries.size() < opts_.max_append_entries; ++i) {
     const Entry& e = *entry(i);
@@ -534,6 +543,7 @@ void Raft::send_append(ReplicaId peer) {
   } else if (!m.entries.empty()) {
     p.next = m.entries.back().index + 1;  // pipelined: optimistic
     p.inflight += 1;
+    p.appended_since_tick = true;
   }
   // The leader's entries need not be durable locally first (thesis §10.2.1):
   // it counts itself toward a majority only once they are.
@@ -751,7 +761,7 @@ bool Raft::compact(Index upto, Term term, std::vector<uint8_t> snapshot_bytes) {
 
 bool Raft::has_ready() const {
   return pending_snapshot_ || pending_truncate_ || handed_last_ < last_index() ||
-         !(handed_hs_ == HardState{term_, vote_, commit_}) || !outbox_.empty() ||
+         handed_hs_.term != term_ || handed_hs_.vote != vote_ || !outbox_.empty() ||
          applied_ < commit_ || !ready_reads_.empty() || !failed_reads_.empty() ||
          !role_changes_.empty();
 }
@@ -770,8 +780,14 @@ Ready Raft::take_ready() {
     rd.entries.push_back(*entry(i));
   }
   handed_last_ = last_index();
+  // Term and vote must be durable before what depends on them leaves. The
+  // commit index is only a hint (a restarted replica learns it again), so
+  // a change of it alone is not worth a write and a sync: it rides along
+  // with the next record that has to be written anyway.
   HardState hs{term_, vote_, commit_};
-  if (!(hs == handed_hs_)) {
+  const bool must = hs.term != handed_hs_.term || hs.vote != handed_hs_.vote;
+  const bool writing = rd.snapshot || rd.truncate_from || !rd.entries.empty();
+  if (must || (writing && hs.commit != handed_hs_.commit)) {
     rd.hard_state = hs;
     handed_hs_ = hs;
   }

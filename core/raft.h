@@ -262,6 +262,8 @@ class Raft {
     bool probing = true;    // one Append at a time until the follower's log position is known
     bool probe_sent = false;
     bool acked_since_tick = false;
+    bool appended_since_tick = false;  // an Append with entries left this heartbeat interval
+    Index commit_sent = 0;             // the commit index last sent to this follower
     Index match_at_round = 0;  // match at the last heartbeat round: no progress since means loss
     uint64_t acked_round = 0;  // highest read_round echoed in this term
     SnapshotMeta snap{};       // snapshot being sent (last_index 0: none)

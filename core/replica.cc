@@ -323,9 +323,13 @@ void ReplicaHost::rebuild_from_committed() {
   }
 }
 
+// One Raft timer at a time. A deadline that moves later (a follower hears
+// its leader, a leader sends) keeps the timer already set: it fires early,
+// the tick does nothing yet, and the timer is set again for the new
+// deadline. A timer per heartbeat received would cost far more.
 void ReplicaHost::arm_tick(Context& ctx) {
   const Time at = raft_->next_deadline();
-  if (at == tick_at_) return;
+  if (tick_at_ >= 0 && tick_at_ <= at) return;
   tick_at_ = at;
   ctx.set_timer(std::max<Duration>(at - ctx.now(), 1), kHostTag | kTickTag | (++tick_gen_ & kGenMask));
 }

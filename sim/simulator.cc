@@ -677,15 +677,30 @@ void Simulator::complete_sync(NodeId id, uint64_t target, bool flushing) {
     }
   }
   n.raft_pending.resize(keep);
+  // The actor hears that its log is durable as part of this sync's
+  // completion (not from inside its own call, and without an event of its
+  // own: a replica waits on every sync). Not at the end of a run.
   keep = 0;
+  durable_now_.clear();
   for (size_t i = 0; i < n.waiters.size(); ++i) {
     if (n.waiters[i].need <= n.durable) {
-      push(now_, EvKind::kTimer, id, 0, uint64_t{n.waiters[i].tag} | uint64_t{n.incarnation} << 32);
+      durable_now_.push_back(n.waiters[i].tag);
     } else {
       n.waiters[keep++] = n.waiters[i];
     }
   }
   n.waiters.resize(keep);
+  if (!flushing) {
+    for (size_t i = 0; i < durable_now_.size() && n.up; ++i) {
+      TraceRecord r;
+      r.t = now_;
+      r.kind = TraceKind::kTimer;
+      r.node = id;
+      r.aux = durable_now_[i];
+      record(r);
+      n.actor->on_timer(*n.ctx, durable_now_[i]);
+    }
+  }
   // Compaction: the log behind a durable snapshot is no longer needed for
   // recovery. It is cut once it is at least half the file, so each byte is
   // moved O(1) times. Messages still waiting need bytes past it.

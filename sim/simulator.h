@@ -190,6 +190,7 @@ class Simulator : private ReplicaObserver {
   struct RaftSlot;
   std::vector<RaftSlot> raft_slots_;
   std::vector<uint32_t> free_raft_slots_;
+  std::vector<TimerTag> durable_now_;  // scratch: durability timers a sync completes
   std::vector<uint64_t> committed_;  // per group: the last entry index reported to the observer
   uint64_t wallet_pending_ = 0;      // queued events that are not Raft's own upkeep
   uint64_t seq_ = 0;
