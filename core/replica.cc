@@ -101,15 +101,15 @@ void ReplicaHost::on_start(Context& ctx) {
   raft::DurableReader reader;
   bool ok = true;
   ctx.storage().read_all([&](std::span<const uint8_t> r) { ok = ok && reader.add(r); });
-  if (!ok) fatal(("its Raft log does not read back: " + reader.error()).c_str());
+  if (!ok) return stop(ctx, "its Raft log does not read back: " + reader.error());
   raft::Durable durable = reader.take();
   inner_->clear();
   snapshot_ = durable.snapshot.data;
   applied_ = durable.snapshot.meta.last_index;
-  if (applied_ > 0 && !inner_->load_snapshot_record(snapshot_)) fatal("its snapshot does not load");
+  if (applied_ > 0 && !inner_->load_snapshot_record(snapshot_)) return stop(ctx, "its snapshot does not load");
   raft_ = std::make_unique<raft::Raft>(options_, rng_);
   std::string error;
-  if (!raft_->restore(durable, ctx.now(), &error)) fatal(("Raft refused its durable state: " + error).c_str());
+  if (!raft_->restore(durable, ctx.now(), &error)) return stop(ctx, "Raft refused its durable state: " + error);
   serving_ = false;
   lead_term_ = 0;
   proposed_ = 0;
@@ -126,7 +126,7 @@ void ReplicaHost::on_start(Context& ctx) {
 void ReplicaHost::on_message(Context& ctx, NodeId from, const Message& m) {
   rng_.ctx = &ctx;
   capture_->bind(ctx);
-  if (!serving_) return;
+  if (!serving_ || stopped()) return;
   capture_->clear();
   inner_->on_message(*capture_, from, m);
   propose_captured(ctx);
@@ -137,6 +137,7 @@ void ReplicaHost::on_message(Context& ctx, NodeId from, const Message& m) {
 void ReplicaHost::on_raft(Context& ctx, NodeId from, const raft::Msg& m) {
   rng_.ctx = &ctx;
   capture_->bind(ctx);
+  if (stopped()) return;
   const auto it = std::find(members_.begin(), members_.end(), from);
   if (it == members_.end() || static_cast<raft::ReplicaId>(it - members_.begin()) != m.from) return;
   raft_->step(m, ctx.now());
@@ -147,6 +148,7 @@ void ReplicaHost::on_raft(Context& ctx, NodeId from, const raft::Msg& m) {
 void ReplicaHost::on_timer(Context& ctx, TimerTag tag) {
   rng_.ctx = &ctx;
   capture_->bind(ctx);
+  if (stopped()) return;
   if (tag < kHostTag) {
     // The inner machine's own timer: it runs only where it leads.
     if (!serving_) return;
@@ -178,9 +180,9 @@ void ReplicaHost::propose_captured(Context& ctx) {
     raft::ProposeResult r = raft_->propose(entry, ctx.now());
     if (r.status != raft::ProposeStatus::kAccepted) {
       capture_->clear();
-      discard_speculation();
       serving_ = false;
       serve_from_ = raft_->last_index();
+      if (!discard_speculation()) stop(ctx, "it cannot rebuild its state from its committed entries");
       return;
     }
     proposed_ = r.index;
@@ -207,7 +209,7 @@ void ReplicaHost::release_held(Context& ctx) {
 // it is durable, send, load an installed snapshot, apply, react to role
 // changes.
 void ReplicaHost::drain(Context& ctx) {
-  while (raft_->has_ready()) {
+  while (!stopped() && raft_->has_ready()) {
     raft::Ready rd = raft_->take_ready();
     // Deposed (a newer term reached it): what it applied ahead of the
     // commit goes before anything this Ready commits is applied, as the
@@ -218,8 +220,8 @@ void ReplicaHost::drain(Context& ctx) {
       if (rd.snapshot && rd.snapshot_install) {
         held_.clear();  // the snapshot below replaces the whole state
         proposed_ = 0;
-      } else {
-        discard_speculation();
+      } else if (!discard_speculation()) {
+        return stop(ctx, "it cannot rebuild its state from its committed entries");
       }
     }
     if (rd.needs_persist()) {
@@ -231,18 +233,22 @@ void ReplicaHost::drain(Context& ctx) {
     if (rd.snapshot && rd.snapshot_install) {
       // A leader's snapshot: this replica was too far behind for its log.
       inner_->clear();
-      if (!inner_->load_snapshot_record(rd.snapshot->data)) fatal("an installed snapshot does not load");
+      if (!inner_->load_snapshot_record(rd.snapshot->data)) return stop(ctx, "an installed snapshot does not load");
       snapshot_ = rd.snapshot->data;
       applied_ = rd.snapshot->meta.last_index;
       proposed_ = 0;
       held_.clear();
       if (observer_) observer_->on_replica_install(ctx.self(), rd.snapshot->meta);
     }
-    for (const raft::Entry& e : rd.committed) apply_committed(ctx, e);
+    for (const raft::Entry& e : rd.committed) {
+      apply_committed(ctx, e);
+      if (stopped()) return;
+    }
     release_held(ctx);
     for (const raft::RoleChange& rc : rd.role_changes) {
       if (observer_) observer_->on_replica_role(ctx.self(), rc);
       on_role_change(ctx, rc);
+      if (stopped()) return;
     }
   }
 }
@@ -262,7 +268,9 @@ void ReplicaHost::apply_committed(Context& ctx, const raft::Entry& e) {
       ++records;
       return mine || inner_->apply_record(r);
     });
-    if (!ok) fatal("a committed entry does not apply: the replicas' states differ");
+    if (!ok)
+      return stop(ctx, "committed entry " + std::to_string(e.index) + " (term " + std::to_string(e.term) +
+                           ") does not apply to its state: the replicas' states differ");
     if (records == 1 && inner_->is_snapshot_record(last)) {
       // The state after this entry is the snapshot itself: the log before
       // it may go, on every replica alike.
@@ -293,7 +301,7 @@ void ReplicaHost::on_role_change(Context& ctx, const raft::RoleChange& rc) {
     // answers that depended on them are never sent.
     serving_ = false;
     lead_term_ = 0;
-    discard_speculation();
+    if (!discard_speculation()) return stop(ctx, "it cannot rebuild its state from its committed entries");
   }
   if (leading && lead_term_ == 0) {
     lead_term_ = rc.term;
@@ -303,24 +311,37 @@ void ReplicaHost::on_role_change(Context& ctx, const raft::RoleChange& rc) {
   }
 }
 
-void ReplicaHost::discard_speculation() {
+bool ReplicaHost::discard_speculation() {
   held_.clear();
-  if (proposed_ > applied_) rebuild_from_committed();
+  const bool ok = proposed_ <= applied_ || rebuild_from_committed();
   proposed_ = 0;
+  return ok;
 }
 
-void ReplicaHost::rebuild_from_committed() {
+bool ReplicaHost::rebuild_from_committed() {
   ++rebuilds_;
   inner_->clear();
   const raft::Index from = raft_->snapshot_meta().last_index;
-  if (from > 0 && !inner_->load_snapshot_record(snapshot_)) fatal("its snapshot does not load");
+  if (from > 0 && !inner_->load_snapshot_record(snapshot_)) return false;
   for (raft::Index i = from + 1; i <= applied_; ++i) {
     const raft::Entry* e = raft_->entry(i);
-    if (!e) fatal("a committed entry is missing from its log");
+    if (!e) return false;
     if (e->kind != raft::EntryKind::kCommand) continue;
     if (!for_each_entry_record(e->data, [&](std::span<const uint8_t> r) { return inner_->apply_record(r); }))
-      fatal("a committed entry does not apply on rebuild");
+      return false;
   }
+  return true;
+}
+
+// A replica whose own state is wrong stops: it neither votes nor answers.
+// With an observer (the simulator) that is a finding reported there; with
+// none (a real process) it is fatal.
+void ReplicaHost::stop(Context& ctx, const std::string& why) {
+  stopped_ = why.empty() ? "stopped" : why;
+  serving_ = false;
+  held_.clear();
+  if (!observer_) fatal(stopped_.c_str());
+  observer_->on_replica_stopped(ctx.self(), stopped_);
 }
 
 // One Raft timer at a time. A deadline that moves later (a follower hears
@@ -328,6 +349,7 @@ void ReplicaHost::rebuild_from_committed() {
 // the tick does nothing yet, and the timer is set again for the new
 // deadline. A timer per heartbeat received would cost far more.
 void ReplicaHost::arm_tick(Context& ctx) {
+  if (stopped()) return;
   const Time at = raft_->next_deadline();
   if (tick_at_ >= 0 && tick_at_ <= at) return;
   tick_at_ = at;

@@ -17,6 +17,7 @@
 #include <deque>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "core/context.h"
@@ -41,6 +42,9 @@ class ReplicaObserver {
   // Replica `self` loaded a snapshot a leader sent: it now stands at meta.
   virtual void on_replica_install(NodeId, const raft::SnapshotMeta&) {}
   virtual void on_replica_role(NodeId, const raft::RoleChange&) {}
+  // Replica `self` found its own state wrong (a log that does not read
+  // back, an entry that does not apply) and stopped for good.
+  virtual void on_replica_stopped(NodeId self, const std::string& why) = 0;
 };
 
 class ReplicaHost final : public Actor {
@@ -62,7 +66,8 @@ class ReplicaHost final : public Actor {
   const raft::Raft& raft() const { return *raft_; }
   bool serving() const { return serving_; }
   raft::Index applied() const { return applied_; }
-  uint64_t rebuilds() const { return rebuilds_; }  // speculative state thrown away on losing the lead
+  uint64_t rebuilds() const { return rebuilds_; }
+  bool stopped() const { return !stopped_.empty(); }  // speculative state thrown away on losing the lead
 
   // Inner machines' timer tags must stay below this; the host's own are above.
   static constexpr TimerTag kHostTag = 0x8000'0000u;
@@ -88,8 +93,9 @@ class ReplicaHost final : public Actor {
   void apply_committed(Context& ctx, const raft::Entry& e);
   void maybe_serve(Context& ctx);
   void on_role_change(Context& ctx, const raft::RoleChange& rc);
-  void discard_speculation();
-  void rebuild_from_committed();
+  bool discard_speculation();
+  bool rebuild_from_committed();
+  void stop(Context& ctx, const std::string& why);
   void release_held(Context& ctx);
   void arm_tick(Context& ctx);
   void propose_captured(Context& ctx);
@@ -116,6 +122,7 @@ class ReplicaHost final : public Actor {
   Time tick_at_ = -1;
   uint64_t rebuilds_ = 0;
   ReplicaObserver* observer_ = nullptr;
+  std::string stopped_;  // why this replica stopped; empty while it runs
 };
 
 // Entry data: the records one handler appended, each as u32 length + bytes.

@@ -94,7 +94,7 @@ FaultPlan generate_fault_plan(FaultProfile profile, const FaultKnobs& k0, const 
     for (uint32_t i = 0; i < k.crashes; ++i) {
       CrashFault f;
       switch (k.crash_targets) {
-        case FaultKnobs::Targets::kAny: f.node = static_cast<NodeId>(rng.below(servers)); break;
+        case FaultKnobs::Targets::kAny: f.node = static_cast<NodeId>(rng.below(c.groups())); break;
         case FaultKnobs::Targets::kPartitions: f.node = static_cast<NodeId>(rng.below(c.partitions)); break;
         case FaultKnobs::Targets::kCoordinators:
           f.node = c.coordinator_node(static_cast<uint32_t>(rng.below(c.coordinators)));
@@ -124,6 +124,16 @@ FaultPlan generate_fault_plan(FaultProfile profile, const FaultKnobs& k0, const 
         (a ? p.side_a : p.side_b).push_back(n);
       }
       p.one_way = rng.below(3) == 0;
+      p.start = static_cast<Time>(rng.below(static_cast<uint64_t>(fault_phase)));
+      p.end = std::min<Time>(fault_phase, p.start + rng.between(kMillisecond, k.partition_max));
+      plan.partitions.push_back(p);
+    }
+  }
+  if (on.partition && R > 1) {
+    for (uint32_t i = 0; i < k.leader_isolations; ++i) {
+      PartitionFault p;
+      p.isolate_leader_of = static_cast<uint32_t>(rng.below(c.groups()));
+      p.from_clients = rng.below(2) == 1;
       p.start = static_cast<Time>(rng.below(static_cast<uint64_t>(fault_phase)));
       p.end = std::min<Time>(fault_phase, p.start + rng.between(kMillisecond, k.partition_max));
       plan.partitions.push_back(p);

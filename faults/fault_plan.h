@@ -33,6 +33,9 @@ struct FaultKnobs {
   uint32_t torn_write_ppm = 500'000;
   uint32_t partitions = 2;
   Duration partition_max = 150 * kMillisecond;
+  // With replica groups: partitions that cut off whichever replica leads a
+  // group when they start, from its followers or from everyone else.
+  uint32_t leader_isolations = 2;
   int32_t drift_ppm_max = 500;
   Duration offset_max = kSecond;
 };

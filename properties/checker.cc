@@ -106,6 +106,13 @@ void Checker::on_replica_install(uint32_t group, uint32_t replica, const raft::S
   g.applied[replica] = std::max(g.applied[replica], meta.last_index);
 }
 
+// A replica whose own log or state does not hold together stops; in a
+// correct group that never happens (its log is what its peers agreed to).
+void Checker::on_replica_stopped(uint32_t group, uint32_t replica, const std::string& why, Time t) {
+  report(Property::kStateMachineSafety, t, {},
+         "replica " + std::to_string(replica) + " of " + group_name(group) + " stopped: " + why);
+}
+
 // Election safety: one leader per term in a group.
 void Checker::on_replica_role(uint32_t group, uint32_t replica, const raft::RoleChange& rc, Time t) {
   if (rc.role != raft::Role::kLeader) return;

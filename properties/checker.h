@@ -154,6 +154,7 @@ class Checker final : public SimObserver {
   void on_replica_apply(uint32_t group, uint32_t replica, const raft::Entry& e, Time t) override;
   void on_replica_install(uint32_t group, uint32_t replica, const raft::SnapshotMeta& meta, Time t) override;
   void on_replica_role(uint32_t group, uint32_t replica, const raft::RoleChange& rc, Time t) override;
+  void on_replica_stopped(uint32_t group, uint32_t replica, const std::string& why, Time t) override;
   const RunCounts& counts() const { return counts_; }
   size_t remembered() const { return txs_.size(); }
   size_t peak_remembered() const { return peak_txs_; }  // most transaction histories held at once

@@ -44,7 +44,10 @@ json fault_plan_to_json(const FaultPlan& p) {
   j["partitions"] = json::array();
   for (const PartitionFault& f : p.partitions)
     j["partitions"].push_back({{"side_a", f.side_a}, {"side_b", f.side_b}, {"one_way", f.one_way},
-                               {"start_ns", f.start}, {"end_ns", f.end}});
+                               {"start_ns", f.start}, {"end_ns", f.end},
+                               {"isolate_leader_of", f.isolate_leader_of == PartitionFault::kNoGroup
+                                                         ? json(nullptr) : json(f.isolate_leader_of)},
+                               {"from_clients", f.from_clients}});
   j["clocks"] = json::array();
   for (const ClockFault& c : p.clocks)
     j["clocks"].push_back({{"node", c.node}, {"offset_ns", c.offset}, {"drift_ppm", c.drift_ppm}});
@@ -199,6 +202,10 @@ void parse_body(const json& doc, FailureFile& f) {
     pf.one_way = boolean(parts[i], "one_way", at);
     pf.start = num<int64_t>(parts[i], "start_ns", at, 0, INT64_MAX / 4);
     pf.end = num<int64_t>(parts[i], "end_ns", at, 0, INT64_MAX / 4);
+    // Leader isolation (replica groups); absent in files of single-copy runs.
+    if (parts[i].contains("isolate_leader_of") && !parts[i]["isolate_leader_of"].is_null())
+      pf.isolate_leader_of = num<uint32_t>(parts[i], "isolate_leader_of", at, 0, c.groups() - 1);
+    if (parts[i].contains("from_clients")) pf.from_clients = boolean(parts[i], "from_clients", at);
     f.spec.plan.partitions.push_back(pf);
   }
   const json& clocks = arr(fp, "clocks", "fault_plan.");

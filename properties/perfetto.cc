@@ -174,6 +174,10 @@ void write_perfetto(std::ostream& out, const ClusterConfig& cluster,
       case TraceKind::kLeader:
         events.push_back(instant("leader", "node", r.t, tid_of(r.node), {{"term", r.aux}}));
         break;
+      case TraceKind::kIsolated:
+        events.push_back(instant(r.aux ? "leader cut off from everyone else" : "leader cut off from its followers",
+                                 "net", r.t, tid_of(r.node), Json::object()));
+        break;
       case TraceKind::kRaft:
       case TraceKind::kRaftLost:
         break;  // Raft's own traffic: too dense to draw

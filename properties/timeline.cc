@@ -16,6 +16,7 @@ bool selected(const TraceRecord& r, const TxId& tx, const TimelineOptions& opt) 
     case TraceKind::kTornTail:
     case TraceKind::kHeal:
     case TraceKind::kLeader:
+    case TraceKind::kIsolated:
       return true;
     case TraceKind::kTimer:
     case TraceKind::kSync:

@@ -299,6 +299,7 @@ ScenarioLoad convert(const json& doc) {
   k.torn_write_ppm = r.ppm("faults", "torn_write_probability");
   k.partitions = static_cast<uint32_t>(r.integer("faults", "partitions", 0, 10'000));
   k.partition_max = r.integer("faults", "partition_max_ms", 1, 3'600'000) * kMillisecond;
+  k.leader_isolations = static_cast<uint32_t>(r.integer("faults", "leader_isolations", 0, 10'000));
   k.drift_ppm_max = static_cast<int32_t>(r.integer("faults", "clock_drift_max_ppm", 0, 100'000));
   k.offset_max = r.integer("faults", "clock_offset_max_ms", 0, 86'400'000) * kMillisecond;
   // A request or query may still be travelling when its client stops; it

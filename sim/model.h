@@ -73,12 +73,20 @@ struct CrashFault {
 };
 
 // Links cut between two sets of nodes; one_way cuts only side_a -> side_b.
+// With replica groups a fault may name a group instead (isolate_leader_of):
+// when it starts, side_a becomes whichever replica leads that group then,
+// and side_b the group's other replicas, or, with from_clients, every node
+// outside the group (the leader keeps its followers and loses everyone
+// else).
 struct PartitionFault {
   std::vector<NodeId> side_a;
   std::vector<NodeId> side_b;
   bool one_way = false;
   Time start = 0;
   Time end = 0;
+  static constexpr uint32_t kNoGroup = UINT32_MAX;
+  uint32_t isolate_leader_of = kNoGroup;
+  bool from_clients = false;
 };
 
 struct ClockFault {

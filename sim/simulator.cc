@@ -803,6 +803,9 @@ SimStats Simulator::run() {
     push(c.at, EvKind::kCrash, c.node, c.torn_write ? 1 : 0, 0);
     push(c.at + c.down_for, EvKind::kRestart, c.node, 0, 0);
   }
+  for (size_t i = 0; i < plan_.partitions.size(); ++i)
+    if (plan_.partitions[i].isolate_leader_of < cfg_.cluster.groups() && cfg_.cluster.replicas() > 1)
+      push(plan_.partitions[i].start, EvKind::kIsolate, 0, 0, i);
   push(cfg_.fault_phase, EvKind::kHeal, 0, 0, 0);
   for (NodeId id = 0; id < nodes_.size(); ++id) {
     nodes_[id].actor = make_actor(id);
@@ -883,6 +886,9 @@ SimStats Simulator::run() {
       case EvKind::kHeal:
         heal();
         break;
+      case EvKind::kIsolate:
+        isolate_leader(static_cast<size_t>(ev.aux));
+        break;
       case EvKind::kArrive:
         break;
     }
@@ -921,6 +927,36 @@ bool Simulator::groups_settled() const {
     if (!serving) return false;
   }
   return true;
+}
+
+// A leader-isolation fault starts: its sides are drawn around the replica
+// that leads the group now (the newest term's leader; replica 0 if none).
+void Simulator::isolate_leader(size_t fault) {
+  const ClusterConfig& c = cfg_.cluster;
+  PartitionFault& p = plan_.partitions[fault];
+  const uint32_t g = p.isolate_leader_of;
+  NodeId leader = c.replica_node(g, 0);
+  raft::Term best = 0;
+  for (uint32_t r = 0; r < c.replicas(); ++r) {
+    const ReplicaHost* h = nodes_[c.replica_node(g, r)].host;
+    if (h && h->raft().role() == raft::Role::kLeader && h->raft().term() > best) {
+      best = h->raft().term();
+      leader = c.replica_node(g, r);
+    }
+  }
+  p.side_a = {leader};
+  p.side_b.clear();
+  for (NodeId n = 0; n < nodes_.size(); ++n) {
+    const bool same_group = c.group_of(n) == g;
+    if (n != leader && same_group != p.from_clients) p.side_b.push_back(n);
+  }
+  p.one_way = false;
+  TraceRecord r;
+  r.t = now_;
+  r.kind = TraceKind::kIsolated;
+  r.node = leader;
+  r.aux = p.from_clients ? 1 : 0;
+  record(r);
 }
 
 const StateMachine& Simulator::group_machine(uint32_t g) const {
@@ -969,6 +1005,11 @@ void Simulator::on_replica_apply(NodeId self, const raft::Entry& e) {
 void Simulator::on_replica_install(NodeId self, const raft::SnapshotMeta& meta) {
   const ClusterConfig& c = cfg_.cluster;
   if (observer_) observer_->on_replica_install(c.group_of(self), c.replica_index(self), meta, now_);
+}
+
+void Simulator::on_replica_stopped(NodeId self, const std::string& why) {
+  const ClusterConfig& c = cfg_.cluster;
+  if (observer_) observer_->on_replica_stopped(c.group_of(self), c.replica_index(self), why, now_);
 }
 
 void Simulator::on_replica_role(NodeId self, const raft::RoleChange& rc) {

@@ -49,6 +49,8 @@ class SimObserver {
   virtual void on_replica_apply(uint32_t /*group*/, uint32_t /*replica*/, const raft::Entry&, Time) {}
   virtual void on_replica_install(uint32_t /*group*/, uint32_t /*replica*/, const raft::SnapshotMeta&, Time) {}
   virtual void on_replica_role(uint32_t /*group*/, uint32_t /*replica*/, const raft::RoleChange&, Time) {}
+  // A replica found its own state wrong and stopped for good.
+  virtual void on_replica_stopped(uint32_t /*group*/, uint32_t /*replica*/, const std::string& /*why*/, Time) {}
   virtual bool should_stop() const { return false; }
 };
 
@@ -123,7 +125,7 @@ class Simulator : private ReplicaObserver {
             const FaultPlan& plan);
   struct QEvent;
   struct Node;
-  enum class EvKind : uint8_t { kDeliver, kTimer, kSyncDone, kCrash, kRestart, kHeal, kWake, kFlush, kArrive, kRaft };
+  enum class EvKind : uint8_t { kDeliver, kTimer, kSyncDone, kCrash, kRestart, kHeal, kWake, kFlush, kArrive, kRaft, kIsolate };
   static constexpr uint32_t kNoSlot = UINT32_MAX;
 
   void push(Time t, EvKind kind, NodeId node, uint32_t slot, uint64_t aux);
@@ -147,10 +149,12 @@ class Simulator : private ReplicaObserver {
   void raft_send(NodeId from, NodeId to, const raft::Msg& m);
   bool wallet_event(const QEvent& ev) const;
   bool groups_settled() const;
+  void isolate_leader(size_t fault);
   const StateMachine& group_machine(uint32_t group) const;
   void on_replica_apply(NodeId self, const raft::Entry& e) override;
   void on_replica_install(NodeId self, const raft::SnapshotMeta& meta) override;
   void on_replica_role(NodeId self, const raft::RoleChange& rc) override;
+  void on_replica_stopped(NodeId self, const std::string& why) override;
   bool link_cut(NodeId from, NodeId to) const;
   void request_sync(NodeId n);
   void complete_sync(NodeId n, uint64_t target, bool flushing = false);

@@ -24,6 +24,7 @@ const char* to_string(TraceKind k) {
     case TraceKind::kRaft: return "raft";
     case TraceKind::kRaftLost: return "raft_lost";
     case TraceKind::kLeader: return "leader";
+    case TraceKind::kIsolated: return "leader_isolated";
   }
   return "?";
 }

@@ -82,6 +82,8 @@ void ExpectSamePlan(const FaultPlan& a, const FaultPlan& b) {
     EXPECT_EQ(a.partitions[i].one_way, b.partitions[i].one_way);
     EXPECT_EQ(a.partitions[i].start, b.partitions[i].start);
     EXPECT_EQ(a.partitions[i].end, b.partitions[i].end);
+    EXPECT_EQ(a.partitions[i].isolate_leader_of, b.partitions[i].isolate_leader_of);
+    EXPECT_EQ(a.partitions[i].from_clients, b.partitions[i].from_clients);
   }
   ASSERT_EQ(a.clocks.size(), b.clocks.size());
   for (size_t i = 0; i < a.clocks.size(); ++i) {

@@ -91,8 +91,9 @@ TEST(ScenarioBuiltin, ListsTenSortedScenariosWithoutDefaults) {
     names.push_back(name);
     EXPECT_FALSE(desc.empty()) << name << " has no description";
   }
-  EXPECT_EQ(names, (std::vector<std::string>{"chaos", "coordinator-crash", "forgetful", "hot-accounts", "lossy-network", "overload",
-                                             "partition", "shard-crash", "smoke", "swarm"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"chaos", "coordinator-crash", "forgetful", "hot-accounts", "leader-partition",
+                                             "lossy-network", "overload", "partition", "replica-crash", "shard-crash",
+                                             "smoke", "swarm"}));
   EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
   EXPECT_EQ(std::count(names.begin(), names.end(), "defaults"), 0);
 }
