@@ -405,8 +405,11 @@ void Raft::on_install_snapshot(const Msg& m, Time now) {
             .snapshot = m.snapshot,
             .read_round = m.read_round};
   if (m.snapshot.last_index <= commit_) {
-    reply.success = true;  // we already hold everything it covers
-    send(std::move(reply), false);
+    // We already hold everything it covers, but perhaps not durably yet
+    // (commit_ may cover entries just appended): the leader takes this as
+    // a match, so it leaves only once they are durable.
+    reply.success = true;
+    send(std::move(reply), true);
     return;
   }
   if (!(inbound_.meta == m.snapshot)) {

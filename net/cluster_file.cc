@@ -140,9 +140,16 @@ json currencies_json(const ClusterConfig& c) {
 
 ClusterSpec parse(const json& root) {
   if (!root.is_object()) throw Bad{"the cluster file must hold a JSON object"};
-  only_keys(root, {"partitions", "accounts", "protocol", "initial_balances", "storage", "nodes"}, "");
+  only_keys(root, {"partitions", "accounts", "replicas", "protocol", "initial_balances", "storage", "nodes"}, "");
   ClusterSpec spec;
   ClusterConfig& c = spec.config;
+  if (root.contains("replicas")) {
+    const uint64_t r = get_uint(root["replicas"], "replicas", 1, 5);
+    if (r % 2 == 0)
+      fail("replicas", "is " + std::to_string(r) + "; it must be 1, 3 or 5 (an even group tolerates no more failures than the odd one below it)");
+    if (r != 1)
+      fail("replicas", "is " + std::to_string(r) + ", but walletd does not run replica groups yet (docs/replication.md); it must be 1");
+  }
   c.protocol = real_time_protocol_defaults();
   const uint32_t partitions = static_cast<uint32_t>(get_uint(need(root, "partitions", ""), "partitions", 1, 1024));
   c.accounts = static_cast<uint32_t>(get_uint(need(root, "accounts", ""), "accounts", 2, 10'000'000));

@@ -214,6 +214,14 @@ TEST(ClusterFile, BadKeysAreNamed) {
   std::string bad_addr = ok;
   bad_addr.replace(bad_addr.find("127.0.0.1:7000"), 14, "127.0.0.1");
   EXPECT_NE(err(bad_addr).find("'nodes[0].address'"), std::string::npos);
+  for (const char* replicas : {"0", "2", "3", "6"}) {
+    std::string with = ok;
+    with.insert(1, std::string("\"replicas\":") + replicas + ",");
+    EXPECT_NE(err(with).find("'replicas'"), std::string::npos) << replicas << ": " << err(with);
+  }
+  std::string one = ok;
+  one.insert(1, "\"replicas\":1,");
+  EXPECT_TRUE(parse_cluster_json(one).spec) << err(one);
 }
 
 TEST(ClusterFile, RetentionWindowIsAKey) {

@@ -109,6 +109,17 @@ TEST(ReplicaRuns, NewScenariosHoldEveryProperty) {
   }
 }
 
+// Found by explore (replica-crash, 2pc, seed 203): a follower answered an
+// InstallSnapshot for a snapshot its commit index already covered at once,
+// before the entries behind that index were durable; it crashed, lost
+// them, and its leader, taking the answer as a match, sent it the same
+// Append forever (the run spent its whole event budget).
+TEST(ReplicaRuns, ACoveredSnapshotIsAcknowledgedOnlyOnceDurable) {
+  RunResult r = run_spec(make_spec(scenario("replica-crash", {"protocol.kind=2pc"}), 203));
+  ASSERT_TRUE(r.ok) << to_string(r.violations.front().property) << ": " << r.violations.front().message;
+  EXPECT_FALSE(r.stats.event_budget_spent);
+}
+
 // Explore finds the bug in the window, and the clean engine passes the
 // same seeds; the first failure shrinks to a file that still fails when
 // replayed.
