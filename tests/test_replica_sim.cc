@@ -172,13 +172,14 @@ TEST(ReplicaBugsCaught, AFollowerThatKeepsAConflictingSuffix) {
   // committed: its log no longer matches its leader's, so the group stalls
   // (liveness), or it applies them (state-machine safety), or its log stops
   // reading back (it stops).
-  Caught c = explore_bug("chaos", {"cluster.replicas=3"}, "no_truncate_conflict", SeedRange{100, 130});
+  Caught c = explore_bug("chaos", {"cluster.replicas=3", "phases.heal_limit_ms=3000"}, "no_truncate_conflict",
+                         SeedRange{100, 130});
   EXPECT_GE(c.failures, 2u);
 }
 
 TEST(ReplicaBugsCaught, AnElectionTimeoutThatIsNotRandomised) {
   // Replicas that time out together split their votes again and again.
-  Caught c = explore_bug("replica-crash", {}, "fixed_election_timeout", SeedRange{0, 24});
+  Caught c = explore_bug("replica-crash", {"phases.heal_limit_ms=3000"}, "fixed_election_timeout", SeedRange{0, 24});
   EXPECT_GE(c.failures, 5u);
   EXPECT_EQ(c.property, Property::kLiveness) << c.message;
 }
