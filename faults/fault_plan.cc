@@ -104,6 +104,7 @@ FaultPlan generate_fault_plan(FaultProfile profile, const FaultKnobs& k0, const 
       f.at = static_cast<Time>(rng.below(static_cast<uint64_t>(fault_phase)));
       f.down_for = rng.between(kMillisecond, k.crash_down_max);
       f.torn_write = rng.chance_ppm(k.torn_write_ppm);
+      if (R > 1 && k.crash_at_vote_ppm > 0) f.at_vote = rng.chance_ppm(k.crash_at_vote_ppm);
       plan.crashes.push_back(f);
     }
     std::stable_sort(plan.crashes.begin(), plan.crashes.end(),

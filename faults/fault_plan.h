@@ -36,6 +36,9 @@ struct FaultKnobs {
   // With replica groups: partitions that cut off whichever replica leads a
   // group when they start, from its followers or from everyone else.
   uint32_t leader_isolations = 2;
+  // With replica groups: the share of crashes that wait for the replica's
+  // next vote granted instead of striking at a fixed time.
+  uint32_t crash_at_vote_ppm = 0;
   int32_t drift_ppm_max = 500;
   Duration offset_max = kSecond;
 };

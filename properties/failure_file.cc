@@ -40,7 +40,8 @@ json fault_plan_to_json(const FaultPlan& p) {
                   {"tail_ns", p.faulty.tail}};
   j["crashes"] = json::array();
   for (const CrashFault& c : p.crashes)
-    j["crashes"].push_back({{"node", c.node}, {"at_ns", c.at}, {"down_ns", c.down_for}, {"torn_write", c.torn_write}});
+    j["crashes"].push_back({{"node", c.node}, {"at_ns", c.at}, {"down_ns", c.down_for}, {"torn_write", c.torn_write},
+                            {"at_vote", c.at_vote}});
   j["partitions"] = json::array();
   for (const PartitionFault& f : p.partitions)
     j["partitions"].push_back({{"side_a", f.side_a}, {"side_b", f.side_b}, {"one_way", f.one_way},
@@ -187,6 +188,7 @@ void parse_body(const json& doc, FailureFile& f) {
     cf.at = num<int64_t>(crashes[i], "at_ns", at, 0, INT64_MAX / 4);
     cf.down_for = num<int64_t>(crashes[i], "down_ns", at, 0, INT64_MAX / 4);
     cf.torn_write = boolean(crashes[i], "torn_write", at);
+    if (crashes[i].contains("at_vote")) cf.at_vote = boolean(crashes[i], "at_vote", at);  // absent in older files
     f.spec.plan.crashes.push_back(cf);
   }
   const json& parts = arr(fp, "partitions", "fault_plan.");

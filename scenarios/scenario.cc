@@ -297,6 +297,7 @@ ScenarioLoad convert(const json& doc) {
   }
   k.crash_down_max = r.integer("faults", "crash_down_max_ms", 1, 3'600'000) * kMillisecond;
   k.torn_write_ppm = r.ppm("faults", "torn_write_probability");
+  k.crash_at_vote_ppm = r.ppm("faults", "crash_at_vote_probability");
   k.partitions = static_cast<uint32_t>(r.integer("faults", "partitions", 0, 10'000));
   k.partition_max = r.integer("faults", "partition_max_ms", 1, 3'600'000) * kMillisecond;
   k.leader_isolations = static_cast<uint32_t>(r.integer("faults", "leader_isolations", 0, 10'000));

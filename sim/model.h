@@ -70,6 +70,10 @@ struct CrashFault {
   Time at = 0;
   Duration down_for = 0;
   bool torn_write = false;  // leave a torn partial record after the synced log
+  // Replica groups: the crash is armed at `at` and happens the moment the
+  // replica next grants a vote (its reply sent or waiting for its sync),
+  // and lasts down_for from then: the window between a vote and its sync.
+  bool at_vote = false;
 };
 
 // Links cut between two sets of nodes; one_way cuts only side_a -> side_b.

@@ -98,6 +98,7 @@ struct Simulator::Node {
   std::vector<Waiter> waiters;
   std::vector<uint8_t> guess;
   std::vector<Time> silent_since;
+  int64_t crash_at_vote = -1;  // an armed at_vote crash (its index in the plan), -1: none
   Xoshiro rng;
   Time busy_until = 0;     // service time: the node is handling something until then
   Duration busy_total = 0;
@@ -129,6 +130,13 @@ void SimContext::send_durable(NodeId to, const Message& m) {
 
 void SimContext::send_raft(NodeId to, const raft::Msg& m, bool durable) {
   Simulator::Node& n = sim_.nodes_[self_];
+  if (n.crash_at_vote >= 0 && m.type == raft::MsgType::kRequestVoteReply && m.success && !sim_.healed_) {
+    // An armed crash strikes now, once this handler returns.
+    const CrashFault& c = sim_.plan_.crashes[static_cast<size_t>(n.crash_at_vote)];
+    n.crash_at_vote = -1;
+    sim_.push(sim_.now_, Simulator::EvKind::kCrash, self_, c.torn_write ? 1 : 0, 0);
+    sim_.push(sim_.now_ + c.down_for, Simulator::EvKind::kRestart, self_, 0, 0);
+  }
   if (!durable || n.durable == n.disk.size()) return sim_.raft_send(self_, to, m);
   n.raft_pending.push_back({to, n.disk.size(), m});
   sim_.request_sync(self_);
@@ -800,6 +808,10 @@ void Simulator::heal() {
 SimStats Simulator::run() {
   for (const CrashFault& c : plan_.crashes) {
     if (c.node >= nodes_.size() || !cfg_.cluster.is_server(c.node)) continue;
+    if (c.at_vote && cfg_.cluster.replicas() > 1) {
+      push(c.at, EvKind::kArmCrash, c.node, 0, static_cast<uint64_t>(&c - plan_.crashes.data()));
+      continue;
+    }
     push(c.at, EvKind::kCrash, c.node, c.torn_write ? 1 : 0, 0);
     push(c.at + c.down_for, EvKind::kRestart, c.node, 0, 0);
   }
@@ -888,6 +900,9 @@ SimStats Simulator::run() {
         break;
       case EvKind::kIsolate:
         isolate_leader(static_cast<size_t>(ev.aux));
+        break;
+      case EvKind::kArmCrash:
+        if (!healed_) n.crash_at_vote = static_cast<int64_t>(ev.aux);
         break;
       case EvKind::kArrive:
         break;

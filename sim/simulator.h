@@ -125,7 +125,7 @@ class Simulator : private ReplicaObserver {
             const FaultPlan& plan);
   struct QEvent;
   struct Node;
-  enum class EvKind : uint8_t { kDeliver, kTimer, kSyncDone, kCrash, kRestart, kHeal, kWake, kFlush, kArrive, kRaft, kIsolate };
+  enum class EvKind : uint8_t { kDeliver, kTimer, kSyncDone, kCrash, kRestart, kHeal, kWake, kFlush, kArrive, kRaft, kIsolate, kArmCrash };
   static constexpr uint32_t kNoSlot = UINT32_MAX;
 
   void push(Time t, EvKind kind, NodeId node, uint32_t slot, uint64_t aux);

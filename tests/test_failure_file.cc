@@ -73,6 +73,7 @@ void ExpectSamePlan(const FaultPlan& a, const FaultPlan& b) {
     EXPECT_EQ(a.crashes[i].at, b.crashes[i].at);
     EXPECT_EQ(a.crashes[i].down_for, b.crashes[i].down_for);
     EXPECT_EQ(a.crashes[i].torn_write, b.crashes[i].torn_write);
+    EXPECT_EQ(a.crashes[i].at_vote, b.crashes[i].at_vote);
   }
   ASSERT_EQ(a.partitions.size(), b.partitions.size());
   for (size_t i = 0; i < a.partitions.size(); ++i) {

@@ -115,7 +115,8 @@ TEST(ReplicaRuns, NewScenariosHoldEveryProperty) {
 // them, and its leader, taking the answer as a match, sent it the same
 // Append forever (the run spent its whole event budget).
 TEST(ReplicaRuns, ACoveredSnapshotIsAcknowledgedOnlyOnceDurable) {
-  RunResult r = run_spec(make_spec(scenario("replica-crash", {"protocol.kind=2pc"}), 203));
+  RunResult r = run_spec(
+      make_spec(scenario("replica-crash", {"protocol.kind=2pc", "faults.crash_at_vote_probability=0"}), 203));
   ASSERT_TRUE(r.ok) << to_string(r.violations.front().property) << ": " << r.violations.front().message;
   EXPECT_FALSE(r.stats.event_budget_spent);
 }
@@ -165,6 +166,18 @@ Caught explore_bug(const std::string& name, const std::vector<std::string>& sets
 TEST(ReplicaBugsCaught, AnswersBeforeCommit) {
   Caught c = explore_bug("chaos", {"cluster.replicas=3"}, "answer_before_commit", SeedRange{0, 6}, true);
   EXPECT_EQ(c.failures, 6u);
+}
+
+// A vote must be durable before its reply leaves: replica-crash arms some
+// crashes to strike the moment a replica grants a vote. With the bug the
+// reply is already out, the vote is lost, and the restarted replica votes
+// again in the same term: two leaders. Rare (2 of seeds 0..1999); the
+// window is pinned on the first seed explore found, and the failure
+// shrinks (to no requests and three crashes).
+TEST(ReplicaBugsCaught, AVoteGrantedBeforeItIsDurable) {
+  Caught c = explore_bug("replica-crash", {}, "vote_before_durable", SeedRange{330, 334}, true);
+  EXPECT_GE(c.failures, 1u);
+  EXPECT_EQ(c.property, Property::kElectionSafety) << c.message;
 }
 
 TEST(ReplicaBugsCaught, AFollowerThatKeepsAConflictingSuffix) {
