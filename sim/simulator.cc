@@ -98,6 +98,16 @@ struct Simulator::Node {
   std::vector<Waiter> waiters;
   std::vector<uint8_t> guess;
   std::vector<Time> silent_since;
+  void track_groups(uint32_t groups) {
+    if (!guess.empty()) return;
+    guess.assign(groups, 0);
+    silent_since.assign(groups, -1);
+  }
+  // The node heard from group g, or was told who leads it.
+  void believe(uint32_t g, uint32_t replica) {
+    silent_since[g] = -1;
+    guess[g] = static_cast<uint8_t>(replica);
+  }
   int64_t crash_at_vote = -1;  // an armed at_vote crash (its index in the plan), -1: none
   Xoshiro rng;
   Time busy_until = 0;     // service time: the node is handling something until then
@@ -444,10 +454,7 @@ NodeId Simulator::route(NodeId from, NodeId to) {
   const ClusterConfig& c = cfg_.cluster;
   if (c.replicas() == 1 || to >= c.groups()) return to;
   Node& n = nodes_[from];
-  if (n.guess.empty()) {
-    n.guess.assign(c.groups(), 0);
-    n.silent_since.assign(c.groups(), -1);
-  }
+  n.track_groups(c.groups());
   Time& since = n.silent_since[to];
   if (since < 0) {
     since = now_;
@@ -463,8 +470,7 @@ void Simulator::heard_from(NodeId at, NodeId from) {
   Node& n = nodes_[at];
   const uint32_t g = c.group_of(from);
   if (g == ClusterConfig::kNoGroup || n.guess.empty()) return;
-  n.silent_since[g] = -1;
-  n.guess[g] = static_cast<uint8_t>(c.replica_index(from));
+  n.believe(g, c.replica_index(from));
 }
 
 // A replica that is not serving as its group's leader does not run the
@@ -489,16 +495,9 @@ void Simulator::redirected(NodeId at, NodeId from, const Message& m, SlotMeta me
   const ClusterConfig& c = cfg_.cluster;
   Node& n = nodes_[at];
   const uint32_t g = c.group_of(from);
-  if (n.guess.empty()) {
-    n.guess.assign(c.groups(), 0);
-    n.silent_since.assign(c.groups(), -1);
-  }
-  n.silent_since[g] = -1;
-  if (meta.hint == kNoNode) {
-    n.guess[g] = static_cast<uint8_t>((c.replica_index(from) + 1) % c.replicas());
-    return;
-  }
-  n.guess[g] = static_cast<uint8_t>(c.replica_index(meta.hint));
+  n.track_groups(c.groups());
+  if (meta.hint == kNoNode) return n.believe(g, (c.replica_index(from) + 1) % c.replicas());
+  n.believe(g, c.replica_index(meta.hint));
   if (meta.hint != from && meta.hops < 2)
     network_send_packet(at, meta.hint, std::span<const Message>(&m, 1),
                         SlotMeta{kNoNode, static_cast<uint8_t>(meta.hops + 1), false});
