@@ -72,6 +72,9 @@ void print_run_text(const std::string& scenario, uint64_t seed, const RunResult&
   std::printf("  requests %llu: committed %llu, aborted %llu, rejected %llu\n",
               (unsigned long long)r.requests, (unsigned long long)r.committed,
               (unsigned long long)r.aborted, (unsigned long long)r.rejected);
+  if (r.reads_checked > 0)
+    std::printf("  balance reads: %llu answers, each checked against the balances between its send and its answer\n",
+                (unsigned long long)r.reads_checked);
   std::printf("  events %llu, simulated time %.3f ms, messages %llu (dropped %llu, duplicated %llu), crashes %llu\n",
               (unsigned long long)r.stats.events, static_cast<double>(r.stats.end_time) / 1e6,
               (unsigned long long)r.stats.messages_sent, (unsigned long long)r.stats.messages_dropped,
@@ -190,7 +193,7 @@ int cmd_run(uint64_t seed, const std::string& scenario, const std::vector<std::s
   if (as_json) {
     json j = {{"seed", seed}, {"scenario", s->name}, {"ok", r.ok}, {"violations", violations_json(r)},
               {"properties", properties_json(r)}, {"trace_hash", hex64(r.trace_hash)},
-              {"requests", r.requests}, {"committed", r.committed}, {"aborted", r.aborted},
+              {"requests", r.requests}, {"reads_checked", r.reads_checked}, {"committed", r.committed}, {"aborted", r.aborted},
               {"rejected", r.rejected}, {"events", r.stats.events}, {"sim_time_ns", r.stats.end_time},
               {"messages_shed", r.stats.messages_shed}, {"packets", r.stats.packets}};
     std::cout << j.dump() << "\n";

@@ -88,6 +88,7 @@ struct EngineBugs {
   bool no_truncate_conflict = false;      // Raft: a follower overwrites a conflicting entry, keeps the stale suffix
   bool fixed_election_timeout = false;    // Raft: the election timeout is not randomised (liveness)
   bool answer_before_commit = false;      // replica host: a leader's answers leave before their entry commits
+  bool read_without_check = false;        // Raft: a leader answers a read without confirming it still leads
   bool any() const;
 };
 

@@ -25,8 +25,10 @@ enum class MsgKind : uint8_t {
   kCancel,           // coordinator -> partition: TC/C Cancel, 2PC Abort, Saga compensation
   kPhase2Ack,        // partition -> coordinator: applied, or refused
   kLocalTransfer,    // coordinator -> partition: both accounts are there; one local transaction
+  kBalanceRead,      // client -> partition: an account's balance (linearizable)
+  kBalanceReply,     // partition -> client: amount is the balance
 };
-constexpr int kMsgKindCount = 10;
+constexpr int kMsgKindCount = 12;
 const char* to_string(MsgKind k);
 
 enum class Leg : uint8_t { kDebit = 0, kCredit = 1 };
@@ -80,7 +82,7 @@ struct Message {
   CurrencyIdx currency;
   uint32_t request;     // client's request number, echoed in replies
   TxId tx;
-  AccountId account;
+  AccountId account;    // kBalanceRead / kBalanceReply: the account read
   AccountId account2;   // kLocalTransfer: the account credited (account is debited)
   Amount amount;
   // Coordinator -> partition (Try, Confirm, Cancel): which coordinator sent

@@ -83,6 +83,7 @@ std::span<const EngineBugName> engine_bug_names() {
       {"no_truncate_conflict", &EngineBugs::no_truncate_conflict},
       {"fixed_election_timeout", &EngineBugs::fixed_election_timeout},
       {"answer_before_commit", &EngineBugs::answer_before_commit},
+      {"read_without_check", &EngineBugs::read_without_check},
   };
   static_assert(sizeof(EngineBugs) == std::size(kNames), "every EngineBugs switch needs a name");
   return kNames;
@@ -106,6 +107,8 @@ const char* to_string(MsgKind k) {
     case MsgKind::kCancel: return "cancel";
     case MsgKind::kPhase2Ack: return "ack";
     case MsgKind::kLocalTransfer: return "local_transfer";
+    case MsgKind::kBalanceRead: return "balance_read";
+    case MsgKind::kBalanceReply: return "balance_reply";
   }
   return "?";
 }

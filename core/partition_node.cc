@@ -83,10 +83,34 @@ void PartitionNode::on_message(Context& ctx, NodeId from, const Message& m) {
     case MsgKind::kLocalTransfer:
       on_local_transfer(ctx, from, m);
       break;
+    case MsgKind::kBalanceRead:
+      return on_balance_read(ctx, from, m);
     default:
       break;  // not addressed to a participant; ignore
   }
   maybe_snapshot(ctx);
+}
+
+// A balance read: the balance this node holds now, sent once everything it
+// has written is durable (with replica groups: committed, and the leader
+// confirmed as leader after the read arrived; core/replica.h), so the answer
+// never shows a state that could still be lost. An account or currency that
+// is not this partition's is rejected.
+void PartitionNode::on_balance_read(Context& ctx, NodeId from, const Message& m) {
+  Message r{};
+  r.kind = MsgKind::kBalanceReply;
+  r.request = m.request;
+  r.account = m.account;
+  r.currency = m.currency;
+  if (m.account >= cfg_.accounts || cfg_.account_partition[m.account] != partition_ || m.currency >= currencies_) {
+    r.outcome = Outcome::kRejected;
+    r.reason = m.account >= cfg_.accounts || cfg_.account_partition[m.account] != partition_ ? Reason::kUnknownAccount
+                                                                                               : Reason::kUnknownCurrency;
+  } else {
+    r.outcome = Outcome::kSuccess;
+    r.amount = Amount{balance(m.account, m.currency)};
+  }
+  ctx.send_durable(from, r);
 }
 
 // Why a new Try (or Saga step) on this leg must answer no, or kNone.

@@ -90,6 +90,7 @@ class PartitionNode final : public StateMachine {
  private:
   void on_try(Context& ctx, NodeId from, const Message& m);
   void on_saga_step(Context& ctx, NodeId from, const Message& m);
+  void on_balance_read(Context& ctx, NodeId from, const Message& m);
   void on_local_transfer(Context& ctx, NodeId from, const Message& m);
   Reason local_refuse_reason(const Message& m) const;
   static Event leg_event(EventType type, const Message& m);

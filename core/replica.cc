@@ -113,7 +113,7 @@ void ReplicaHost::on_start(Context& ctx) {
   serving_ = false;
   lead_term_ = 0;
   proposed_ = 0;
-  held_.clear();
+  drop_held();
   persists_.clear();
   tick_at_ = -1;
   drain(ctx);
@@ -127,11 +127,50 @@ void ReplicaHost::on_message(Context& ctx, NodeId from, const Message& m) {
   rng_.ctx = &ctx;
   capture_->bind(ctx);
   if (!serving_ || stopped()) return;
-  capture_->clear();
-  inner_->on_message(*capture_, from, m);
-  propose_captured(ctx);
+  if (m.kind == MsgKind::kBalanceRead) {
+    start_read(ctx, from, m);
+  } else {
+    capture_->clear();
+    inner_->on_message(*capture_, from, m);
+    propose_captured(ctx);
+  }
   drain(ctx);
   arm_tick(ctx);
+}
+
+// The inner machine answers the read from its state now, which may run
+// ahead of the commit (the leader's own entries): the answer waits until
+// that state is committed, and until Raft confirms, by a heartbeat round
+// started after now, that no newer leader can have committed anything this
+// one has not. A read Raft cannot take (not leader, too many waiting) is
+// dropped; the client asks again.
+void ReplicaHost::start_read(Context& ctx, NodeId from, const Message& m) {
+  capture_->clear();
+  inner_->on_message(*capture_, from, m);
+  if (!capture_->entries().empty()) return propose_captured(ctx);  // a read writes nothing; never here
+  const uint64_t id = ++read_seq_;
+  if (raft_->read_index(id, ctx.now()).status == raft::ReadStatus::kPending) {
+    const raft::Index wait = std::max(proposed_, applied_);
+    for (const auto& [to, answer] : capture_->outbox()) reads_.push_back(HeldRead{id, wait, false, to, answer});
+  }
+  capture_->clear();
+}
+
+void ReplicaHost::release_reads(Context& ctx) {
+  size_t kept = 0;
+  for (size_t i = 0; i < reads_.size(); ++i) {
+    if (reads_[i].confirmed && reads_[i].wait <= applied_) {
+      ctx.send(reads_[i].to, reads_[i].m);
+    } else {
+      reads_[kept++] = reads_[i];
+    }
+  }
+  reads_.resize(kept);
+}
+
+void ReplicaHost::drop_held() {
+  held_.clear();
+  reads_.clear();
 }
 
 void ReplicaHost::on_raft(Context& ctx, NodeId from, const raft::Msg& m) {
@@ -218,7 +257,7 @@ void ReplicaHost::drain(Context& ctx) {
       serving_ = false;
       lead_term_ = 0;
       if (rd.snapshot && rd.snapshot_install) {
-        held_.clear();  // the snapshot below replaces the whole state
+        drop_held();  // the snapshot below replaces the whole state
         proposed_ = 0;
       } else if (!discard_speculation()) {
         return stop(ctx, "it cannot rebuild its state from its committed entries");
@@ -237,7 +276,7 @@ void ReplicaHost::drain(Context& ctx) {
       snapshot_ = rd.snapshot->data;
       applied_ = rd.snapshot->meta.last_index;
       proposed_ = 0;
-      held_.clear();
+      drop_held();
       if (observer_) observer_->on_replica_install(ctx.self(), rd.snapshot->meta);
     }
     for (const raft::Entry& e : rd.committed) {
@@ -245,6 +284,15 @@ void ReplicaHost::drain(Context& ctx) {
       if (stopped()) return;
     }
     release_held(ctx);
+    for (const raft::ReadReady& r : rd.reads)
+      for (HeldRead& h : reads_)
+        if (h.id == r.read_id) {
+          h.confirmed = true;
+          h.wait = std::max(h.wait, r.index);
+        }
+    for (const uint64_t id : rd.reads_failed)
+      std::erase_if(reads_, [id](const HeldRead& h) { return h.id == id; });
+    release_reads(ctx);
     for (const raft::RoleChange& rc : rd.role_changes) {
       if (observer_) observer_->on_replica_role(ctx.self(), rc);
       on_role_change(ctx, rc);
@@ -312,7 +360,7 @@ void ReplicaHost::on_role_change(Context& ctx, const raft::RoleChange& rc) {
 }
 
 bool ReplicaHost::discard_speculation() {
-  held_.clear();
+  drop_held();
   const bool ok = proposed_ <= applied_ || rebuild_from_committed();
   proposed_ = 0;
   return ok;
@@ -339,7 +387,7 @@ bool ReplicaHost::rebuild_from_committed() {
 void ReplicaHost::stop(Context& ctx, const std::string& why) {
   stopped_ = why.empty() ? "stopped" : why;
   serving_ = false;
-  held_.clear();
+  drop_held();
   if (!observer_) fatal(stopped_.c_str());
   observer_->on_replica_stopped(ctx.self(), stopped_);
 }

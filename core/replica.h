@@ -6,7 +6,10 @@
 // captures what they write: the events a handler appends become one Raft
 // entry (a snapshot record its own entry), and every message a handler sends
 // is held until everything the leader has applied is committed by a
-// majority. "Durable" for the wallet thus means "committed". Followers apply
+// majority. "Durable" for the wallet thus means "committed". A balance read
+// is answered from the leader's state once that state is committed and a
+// heartbeat round started after the read has shown that it still leads
+// (Raft's read-index): never from a deposed leader's stale state. Followers apply
 // committed entries; a leader that stops leading throws away what it applied
 // ahead of the commit and rebuilds from committed entries. A replica starts
 // serving as leader only once its term's first entry is applied, so it
@@ -84,6 +87,15 @@ class ReplicaHost final : public Actor {
     NodeId to;
     Message m;
   };
+  // A balance read's answer, waiting for Raft to confirm the lead (read-index)
+  // and for the state it was read from to be committed.
+  struct HeldRead {
+    uint64_t id;
+    raft::Index wait;  // sent once this much is applied, and confirmed
+    bool confirmed;
+    NodeId to;
+    Message m;
+  };
   struct PendingPersist {
     uint32_t seq;
     raft::LogMark mark;
@@ -100,6 +112,9 @@ class ReplicaHost final : public Actor {
   void arm_tick(Context& ctx);
   void propose_captured(Context& ctx);
   void hold_or_send(Context& ctx, NodeId to, const Message& m);
+  void start_read(Context& ctx, NodeId from, const Message& m);
+  void release_reads(Context& ctx);
+  void drop_held();
 
   std::unique_ptr<StateMachine> inner_;
   raft::Options options_;
@@ -116,6 +131,8 @@ class ReplicaHost final : public Actor {
   raft::Index serve_from_ = 0;  // a leader serves once it has applied up to here
   std::vector<uint8_t> snapshot_;  // the newest snapshot record: the state after snapshot_meta().last_index
   std::deque<Held> held_;
+  std::vector<HeldRead> reads_;
+  uint64_t read_seq_ = 0;
   std::deque<PendingPersist> persists_;
   uint32_t persist_seq_ = 0;
   uint32_t tick_gen_ = 0;

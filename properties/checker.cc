@@ -21,6 +21,7 @@ const char* to_string(Property p) {
     case Property::kBalanceLimit: return "balance_limit";
     case Property::kElectionSafety: return "election_safety";
     case Property::kStateMachineSafety: return "state_machine_safety";
+    case Property::kLinearizableReads: return "linearizable_reads";
   }
   return "?";
 }
@@ -201,6 +202,10 @@ void Checker::on_request_arrived(uint32_t r, const PlannedRequest& p) {
   read_.push_back(read_request(cfg_.cluster, p));
   const ReadRequest& want = read_.back();
   ++counts_.requests;
+  if (p.kind == RequestKind::kRead && !reads_) {
+    reads_ = true;  // from now on, every balance change is kept for a while
+    balance_history_.resize(balance_.size());
+  }
   if (!want.id) return;
   // The transaction stays until every request naming its id is judged.
   ++txs_[*want.id].open_requests;
@@ -428,6 +433,7 @@ void Checker::move_money(const Event& e, TxHistory& h, Time t) {
   const size_t ncur = c.currencies.size();
   int64_t& bal = balance_[size_t{e.account} * ncur + e.currency];
   const int64_t a = e.amount.minor;
+  const int64_t before = bal;
   switch (e.effect) {
     case Effect::kDebit:
       if (++h.debits > 1)
@@ -460,7 +466,51 @@ void Checker::move_money(const Event& e, TxHistory& h, Time t) {
     case Effect::kMove:  // split into its two legs by on_local_transfer
       break;
   }
+  if (reads_ && bal != before) note_balance(size_t{e.account} * ncur + e.currency, before, bal, t);
   check_money(e, h, bal, t);
+}
+
+void Checker::note_balance(size_t slot, int64_t before, int64_t after, Time t) {
+  auto& d = balance_history_[slot];
+  if (d.empty()) d.emplace_back(INT64_MIN, before);
+  d.emplace_back(t, after);
+  const Time keep_from = t - 2 * cfg_.client.horizon;
+  while (d.size() >= 2 && d[1].first < keep_from) d.pop_front();
+}
+
+// Linearizability of balance reads: the value returned must be the balance
+// (as the committed history has it) at some instant between the read's
+// first send and this answer: the one in force when it was sent, or any it
+// took until now. Several changes at one instant each count as an instant.
+void Checker::on_read_answer(uint32_t r, AccountId a, CurrencyIdx cur, int64_t value, Time sent, Time t) {
+  const ClusterConfig& c = cfg_.cluster;
+  ++reads_checked_;
+  const size_t ncur = c.currencies.size();
+  if (a >= c.accounts || cur >= ncur) {
+    report(Property::kLinearizableReads, t, {},
+           "balance read (request " + std::to_string(r) + ") was answered for an account or currency that does not exist");
+    return;
+  }
+  const size_t slot = size_t{a} * ncur + cur;
+  std::vector<int64_t> seen;
+  if (!reads_ || balance_history_[slot].empty()) {
+    seen.push_back(balance_[slot]);
+  } else {
+    const auto& d = balance_history_[slot];
+    auto it = std::lower_bound(d.begin(), d.end(), sent, [](const auto& e, Time x) { return e.first < x; });
+    if (it != d.begin()) --it;  // the value in force at `sent`
+    for (; it != d.end() && it->first <= t; ++it) seen.push_back(it->second);
+  }
+  if (std::find(seen.begin(), seen.end(), value) != seen.end()) return;
+  const CurrencyInfo& ci = c.currencies[cur];
+  std::string was;
+  for (size_t i = 0; i < seen.size() && i < 6; ++i) was += (i ? ", " : "") + format_amount(Amount{seen[i]}, ci);
+  if (seen.size() > 6) was += ", ...";
+  auto ms = [](Time x) { return std::to_string(x / kMillisecond) + "." + std::to_string(x % kMillisecond / 1000 / 100) + " ms"; };
+  report(Property::kLinearizableReads, t, {},
+         "balance read of " + c.account_name(a) + " in " + ci.code + " (request " + std::to_string(r) + "), sent at " +
+             ms(sent) + " and answered at " + ms(t) + ", returned " + format_amount(Amount{value}, ci) +
+             "; between those instants the balance was only " + was + " (a stale or uncommitted state was read)");
 }
 
 // How long a transfer's money was in flight: partial state anyone could see.
@@ -744,6 +794,12 @@ void Checker::check_request(const DoneRequest& d, Time now) {
   if (rec.conflicting) {
     report(Property::kIdempotency, now, ids(),
            what() + " got two different answers: " + to_string(rec.answer) + " and " + to_string(rec.other_answer));
+    return;
+  }
+  if (d.kind == RequestKind::kRead) {
+    // Its value was judged when it was answered (on_read_answer).
+    if (rec.answer == Outcome::kRejected && d.want.from < cfg_.cluster.accounts)
+      report(Property::kClientTruth, now, {}, what() + ": a balance read of an existing account was rejected");
     return;
   }
   if (d.kind == RequestKind::kReuse) {

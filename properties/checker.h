@@ -34,8 +34,9 @@ enum class Property : uint8_t {
   // Replica groups (cluster.replicas > 1):
   kElectionSafety,  // at most one leader per term in a group
   kStateMachineSafety,  // no two replicas apply different entries at one index, or hold different states at one
+  kLinearizableReads,   // a balance read returns the balance at some instant between its send and its answer
 };
-constexpr int kPropertyCount = 12;
+constexpr int kPropertyCount = 13;
 const char* to_string(Property p);
 std::optional<Property> parse_property(std::string_view s);
 
@@ -155,6 +156,8 @@ class Checker final : public SimObserver {
   void on_replica_install(uint32_t group, uint32_t replica, const raft::SnapshotMeta& meta, Time t) override;
   void on_replica_role(uint32_t group, uint32_t replica, const raft::RoleChange& rc, Time t) override;
   void on_replica_stopped(uint32_t group, uint32_t replica, const std::string& why, Time t) override;
+  void on_read_answer(uint32_t r, AccountId a, CurrencyIdx cur, int64_t value, Time sent, Time t) override;
+  uint64_t reads_checked() const { return reads_checked_; }
   const RunCounts& counts() const { return counts_; }
   size_t remembered() const { return txs_.size(); }
   size_t peak_remembered() const { return peak_txs_; }  // most transaction histories held at once
@@ -195,6 +198,7 @@ class Checker final : public SimObserver {
   void check_leg(NodeId node, const Event& e, const TxHistory& h, Time t);
   void on_local_transfer(NodeId node, const Event& e, TxHistory& h, Time t);
   void move_money(const Event& e, TxHistory& h, Time t);
+  void note_balance(size_t slot, int64_t before, int64_t after, Time t);
   void track_partial(TxHistory& h, Time t);
   void check_money(const Event& e, const TxHistory& h, int64_t bal, Time t);
   std::string transfer_text(AccountId from, AccountId to, Amount a, CurrencyIdx cur) const;
@@ -226,6 +230,13 @@ class Checker final : public SimObserver {
   std::vector<std::deque<std::vector<int64_t>>> model_at_snapshot_;
   std::vector<bool> archive_failed_;
   std::vector<int64_t> balance_;       // durable view, [account * currencies + currency]
+  // Balance reads: once the workload has any, each balance's changes (time,
+  // value after), from the value in force before the oldest kept change,
+  // kept for twice the client's horizon: a read is judged against every
+  // value between its send and its answer.
+  bool reads_ = false;
+  std::vector<std::deque<std::pair<Time, int64_t>>> balance_history_;
+  uint64_t reads_checked_ = 0;
   std::vector<int64_t> in_flight_;     // per currency
   std::vector<bool> over_by_refund_;   // past max_balance only because a refund took it there
   std::vector<Violation> violations_;

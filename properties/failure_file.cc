@@ -125,7 +125,7 @@ const json& arr(const json& j, const char* key, const std::string& where) {
 }
 
 std::optional<RequestKind> parse_kind(const std::string& s) {
-  for (int k = 0; k <= static_cast<int>(RequestKind::kReuse); ++k)
+  for (int k = 0; k <= static_cast<int>(RequestKind::kRead); ++k)
     if (s == to_string(static_cast<RequestKind>(k))) return static_cast<RequestKind>(k);
   return std::nullopt;
 }
@@ -165,6 +165,10 @@ void parse_body(const json& doc, FailureFile& f) {
       if (!parse_txid(p.txid).id) throw Bad{"key '" + at + "transaction_id' must be a UUID for a " + to_string(p.kind) + " request"};
       if (!find_currency(p.currency)) throw Bad{"key '" + at + "currency' is not a known currency"};
       if (p.from >= c.accounts || p.to >= c.accounts) throw Bad{"key '" + at + "from/to' names an account the scenario does not have"};
+    }
+    if (p.kind == RequestKind::kRead) {
+      if (!find_currency(p.currency)) throw Bad{"key '" + at + "currency' is not a known currency"};
+      if (p.from >= c.accounts) throw Bad{"key '" + at + "from' names an account the scenario does not have"};
     }
     if (p.kind == RequestKind::kReuse && (p.reuse_of < 0 || w[p.reuse_of].value("kind", "") != "valid"))
       throw Bad{"key '" + at + "reuse_of' must name an earlier valid request"};

@@ -66,6 +66,7 @@ RunResult run_once(const RunSpec& spec, const RunOptions& opt) {
   res.aborted = counts.aborted;
   res.rejected = counts.rejected;
   res.requests = counts.requests;
+  res.reads_checked = checker.reads_checked();
   res.succeeded = counts.succeeded;
   res.last_success_at = counts.last_success_at;
   res.latencies = counts.latencies;

@@ -46,6 +46,7 @@ struct RunResult {
   uint64_t aborted = 0;     // transfers begun and cancelled
   uint64_t rejected = 0;    // requests answered "rejected"
   uint64_t requests = 0;
+  uint64_t reads_checked = 0;  // balance read answers judged for linearizability
   SimStats stats;
   std::vector<std::string> timeline;  // the last events of the run, readable
   double wall_seconds = 0;            // of the first run only; output, never input

@@ -216,6 +216,7 @@ ScenarioLoad convert(const json& doc) {
   s.workload.invalid_ppm = r.ppm("workload", "invalid_probability");
   s.workload.reuse_ppm = r.ppm("workload", "reuse_probability");
   s.workload.edge_ppm = r.ppm("workload", "edge_probability");
+  s.workload.read_ppm = r.ppm("workload", "read_probability");
 
   s.sim.client.request_timeout = r.integer("client", "request_timeout_ms", 1, 3'600'000) * kMillisecond;
   s.sim.client.max_attempts = static_cast<uint32_t>(r.integer("client", "max_attempts", 1, 1000));

@@ -13,6 +13,7 @@ const char* to_string(RequestKind k) {
     case RequestKind::kSameAccount: return "same_account";
     case RequestKind::kUnknownAccount: return "unknown_account";
     case RequestKind::kReuse: return "reuse";
+    case RequestKind::kRead: return "read";
   }
   return "?";
 }
@@ -33,8 +34,31 @@ void Client::arrive(Context& ctx, uint32_t r) {
   }
   w_.record(r).started = true;
   open(r);
-  send_request(ctx, r);
+  if (p.kind == RequestKind::kRead) {
+    send_read(ctx, r);
+  } else {
+    send_request(ctx, r);
+  }
   arm(ctx);
+}
+
+// A balance read goes to the partition that holds the account (with groups,
+// the runtime finds its leader), and is asked again until answered.
+void Client::send_read(Context& ctx, uint32_t r) {
+  const PlannedRequest& p = w_.plan(r);
+  Message m{};
+  m.kind = MsgKind::kBalanceRead;
+  m.request = r;
+  m.account = p.from;
+  m.currency = static_cast<CurrencyIdx>(cfg_.currencies.size());  // unknown unless found
+  for (size_t k = 0; k < cfg_.currencies.size(); ++k)
+    if (p.currency == cfg_.currencies[k].code) m.currency = static_cast<CurrencyIdx>(k);
+  RequestRecord& rec = w_.record(r);
+  if (rec.first_sent < 0) rec.first_sent = ctx.now();
+  ctx.send(cfg_.partition_node(p.from < cfg_.accounts ? cfg_.account_partition[p.from] : 0), m);
+  rec.last_sent = ctx.now();
+  ++rec.attempts;
+  schedule(r);
 }
 
 // The text stays what is sent; the parsed id is for routing. A request whose
@@ -91,7 +115,8 @@ void Client::send_query(Context& ctx, uint32_t r) {
 // giving up on an invalid request whose answer was lost.
 Time Client::deadline(uint32_t r) const {
   const RequestRecord& rec = w_.record(r);
-  if (rec.attempts < params_.max_attempts) return rec.last_sent + params_.request_timeout;
+  if (rec.attempts < params_.max_attempts || w_.plan(r).kind == RequestKind::kRead)
+    return rec.last_sent + params_.request_timeout;
   if (w_.plan(r).kind == RequestKind::kValid) return rec.last_sent + params_.query_interval;
   return rec.last_sent + params_.request_timeout;
 }
@@ -107,7 +132,8 @@ void Client::open(uint32_t r) {
 }
 
 void Client::on_message(Context& ctx, NodeId, const Message& m) {
-  if (m.kind != MsgKind::kTransferReply && m.kind != MsgKind::kStatusReply) return;
+  if (m.kind != MsgKind::kTransferReply && m.kind != MsgKind::kStatusReply && m.kind != MsgKind::kBalanceReply)
+    return;
   // A reply for a request already retired comes later than any message can
   // travel (the simulator keeps done requests for a retention window).
   if (!w_.has(m.request) || w_.plan(m.request).client != index_) return;
@@ -209,6 +235,9 @@ void Client::on_timer(Context& ctx, TimerTag) {
       // client stops asking, and the outcome stays unknown to it.
       finish(ctx, r);
       drop_reuse_of(ctx, r);
+    } else if (w_.plan(r).kind == RequestKind::kRead) {
+      ctx.cover(Cover::kClientResent);
+      send_read(ctx, r);  // a read is asked again until answered (it changes nothing)
     } else if (rec.attempts < params_.max_attempts) {
       ctx.cover(rec.overloaded ? Cover::kClientRetriedOverload : Cover::kClientResent);
       rec.overloaded = false;

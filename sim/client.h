@@ -62,6 +62,7 @@ class Client final : public Actor {
  private:
   void send_request(Context& ctx, uint32_t r);
   void send_query(Context& ctx, uint32_t r);
+  void send_read(Context& ctx, uint32_t r);
   void record_answer(Context& ctx, uint32_t r, Outcome o, Reason why);
   void start_reuse_of(Context& ctx, uint32_t r);
   void drop_reuse_of(Context& ctx, uint32_t r);

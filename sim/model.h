@@ -44,6 +44,7 @@ enum class RequestKind : uint8_t {
   kSameAccount,
   kUnknownAccount,
   kReuse,  // the txid of an earlier valid request with different content
+  kRead,   // a balance read of account `from` in `currency` (no transaction)
 };
 const char* to_string(RequestKind k);
 

@@ -302,6 +302,11 @@ void Simulator::dispatch(const QEvent& ev) {
       if (observer_ && (s.m.kind == MsgKind::kTransferReply || s.m.kind == MsgKind::kStatusReply) &&
           (s.m.outcome == Outcome::kSuccess || s.m.outcome == Outcome::kFailed))
         observer_->on_client_answer(s.m.tx, s.m.outcome, s.m.reason, now_);
+      if (observer_ && s.m.kind == MsgKind::kBalanceReply && s.m.outcome == Outcome::kSuccess &&
+          window_.has(s.m.request) && window_.plan(s.m.request).kind == RequestKind::kRead &&
+          window_.record(s.m.request).first_sent >= 0)
+        observer_->on_read_answer(s.m.request, s.m.account, s.m.currency, s.m.amount.minor,
+                                  window_.record(s.m.request).first_sent, now_);
       if (n.up) {
         const ClusterConfig& c = cfg_.cluster;
         if (c.replicas() > 1) {
@@ -367,6 +372,7 @@ std::unique_ptr<Actor> Simulator::make_actor(NodeId n) {
   o.bugs.commit_old_term_by_count = c.bugs.commit_old_term_by_count;
   o.bugs.no_truncate_conflict = c.bugs.no_truncate_conflict;
   o.bugs.fixed_election_timeout = c.bugs.fixed_election_timeout;
+  o.bugs.read_without_check = c.bugs.read_without_check;
   std::vector<NodeId> members;
   for (uint32_t r = 0; r < c.replicas(); ++r) members.push_back(c.replica_node(g, r));
   auto host = std::make_unique<ReplicaHost>(std::move(machine), o, std::move(members),

@@ -32,6 +32,9 @@ class SimObserver {
   virtual void on_durable_event(NodeId node, const Event& e, Time t) = 0;
   // A client received a final answer (success or failed) about a transaction.
   virtual void on_client_answer(const TxId&, Outcome, Reason, Time) {}
+  // A client received a balance read's answer: `value` for account/currency,
+  // read by request r, which the client first sent at `sent`.
+  virtual void on_read_answer(uint32_t /*r*/, AccountId, CurrencyIdx, int64_t /*value*/, Time /*sent*/, Time) {}
   // A node crashed (up = false) or restarted (up = true, after it recovered from its disk).
   virtual void on_node_state(NodeId, bool /*up*/, Time) {}
   // Request r reached its client (it is in the request window from now on).

@@ -140,7 +140,7 @@ void make_invalid(Xoshiro& rng, const ClusterConfig& c, PlannedRequest& r) {
 }  // namespace
 
 WorkloadGenerator::WorkloadGenerator(const ClusterConfig& c, const WorkloadParams& p, uint64_t seed)
-    : c_(c), p_(p), rng_(seed, "workload"), extra_(seed, "workload.extra") {
+    : c_(c), p_(p), rng_(seed, "workload"), extra_(seed, "workload.extra"), reads_(seed, "workload.reads") {
   if (p.by_partition) {
     AccountsByPartition all(c.partitions);
     for (AccountId a = 0; a < c.accounts; ++a) all[c.account_partition[a]].push_back(a);
@@ -174,6 +174,12 @@ bool WorkloadGenerator::next(PlannedRequest& out) {
     ++emitted_;
     return true;
   }
+  if (read_) {
+    out = std::move(*read_);
+    read_.reset();
+    ++emitted_;
+    return true;
+  }
   if (made_ >= p_.transfers) return false;
   const ClusterConfig& c = c_;
   PlannedRequest r;
@@ -201,6 +207,18 @@ bool WorkloadGenerator::next(PlannedRequest& out) {
   if (r.kind == RequestKind::kValid && rng_.chance_ppm(p_.reuse_ppm)) {
     reuse_ = make_reuse(rng_, extra_, c, r, ci, a);
     reuse_->reuse_of = static_cast<int32_t>(emitted_);
+  }
+  if (p_.read_ppm > 0 && reads_.chance_ppm(p_.read_ppm)) {
+    // Half the reads look at an account this transfer is about to move.
+    PlannedRequest q;
+    q.at = r.at;
+    q.kind = RequestKind::kRead;
+    q.client = static_cast<uint32_t>(reads_.below(c.clients));
+    const bool mine = reads_.below(2) == 0;
+    const AccountId pick = reads_.below(2) == 0 ? r.from : r.to;
+    q.from = mine && pick < c.accounts ? pick : static_cast<AccountId>(reads_.below(c.accounts));
+    q.currency = c.currencies[mine && r.currency == cur.code ? ci : reads_.below(c.currencies.size())].code;
+    read_ = std::move(q);
   }
   out = std::move(r);
   ++emitted_;

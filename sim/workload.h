@@ -1,8 +1,8 @@
 // Generates an explicit workload from a seed: valid transfers with optional
 // account skew and amounts at the edges, written in every valid form;
-// on-purpose duplicates; invalid requests of every kind; and reuses of a
+// on-purpose duplicates; invalid requests of every kind; reuses of a
 // transaction_id that change each field in turn (from, to, amount, currency,
-// or several at once).
+// or several at once); and balance reads.
 #pragma once
 
 #include <cstdint>
@@ -33,6 +33,9 @@ struct WorkloadParams {
   // earlier transfer commits, so under concurrency the edge is often but not
   // always hit exactly.
   uint32_t edge_ppm = 50'000;
+  // Chance that a transfer is followed, at the same instant, by a balance
+  // read (of one of its two accounts, or of any account), from any client.
+  uint32_t read_ppm = 0;
 };
 
 // The sender's and receiver's balances as the generator projects them:
@@ -58,11 +61,13 @@ class WorkloadGenerator {
   WorkloadParams p_;
   Xoshiro rng_;
   Xoshiro extra_;
+  Xoshiro reads_;  // balance reads: their own stream, so transfers do not change with read_ppm
   std::vector<std::vector<AccountId>> by_partition_;  // accounts of each non-empty partition
   Projection proj_;
   uint32_t made_ = 0;      // transfers drawn
   uint64_t emitted_ = 0;   // requests handed out (transfers and reuses)
   std::optional<PlannedRequest> reuse_;  // the next request, when the last one is reused
+  std::optional<PlannedRequest> read_;   // a balance read after the last transfer (and its reuse)
 };
 
 // Every request of a seed's workload, explicitly (small runs, failure files, shrinking).

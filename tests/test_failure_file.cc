@@ -271,6 +271,31 @@ TEST_F(FailureFileTest, MissingWorkloadAmount) {
   EXPECT_TRUE(HasSubstr(ResealedErrorOf([](json& d) { d["workload"] = json::object(); }), "'workload'"));
 }
 
+// A balance read names a real account and currency; it has no id or amount.
+TEST_F(FailureFileTest, BadBalanceRead) {
+  auto as_read = [](json& d) {
+    d["workload"][0]["kind"] = "read";
+    d["workload"][0]["transaction_id"] = "";
+    d["workload"][0]["amount"] = "";
+  };
+  json doc = *doc_;
+  as_read(doc);
+  Reseal(doc);
+  FailureLoad l = failure_from_json(doc);
+  ASSERT_TRUE(l.file.has_value()) << l.error;
+  EXPECT_EQ(l.file->spec.workload.requests[0].kind, RequestKind::kRead);
+  EXPECT_TRUE(HasSubstr(ResealedErrorOf([&](json& d) {
+                          as_read(d);
+                          d["workload"][0]["currency"] = "XYZ";
+                        }),
+                        "'workload[0].currency'"));
+  EXPECT_TRUE(HasSubstr(ResealedErrorOf([&](json& d) {
+                          as_read(d);
+                          d["workload"][0]["from"] = 99999;
+                        }),
+                        "'workload[0].from'"));
+}
+
 TEST_F(FailureFileTest, CrashNodeOutOfRange) {
   const uint32_t servers = spec_->scenario.sim.cluster.partitions + spec_->scenario.sim.cluster.coordinators;
   std::string err = ResealedErrorOf([&](json& d) { d["fault_plan"]["crashes"][0]["node"] = servers; });

@@ -135,6 +135,47 @@ TEST_F(PartitionNodeTest, StartsWithInitialBalancesAndNoHolds) {
   EXPECT_TRUE(ctx_->outbox.empty());
 }
 
+// A balance read answers what the node holds now (held debits already
+// out), once everything it wrote is durable, and writes nothing itself; an
+// account of another partition or an unknown currency is rejected.
+TEST_F(PartitionNodeTest, BalanceReadAnswersTheBalanceOnceDurable) {
+  Start(MakeConfig(2));
+  AccountId mine = 0, other = 0;
+  for (AccountId a = 0; a < cfg_->accounts; ++a) (cfg_->account_partition[a] == 0 ? mine : other) = a;
+  ASSERT_EQ(cfg_->account_partition[mine], 0u);
+  ASSERT_NE(cfg_->account_partition[other], 0u);
+  EXPECT_TRUE(Try(Tx(1), Leg::kDebit, mine, 2500).yes);
+  const size_t records = Records();
+  auto read = [&](AccountId a, CurrencyIdx c) {
+    Message m{};
+    m.kind = MsgKind::kBalanceRead;
+    m.request = 77;
+    m.account = a;
+    m.currency = c;
+    node_->on_message(*ctx_, 5, m);
+    EXPECT_FALSE(ctx_->outbox.empty());
+    const testing_support::Sent s = ctx_->outbox.back();
+    EXPECT_EQ(s.to, 5u);
+    EXPECT_TRUE(s.durable) << "a read must not show state that is not yet durable";
+    EXPECT_EQ(s.msg.kind, MsgKind::kBalanceReply);
+    EXPECT_EQ(s.msg.request, 77u);
+    EXPECT_EQ(s.msg.account, a);
+    return s.msg;
+  };
+  Message r = read(mine, 0);
+  EXPECT_EQ(r.outcome, Outcome::kSuccess);
+  EXPECT_EQ(r.amount, Amount{kInitialMinor - 2500});
+  r = read(other, 0);
+  EXPECT_EQ(r.outcome, Outcome::kRejected);
+  EXPECT_EQ(r.reason, Reason::kUnknownAccount);
+  r = read(mine, 1);
+  EXPECT_EQ(r.outcome, Outcome::kRejected);
+  EXPECT_EQ(r.reason, Reason::kUnknownCurrency);
+  r = read(cfg_->accounts + 3, 0);
+  EXPECT_EQ(r.reason, Reason::kUnknownAccount);
+  EXPECT_EQ(Records(), records) << "a read writes nothing";
+}
+
 TEST_F(PartitionNodeTest, TryDebitHoldsFundsAndAnswersYes) {
   Message r = Try(Tx(1), Leg::kDebit, 0, 3000);
   EXPECT_TRUE(r.yes);

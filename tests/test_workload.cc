@@ -51,6 +51,49 @@ TEST(Workload, ReusesChangeEachFieldAloneAndSeveralTogether) {
   EXPECT_GE(seen.size(), 10u);
 }
 
+// Balance reads come from their own random stream: with them on, the
+// transfers are exactly those of the same seed without reads, in order;
+// about read_probability of the transfers are followed by one, at the same
+// instant, of a real account and currency, half of them an account that
+// transfer moves.
+TEST(Workload, ReadsLeaveTheTransfersAsTheyWere) {
+  Scenario plain = scenario({});
+  Scenario with = scenario({"workload.read_probability=0.5"});
+  const ClusterConfig& c = with.sim.cluster;
+  size_t reads = 0, transfers = 0, of_its_transfer = 0;
+  for (uint64_t seed = 0; seed < 5; ++seed) {
+    Workload a = generate_workload(c, plain.workload, seed);
+    Workload b = generate_workload(c, with.workload, seed);
+    std::vector<const PlannedRequest*> kept;
+    const PlannedRequest* last = nullptr;
+    for (const PlannedRequest& q : b.requests) {
+      if (q.kind != RequestKind::kRead) {
+        kept.push_back(&q);
+        last = &q;
+        ++transfers;
+        continue;
+      }
+      ++reads;
+      ASSERT_NE(last, nullptr);
+      EXPECT_EQ(q.at, last->at);
+      EXPECT_LT(q.from, c.accounts);
+      EXPECT_LT(q.client, c.clients);
+      EXPECT_TRUE(find_currency(q.currency)) << q.currency;
+      of_its_transfer += q.from == last->from || q.from == last->to;
+    }
+    ASSERT_EQ(kept.size(), a.requests.size()) << "seed " << seed;
+    for (size_t i = 0; i < kept.size(); ++i) {
+      EXPECT_EQ(kept[i]->txid, a.requests[i].txid);
+      EXPECT_EQ(kept[i]->at, a.requests[i].at);
+      EXPECT_EQ(kept[i]->amount, a.requests[i].amount);
+      EXPECT_EQ(kept[i]->reuse_of == -1, a.requests[i].reuse_of == -1);
+    }
+  }
+  EXPECT_GT(reads, transfers * 4 / 10);
+  EXPECT_LT(reads, transfers * 6 / 10);
+  EXPECT_GT(of_its_transfer, reads * 4 / 10);
+}
+
 // The generator's edges follow its projection of balances (every earlier
 // valid transfer committed, in order); this test keeps its own projection.
 TEST(Workload, AmountsReachTheEdgesOfFundsLimitsAndTheLargestAmount) {
