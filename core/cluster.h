@@ -89,6 +89,7 @@ struct EngineBugs {
   bool fixed_election_timeout = false;    // Raft: the election timeout is not randomised (liveness)
   bool answer_before_commit = false;      // replica host: a leader's answers leave before their entry commits
   bool read_without_check = false;        // Raft: a leader answers a read without confirming it still leads
+  bool checkpoint_drops_tail = false;     // replica host: a snapshot is written without the entries after it, and the log cut there
   bool any() const;
 };
 

@@ -84,6 +84,7 @@ std::span<const EngineBugName> engine_bug_names() {
       {"fixed_election_timeout", &EngineBugs::fixed_election_timeout},
       {"answer_before_commit", &EngineBugs::answer_before_commit},
       {"read_without_check", &EngineBugs::read_without_check},
+      {"checkpoint_drops_tail", &EngineBugs::checkpoint_drops_tail},
   };
   static_assert(sizeof(EngineBugs) == std::size(kNames), "every EngineBugs switch needs a name");
   return kNames;

@@ -264,7 +264,7 @@ void ReplicaHost::drain(Context& ctx) {
       }
     }
     if (rd.needs_persist()) {
-      for (const auto& record : raft::encode_ready_records(rd)) ctx.storage().append(record);
+      for (const auto& record : persist_records(rd)) ctx.storage().append(record);
       persists_.push_back(PendingPersist{++persist_seq_, rd.persist_mark});
       ctx.when_durable(kHostTag | (persist_seq_ & kGenMask));
     }
@@ -299,6 +299,25 @@ void ReplicaHost::drain(Context& ctx) {
       if (stopped()) return;
     }
   }
+}
+
+// What a Ready makes durable. A snapshot (taken here or installed from the
+// leader) starts a checkpoint: the snapshot, every entry after it, and the
+// hard state, so that the records from the snapshot on rebuild this replica
+// alone, and the log before it may be cut (docs/replication.md). Entries
+// already written after the snapshot's index are written again behind a
+// truncation; the tail behind a snapshot is short (snapshot_every entries).
+std::vector<std::vector<uint8_t>> ReplicaHost::persist_records(const raft::Ready& rd) const {
+  if (!rd.snapshot || bugs_.checkpoint_drops_tail) return raft::encode_ready_records(rd);
+  std::vector<std::vector<uint8_t>> out;
+  raft::encode_snapshot(*rd.snapshot, out.emplace_back());
+  const raft::Index snap = rd.snapshot->meta.last_index;
+  if (raft_->last_index() > snap) {
+    raft::encode_truncate(snap + 1, out.emplace_back());
+    for (raft::Index i = snap + 1; i <= raft_->last_index(); ++i) raft::encode_entry(*raft_->entry(i), out.emplace_back());
+  }
+  raft::encode_hard_state(raft::HardState{raft_->term(), raft_->vote(), raft_->commit_index()}, out.emplace_back());
+  return out;
 }
 
 void ReplicaHost::apply_committed(Context& ctx, const raft::Entry& e) {

@@ -33,6 +33,7 @@ namespace ws {
 // Deliberately broken replication rules: each must be caught (tests).
 struct ReplicaBugs {
   bool answer_before_commit = false;  // a leader's answers leave before their entry is committed
+  bool checkpoint_drops_tail = false;  // a snapshot is written without the entries after it
 };
 
 // Told what a replica does, for property checkers (the simulator listens).
@@ -102,6 +103,7 @@ class ReplicaHost final : public Actor {
   };
 
   void drain(Context& ctx);
+  std::vector<std::vector<uint8_t>> persist_records(const raft::Ready& rd) const;
   void apply_committed(Context& ctx, const raft::Entry& e);
   void maybe_serve(Context& ctx);
   void on_role_change(Context& ctx, const raft::RoleChange& rc);

@@ -376,7 +376,8 @@ std::unique_ptr<Actor> Simulator::make_actor(NodeId n) {
   std::vector<NodeId> members;
   for (uint32_t r = 0; r < c.replicas(); ++r) members.push_back(c.replica_node(g, r));
   auto host = std::make_unique<ReplicaHost>(std::move(machine), o, std::move(members),
-                                            ReplicaBugs{.answer_before_commit = c.bugs.answer_before_commit});
+                                            ReplicaBugs{.answer_before_commit = c.bugs.answer_before_commit,
+                                                        .checkpoint_drops_tail = c.bugs.checkpoint_drops_tail});
   host->set_observer(this);
   nodes_[n].host = host.get();
   return host;
@@ -671,6 +672,17 @@ void Simulator::complete_sync(NodeId id, uint64_t target, bool flushing) {
         },
         /*verify_checksums=*/false);
   }
+  // A replica's checkpoint (core/replica.cc) starts with a Raft snapshot
+  // record: from there on, the log rebuilds the replica alone.
+  if (target > from && n.host && cfg_.truncate_logs) {
+    std::span<const uint8_t> fresh(n.disk.data() + from, target - from);
+    scan_records(
+        fresh, [&](std::span<const uint8_t> rec) {
+          if (!rec.empty() && rec[0] == static_cast<uint8_t>(raft::RecordType::kSnapshot))
+            snapshot_at = static_cast<size_t>(rec.data() - n.disk.data()) - kRecordHeader;
+        },
+        /*verify_checksums=*/false);
+  }
   // Messages waiting for this sync leave in the order they were sent.
   size_t keep = 0;
   for (size_t i = 0; i < n.pending.size(); ++i) {
@@ -718,10 +730,13 @@ void Simulator::complete_sync(NodeId id, uint64_t target, bool flushing) {
   // recovery. It is cut once it is at least half the file, so each byte is
   // moved O(1) times. Messages still waiting need bytes past it.
   if (snapshot_at > 0 && may_truncate && cfg_.truncate_logs && 2 * snapshot_at >= n.disk.size()) {
-    if (observer_) observer_->on_log_cut(id, std::span<const uint8_t>(n.disk.data(), snapshot_at));
+    // A replica's records are Raft's, not events: no archive check for them.
+    if (observer_ && !n.host) observer_->on_log_cut(id, std::span<const uint8_t>(n.disk.data(), snapshot_at));
     n.disk.erase(n.disk.begin(), n.disk.begin() + static_cast<ptrdiff_t>(snapshot_at));
     n.durable -= snapshot_at;
     for (auto& p : n.pending) p.need -= snapshot_at;
+    for (auto& p : n.raft_pending) p.need -= snapshot_at;
+    for (auto& w : n.waiters) w.need -= snapshot_at;
     n.truncated += snapshot_at;
     cover(Cover::kLogTruncated);
   }
