@@ -108,6 +108,10 @@ struct ReplicationOptions {
   Duration election_timeout_min = 15 * kMillisecond;
   Duration election_timeout_max = 30 * kMillisecond;
   Duration heartbeat_interval = 3 * kMillisecond;
+  // Entries per Append: 1 makes a leader catch a follower up one entry per
+  // round trip, which leaves a follower holding an old term's entry without
+  // the new term's after it (the ground of Raft's Figure 8).
+  uint32_t max_append_entries = 64;
 };
 
 struct ClusterConfig {

@@ -105,6 +105,8 @@ FaultPlan generate_fault_plan(FaultProfile profile, const FaultKnobs& k0, const 
       f.down_for = rng.between(kMillisecond, k.crash_down_max);
       f.torn_write = rng.chance_ppm(k.torn_write_ppm);
       if (R > 1 && k.crash_at_vote_ppm > 0) f.at_vote = rng.chance_ppm(k.crash_at_vote_ppm);
+      if (R > 1 && k.crash_at_old_commit_ppm > 0 && !f.at_vote)
+        f.at_old_commit = rng.chance_ppm(k.crash_at_old_commit_ppm);
       plan.crashes.push_back(f);
     }
     std::stable_sort(plan.crashes.begin(), plan.crashes.end(),
@@ -137,6 +139,7 @@ FaultPlan generate_fault_plan(FaultProfile profile, const FaultKnobs& k0, const 
       p.from_clients = rng.below(2) == 1;
       p.start = static_cast<Time>(rng.below(static_cast<uint64_t>(fault_phase)));
       p.end = std::min<Time>(fault_phase, p.start + rng.between(kMillisecond, k.partition_max));
+      if (k.isolate_new_leader_ppm > 0) p.at_election = rng.chance_ppm(k.isolate_new_leader_ppm);
       plan.partitions.push_back(p);
     }
   }

@@ -39,6 +39,10 @@ struct FaultKnobs {
   // With replica groups: the share of crashes that wait for the replica's
   // next vote granted instead of striking at a fixed time.
   uint32_t crash_at_vote_ppm = 0;
+  // ... that wait for the replica, leading, to commit an earlier term's entry.
+  uint32_t crash_at_old_commit_ppm = 0;
+  // The share of leader isolations that wait for the group's next election.
+  uint32_t isolate_new_leader_ppm = 0;
   int32_t drift_ppm_max = 500;
   Duration offset_max = kSecond;
 };

@@ -41,14 +41,14 @@ json fault_plan_to_json(const FaultPlan& p) {
   j["crashes"] = json::array();
   for (const CrashFault& c : p.crashes)
     j["crashes"].push_back({{"node", c.node}, {"at_ns", c.at}, {"down_ns", c.down_for}, {"torn_write", c.torn_write},
-                            {"at_vote", c.at_vote}});
+                            {"at_vote", c.at_vote}, {"at_old_commit", c.at_old_commit}});
   j["partitions"] = json::array();
   for (const PartitionFault& f : p.partitions)
     j["partitions"].push_back({{"side_a", f.side_a}, {"side_b", f.side_b}, {"one_way", f.one_way},
                                {"start_ns", f.start}, {"end_ns", f.end},
                                {"isolate_leader_of", f.isolate_leader_of == PartitionFault::kNoGroup
                                                          ? json(nullptr) : json(f.isolate_leader_of)},
-                               {"from_clients", f.from_clients}});
+                               {"from_clients", f.from_clients}, {"at_election", f.at_election}});
   j["clocks"] = json::array();
   for (const ClockFault& c : p.clocks)
     j["clocks"].push_back({{"node", c.node}, {"offset_ns", c.offset}, {"drift_ppm", c.drift_ppm}});
@@ -193,6 +193,7 @@ void parse_body(const json& doc, FailureFile& f) {
     cf.down_for = num<int64_t>(crashes[i], "down_ns", at, 0, INT64_MAX / 4);
     cf.torn_write = boolean(crashes[i], "torn_write", at);
     if (crashes[i].contains("at_vote")) cf.at_vote = boolean(crashes[i], "at_vote", at);  // absent in older files
+    if (crashes[i].contains("at_old_commit")) cf.at_old_commit = boolean(crashes[i], "at_old_commit", at);
     f.spec.plan.crashes.push_back(cf);
   }
   const json& parts = arr(fp, "partitions", "fault_plan.");
@@ -212,6 +213,7 @@ void parse_body(const json& doc, FailureFile& f) {
     if (parts[i].contains("isolate_leader_of") && !parts[i]["isolate_leader_of"].is_null())
       pf.isolate_leader_of = num<uint32_t>(parts[i], "isolate_leader_of", at, 0, c.groups() - 1);
     if (parts[i].contains("from_clients")) pf.from_clients = boolean(parts[i], "from_clients", at);
+    if (parts[i].contains("at_election")) pf.at_election = boolean(parts[i], "at_election", at);
     f.spec.plan.partitions.push_back(pf);
   }
   const json& clocks = arr(fp, "clocks", "fault_plan.");

@@ -150,6 +150,7 @@ ScenarioLoad convert(const json& doc) {
   rep.election_timeout_min = r.integer("replication", "election_timeout_min_ms", 1, 3'600'000) * kMillisecond;
   rep.election_timeout_max = r.integer("replication", "election_timeout_max_ms", 1, 3'600'000) * kMillisecond;
   rep.heartbeat_interval = r.integer("replication", "heartbeat_ms", 1, 3'600'000) * kMillisecond;
+  rep.max_append_entries = static_cast<uint32_t>(r.integer("replication", "max_append_entries", 1, 1'000'000));
   if (r.err.empty() && rep.election_timeout_max <= rep.election_timeout_min)
     r.err = "scenario key 'replication.election_timeout_max_ms' must be greater than 'replication.election_timeout_min_ms'";
   if (r.err.empty() && rep.heartbeat_interval >= rep.election_timeout_min)
@@ -299,6 +300,8 @@ ScenarioLoad convert(const json& doc) {
   k.crash_down_max = r.integer("faults", "crash_down_max_ms", 1, 3'600'000) * kMillisecond;
   k.torn_write_ppm = r.ppm("faults", "torn_write_probability");
   k.crash_at_vote_ppm = r.ppm("faults", "crash_at_vote_probability");
+  k.crash_at_old_commit_ppm = r.ppm("faults", "crash_at_old_commit_probability");
+  k.isolate_new_leader_ppm = r.ppm("faults", "isolate_new_leader_probability");
   k.partitions = static_cast<uint32_t>(r.integer("faults", "partitions", 0, 10'000));
   k.partition_max = r.integer("faults", "partition_max_ms", 1, 3'600'000) * kMillisecond;
   k.leader_isolations = static_cast<uint32_t>(r.integer("faults", "leader_isolations", 0, 10'000));

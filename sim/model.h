@@ -75,6 +75,10 @@ struct CrashFault {
   // replica next grants a vote (its reply sent or waiting for its sync),
   // and lasts down_for from then: the window between a vote and its sync.
   bool at_vote = false;
+  // Replica groups: armed at `at`, the crash happens the moment the replica,
+  // leading, applies an entry of an earlier term than its own (it has just
+  // committed an old leader's entry): right after an old-term commit.
+  bool at_old_commit = false;
 };
 
 // Links cut between two sets of nodes; one_way cuts only side_a -> side_b.
@@ -92,6 +96,10 @@ struct PartitionFault {
   static constexpr uint32_t kNoGroup = UINT32_MAX;
   uint32_t isolate_leader_of = kNoGroup;
   bool from_clients = false;
+  // With isolate_leader_of: armed at `start`, the fault strikes when a
+  // replica of the group next becomes leader, around that new leader, and
+  // lasts end - start from then: its first entry reaches nobody.
+  bool at_election = false;
 };
 
 struct ClockFault {

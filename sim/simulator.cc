@@ -109,6 +109,7 @@ struct Simulator::Node {
     guess[g] = static_cast<uint8_t>(replica);
   }
   int64_t crash_at_vote = -1;  // an armed at_vote crash (its index in the plan), -1: none
+  int64_t crash_at_old_commit = -1;  // an armed at_old_commit crash, -1: none
   Xoshiro rng;
   Time busy_until = 0;     // service time: the node is handling something until then
   Duration busy_total = 0;
@@ -142,10 +143,9 @@ void SimContext::send_raft(NodeId to, const raft::Msg& m, bool durable) {
   Simulator::Node& n = sim_.nodes_[self_];
   if (n.crash_at_vote >= 0 && m.type == raft::MsgType::kRequestVoteReply && m.success && !sim_.healed_) {
     // An armed crash strikes now, once this handler returns.
-    const CrashFault& c = sim_.plan_.crashes[static_cast<size_t>(n.crash_at_vote)];
+    const size_t c = static_cast<size_t>(n.crash_at_vote);
     n.crash_at_vote = -1;
-    sim_.push(sim_.now_, Simulator::EvKind::kCrash, self_, c.torn_write ? 1 : 0, 0);
-    sim_.push(sim_.now_ + c.down_for, Simulator::EvKind::kRestart, self_, 0, 0);
+    sim_.strike(self_, c);
   }
   if (!durable || n.durable == n.disk.size()) return sim_.raft_send(self_, to, m);
   n.raft_pending.push_back({to, n.disk.size(), m});
@@ -368,6 +368,7 @@ std::unique_ptr<Actor> Simulator::make_actor(NodeId n) {
   o.election_timeout_min = c.replication.election_timeout_min;
   o.election_timeout_max = c.replication.election_timeout_max;
   o.heartbeat_interval = c.replication.heartbeat_interval;
+  o.max_append_entries = c.replication.max_append_entries;
   o.bugs.vote_before_durable = c.bugs.vote_before_durable;
   o.bugs.commit_old_term_by_count = c.bugs.commit_old_term_by_count;
   o.bugs.no_truncate_conflict = c.bugs.no_truncate_conflict;
@@ -828,7 +829,7 @@ void Simulator::heal() {
 SimStats Simulator::run() {
   for (const CrashFault& c : plan_.crashes) {
     if (c.node >= nodes_.size() || !cfg_.cluster.is_server(c.node)) continue;
-    if (c.at_vote && cfg_.cluster.replicas() > 1) {
+    if ((c.at_vote || c.at_old_commit) && cfg_.cluster.replicas() > 1) {
       push(c.at, EvKind::kArmCrash, c.node, 0, static_cast<uint64_t>(&c - plan_.crashes.data()));
       continue;
     }
@@ -919,10 +920,15 @@ SimStats Simulator::run() {
         heal();
         break;
       case EvKind::kIsolate:
-        isolate_leader(static_cast<size_t>(ev.aux));
+        if (plan_.partitions[ev.aux].at_election) {
+          armed_isolations_.push_back(static_cast<size_t>(ev.aux));  // strikes at the group's next election
+        } else {
+          isolate_leader(static_cast<size_t>(ev.aux));
+        }
         break;
       case EvKind::kArmCrash:
-        if (!healed_) n.crash_at_vote = static_cast<int64_t>(ev.aux);
+        if (healed_) break;
+        (plan_.crashes[ev.aux].at_vote ? n.crash_at_vote : n.crash_at_old_commit) = static_cast<int64_t>(ev.aux);
         break;
       case EvKind::kArrive:
         break;
@@ -964,9 +970,18 @@ bool Simulator::groups_settled() const {
   return true;
 }
 
+// A crash armed for a moment (a vote granted, an old-term commit) strikes
+// now, once the handler that reached that moment returns.
+void Simulator::strike(NodeId id, size_t crash) {
+  const CrashFault& c = plan_.crashes[crash];
+  push(now_, EvKind::kCrash, id, c.torn_write ? 1 : 0, 0);
+  push(now_ + c.down_for, EvKind::kRestart, id, 0, 0);
+}
+
 // A leader-isolation fault starts: its sides are drawn around the replica
-// that leads the group now (the newest term's leader; replica 0 if none).
-void Simulator::isolate_leader(size_t fault) {
+// that leads the group now (the newest term's leader; replica 0 if none),
+// or, for one armed for an election, around the replica just elected.
+void Simulator::isolate_leader(size_t fault, NodeId elected) {
   const ClusterConfig& c = cfg_.cluster;
   PartitionFault& p = plan_.partitions[fault];
   const uint32_t g = p.isolate_leader_of;
@@ -978,6 +993,12 @@ void Simulator::isolate_leader(size_t fault) {
       best = h->raft().term();
       leader = c.replica_node(g, r);
     }
+  }
+  if (elected != kNoNode) {
+    leader = elected;
+    const Duration lasts = p.end - p.start;
+    p.start = now_;
+    p.end = std::min<Time>(cfg_.fault_phase, now_ + lasts);
   }
   p.side_a = {leader};
   p.side_b.clear();
@@ -1028,6 +1049,13 @@ void Simulator::on_replica_apply(NodeId self, const raft::Entry& e) {
   const ClusterConfig& c = cfg_.cluster;
   const uint32_t g = c.group_of(self);
   if (observer_) observer_->on_replica_apply(g, c.replica_index(self), e, now_);
+  Node& n = nodes_[self];
+  if (n.crash_at_old_commit >= 0 && !healed_ && n.host && n.host->raft().role() == raft::Role::kLeader &&
+      e.term < n.host->raft().term()) {
+    const size_t c = static_cast<size_t>(n.crash_at_old_commit);
+    n.crash_at_old_commit = -1;
+    strike(self, c);
+  }
   if (e.index <= committed_[g]) return;
   committed_[g] = e.index;
   if (!observer_ || e.kind != raft::EntryKind::kCommand) return;
@@ -1056,6 +1084,13 @@ void Simulator::on_replica_role(NodeId self, const raft::RoleChange& rc) {
     r.node = self;
     r.aux = rc.term;
     record(r);
+    const uint32_t g = c.group_of(self);
+    for (size_t i = 0; i < armed_isolations_.size(); ++i) {
+      if (plan_.partitions[armed_isolations_[i]].isolate_leader_of != g || healed_) continue;
+      isolate_leader(armed_isolations_[i], self);
+      armed_isolations_.erase(armed_isolations_.begin() + static_cast<ptrdiff_t>(i));
+      break;
+    }
   }
   if (observer_) observer_->on_replica_role(c.group_of(self), c.replica_index(self), rc, now_);
 }

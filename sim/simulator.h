@@ -152,7 +152,8 @@ class Simulator : private ReplicaObserver {
   void raft_send(NodeId from, NodeId to, const raft::Msg& m);
   bool wallet_event(const QEvent& ev) const;
   bool groups_settled() const;
-  void isolate_leader(size_t fault);
+  void isolate_leader(size_t fault, NodeId elected = kNoNode);
+  void strike(NodeId id, size_t crash);
   const StateMachine& group_machine(uint32_t group) const;
   void on_replica_apply(NodeId self, const raft::Entry& e) override;
   void on_replica_install(NodeId self, const raft::SnapshotMeta& meta) override;
@@ -199,6 +200,7 @@ class Simulator : private ReplicaObserver {
   std::vector<uint32_t> free_raft_slots_;
   std::vector<TimerTag> durable_now_;  // scratch: durability timers a sync completes
   std::vector<uint64_t> committed_;  // per group: the last entry index reported to the observer
+  std::vector<size_t> armed_isolations_;  // leader isolations waiting for their group's next election
   uint64_t wallet_pending_ = 0;      // queued events that are not Raft's own upkeep
   uint64_t seq_ = 0;
   Time now_ = 0;

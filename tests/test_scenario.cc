@@ -91,7 +91,7 @@ TEST(ScenarioBuiltin, ListsTenSortedScenariosWithoutDefaults) {
     names.push_back(name);
     EXPECT_FALSE(desc.empty()) << name << " has no description";
   }
-  EXPECT_EQ(names, (std::vector<std::string>{"chaos", "coordinator-crash", "forgetful", "hot-accounts", "leader-partition",
+  EXPECT_EQ(names, (std::vector<std::string>{"chaos", "coordinator-crash", "forgetful", "hot-accounts", "leader-churn", "leader-partition",
                                              "lossy-network", "overload", "partition", "replica-crash", "shard-crash",
                                              "smoke", "swarm"}));
   EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
