@@ -102,10 +102,10 @@ void PartitionNode::on_balance_read(Context& ctx, NodeId from, const Message& m)
   r.request = m.request;
   r.account = m.account;
   r.currency = m.currency;
-  if (m.account >= cfg_.accounts || cfg_.account_partition[m.account] != partition_ || m.currency >= currencies_) {
+  const bool mine = m.account < cfg_.accounts && cfg_.account_partition[m.account] == partition_;
+  if (!mine || m.currency >= currencies_) {
     r.outcome = Outcome::kRejected;
-    r.reason = m.account >= cfg_.accounts || cfg_.account_partition[m.account] != partition_ ? Reason::kUnknownAccount
-                                                                                               : Reason::kUnknownCurrency;
+    r.reason = mine ? Reason::kUnknownCurrency : Reason::kUnknownAccount;
   } else {
     r.outcome = Outcome::kSuccess;
     r.amount = Amount{balance(m.account, m.currency)};

@@ -492,20 +492,33 @@ void Checker::on_read_answer(uint32_t r, AccountId a, CurrencyIdx cur, int64_t v
     return;
   }
   const size_t slot = size_t{a} * ncur + cur;
-  std::vector<int64_t> seen;
-  if (!reads_ || balance_history_[slot].empty()) {
-    seen.push_back(balance_[slot]);
-  } else {
+  const CurrencyInfo& ci = c.currencies[cur];
+  // The values it may return, [first, last): from the one in force at
+  // `sent` to the last one taken by now. Nothing is written unless none matches.
+  std::string was;
+  auto matches = [&](auto first, auto last) {
+    if (std::any_of(first, last, [&](const auto& e) { return e.second == value; })) return true;
+    int shown = 0;
+    for (auto e = first; e != last; ++e, ++shown) {
+      if (shown == 6) {
+        was += ", ...";
+        break;
+      }
+      was += (shown ? ", " : "") + format_amount(Amount{e->second}, ci);
+    }
+    return false;
+  };
+  bool ok;
+  if (reads_ && !balance_history_[slot].empty()) {
     const auto& d = balance_history_[slot];
     auto it = std::lower_bound(d.begin(), d.end(), sent, [](const auto& e, Time x) { return e.first < x; });
     if (it != d.begin()) --it;  // the value in force at `sent`
-    for (; it != d.end() && it->first <= t; ++it) seen.push_back(it->second);
+    ok = matches(it, std::upper_bound(it, d.end(), t, [](Time x, const auto& e) { return x < e.first; }));
+  } else {
+    const std::pair<Time, int64_t> now_only{t, balance_[slot]};  // no change kept: the balance now
+    ok = matches(&now_only, &now_only + 1);
   }
-  if (std::find(seen.begin(), seen.end(), value) != seen.end()) return;
-  const CurrencyInfo& ci = c.currencies[cur];
-  std::string was;
-  for (size_t i = 0; i < seen.size() && i < 6; ++i) was += (i ? ", " : "") + format_amount(Amount{seen[i]}, ci);
-  if (seen.size() > 6) was += ", ...";
+  if (ok) return;
   auto ms = [](Time x) { return std::to_string(x / kMillisecond) + "." + std::to_string(x % kMillisecond / 1000 / 100) + " ms"; };
   report(Property::kLinearizableReads, t, {},
          "balance read of " + c.account_name(a) + " in " + ci.code + " (request " + std::to_string(r) + "), sent at " +

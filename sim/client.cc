@@ -115,8 +115,7 @@ void Client::send_query(Context& ctx, uint32_t r) {
 // giving up on an invalid request whose answer was lost.
 Time Client::deadline(uint32_t r) const {
   const RequestRecord& rec = w_.record(r);
-  if (rec.attempts < params_.max_attempts || w_.plan(r).kind == RequestKind::kRead)
-    return rec.last_sent + params_.request_timeout;
+  if (rec.attempts < params_.max_attempts) return rec.last_sent + params_.request_timeout;
   if (w_.plan(r).kind == RequestKind::kValid) return rec.last_sent + params_.query_interval;
   return rec.last_sent + params_.request_timeout;
 }

@@ -659,28 +659,19 @@ void Simulator::complete_sync(NodeId id, uint64_t target, bool flushing) {
   peak_log_bytes_ = std::max(peak_log_bytes_, n.disk.size());
   size_t snapshot_at = 0;  // where the newest durable snapshot record starts, 0 if none new
   // A replica's log holds Raft's records: its group's events reach the
-  // observer as they commit (on_replica_apply), not as they are synced.
-  if (target > from && !n.host) {
+  // observer as they commit (on_replica_apply), not as they are synced, and
+  // its checkpoints (core/replica.cc) start with a Raft snapshot record.
+  if (target > from && (!n.host || cfg_.truncate_logs)) {
     std::span<const uint8_t> fresh(n.disk.data() + from, target - from);
     scan_records(
         fresh, [&](std::span<const uint8_t> rec) {
           const uint8_t type = rec.empty() ? 0 : rec[0];
-          if (type == static_cast<uint8_t>(EventType::kSnapshot) ||
-              type == static_cast<uint8_t>(EventType::kCoordSnapshot))
-            snapshot_at = static_cast<size_t>(rec.data() - n.disk.data()) - kRecordHeader;
-          if (!observer_) return;
+          const bool snapshot = n.host ? type == static_cast<uint8_t>(raft::RecordType::kSnapshot)
+                                       : type == static_cast<uint8_t>(EventType::kSnapshot) ||
+                                             type == static_cast<uint8_t>(EventType::kCoordSnapshot);
+          if (snapshot) snapshot_at = static_cast<size_t>(rec.data() - n.disk.data()) - kRecordHeader;
+          if (n.host || !observer_) return;
           if (auto e = decode_event(rec)) observer_->on_durable_event(id, *e, now_);
-        },
-        /*verify_checksums=*/false);
-  }
-  // A replica's checkpoint (core/replica.cc) starts with a Raft snapshot
-  // record: from there on, the log rebuilds the replica alone.
-  if (target > from && n.host && cfg_.truncate_logs) {
-    std::span<const uint8_t> fresh(n.disk.data() + from, target - from);
-    scan_records(
-        fresh, [&](std::span<const uint8_t> rec) {
-          if (!rec.empty() && rec[0] == static_cast<uint8_t>(raft::RecordType::kSnapshot))
-            snapshot_at = static_cast<size_t>(rec.data() - n.disk.data()) - kRecordHeader;
         },
         /*verify_checksums=*/false);
   }
