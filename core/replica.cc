@@ -423,4 +423,25 @@ void ReplicaHost::arm_tick(Context& ctx) {
   ctx.set_timer(std::max<Duration>(at - ctx.now(), 1), kHostTag | kTickTag | (++tick_gen_ & kGenMask));
 }
 
+std::unique_ptr<ReplicaHost> make_replica_host(const ClusterConfig& c, uint32_t group, uint32_t replica,
+                                               std::unique_ptr<StateMachine> machine) {
+  raft::Options o;
+  o.self = replica;
+  o.replicas = c.replicas();
+  o.election_timeout_min = c.replication.election_timeout_min;
+  o.election_timeout_max = c.replication.election_timeout_max;
+  o.heartbeat_interval = c.replication.heartbeat_interval;
+  o.max_append_entries = c.replication.max_append_entries;
+  o.bugs.vote_before_durable = c.bugs.vote_before_durable;
+  o.bugs.commit_old_term_by_count = c.bugs.commit_old_term_by_count;
+  o.bugs.no_truncate_conflict = c.bugs.no_truncate_conflict;
+  o.bugs.fixed_election_timeout = c.bugs.fixed_election_timeout;
+  o.bugs.read_without_check = c.bugs.read_without_check;
+  std::vector<NodeId> members;
+  for (uint32_t r = 0; r < c.replicas(); ++r) members.push_back(c.replica_node(group, r));
+  return std::make_unique<ReplicaHost>(std::move(machine), o, std::move(members),
+                                       ReplicaBugs{.answer_before_commit = c.bugs.answer_before_commit,
+                                                   .checkpoint_drops_tail = c.bugs.checkpoint_drops_tail});
+}
+
 }  // namespace ws

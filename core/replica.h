@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "core/cluster.h"
 #include "core/context.h"
 #include "core/le.h"
 #include "core/raft.h"
@@ -143,6 +144,12 @@ class ReplicaHost final : public Actor {
   ReplicaObserver* observer_ = nullptr;
   std::string stopped_;  // why this replica stopped; empty while it runs
 };
+
+// Replica `replica` of group `group` as the cluster configures it (Raft's
+// timers, planted bugs, members): the simulator and walletd build their
+// replicas with this, so both run the same rules.
+std::unique_ptr<ReplicaHost> make_replica_host(const ClusterConfig& c, uint32_t group, uint32_t replica,
+                                               std::unique_ptr<StateMachine> machine);
 
 // Entry data: the records one handler appended, each as u32 length + bytes.
 void append_entry_record(std::vector<uint8_t>& entry, std::span<const uint8_t> record);

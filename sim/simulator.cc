@@ -362,23 +362,7 @@ std::unique_ptr<Actor> Simulator::make_actor(NodeId n) {
   if (c.is_partition(g)) machine = std::make_unique<PartitionNode>(c, g);
   else machine = std::make_unique<Coordinator>(c, g - c.partitions);
   if (c.replicas() == 1) return machine;
-  raft::Options o;
-  o.self = c.replica_index(n);
-  o.replicas = c.replicas();
-  o.election_timeout_min = c.replication.election_timeout_min;
-  o.election_timeout_max = c.replication.election_timeout_max;
-  o.heartbeat_interval = c.replication.heartbeat_interval;
-  o.max_append_entries = c.replication.max_append_entries;
-  o.bugs.vote_before_durable = c.bugs.vote_before_durable;
-  o.bugs.commit_old_term_by_count = c.bugs.commit_old_term_by_count;
-  o.bugs.no_truncate_conflict = c.bugs.no_truncate_conflict;
-  o.bugs.fixed_election_timeout = c.bugs.fixed_election_timeout;
-  o.bugs.read_without_check = c.bugs.read_without_check;
-  std::vector<NodeId> members;
-  for (uint32_t r = 0; r < c.replicas(); ++r) members.push_back(c.replica_node(g, r));
-  auto host = std::make_unique<ReplicaHost>(std::move(machine), o, std::move(members),
-                                            ReplicaBugs{.answer_before_commit = c.bugs.answer_before_commit,
-                                                        .checkpoint_drops_tail = c.bugs.checkpoint_drops_tail});
+  auto host = make_replica_host(c, g, c.replica_index(n), std::move(machine));
   host->set_observer(this);
   nodes_[n].host = host.get();
   return host;
