@@ -49,7 +49,6 @@ ws::Message transfer_request() {
 }
 
 void write_frames(const fs::path& dir) {
-  using ws::net::Channel;
   const ws::Message request = transfer_request();
   ws::Message try_debit{};
   try_debit.kind = ws::MsgKind::kTry;
@@ -64,21 +63,52 @@ void write_frames(const fs::path& dir) {
   reply.outcome = ws::Outcome::kFailed;
   reply.reason = ws::Reason::kInsufficientFunds;
   ws::Message balance{};
+  balance.kind = ws::MsgKind::kBalanceReply;
   balance.account = 5;
   balance.currency = 1;
   balance.amount = ws::Amount{100000};
 
-  const auto one = [&](const char* name, Channel ch, const ws::Message& m) {
+  const auto one = [&](const char* name, const ws::Message& m) {
     Bytes b;
-    ws::net::encode_frame(ch, 2, 0, m, b);
+    ws::net::encode_frame(2, 0, m, b);
     write(dir / name, b);
     return b;
   };
-  Bytes first = one("transfer-request", Channel::kEngine, request);
-  one("try-debit", Channel::kEngine, try_debit);
-  Bytes third = one("try-reply-no", Channel::kEngine, reply);
-  one("balance-query", Channel::kBalanceQuery, balance);
-  one("balance-reply", Channel::kBalanceReply, balance);
+  Bytes first = one("transfer-request", request);
+  one("try-debit", try_debit);
+  Bytes third = one("try-reply-no", reply);
+  one("balance-reply", balance);
+  {
+    Bytes b;
+    ws::net::encode_redirect_frame(9, 2, try_debit, 14, 1, b);
+    write(dir / "redirect", b);
+  }
+  ws::raft::Msg append;
+  append.type = ws::raft::MsgType::kAppend;
+  append.from = 0;
+  append.to = 2;
+  append.term = 3;
+  append.prev_index = 7;
+  append.prev_term = 2;
+  append.commit = 7;
+  append.entries.push_back({3, 8, ws::raft::EntryKind::kNoop, {}});
+  append.entries.push_back({3, 9, ws::raft::EntryKind::kCommand, {1, 2, 3, 4, 5}});
+  append.read_round = 4;
+  ws::raft::Msg snap;
+  snap.type = ws::raft::MsgType::kInstallSnapshot;
+  snap.from = 1;
+  snap.to = 0;
+  snap.term = 5;
+  snap.snapshot = {40, 4};
+  snap.offset = 65536;
+  snap.bytes = {9, 8, 7, 6};
+  snap.done = true;
+  for (const auto& [name, m] : {std::pair<const char*, const ws::raft::Msg*>{"raft-append", &append},
+                                {"raft-snapshot", &snap}}) {
+    Bytes b;
+    ws::net::encode_raft_frame(0, 9, 0x5eed, *m, b);
+    write(dir / name, b);
+  }
   Bytes two = first;
   two.insert(two.end(), third.begin(), third.end());
   write(dir / "two-frames", two);

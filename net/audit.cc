@@ -181,6 +181,12 @@ bool run_audit(const AuditOptions& opts, AuditReport& r, std::string& error) {
     error = parsed.error;
     return false;
   }
+  if (parsed.spec->config.replicas() > 1) {
+    // A replica's log holds Raft's records, not the wallet's events alone.
+    error = opts.data_dir + " was written by replica groups (replicas " +
+            std::to_string(parsed.spec->config.replicas()) + "); walletd audit reads single-copy data directories only";
+    return false;
+  }
   r = AuditReport{};
   r.cluster = std::move(*parsed.spec);
   const ClusterConfig& cfg = r.cluster.config;

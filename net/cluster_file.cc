@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <set>
@@ -9,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/hash.h"
 #include "core/text.h"
 
 namespace ws::net {
@@ -118,6 +120,82 @@ void parse_protocol(const json& v, ProtocolOptions& p) {
   }
 }
 
+void parse_replication(const json& v, ReplicationOptions& r) {
+  if (!v.is_object()) fail("replication", "expected an object such as {\"heartbeat_ms\": 100}, got " + v.dump());
+  only_keys(v, {"election_timeout_min_ms", "election_timeout_max_ms", "heartbeat_ms"}, "replication.");
+  auto ms = [&](const char* key, Duration& out) {
+    if (v.contains(key))
+      out = static_cast<Duration>(get_uint(v[key], std::string("replication.") + key, 1, 600000)) * kMillisecond;
+  };
+  ms("election_timeout_min_ms", r.election_timeout_min);
+  ms("election_timeout_max_ms", r.election_timeout_max);
+  ms("heartbeat_ms", r.heartbeat_interval);
+  if (r.election_timeout_max <= r.election_timeout_min)
+    fail("replication.election_timeout_max_ms", "must be greater than election_timeout_min_ms");
+  if (r.heartbeat_interval >= r.election_timeout_min)
+    fail("replication.heartbeat_ms", "must be shorter than election_timeout_min_ms");
+}
+
+// Groups the listed nodes: every partition and coordinator group needs
+// each of its replicas exactly once. Then the ids, and the configuration id.
+void place_nodes(ClusterSpec& spec, uint32_t partitions) {
+  ClusterConfig& c = spec.config;
+  const uint32_t r = c.replicas();
+  uint32_t coordinators = 0;
+  for (const NodeSpec& n : spec.nodes)
+    if (n.kind == NodeKind::kCoordinator) coordinators = std::max(coordinators, n.index + 1);
+  if (coordinators == 0) fail("nodes", "needs at least one coordinator");
+  std::vector<std::vector<const NodeSpec*>> seen(partitions + coordinators, std::vector<const NodeSpec*>(r));
+  for (const NodeSpec& n : spec.nodes) {
+    const bool part = n.kind == NodeKind::kPartition;
+    const std::string group = std::string(part ? "partition " : "coordinator ") + std::to_string(n.index);
+    if (part && n.index >= partitions)
+      fail("partitions", "is " + std::to_string(partitions) + " but node " + quote_input(n.name) + " is in " + group);
+    const NodeSpec*& slot = seen[(part ? 0 : partitions) + n.index][n.replica];
+    if (slot)
+      fail("nodes", "replica " + std::to_string(n.replica) + " of " + group + " is listed twice (" +
+                        quote_input(slot->name) + " and " + quote_input(n.name) + ")");
+    slot = &n;
+  }
+  for (uint32_t g = 0; g < seen.size(); ++g)
+    for (uint32_t k = 0; k < r; ++k)
+      if (!seen[g][k]) {
+        const bool part = g < partitions;
+        const std::string group = std::string(part ? "partition " : "coordinator ") +
+                                  std::to_string(part ? g : g - partitions);
+        fail(part && r == 1 ? "partitions" : "nodes",
+             r == 1 ? "is " + std::to_string(partitions) + " but nodes lists no node for " + group
+                    : "replica " + std::to_string(k) + " of " + group + " is missing (replicas is " + std::to_string(r) + ")");
+      }
+  c.partitions = partitions;
+  c.coordinators = coordinators;
+  c.clients = coordinators * r;  // one HTTP front end per coordinator replica
+  c.finalize();
+  uint64_t h = 0x9e3779b97f4a7c15ULL ^ r;
+  auto mix = [&](const std::string& text) {
+    for (unsigned char ch : text) h = mix64(h ^ ch);
+    h = mix64(h ^ 0xff);
+  };
+  for (NodeSpec& n : spec.nodes) {
+    const uint32_t g = n.kind == NodeKind::kPartition ? c.partition_node(n.index) : c.coordinator_node(n.index);
+    n.id = c.replica_node(g, n.replica);
+    mix(n.name + "/" + std::to_string(g) + "/" + std::to_string(n.replica) + "/" + n.host + ":" + std::to_string(n.port));
+  }
+  spec.config_id = static_cast<uint32_t>(h ^ (h >> 32));
+}
+
+// "group" and "replica" of one node (required with replicas > 1; with one
+// replica the group defaults to the node's place among its kind).
+void parse_place(const json& n, const std::string& path, uint32_t replicas, uint32_t order, NodeSpec& s) {
+  if (replicas > 1) {
+    s.index = static_cast<uint32_t>(get_uint(need(n, "group", path), path + "group", 0, 1023));
+    s.replica = static_cast<uint32_t>(get_uint(need(n, "replica", path), path + "replica", 0, replicas - 1));
+  } else {
+    s.index = n.contains("group") ? static_cast<uint32_t>(get_uint(n["group"], path + "group", 0, 1023)) : order;
+    if (n.contains("replica")) get_uint(n["replica"], path + "replica", 0, 0);
+  }
+}
+
 void parse_storage(const json& v, StorageSpec& s) {
   if (!v.is_object()) fail("storage", "expected an object such as {\"archive\": \"keep\"}, got " + v.dump());
   only_keys(v, {"archive", "segment_bytes"}, "storage.");
@@ -140,15 +218,19 @@ json currencies_json(const ClusterConfig& c) {
 
 ClusterSpec parse(const json& root) {
   if (!root.is_object()) throw Bad{"the cluster file must hold a JSON object"};
-  only_keys(root, {"partitions", "accounts", "replicas", "protocol", "initial_balances", "storage", "nodes"}, "");
+  only_keys(root, {"partitions", "accounts", "replicas", "replication", "protocol", "initial_balances", "storage", "nodes"}, "");
   ClusterSpec spec;
   ClusterConfig& c = spec.config;
+  uint32_t replicas = 1;
   if (root.contains("replicas")) {
-    const uint64_t r = get_uint(root["replicas"], "replicas", 1, 5);
-    if (r % 2 == 0)
-      fail("replicas", "is " + std::to_string(r) + "; it must be 1, 3 or 5 (an even group tolerates no more failures than the odd one below it)");
-    if (r != 1)
-      fail("replicas", "is " + std::to_string(r) + ", but walletd does not run replica groups yet (docs/replication.md); it must be 1");
+    replicas = static_cast<uint32_t>(get_uint(root["replicas"], "replicas", 1, 5));
+    if (replicas % 2 == 0)
+      fail("replicas", "is " + std::to_string(replicas) + "; it must be 1, 3 or 5 (an even group tolerates no more failures than the odd one below it)");
+  }
+  c.replication = real_time_replication_defaults(replicas);
+  if (root.contains("replication")) {
+    if (replicas == 1) fail("replication", "needs replicas 3 or 5");
+    parse_replication(root["replication"], c.replication);
   }
   c.protocol = real_time_protocol_defaults();
   const uint32_t partitions = static_cast<uint32_t>(get_uint(need(root, "partitions", ""), "partitions", 1, 1024));
@@ -176,7 +258,7 @@ ClusterSpec parse(const json& root) {
     const std::string path = "nodes[" + std::to_string(i) + "].";
     const json& n = nodes[i];
     if (!n.is_object()) fail("nodes[" + std::to_string(i) + "]", "expected an object");
-    only_keys(n, {"name", "kind", "address", "http_port"}, path);
+    only_keys(n, {"name", "kind", "group", "replica", "address", "http_port"}, path);
     NodeSpec s;
     s.name = get_string(need(n, "name", path), path + "name");
     check_node_name(s.name, path + "name");
@@ -184,11 +266,11 @@ ClusterSpec parse(const json& root) {
     std::string kind = get_string(need(n, "kind", path), path + "kind");
     if (kind == "partition") {
       s.kind = NodeKind::kPartition;
-      s.index = np++;
+      parse_place(n, path, replicas, np++, s);
       if (n.contains("http_port")) fail(path + "http_port", "only coordinators serve HTTP");
     } else if (kind == "coordinator") {
       s.kind = NodeKind::kCoordinator;
-      s.index = nc++;
+      parse_place(n, path, replicas, nc++, s);
       s.http_port = static_cast<uint16_t>(get_uint(need(n, "http_port", path), path + "http_port", 1, 65535));
     } else {
       fail(path + "kind", "expected \"partition\" or \"coordinator\", got " + quote_input(kind));
@@ -198,16 +280,12 @@ ClusterSpec parse(const json& root) {
       fail(path + "address", "address used by two nodes");
     spec.nodes.push_back(s);
   }
-  if (np != partitions)
+  // With groups, place_nodes names the group that is short or overfull.
+  if (replicas == 1 && np != partitions)
     fail("partitions", "is " + std::to_string(partitions) + " but nodes lists " + std::to_string(np) +
                            " partition nodes");
   if (nc == 0) fail("nodes", "needs at least one coordinator");
-  c.partitions = partitions;
-  c.coordinators = nc;
-  c.clients = nc;  // one HTTP front end per coordinator
-  c.finalize();
-  for (NodeSpec& s : spec.nodes)
-    s.id = s.kind == NodeKind::kPartition ? c.partition_node(s.index) : c.coordinator_node(s.index);
+  place_nodes(spec, partitions);
   return spec;
 }
 
@@ -231,6 +309,15 @@ ProtocolOptions real_time_protocol_defaults() {
   // every retry and status query of a load run, audit included, inside it.
   p.retention = 3600 * kSecond;
   return p;
+}
+
+ReplicationOptions real_time_replication_defaults(uint32_t replicas) {
+  ReplicationOptions r;
+  r.replicas = replicas;
+  r.election_timeout_min = 600 * kMillisecond;
+  r.election_timeout_max = 1200 * kMillisecond;
+  r.heartbeat_interval = 100 * kMillisecond;
+  return r;
 }
 
 ClusterParse parse_cluster_json(const std::string& text) {
@@ -263,8 +350,14 @@ ClusterParse load_cluster_file(const std::string& path) {
 std::string manifest_json(const ClusterSpec& spec, const std::string& shared_log) {
   const ClusterConfig& c = spec.config;
   json nodes = json::array();
-  for (const NodeSpec& n : spec.nodes)
-    nodes.push_back({{"name", n.name}, {"kind", n.kind == NodeKind::kPartition ? "partition" : "coordinator"}});
+  for (const NodeSpec& n : spec.nodes) {
+    json node = {{"name", n.name}, {"kind", n.kind == NodeKind::kPartition ? "partition" : "coordinator"}};
+    if (c.replicas() > 1) {
+      node["group"] = n.index;
+      node["replica"] = n.replica;
+    }
+    nodes.push_back(node);
+  }
   json m = {{"format", 1},
             {"partitions", c.partitions},
             {"accounts", c.accounts},
@@ -273,6 +366,7 @@ std::string manifest_json(const ClusterSpec& spec, const std::string& shared_log
               {"same_partition", c.protocol.local_same_partition ? "local" : "two_legs"}}},
             {"currencies", currencies_json(c)},
             {"nodes", nodes}};
+  if (c.replicas() > 1) m["replicas"] = c.replicas();
   m["log"] = shared_log.empty() ? json("per-node") : json(shared_log);
   return m.dump(2) + "\n";
 }
@@ -293,7 +387,7 @@ ClusterParse parse_manifest_json(const std::string& text) {
   try {
     json root = json::parse(text);
     if (!root.is_object()) throw Bad{"expected a JSON object"};
-    only_keys(root, {"format", "partitions", "accounts", "protocol", "currencies", "nodes", "log"}, "");
+    only_keys(root, {"format", "partitions", "accounts", "replicas", "protocol", "currencies", "nodes", "log"}, "");
     if (get_uint(need(root, "format", ""), "format", 1, 1) != 1) fail("format", "unknown");
     ClusterSpec spec;
     ClusterConfig& c = spec.config;
@@ -318,13 +412,19 @@ ClusterParse parse_manifest_json(const std::string& text) {
       c.currencies.push_back(*cur);
       c.initial_balance.push_back(*a.amount);
     }
+    uint32_t replicas = 1;
+    if (root.contains("replicas")) {
+      replicas = static_cast<uint32_t>(get_uint(root["replicas"], "replicas", 1, 5));
+      if (replicas % 2 == 0) fail("replicas", "must be 1, 3 or 5");
+    }
+    c.replication = real_time_replication_defaults(replicas);
     const json& nodes = need(root, "nodes", "");
     if (!nodes.is_array()) fail("nodes", "expected an array");
     uint32_t np = 0, nc = 0;
     for (size_t i = 0; i < nodes.size(); ++i) {
       const std::string key = "nodes[" + std::to_string(i) + "].";
       if (!nodes[i].is_object()) fail("nodes[" + std::to_string(i) + "]", "expected an object");
-      only_keys(nodes[i], {"name", "kind"}, key);
+      only_keys(nodes[i], {"name", "kind", "group", "replica"}, key);
       NodeSpec n;
       n.name = get_string(need(nodes[i], "name", key), key + "name");
       check_node_name(n.name, key + "name");
@@ -333,16 +433,11 @@ ClusterParse parse_manifest_json(const std::string& text) {
       const std::string kind = get_string(need(nodes[i], "kind", key), key + "kind");
       if (kind != "partition" && kind != "coordinator") fail(key + "kind", "expected partition or coordinator");
       n.kind = kind == "partition" ? NodeKind::kPartition : NodeKind::kCoordinator;
-      n.index = n.kind == NodeKind::kPartition ? np++ : nc++;
+      parse_place(nodes[i], key, replicas, n.kind == NodeKind::kPartition ? np++ : nc++, n);
       spec.nodes.push_back(n);
     }
-    if (np != c.partitions) fail("partitions", "does not match the partition nodes listed");
-    if (nc == 0) fail("nodes", "needs at least one coordinator");
-    c.coordinators = nc;
-    c.clients = nc;
-    c.finalize();
-    for (NodeSpec& n : spec.nodes)
-      n.id = n.kind == NodeKind::kPartition ? c.partition_node(n.index) : c.coordinator_node(n.index);
+    if (replicas == 1 && np != c.partitions) fail("partitions", "does not match the partition nodes listed");
+    place_nodes(spec, c.partitions);
     if (root.contains("log")) {
       const std::string log = get_string(root["log"], "log");
       if (log != "per-node" && log != kSharedLogName)

@@ -1,7 +1,8 @@
 // The real runtime's cluster file (the design's config store): which nodes
 // exist, where they listen, and the wallet's static configuration. Node ids
-// follow core/cluster.h: partitions in file order [0, P), coordinators
-// [P, P+C), and each coordinator's HTTP front end at P+C+c.
+// follow core/cluster.h: partitions [0, P), coordinators [P, P+C) (with
+// replica groups, replica 0 of each group), the HTTP front ends after them
+// (one per coordinator replica), then replicas 1..R-1 of every group.
 #pragma once
 
 #include <cstdint>
@@ -21,7 +22,8 @@ struct NodeSpec {
   std::string host;
   uint16_t port = 0;
   uint16_t http_port = 0;  // coordinators only
-  uint32_t index = 0;      // partition number or coordinator number
+  uint32_t index = 0;      // partition number or coordinator number (its group)
+  uint32_t replica = 0;    // which replica of that group (0 with replicas = 1)
   NodeId id = kNoNode;
 };
 
@@ -41,8 +43,15 @@ struct ClusterSpec {
   ClusterConfig config;  // finalized
   StorageSpec storage;
   std::vector<NodeSpec> nodes;
+  // Names the cluster's membership (replicas, and each node's name, kind,
+  // group, replica and address): Raft frames carry it, and a replica
+  // refuses frames of another configuration.
+  uint32_t config_id = 0;
   const NodeSpec* find(const std::string& name) const;
-  NodeId frontend_of(uint32_t coordinator) const { return config.client_node(coordinator); }
+  // The HTTP front end that lives with replica `replica` of a coordinator.
+  NodeId frontend_of(uint32_t coordinator, uint32_t replica = 0) const {
+    return config.client_node(replica * config.coordinators + coordinator);
+  }
 };
 
 struct ClusterParse {
@@ -71,5 +80,8 @@ ClusterSpec local_cluster(uint32_t partitions, uint32_t coordinators, uint32_t a
 // Protocol timing for the real runtime, where a round trip includes a
 // network hop and an fsync: looser than the simulator's defaults.
 ProtocolOptions real_time_protocol_defaults();
+// Raft's timers for the real runtime: a heartbeat and an fsync on a loaded
+// machine take milliseconds, not the simulator's tenths of one.
+ReplicationOptions real_time_replication_defaults(uint32_t replicas);
 
 }  // namespace ws::net

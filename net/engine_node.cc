@@ -1,5 +1,6 @@
 #include "net/engine_node.h"
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 
@@ -36,58 +37,111 @@ Time EngineNode::now() const {
       .count();
 }
 
-void EngineNode::deliver(NodeId from, Channel channel, const Message& m) {
-  switch (channel) {
-    case Channel::kEngine:
-      actor_->on_message(*this, from, m);
-      break;
-    case Channel::kBalanceQuery: {
-      Message r = m;
-      std::optional<int64_t> b;
-      if (balance_reader_) b = balance_reader_(m.account, m.currency);
-      r.yes = b.has_value();
-      r.amount.minor = b.value_or(0);
-      send_after_sync(from, Channel::kBalanceReply, r);
-      break;
-    }
-    case Channel::kBalanceReply:
-      break;  // not addressed to an engine node
-  }
+void EngineNode::host_replica(ReplicaHost* host, std::vector<NodeId> members) {
+  host_ = host;
+  members_ = std::move(members);
 }
 
-void EngineNode::send(NodeId to, const Message& m) { router_.send(self_, to, Channel::kEngine, m); }
+void EngineNode::deliver(NodeId from, const Message& m) { actor_->on_message(*this, from, m); }
+
+void EngineNode::deliver_raft(NodeId from, const raft::Msg& m) { actor_->on_raft(*this, from, m); }
+
+std::optional<NodeId> EngineNode::redirect() const {
+  if (!host_ || host_->serving()) return std::nullopt;
+  const raft::ReplicaId leader = host_->raft().leader();
+  return leader < members_.size() ? members_[leader] : kNoNode;
+}
+
+void EngineNode::send(NodeId to, const Message& m) { router_.send(self_, to, m); }
 
 void EngineNode::send_durable(NodeId to, const Message& m) {
-  send_after_sync(to, Channel::kEngine, m);
+  Waiting w{};
+  w.kind = WaitKind::kMessage;
+  w.to = to;
+  w.m = m;
+  after_sync(std::move(w));
 }
 
-void EngineNode::send_after_sync(NodeId to, Channel channel, const Message& m) {
+void EngineNode::send_raft(NodeId to, const raft::Msg& m, bool durable) {
+  if (!durable) return router_.send_raft(self_, to, m);
+  Waiting w{};
+  w.kind = WaitKind::kRaft;
+  w.to = to;
+  w.raft = m;
+  after_sync(std::move(w));
+}
+
+// Never runs the actor from inside this call: even when nothing is waiting
+// for the disk, the callback is posted.
+void EngineNode::when_durable(TimerTag tag) {
+  Waiting w{};
+  w.kind = WaitKind::kTimer;
+  w.tag = tag;
+  w.need = log_->needed();
+  pending_.push_back(std::move(w));
+  if (log_->file().durable_bytes() >= pending_.front().need)
+    asio::post(timer_.get_executor(), [this] { on_durable(log_->file().durable_bytes()); });
+}
+
+void EngineNode::after_sync(Waiting w) {
   // Only this node's own records matter: in a shared log, another node's
   // appends do not hold this message back.
-  if (pending_.empty() && log_->file().durable_bytes() >= log_->needed()) {
-    router_.send(self_, to, channel, m);
-    return;
-  }
-  pending_.push_back({log_->needed(), to, channel, m});
+  w.need = log_->needed();
+  if (pending_.empty() && log_->file().durable_bytes() >= w.need) return release(w);
+  pending_.push_back(std::move(w));
 }
 
-// Messages leave in the order they were queued, each once its records are
+void EngineNode::release(Waiting& w) {
+  switch (w.kind) {
+    case WaitKind::kMessage: return router_.send(self_, w.to, w.m);
+    case WaitKind::kRaft: return router_.send_raft(self_, w.to, w.raft);
+    case WaitKind::kTimer: return actor_->on_timer(*this, w.tag);
+  }
+}
+
+// Everything leaves in the order it was queued, each once its records are
 // durable (a later message never overtakes an earlier one).
 void EngineNode::on_durable(uint64_t durable) {
   while (!pending_.empty() && pending_.front().need <= durable) {
-    const Waiting& w = pending_.front();
-    router_.send(self_, w.to, w.channel, w.m);
+    Waiting w = std::move(pending_.front());
     pending_.pop_front();
+    release(w);
   }
 }
 
 void EngineNode::set_timer(Duration after, TimerTag tag) {
+  if (host_) {
+    const Time at = now() + after;
+    const bool earliest = timers_.empty() || at < timers_.begin()->first;
+    timers_.emplace(at, tag);
+    if (earliest) arm_timers();
+    return;
+  }
   const uint64_t gen = ++timer_gen_;
   timer_.expires_after(std::chrono::nanoseconds(after));
   timer_.async_wait([this, gen, tag](const boost::system::error_code& ec) {
     if (ec || gen != timer_gen_) return;
     actor_->on_timer(*this, tag);
   });
+}
+
+void EngineNode::arm_timers() {
+  const uint64_t gen = ++timer_gen_;
+  timer_.expires_after(std::chrono::nanoseconds(std::max<Time>(timers_.begin()->first - now(), 0)));
+  timer_.async_wait([this, gen](const boost::system::error_code& ec) {
+    if (ec || gen != timer_gen_) return;
+    fire_timers();
+  });
+}
+
+void EngineNode::fire_timers() {
+  const Time t = now();
+  while (!timers_.empty() && timers_.begin()->first <= t) {
+    const TimerTag tag = timers_.begin()->second;
+    timers_.erase(timers_.begin());
+    actor_->on_timer(*this, tag);
+  }
+  if (!timers_.empty()) arm_timers();
 }
 
 }  // namespace ws::net

@@ -1,21 +1,27 @@
-// Hosts one engine actor (a partition node or a coordinator) in a real
-// process: implements ws::Context with the wall clock (steady_clock, ns), an
-// Asio steady timer (one per actor; setting it again replaces it), a file
+// Hosts one engine actor (a partition node or a coordinator, or one replica
+// of a group of them: core/replica.h) in a real process: implements
+// ws::Context with the wall clock (steady_clock, ns), Asio timers, a file
 // Storage with group commit, and the Router for messages. send_durable
-// messages wait in order until the log's durable prefix covers every record
-// appended before them. The node also answers the runtime's read-only
-// balance queries, released after the same durability barrier so a reader
-// never sees a balance the log could still lose.
+// messages (and durable Raft messages, and when_durable callbacks) wait in
+// order until the log's durable prefix covers every record appended before
+// them.
+//
+// Timers: a bare engine actor has one (setting it again replaces it; the
+// actors tag each setting and ignore stale ones). A replica host keeps
+// Raft's timer and its machine's, so every setting fires, as in the
+// simulator.
 #pragma once
 
 #include <cstdint>
 #include <deque>
-#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/context.h"
+#include "core/replica.h"
 #include "net/asio.h"
 #include "net/file_storage.h"
 #include "net/transport.h"
@@ -24,21 +30,22 @@ namespace ws::net {
 
 class EngineNode final : public Endpoint, private Context {
  public:
-  // Returns the balance of (account, currency) if this node owns it.
-  using BalanceReader = std::function<std::optional<int64_t>(AccountId, CurrencyIdx)>;
-
   EngineNode(asio::io_context& io, Router& router, NodeId self, std::string name,
              std::unique_ptr<Actor> actor, std::unique_ptr<NodeLog> log);
   ~EngineNode() override;
 
-  void set_balance_reader(BalanceReader r) { balance_reader_ = std::move(r); }
+  // The actor is `host`, replica of a group whose members are these nodes.
+  void host_replica(ReplicaHost* host, std::vector<NodeId> members);
   // Recovers the actor from its log (Actor::on_start).
   void start();
-  void deliver(NodeId from, Channel channel, const Message& m) override;
+  void deliver(NodeId from, const Message& m) override;
+  void deliver_raft(NodeId from, const raft::Msg& m) override;
+  std::optional<NodeId> redirect() const override;
 
   const std::string& name() const { return name_; }
   const FileStorage& log() const { return log_->file(); }
   Actor& actor() { return *actor_; }
+  const ReplicaHost* replica() const { return host_; }
   size_t waiting_for_sync() const { return pending_.size(); }
 
  private:
@@ -59,16 +66,23 @@ class EngineNode final : public Endpoint, private Context {
   void set_timer(Duration after, TimerTag tag) override;
   Storage& storage() override { return *log_; }
   Rng& rng() override { return rng_; }
+  void send_raft(NodeId to, const raft::Msg& m, bool durable) override;
+  void when_durable(TimerTag tag) override;
 
-  void send_after_sync(NodeId to, Channel channel, const Message& m);
-  void on_durable(uint64_t durable);
-
+  enum class WaitKind : uint8_t { kMessage, kRaft, kTimer };
   struct Waiting {
     uint64_t need;  // log bytes that must be durable first
+    WaitKind kind;
     NodeId to;
-    Channel channel;
+    TimerTag tag;
     Message m;
+    raft::Msg raft;
   };
+  void after_sync(Waiting w);
+  void release(Waiting& w);
+  void on_durable(uint64_t durable);
+  void arm_timers();
+  void fire_timers();
 
   Router& router_;
   NodeId self_;
@@ -80,7 +94,9 @@ class EngineNode final : public Endpoint, private Context {
   uint64_t timer_gen_ = 0;
   NodeRng rng_;
   std::deque<Waiting> pending_;
-  BalanceReader balance_reader_;
+  ReplicaHost* host_ = nullptr;
+  std::vector<NodeId> members_;
+  std::multimap<Time, TimerTag> timers_;  // a replica host's timers, by deadline
 };
 
 }  // namespace ws::net

@@ -16,6 +16,7 @@
 
 #include "core/event_log.h"
 #include "core/events.h"
+#include "core/raft.h"
 
 namespace ws::net {
 namespace {
@@ -81,8 +82,11 @@ struct RecordKind {
 RecordKind kind_of(std::span<const uint8_t> record) {
   std::optional<uint16_t> tag;
   std::span<const uint8_t> payload = untag(record, tag);
+  // A replica's log: a Raft snapshot record, written with the entries
+  // after it and the hard state (core/replica.h), rebuilds the replica alone.
   return RecordKind{tag.value_or(0), !payload.empty() && (payload[0] == static_cast<uint8_t>(EventType::kSnapshot) ||
-                                                          payload[0] == static_cast<uint8_t>(EventType::kCoordSnapshot))};
+                                                          payload[0] == static_cast<uint8_t>(EventType::kCoordSnapshot) ||
+                                                          payload[0] == static_cast<uint8_t>(raft::RecordType::kSnapshot))};
 }
 
 constexpr size_t kKeepBuffer = size_t{4} << 20;

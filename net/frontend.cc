@@ -25,7 +25,7 @@ Time Frontend::now() {
 
 void Frontend::transfer(const Message& request, Done done) {
   uint32_t c = cfg_.coordinator_of(request.tx.hi, request.tx.lo);
-  start(cfg_.coordinator_node(c), Channel::kEngine, request, std::move(done));
+  start(cfg_.coordinator_node(c), request, std::move(done));
 }
 
 void Frontend::status(const TxId& tx, Done done) {
@@ -33,33 +33,34 @@ void Frontend::status(const TxId& tx, Done done) {
   m.kind = MsgKind::kStatusQuery;
   m.tx = tx;
   uint32_t c = cfg_.coordinator_of(tx.hi, tx.lo);
-  start(cfg_.coordinator_node(c), Channel::kEngine, m, std::move(done));
+  start(cfg_.coordinator_node(c), m, std::move(done));
 }
 
 void Frontend::balance(AccountId account, CurrencyIdx currency, Done done) {
   Message m{};
+  m.kind = MsgKind::kBalanceRead;
   m.account = account;
   m.currency = currency;
-  start(cfg_.partition_node(cfg_.account_partition[account]), Channel::kBalanceQuery, m, std::move(done));
+  start(cfg_.partition_node(cfg_.account_partition[account]), m, std::move(done));
 }
 
-void Frontend::start(NodeId to, Channel channel, Message m, Done done) {
+void Frontend::start(NodeId to, Message m, Done done) {
   uint32_t r = next_request_++;
   while (pending_.count(r)) r = next_request_++;
   m.request = r;
   Time t = now();
-  pending_.emplace(r, Pending{to, channel, m, t, t, std::move(done)});
-  router_.send(self_, to, channel, m);
+  pending_.emplace(r, Pending{to, m, t, t, std::move(done)});
+  router_.send(self_, to, m);
   arm();
 }
 
-void Frontend::deliver(NodeId, Channel channel, const Message& m) {
+void Frontend::deliver(NodeId, const Message& m) {
   auto it = pending_.find(m.request);
   if (it == pending_.end()) return;  // late answer to a request already answered or given up
   const Pending& p = it->second;
   bool match = false;
-  if (channel == Channel::kBalanceReply) {
-    match = p.channel == Channel::kBalanceQuery && m.account == p.m.account;
+  if (m.kind == MsgKind::kBalanceReply) {
+    match = p.m.kind == MsgKind::kBalanceRead && m.account == p.m.account && m.currency == p.m.currency;
   } else if (m.kind == MsgKind::kTransferReply) {
     match = p.m.kind == MsgKind::kTransferRequest && (m.tx.is_nil() || m.tx == p.m.tx);
   } else if (m.kind == MsgKind::kStatusReply) {
@@ -95,7 +96,7 @@ void Frontend::tick() {
     } else if (t - p.last_sent >= kResendInterval) {
       p.last_sent = t;
       ++metrics_.resends;
-      router_.send(self_, p.to, p.channel, p.m);
+      router_.send(self_, p.to, p.m);
     }
   }
   for (uint32_t r : expired) {

@@ -28,7 +28,7 @@ class Frontend final : public Endpoint {
   void transfer(const Message& request, Done done);
   void status(const TxId& tx, Done done);
   void balance(AccountId account, CurrencyIdx currency, Done done);
-  void deliver(NodeId from, Channel channel, const Message& m) override;
+  void deliver(NodeId from, const Message& m) override;
   size_t in_flight() const { return pending_.size(); }
 
   static constexpr Duration kResendInterval = 1 * kSecond;
@@ -36,14 +36,13 @@ class Frontend final : public Endpoint {
 
  private:
   struct Pending {
-    NodeId to;
-    Channel channel;
+    NodeId to;  // a group
     Message m;
     Time sent;
     Time last_sent;
     Done done;
   };
-  void start(NodeId to, Channel channel, Message m, Done done);
+  void start(NodeId to, Message m, Done done);
   void arm();
   void tick();
   static Time now();

@@ -165,7 +165,7 @@ void HttpService::handle(std::string_view method, std::string_view target, std::
     BalanceCall q = *b;
     frontend_.balance(q.account, q.currency, [this, reply, q, timeout](const Message* m) {
       if (!m) return timeout(nullptr, "owning partition");
-      if (!m->yes) {
+      if (m->outcome != Outcome::kSuccess) {
         ++metrics_.http_5xx;
         ApiError e{500, "misrouted", "the partition does not own this account (cluster files differ?)"};
         return reply(500, error_body(e), kJson);

@@ -7,12 +7,15 @@
 
 #include "core/coordinator.h"
 #include "core/partition_node.h"
+#include "core/replica.h"
 #include "net/log.h"
 
 namespace ws::net {
 
 Server::Server(asio::io_context& io, ClusterSpec spec) : io_(io), spec_(std::move(spec)) {
   router_ = std::make_unique<Router>(io_, spec_.config.node_count());
+  // A group silent for an election timeout has likely lost its leader.
+  router_->set_groups(spec_.config, spec_.config_id, spec_.config.replication.election_timeout_max);
 }
 
 Server::~Server() {
@@ -73,24 +76,21 @@ bool Server::start(const ServerOptions& opts, std::string& error) {
       if (!file) return false;
       log = std::make_unique<NodeLog>(std::move(file), std::nullopt);
     }
-    std::unique_ptr<Actor> actor;
-    PartitionNode* part = nullptr;
-    if (n->kind == NodeKind::kPartition) {
-      auto p = std::make_unique<PartitionNode>(cfg, n->index);
-      part = p.get();
-      actor = std::move(p);
-    } else {
-      actor = std::make_unique<Coordinator>(cfg, n->index);
+    std::unique_ptr<StateMachine> machine;
+    if (n->kind == NodeKind::kPartition) machine = std::make_unique<PartitionNode>(cfg, n->index);
+    else machine = std::make_unique<Coordinator>(cfg, n->index);
+    if (cfg.replicas() == 1) {
+      nodes_.push_back(std::make_unique<EngineNode>(io_, *router_, n->id, n->name, std::move(machine), std::move(log)));
+      continue;
     }
-    auto node = std::make_unique<EngineNode>(io_, *router_, n->id, n->name, std::move(actor), std::move(log));
-    if (part) {
-      const uint32_t index = n->index;
-      node->set_balance_reader([part, index, &cfg](AccountId a, CurrencyIdx c) -> std::optional<int64_t> {
-        if (a >= cfg.accounts || c >= cfg.currencies.size() || cfg.account_partition[a] != index)
-          return std::nullopt;
-        return part->balance(a, c);
-      });
-    }
+    // One replica of the node's group (core/replica.h).
+    const uint32_t group = n->kind == NodeKind::kPartition ? cfg.partition_node(n->index) : cfg.coordinator_node(n->index);
+    std::unique_ptr<ReplicaHost> host = make_replica_host(cfg, group, n->replica, std::move(machine));
+    ReplicaHost* h = host.get();
+    auto node = std::make_unique<EngineNode>(io_, *router_, n->id, n->name, std::move(host), std::move(log));
+    std::vector<NodeId> members;
+    for (uint32_t r = 0; r < cfg.replicas(); ++r) members.push_back(cfg.replica_node(group, r));
+    node->host_replica(h, std::move(members));
     nodes_.push_back(std::move(node));
   }
   // Routes to the nodes that run elsewhere; a coordinator's front end lives with it.
@@ -98,7 +98,7 @@ bool Server::start(const ServerOptions& opts, std::string& error) {
     for (const NodeSpec& n : spec_.nodes) {
       if (runs_here(n)) continue;
       router_->add_remote(n.id, n.host, n.port);
-      if (n.kind == NodeKind::kCoordinator) router_->add_remote(spec_.frontend_of(n.index), n.host, n.port);
+      if (n.kind == NodeKind::kCoordinator) router_->add_remote(spec_.frontend_of(n.index, n.replica), n.host, n.port);
     }
     for (const NodeSpec* n : mine)
       if (!router_->listen(n->host, n->port, error)) return false;
@@ -108,7 +108,7 @@ bool Server::start(const ServerOptions& opts, std::string& error) {
     if (n->kind != NodeKind::kCoordinator) continue;
     Front f;
     f.metrics = std::make_unique<Metrics>();
-    f.frontend = std::make_unique<Frontend>(io_, *router_, cfg, spec_.frontend_of(n->index), *f.metrics);
+    f.frontend = std::make_unique<Frontend>(io_, *router_, cfg, spec_.frontend_of(n->index, n->replica), *f.metrics);
     if (n->http_port != 0 || (opts.in_process && n->index == 0)) {
       f.service = std::make_unique<HttpService>(cfg, *f.frontend, *f.metrics,
                                                 [this](std::string& out) { render_extra(out); });
@@ -139,7 +139,9 @@ void Server::render_extra(std::string& out) const {
   out += "# HELP walletd_coordinator_unfinished Transactions a coordinator has not finished (both phases).\n"
          "# TYPE walletd_coordinator_unfinished gauge\n";
   for (const auto& n : nodes_) {
-    auto* c = dynamic_cast<const Coordinator*>(&const_cast<EngineNode&>(*n).actor());
+    const ReplicaHost* host = n->replica();
+    auto* c = host ? dynamic_cast<const Coordinator*>(&host->machine())
+                   : dynamic_cast<const Coordinator*>(&const_cast<EngineNode&>(*n).actor());
     if (c) out += "walletd_coordinator_unfinished{node=\"" + n->name() + "\"} " + std::to_string(c->unfinished()) + "\n";
   }
   const TransportStats& s = router_->stats();

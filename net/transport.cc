@@ -40,15 +40,18 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
     timer_.cancel();
   }
 
-  void send(Channel ch, NodeId from, NodeId to, const Message& m) {
+  // encode(out) appends one frame to out.
+  template <class Encode>
+  void send(Encode&& encode) {
     if (pending_.size() >= kMaxQueuedBytes || state_ == State::kBackoff) {
       ++stats_.frames_dropped;
       return;
     }
-    encode_frame(ch, from, to, m, pending_);
+    encode(pending_);
     ++pending_frames_;
     if (state_ == State::kConnected) flush();
   }
+  bool down() const { return state_ == State::kBackoff; }
 
  private:
   enum class State { kConnecting, kConnected, kBackoff };
@@ -188,7 +191,7 @@ class InboundConn : public std::enable_shared_from_this<InboundConn> {
       FrameDecode d = decode_frame(std::span<const uint8_t>(buf_.data() + pos, used_ - pos));
       if (d.error == FrameError::kShort) break;
       if (d.error != FrameError::kNone) return reject(to_string(d.error));
-      if (!router_.deliver_inbound(d.header, d.message))
+      if (!router_.deliver_inbound(d))
         return reject("frame for node " + std::to_string(d.header.to) + " which is not hosted here");
       pos += d.consumed;
     }
@@ -249,40 +252,145 @@ void Router::accept() {
   });
 }
 
+void Router::set_groups(const ClusterConfig& cluster, uint32_t config_id, Duration silence) {
+  if (cluster.replicas() <= 1) return;
+  groups_ = &cluster;
+  config_id_ = config_id;
+  silence_ = std::chrono::nanoseconds(silence);
+  guess_.assign(cluster.groups(), Guess{});
+}
+
+void Router::post_drain() {
+  if (drain_posted_) return;
+  drain_posted_ = true;
+  asio::post(io_, [this, alive = alive_] {
+    if (*alive) drain_local();
+  });
+}
+
 void Router::drain_local() {
   drain_posted_ = false;
   local_draining_.swap(local_queue_);
+  local_raft_draining_.swap(local_raft_);
   // Messages sent while delivering these go to the next batch, behind
   // whatever else is ready to run (HTTP, TCP, log completions).
-  for (const LocalMessage& x : local_draining_)
-    if (Endpoint* ep = locals_[x.to]) ep->deliver(x.from, x.channel, x.m);
+  for (const LocalMessage& x : local_draining_) dispatch(x.from, x.to, x.channel, x.hops, x.hint, x.m);
+  for (const LocalRaft& x : local_raft_draining_) dispatch_raft(x.from, x.to, config_id_, x.m);
   local_draining_.clear();
+  local_raft_draining_.clear();
 }
 
-bool Router::deliver_inbound(const FrameHeader& h, const Message& m) {
+bool Router::deliver_inbound(const FrameDecode& d) {
+  const FrameHeader& h = d.header;
   if (h.from >= node_count_ || !is_local(h.to)) return false;
   ++stats_.frames_received;
-  locals_[h.to]->deliver(h.from, h.channel, m);
+  if (h.channel == Channel::kRaft) {
+    dispatch_raft(h.from, h.to, d.config, d.raft);
+  } else {
+    if (h.channel == Channel::kRedirect && d.hint != kNoNode && d.hint >= node_count_) return false;
+    dispatch(h.from, h.to, h.channel, h.hops, d.hint, d.message);
+  }
   return true;
 }
 
-void Router::send(NodeId from, NodeId to, Channel channel, const Message& m) {
+void Router::dispatch(NodeId from, NodeId to, Channel channel, uint8_t hops, NodeId hint, const Message& m) {
+  Endpoint* ep = locals_[to];
+  if (!ep) return;
+  if (!groups_) return ep->deliver(from, m);
+  const ClusterConfig& c = *groups_;
+  heard_from(from);
+  if (channel == Channel::kRedirect) {
+    // Our message came back from a replica not serving: believe its hint
+    // and send it there, or, with none, try the next replica next time (a
+    // leader not serving yet names itself: the sender's own retry comes back).
+    const uint32_t g = c.group_of(from);
+    if (g == ClusterConfig::kNoGroup) return;
+    if (hint == kNoNode || c.group_of(hint) != g) return believe(g, (c.replica_index(from) + 1) % c.replicas());
+    believe(g, c.replica_index(hint));
+    if (hint != from && hops < kMaxHops) send_to(to, hint, Channel::kEngine, m, static_cast<uint8_t>(hops + 1), kNoNode);
+    return;
+  }
+  if (std::optional<NodeId> leader = ep->redirect()) {
+    ++stats_.redirects;
+    return send_to(to, from, Channel::kRedirect, m, hops, *leader);
+  }
+  ep->deliver(c.is_server(from) ? c.group_of(from) : from, m);
+}
+
+void Router::dispatch_raft(NodeId from, NodeId to, uint32_t config, const raft::Msg& m) {
+  Endpoint* ep = locals_[to];
+  if (!ep) return;
+  const ClusterConfig* c = groups_;
+  const char* why = nullptr;
+  if (!c) why = "this node runs no replica group";
+  else if (config != config_id_) why = "it comes from another configuration of the cluster";
+  else if (!c->is_server(from) || c->group_of(from) != c->group_of(to)) why = "its sender is not a replica of this group";
+  else if (m.from != c->replica_index(from) || m.to != c->replica_index(to)) why = "its replica numbers do not match its nodes";
+  if (why) {
+    ++stats_.frames_refused;
+    if (refusals_logged_++ < 20)
+      log_line("refused a Raft frame from node " + std::to_string(from) + " to node " + std::to_string(to) + ": " + why);
+    return;
+  }
+  heard_from(from);
+  ep->deliver_raft(from, m);
+}
+
+void Router::heard_from(NodeId from) {
+  const uint32_t g = groups_->group_of(from);
+  if (g == ClusterConfig::kNoGroup) return;
+  believe(g, groups_->replica_index(from));
+}
+
+void Router::believe(uint32_t group, uint32_t replica) {
+  guess_[group] = Guess{replica, std::chrono::steady_clock::now()};
+}
+
+bool Router::link_down(NodeId to) const { return to < remotes_.size() && remotes_[to] && remotes_[to]->down(); }
+
+// A group's id becomes the replica believed to lead it. A replica whose
+// link is down, or a group silent for longer than an election timeout,
+// gives way to the next replica.
+NodeId Router::resolve(NodeId to) {
+  if (!groups_ || to >= groups_->groups()) return to;
+  const ClusterConfig& c = *groups_;
+  Guess& g = guess_[to];
+  const auto now = std::chrono::steady_clock::now();
+  if (now - g.since > silence_) g = Guess{(g.replica + 1) % c.replicas(), now};
+  for (uint32_t tries = 0; tries < c.replicas() && link_down(c.replica_node(to, g.replica)); ++tries)
+    g.replica = (g.replica + 1) % c.replicas();
+  return c.replica_node(to, g.replica);
+}
+
+void Router::send_to(NodeId from, NodeId to, Channel channel, const Message& m, uint8_t hops, NodeId hint) {
   if (is_local(to)) {
     ++stats_.local_deliveries;
-    local_queue_.push_back({from, to, channel, m});
-    if (!drain_posted_) {
-      drain_posted_ = true;
-      asio::post(io_, [this, alive = alive_] {
-        if (*alive) drain_local();
-      });
-    }
+    local_queue_.push_back({from, to, channel, hops, hint, m});
+    post_drain();
     return;
   }
   if (to < remotes_.size() && remotes_[to]) {
-    remotes_[to]->send(channel, from, to, m);
+    if (channel == Channel::kRedirect)
+      remotes_[to]->send([&](std::vector<uint8_t>& out) { encode_redirect_frame(from, to, m, hint, hops, out); });
+    else
+      remotes_[to]->send([&](std::vector<uint8_t>& out) { encode_frame(from, to, m, out, hops); });
     return;
   }
   ++stats_.frames_dropped;  // no route: a node id outside the cluster
+}
+
+void Router::send_raft(NodeId from, NodeId to, const raft::Msg& m) {
+  if (is_local(to)) {
+    ++stats_.local_deliveries;
+    local_raft_.push_back({from, to, m});
+    post_drain();
+    return;
+  }
+  if (to < remotes_.size() && remotes_[to]) {
+    remotes_[to]->send([&](std::vector<uint8_t>& out) { encode_raft_frame(from, to, config_id_, m, out); });
+    return;
+  }
+  ++stats_.frames_dropped;
 }
 
 }  // namespace ws::net

@@ -2,7 +2,15 @@
 # Crash test of the real runtime: a 3-partition, 2-coordinator walletd
 # cluster on 127.0.0.1 (one process per node, logs in a temporary
 # directory) under walletload, while partition and coordinator processes are
-# killed with SIGKILL at random moments and restarted. At the end walletload
+# killed with SIGKILL at random moments and restarted.
+#
+# With REPLICAS 3 (or 5), every partition and coordinator is a Raft group of
+# that many processes (docs/replication.md). Each round kills one replica of
+# every group in turn (never more than one per group at a time: a minority),
+# and after every kill reads a balance through a surviving front end, which
+# must answer. At the end every coordinator replica's front end must serve
+# the same balances, and walletload's audit must be exact. `walletd audit`
+# does not read replica logs yet, so the offline audit is skipped. At the end walletload
 # audits the money: every transfer answered "success" applied exactly once,
 # nothing else applied, totals conserved. The logs are cut into small
 # segments behind snapshots as they grow; once the cluster is stopped,
@@ -11,11 +19,13 @@
 # same balances the running cluster served. Exit 0 if both audits pass, 1 if
 # anything was lost or duplicated (the data directory is kept), 2 on setup
 # errors.
-# Usage: scripts/crash-test.sh [BUILD_DIR] [ROUNDS]   (defaults: build, 4)
+# Usage: scripts/crash-test.sh [BUILD_DIR] [ROUNDS] [REPLICAS]   (defaults: build, 4, 1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build="${1:-build}"
 rounds="${2:-4}"
+replicas="${3:-1}"
+case "$replicas" in 1|3|5) ;; *) echo "crash-test: REPLICAS must be 1, 3 or 5, not '$replicas'" >&2; exit 2;; esac
 walletd="$build/net/walletd"
 walletload="$build/net/walletload"
 for b in "$walletd" "$walletload"; do
@@ -27,7 +37,6 @@ dir=$(mktemp -d /tmp/walletd-crash-XXXXXX)
 # connection of another program can be holding one of them.
 base=$((20000 + RANDOM % 12000))
 declare -A pid
-names=(p0 p1 p2 c0 c1)
 
 cleanup() {
   for n in "${!pid[@]}"; do kill -9 "${pid[$n]}" 2>/dev/null || true; done
@@ -35,20 +44,46 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Nodes: p0 p1 p2 c0 c1, or with groups p0r0 p0r1 ... c1r2. Peer ports from
+# base (partitions) and base+20 (coordinators), HTTP from base+40.
+names=()
+http_ports=()
+nodes=""
+node() {  # name kind group replica port [http_port]
+  local place=""
+  [ "$replicas" -gt 1 ] && place="\"group\": $3, \"replica\": $4, "
+  nodes+="${nodes:+,
+    }{\"name\": \"$1\", \"kind\": \"$2\", $place\"address\": \"127.0.0.1:$5\"${6:+, \"http_port\": $6}}"
+  names+=("$1")
+  [ -n "${6:-}" ] && http_ports+=("$6")
+  return 0
+}
+for g in 0 1 2; do
+  for r in $(seq 0 $((replicas - 1))); do
+    n="p$g"; [ "$replicas" -gt 1 ] && n="p${g}r$r"
+    node "$n" partition "$g" "$r" $((base + g * replicas + r))
+  done
+done
+for g in 0 1; do
+  for r in $(seq 0 $((replicas - 1))); do
+    n="c$g"; [ "$replicas" -gt 1 ] && n="c${g}r$r"
+    node "$n" coordinator "$g" "$r" $((base + 20 + g * replicas + r)) $((base + 40 + g * replicas + r))
+  done
+done
+replication=""
+[ "$replicas" -gt 1 ] && replication="\"replicas\": $replicas,"
+
 cat > "$dir/cluster.json" <<JSON
 {
   "partitions": 3,
   "accounts": 200,
+  $replication
   "protocol": {"kind": "tcc", "try_timeout_ms": 2000, "retry_interval_ms": 50, "max_backoff_ms": 500,
                "snapshot_every": 500},
   "storage": {"archive": "keep", "segment_bytes": 262144},
   "initial_balances": {"USD": "1000.00", "EUR": "500.00"},
   "nodes": [
-    {"name": "p0", "kind": "partition", "address": "127.0.0.1:$((base + 0))"},
-    {"name": "p1", "kind": "partition", "address": "127.0.0.1:$((base + 1))"},
-    {"name": "p2", "kind": "partition", "address": "127.0.0.1:$((base + 2))"},
-    {"name": "c0", "kind": "coordinator", "address": "127.0.0.1:$((base + 10))", "http_port": $((base + 20))},
-    {"name": "c1", "kind": "coordinator", "address": "127.0.0.1:$((base + 11))", "http_port": $((base + 21))}
+    $nodes
   ]
 }
 JSON
@@ -69,46 +104,80 @@ wait_http() {
 }
 
 for n in "${names[@]}"; do start "$n"; done
-wait_http $((base + 20))
-wait_http $((base + 21))
+for port in "${http_ports[@]}"; do wait_http "$port"; done
 
 # A peer port fed garbage closes that connection, logs why, and keeps serving.
 printf 'GET / HTTP/1.1\r\n\r\n' >"/dev/tcp/127.0.0.1/$base" || true
-for _ in $(seq 1 100); do grep -q "bad frame" "$dir/p0.err" && break; sleep 0.05; done
-grep -q "bad frame (bad magic)" "$dir/p0.err" || { echo "crash-test: p0 did not reject a garbage frame" >&2; exit 1; }
+for _ in $(seq 1 100); do grep -q "bad frame" "$dir/${names[0]}.err" && break; sleep 0.05; done
+grep -q "bad frame (bad magic)" "$dir/${names[0]}.err" || { echo "crash-test: ${names[0]} did not reject a garbage frame" >&2; exit 1; }
 
 # Random delay in seconds between $1 and $2 tenths.
 pause() { sleep "$(awk -v lo="$1" -v hi="$2" -v r="$RANDOM" 'BEGIN { printf "%.2f", (lo + (hi - lo) * r / 32767) / 10 }')"; }
 
+urls=()
+for port in "${http_ports[@]}"; do urls+=(--url "http://127.0.0.1:$port"); done
 duration=$((4 * rounds + 4))
-"$walletload" --url "http://127.0.0.1:$((base + 20))" --url "http://127.0.0.1:$((base + 21))" \
+[ "$replicas" -gt 1 ] && duration=$((7 * rounds + 4))
+"$walletload" "${urls[@]}" \
   --rate 400 --duration "$duration" --accounts 200 --connections 16 --currencies USD,EUR \
   --timeout-ms 1000 --max-attempts 2 --settle 60 --quiet >"$dir/walletload.out" 2>&1 &
 load=$!
 
 kills=0
-for r in $(seq 1 "$rounds"); do
-  pause 5 20
-  p="p$((RANDOM % 3))"
-  kill -9 "${pid[$p]}"; wait "${pid[$p]}" 2>/dev/null || true
-  kills=$((kills + 1))
-  pause 1 10
-  start "$p"
-  pause 5 15
-  c="c$((RANDOM % 2))"
-  kill -9 "${pid[$c]}"; wait "${pid[$c]}" 2>/dev/null || true
-  kills=$((kills + 1))
-  if [ $((RANDOM % 2)) -eq 0 ]; then
-    # Sometimes a partition goes down while the coordinator is down too.
-    q="p$((RANDOM % 3))"
-    kill -9 "${pid[$q]}"; wait "${pid[$q]}" 2>/dev/null || true
-    kills=$((kills + 1))
-    pause 1 5
-    start "$q"
+reads=0
+unanswered=0
+# A balance read through the front end of a coordinator replica that is up.
+read_after_kill() {
+  local up=() n port i
+  for i in "${!http_ports[@]}"; do
+    n="c$((i / replicas))r$((i % replicas))"
+    [ "$n" = "$1" ] || up+=("${http_ports[$i]}")
+  done
+  port="${up[$((RANDOM % ${#up[@]}))]}"
+  reads=$((reads + 1))
+  curl -s -m 10 -o /dev/null -w '%{http_code}' \
+    "http://127.0.0.1:$port/v1/wallet/balance?account=acct-$((RANDOM % 200))&currency=USD" >"$dir/read.code" || true
+  if [ "$(cat "$dir/read.code")" != 200 ]; then
+    unanswered=$((unanswered + 1))
+    echo "crash-test: a balance read after killing $1 got HTTP $(cat "$dir/read.code")" >&2
   fi
-  pause 1 10
-  start "$c"
-done
+}
+if [ "$replicas" -gt 1 ]; then
+  for r in $(seq 1 "$rounds"); do
+    for g in p0 p1 p2 c0 c1; do
+      pause 2 8
+      victim="${g}r$((RANDOM % replicas))"
+      kill -9 "${pid[$victim]}"; wait "${pid[$victim]}" 2>/dev/null || true
+      kills=$((kills + 1))
+      read_after_kill "$victim"
+      pause 3 10
+      start "$victim"
+    done
+  done
+else
+  for r in $(seq 1 "$rounds"); do
+    pause 5 20
+    p="p$((RANDOM % 3))"
+    kill -9 "${pid[$p]}"; wait "${pid[$p]}" 2>/dev/null || true
+    kills=$((kills + 1))
+    pause 1 10
+    start "$p"
+    pause 5 15
+    c="c$((RANDOM % 2))"
+    kill -9 "${pid[$c]}"; wait "${pid[$c]}" 2>/dev/null || true
+    kills=$((kills + 1))
+    if [ $((RANDOM % 2)) -eq 0 ]; then
+      # Sometimes a partition goes down while the coordinator is down too.
+      q="p$((RANDOM % 3))"
+      kill -9 "${pid[$q]}"; wait "${pid[$q]}" 2>/dev/null || true
+      kills=$((kills + 1))
+      pause 1 5
+      start "$q"
+    fi
+    pause 1 10
+    start "$c"
+  done
+fi
 
 rc=0
 wait "$load" || rc=$?
@@ -117,12 +186,24 @@ summary=$(grep -E "transfers in|achieved|retries|audit" "$dir/walletload.out" | 
 # The offline audit of every node's archive and live log, after a clean stop.
 accts=(acct-$((RANDOM % 200)) acct-$((RANDOM % 200)) acct-$((RANDOM % 200)))
 for a in "${accts[@]}"; do
-  curl -s "http://127.0.0.1:$((base + 20))/v1/wallet/balance?account=$a&currency=USD" >"$dir/live-$a" || true
+  curl -s "http://127.0.0.1:${http_ports[0]}/v1/wallet/balance?account=$a&currency=USD" >"$dir/live-$a" || true
 done
+arc=0
+if [ "$replicas" -gt 1 ]; then
+  # Every front end serves the same balances: reads go to each group's leader.
+  for a in "${accts[@]}"; do
+    for port in "${http_ports[@]}"; do
+      other=$(curl -s "http://127.0.0.1:$port/v1/wallet/balance?account=$a&currency=USD" || true)
+      [ "$other" = "$(cat "$dir/live-$a")" ] ||
+        { echo "crash-test: $a: port ${http_ports[0]} served $(cat "$dir/live-$a"), port $port served $other" >&2; arc=1; }
+    done
+  done
+  [ "$unanswered" -eq 0 ] || arc=1
+fi
 for n in "${names[@]}"; do kill -TERM "${pid[$n]}" 2>/dev/null || true; done
 wait 2>/dev/null || true
 pid=()
-arc=0
+if [ "$replicas" -eq 1 ]; then
 "$build/net/walletd" audit --data "$dir/data" >"$dir/audit.out" 2>&1 || arc=$?
 grep -q "^transfers in flight: 0$" "$dir/audit.out" || arc=1
 for a in "${accts[@]}"; do
@@ -131,14 +212,22 @@ for a in "${accts[@]}"; do
         sed -E 's/.*"balances":\{[^}]*"USD":"([^"]+)".*/\1/')
   [ "$live" = "$off" ] || { echo "crash-test: $a USD: the cluster served $live, walletd audit says $off" >&2; arc=1; }
 done
+fi
 archived=$(ls "$dir/data/archive" 2>/dev/null | wc -l)
 if [ "$rc" -eq 0 ] && [ "$arc" -eq 0 ]; then
-  echo "crash-test: PASS ($kills kill -9s, $torn torn tails truncated, garbage frame rejected," \
-    "$archived segments archived, offline audit OK) $summary"
+  if [ "$replicas" -gt 1 ]; then
+    echo "crash-test: PASS (groups of $replicas, $kills kill -9s of one replica at a time, $reads balance reads" \
+      "after kills all answered, $torn torn tails truncated, garbage frame rejected, $archived segments archived," \
+      "every front end serves the same balances) $summary"
+  else
+    echo "crash-test: PASS ($kills kill -9s, $torn torn tails truncated, garbage frame rejected," \
+      "$archived segments archived, offline audit OK) $summary"
+  fi
   rm -rf "$dir"
   exit 0
 fi
-[ "$arc" -eq 0 ] || { echo "crash-test: walletd audit failed:" >&2; grep -E "PROBLEM|flight|conservation|audit" "$dir/audit.out" >&2; }
+[ "$arc" -eq 0 ] || [ "$replicas" -gt 1 ] ||
+  { echo "crash-test: walletd audit failed:" >&2; grep -E "PROBLEM|flight|conservation|audit" "$dir/audit.out" >&2; }
 echo "crash-test: FAIL (walletload exit $rc, walletd audit exit $arc, after $kills kill -9s); data kept in $dir" >&2
 cat "$dir/walletload.out" >&2
 for n in "${names[@]}"; do echo "--- $n (last lines)" >&2; tail -5 "$dir/$n.err" >&2; done

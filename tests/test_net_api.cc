@@ -214,14 +214,88 @@ TEST(ClusterFile, BadKeysAreNamed) {
   std::string bad_addr = ok;
   bad_addr.replace(bad_addr.find("127.0.0.1:7000"), 14, "127.0.0.1");
   EXPECT_NE(err(bad_addr).find("'nodes[0].address'"), std::string::npos);
-  for (const char* replicas : {"0", "2", "3", "6"}) {
+  for (const char* replicas : {"0", "2", "4", "6"}) {
     std::string with = ok;
     with.insert(1, std::string("\"replicas\":") + replicas + ",");
     EXPECT_NE(err(with).find("'replicas'"), std::string::npos) << replicas << ": " << err(with);
   }
+  // Groups of three need every node placed in one.
+  std::string three = ok;
+  three.insert(1, "\"replicas\":3,");
+  EXPECT_NE(err(three).find("'nodes[0].group'"), std::string::npos) << err(three);
   std::string one = ok;
   one.insert(1, "\"replicas\":1,");
   EXPECT_TRUE(parse_cluster_json(one).spec) << err(one);
+}
+
+// A cluster file of groups of three: p0 and c0, each three replicas.
+std::string group_file(const std::string& replicas_json, const std::string& extra_node = "",
+                       const std::string& replication = "") {
+  std::string nodes;
+  for (const char* kind : {"partition", "coordinator"})
+    for (int r = 0; r < 3; ++r) {
+      const bool coord = std::string(kind) == "coordinator";
+      nodes += std::string(nodes.empty() ? "" : ",") + "{\"name\":\"" + (coord ? "c0r" : "p0r") + std::to_string(r) +
+               "\",\"kind\":\"" + kind + "\",\"group\":0,\"replica\":" + std::to_string(r) +
+               ",\"address\":\"127.0.0.1:" + std::to_string(7000 + (coord ? 10 : 0) + r) + "\"" +
+               (coord ? ",\"http_port\":" + std::to_string(8080 + r) : "") + "}";
+    }
+  return "{\"partitions\":1,\"accounts\":10,\"replicas\":" + replicas_json + "," + replication +
+         "\"initial_balances\":{\"USD\":\"10.00\"},\"nodes\":[" + nodes + extra_node + "]}";
+}
+
+TEST(ClusterFile, GroupsOfThreeArePlacedAndCheckedAsAWhole) {
+  ClusterParse g = parse_cluster_json(group_file("3"));
+  ASSERT_TRUE(g.spec) << g.error;
+  const ClusterConfig& c = g.spec->config;
+  EXPECT_EQ(c.replicas(), 3u);
+  EXPECT_EQ(c.coordinators, 1u);
+  EXPECT_EQ(c.clients, 3u);  // one front end per coordinator replica
+  // Replica 0 of a group is the group's node; the others follow the front ends.
+  const NodeSpec* p0r0 = g.spec->find("p0r0");
+  const NodeSpec* p0r2 = g.spec->find("p0r2");
+  const NodeSpec* c0r1 = g.spec->find("c0r1");
+  ASSERT_TRUE(p0r0 && p0r2 && c0r1);
+  EXPECT_EQ(p0r0->id, c.partition_node(0));
+  EXPECT_EQ(p0r2->id, c.replica_node(c.partition_node(0), 2));
+  EXPECT_EQ(c.group_of(c0r1->id), c.coordinator_node(0));
+  EXPECT_NE(g.spec->frontend_of(0, 1), g.spec->frontend_of(0, 2));
+  EXPECT_EQ(c.replication.heartbeat_interval, 100 * kMillisecond);
+
+  auto err = [](const std::string& text) { return parse_cluster_json(text).error; };
+  // A fourth replica of p0, a replica listed twice, and one missing.
+  const std::string extra = ",{\"name\":\"p0r3\",\"kind\":\"partition\",\"group\":0,\"replica\":3,\"address\":\"127.0.0.1:7100\"}";
+  EXPECT_NE(err(group_file("3", extra)).find("'nodes[6].replica'"), std::string::npos) << err(group_file("3", extra));
+  const std::string twice = ",{\"name\":\"p0x\",\"kind\":\"partition\",\"group\":0,\"replica\":1,\"address\":\"127.0.0.1:7100\"}";
+  EXPECT_NE(err(group_file("3", twice)).find("replica 1 of partition 0 is listed twice"), std::string::npos)
+      << err(group_file("3", twice));
+  EXPECT_NE(err(group_file("5")).find("replica 3 of partition 0 is missing"), std::string::npos) << err(group_file("5"));
+  const std::string other_group = ",{\"name\":\"p1r0\",\"kind\":\"partition\",\"group\":1,\"replica\":0,\"address\":\"127.0.0.1:7100\"}";
+  EXPECT_NE(err(group_file("3", other_group)).find("'partitions'"), std::string::npos) << err(group_file("3", other_group));
+  // Duplicate addresses, and Raft timers that cannot work.
+  std::string dup = group_file("3");
+  dup.replace(dup.find("127.0.0.1:7001"), 14, "127.0.0.1:7000");
+  EXPECT_NE(err(dup).find("address used by two nodes"), std::string::npos) << err(dup);
+  EXPECT_NE(err(group_file("3", "", "\"replication\":{\"heartbeat_ms\":700},")).find("'replication.heartbeat_ms'"),
+            std::string::npos);
+  EXPECT_NE(err(group_file("3", "", "\"replication\":{\"election_timeout_max_ms\":100},"))
+                .find("'replication.election_timeout_max_ms'"),
+            std::string::npos);
+
+  // The configuration id names the membership: moving one replica changes it.
+  std::string moved = group_file("3");
+  moved.replace(moved.find("127.0.0.1:7002"), 14, "127.0.0.1:7302");
+  ClusterParse m = parse_cluster_json(moved);
+  ASSERT_TRUE(m.spec) << m.error;
+  EXPECT_NE(m.spec->config_id, g.spec->config_id);
+
+  // The manifest keeps the groups.
+  const std::string text = manifest_json(*g.spec, "");
+  ClusterParse back = parse_manifest_json(text);
+  ASSERT_TRUE(back.spec) << back.error;
+  EXPECT_EQ(manifest_json(*back.spec, ""), text);
+  EXPECT_EQ(back.spec->config.replicas(), 3u);
+  EXPECT_EQ(back.spec->find("c0r1")->id, c0r1->id);
 }
 
 TEST(ClusterFile, RetentionWindowIsAKey) {

@@ -31,9 +31,9 @@ Message sample() {
   return m;
 }
 
-std::vector<uint8_t> frame_of(const Message& m, Channel ch = Channel::kEngine) {
+std::vector<uint8_t> frame_of(const Message& m) {
   std::vector<uint8_t> out;
-  encode_frame(ch, 4, 7, m, out);
+  encode_frame(4, 7, m, out);
   return out;
 }
 
@@ -47,12 +47,13 @@ void reseal(std::vector<uint8_t>& f) {
 
 TEST(Frame, RoundTripKeepsEveryField) {
   const Message m = sample();
-  std::vector<uint8_t> f = frame_of(m, Channel::kBalanceReply);
+  std::vector<uint8_t> f = frame_of(m);
   ASSERT_EQ(f.size(), kFrameHeaderSize + kMessageWireSize);
   FrameDecode d = decode_frame(f);
   ASSERT_EQ(d.error, FrameError::kNone);
   EXPECT_EQ(d.consumed, f.size());
-  EXPECT_EQ(d.header.channel, Channel::kBalanceReply);
+  EXPECT_EQ(d.header.channel, Channel::kEngine);
+  EXPECT_EQ(d.header.hops, 0u);
   EXPECT_EQ(d.header.from, 4u);
   EXPECT_EQ(d.header.to, 7u);
   const Message& r = d.message;
@@ -141,6 +142,98 @@ TEST(Frame, OutOfRangeFieldWithGoodChecksumIsRefused) {
   f[kFrameHeaderSize + 4 + 2 + 4 + 16 + 4 + 4 + 8 + 2 + 8 + 8 + 8 + 39] = 'x';  // txid text without its terminator
   reseal(f);
   EXPECT_EQ(decode_frame(f).error, FrameError::kBadMessage);
+}
+
+raft::Msg sample_append() {
+  raft::Msg m;
+  m.type = raft::MsgType::kAppend;
+  m.from = 0;
+  m.to = 2;
+  m.term = 7;
+  m.prev_index = 41;
+  m.prev_term = 6;
+  m.commit = 40;
+  m.entries.push_back({7, 42, raft::EntryKind::kNoop, {}});
+  m.entries.push_back({7, 43, raft::EntryKind::kCommand, {1, 2, 3, 250}});
+  m.read_round = 9;
+  return m;
+}
+
+TEST(Frame, RedirectCarriesTheMessageItsHopsAndTheLeader) {
+  std::vector<uint8_t> f;
+  encode_redirect_frame(12, 5, sample(), 20, 1, f);
+  ASSERT_EQ(f.size(), kFrameHeaderSize + kRedirectWireSize);
+  FrameDecode d = decode_frame(f);
+  ASSERT_EQ(d.error, FrameError::kNone);
+  EXPECT_EQ(d.header.channel, Channel::kRedirect);
+  EXPECT_EQ(d.header.hops, 1u);
+  EXPECT_EQ(d.hint, 20u);
+  EXPECT_EQ(d.message.tx, sample().tx);
+}
+
+TEST(Frame, TooManyHopsAreRefused) {
+  std::vector<uint8_t> f;
+  encode_frame(4, 7, sample(), f, kMaxHops);
+  EXPECT_EQ(decode_frame(f).error, FrameError::kNone);
+  f[6] = kMaxHops + 1;
+  EXPECT_EQ(decode_frame(f).error, FrameError::kBadHops);
+}
+
+TEST(Frame, RaftRoundTripKeepsEveryField) {
+  raft::Msg m = sample_append();
+  std::vector<uint8_t> f;
+  encode_raft_frame(3, 9, 0xabcdef, m, f);
+  FrameDecode d = decode_frame(f);
+  ASSERT_EQ(d.error, FrameError::kNone);
+  EXPECT_EQ(d.header.channel, Channel::kRaft);
+  EXPECT_EQ(d.config, 0xabcdefu);
+  EXPECT_EQ(d.raft.type, m.type);
+  EXPECT_EQ(d.raft.term, 7u);
+  EXPECT_EQ(d.raft.prev_index, 41u);
+  EXPECT_EQ(d.raft.prev_term, 6u);
+  EXPECT_EQ(d.raft.commit, 40u);
+  EXPECT_EQ(d.raft.entries, m.entries);
+  EXPECT_EQ(d.raft.read_round, 9u);
+
+  raft::Msg s;
+  s.type = raft::MsgType::kInstallSnapshot;
+  s.from = 1;
+  s.to = 0;
+  s.term = 3;
+  s.snapshot = {100, 2};
+  s.offset = 4096;
+  s.bytes = {5, 6, 7};
+  s.done = true;
+  f.clear();
+  encode_raft_frame(1, 0, 1, s, f);
+  d = decode_frame(f);
+  ASSERT_EQ(d.error, FrameError::kNone);
+  EXPECT_EQ(d.raft.snapshot, s.snapshot);
+  EXPECT_EQ(d.raft.offset, 4096u);
+  EXPECT_EQ(d.raft.bytes, s.bytes);
+  EXPECT_TRUE(d.raft.done);
+}
+
+TEST(Frame, MalformedRaftMessagesAreRefused) {
+  std::vector<uint8_t> good;
+  encode_raft_msg(sample_append(), good);
+  raft::Msg out;
+  ASSERT_TRUE(decode_raft_msg(good, out));
+  // Every cut is refused, never read past.
+  for (size_t n = 0; n < good.size(); ++n)
+    EXPECT_FALSE(decode_raft_msg(std::span<const uint8_t>(good.data(), n), out)) << n;
+  std::vector<uint8_t> longer = good;
+  longer.push_back(0);
+  EXPECT_FALSE(decode_raft_msg(longer, out));
+  std::vector<uint8_t> bad = good;
+  bad[0] = 0;  // no such message type
+  EXPECT_FALSE(decode_raft_msg(bad, out));
+  bad = good;
+  bad[1] = raft::kMaxReplicas;  // sender replica out of range
+  EXPECT_FALSE(decode_raft_msg(bad, out));
+  bad = good;
+  bad[1 + 4 + 4 + 8 * 4] = 2;  // success is 0 or 1
+  EXPECT_FALSE(decode_raft_msg(bad, out));
 }
 
 }  // namespace
