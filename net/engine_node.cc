@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <random>
 
 #include "core/hash.h"
+#include "net/log.h"
 
 namespace ws::net {
 
@@ -40,6 +43,20 @@ Time EngineNode::now() const {
 void EngineNode::host_replica(ReplicaHost* host, std::vector<NodeId> members) {
   host_ = host;
   members_ = std::move(members);
+  host_->set_observer(this);
+}
+
+void EngineNode::on_replica_role(NodeId, const raft::RoleChange& rc) {
+  const bool leading = rc.role == raft::Role::kLeader;
+  if (leading == leading_) return;
+  leading_ = leading;
+  log_line(name_ + (leading ? ": leading term " : ": no longer leading, term ") + std::to_string(rc.term));
+}
+
+void EngineNode::on_replica_stopped(NodeId, const std::string& why) {
+  log_line("FATAL: " + name_ + ": replica stopped: " + why);
+  std::fflush(stderr);
+  std::_Exit(3);
 }
 
 void EngineNode::deliver(NodeId from, const Message& m) { actor_->on_message(*this, from, m); }

@@ -28,7 +28,7 @@
 
 namespace ws::net {
 
-class EngineNode final : public Endpoint, private Context {
+class EngineNode final : public Endpoint, private Context, private ReplicaObserver {
  public:
   EngineNode(asio::io_context& io, Router& router, NodeId self, std::string name,
              std::unique_ptr<Actor> actor, std::unique_ptr<NodeLog> log);
@@ -69,6 +69,12 @@ class EngineNode final : public Endpoint, private Context {
   void send_raft(NodeId to, const raft::Msg& m, bool durable) override;
   void when_durable(TimerTag tag) override;
 
+  // ReplicaObserver: a replica logs when it starts and stops leading, and a
+  // replica that finds its own log or state broken ends the process.
+  void on_replica_apply(NodeId, const raft::Entry&) override {}
+  void on_replica_role(NodeId, const raft::RoleChange& rc) override;
+  void on_replica_stopped(NodeId, const std::string& why) override;
+
   enum class WaitKind : uint8_t { kMessage, kRaft, kTimer };
   struct Waiting {
     uint64_t need;  // log bytes that must be durable first
@@ -97,6 +103,7 @@ class EngineNode final : public Endpoint, private Context {
   ReplicaHost* host_ = nullptr;
   std::vector<NodeId> members_;
   std::multimap<Time, TimerTag> timers_;  // a replica host's timers, by deadline
+  bool leading_ = false;
 };
 
 }  // namespace ws::net

@@ -257,7 +257,7 @@ void Router::set_groups(const ClusterConfig& cluster, uint32_t config_id, Durati
   groups_ = &cluster;
   config_id_ = config_id;
   silence_ = std::chrono::nanoseconds(silence);
-  guess_.assign(cluster.groups(), Guess{});
+  guess_.assign(cluster.groups(), Guess{0, std::chrono::steady_clock::now()});
 }
 
 void Router::post_drain() {

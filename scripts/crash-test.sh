@@ -6,7 +6,8 @@
 #
 # With REPLICAS 3 (or 5), every partition and coordinator is a Raft group of
 # that many processes (docs/replication.md). Each round kills one replica of
-# every group in turn (never more than one per group at a time: a minority),
+# every group in turn (never more than one per group at a time: a minority;
+# half the time the one that last logged that it leads),
 # and after every kill reads a balance through a surviving front end, which
 # must answer. At the end every coordinator replica's front end must serve
 # the same balances, and walletload's audit must be exact. `walletd audit`
@@ -142,11 +143,21 @@ read_after_kill() {
     echo "crash-test: a balance read after killing $1 got HTTP $(cat "$dir/read.code")" >&2
   fi
 }
+# The replica of group $1 that most recently logged that it leads (by term).
+leader_of() {
+  grep -H "leading term" "$dir/$1"r*.err 2>/dev/null |
+    sed -E 's|.*/([a-z0-9]+)\.err:.*leading term ([0-9]+).*|\2 \1|' | sort -n | tail -1 | cut -d' ' -f2
+}
+leader_kills=0
 if [ "$replicas" -gt 1 ]; then
   for r in $(seq 1 "$rounds"); do
     for g in p0 p1 p2 c0 c1; do
       pause 2 8
+      # Half the time the group's leader, otherwise any replica.
       victim="${g}r$((RANDOM % replicas))"
+      leader=$(leader_of "$g")
+      [ $((RANDOM % 2)) -eq 0 ] && [ -n "$leader" ] && victim="$leader"
+      [ "$victim" = "$leader" ] && leader_kills=$((leader_kills + 1))
       kill -9 "${pid[$victim]}"; wait "${pid[$victim]}" 2>/dev/null || true
       kills=$((kills + 1))
       read_after_kill "$victim"
@@ -216,7 +227,7 @@ fi
 archived=$(ls "$dir/data/archive" 2>/dev/null | wc -l)
 if [ "$rc" -eq 0 ] && [ "$arc" -eq 0 ]; then
   if [ "$replicas" -gt 1 ]; then
-    echo "crash-test: PASS (groups of $replicas, $kills kill -9s of one replica at a time, $reads balance reads" \
+    echo "crash-test: PASS (groups of $replicas, $kills kill -9s of one replica at a time ($leader_kills of a leader), $reads balance reads" \
       "after kills all answered, $torn torn tails truncated, garbage frame rejected, $archived segments archived," \
       "every front end serves the same balances) $summary"
   else
