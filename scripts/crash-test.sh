@@ -39,8 +39,10 @@ dir=$(mktemp -d /tmp/walletd-crash-XXXXXX)
 base=$((20000 + RANDOM % 12000))
 declare -A pid
 
+load=""
 cleanup() {
   for n in "${!pid[@]}"; do kill -9 "${pid[$n]}" 2>/dev/null || true; done
+  [ -z "$load" ] || kill "$load" 2>/dev/null || true
   wait 2>/dev/null || true
 }
 trap cleanup EXIT
@@ -145,7 +147,7 @@ read_after_kill() {
 }
 # The replica of group $1 that most recently logged that it leads (by term).
 leader_of() {
-  grep -H "leading term" "$dir/$1"r*.err 2>/dev/null |
+  { grep -H "leading term" "$dir/$1"r*.err 2>/dev/null || true; } |
     sed -E 's|.*/([a-z0-9]+)\.err:.*leading term ([0-9]+).*|\2 \1|' | sort -n | tail -1 | cut -d' ' -f2
 }
 leader_kills=0
