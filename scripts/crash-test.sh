@@ -19,7 +19,8 @@
 # agree: every checksum good, money conserved, nothing in flight, and the
 # same balances the running cluster served. Exit 0 if both audits pass, 1 if
 # anything was lost or duplicated (the data directory is kept), 2 on setup
-# errors.
+# errors. A node process that ends on its own (a crash, an assertion, a
+# sanitizer report) fails the test even if its group carried on.
 # Usage: scripts/crash-test.sh [BUILD_DIR] [ROUNDS] [REPLICAS]   (defaults: build, 4, 1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -114,6 +115,28 @@ printf 'GET / HTTP/1.1\r\n\r\n' >"/dev/tcp/127.0.0.1/$base" || true
 for _ in $(seq 1 100); do grep -q "bad frame" "$dir/${names[0]}.err" && break; sleep 0.05; done
 grep -q "bad frame (bad magic)" "$dir/${names[0]}.err" || { echo "crash-test: ${names[0]} did not reject a garbage frame" >&2; exit 1; }
 
+# A process that ended on its own (a crash, an assertion, a sanitizer
+# report) is a failure even if its group carried on: check them all before
+# every kill and at the end.
+died=""
+check_alive() {
+  local n
+  for n in "${!pid[@]}"; do
+    kill -0 "${pid[$n]}" 2>/dev/null && continue
+    died+=" $n"
+    echo "crash-test: $n ended on its own; its last lines:" >&2
+    tail -5 "$dir/$n.err" >&2
+    unset "pid[$n]"
+  done
+}
+
+kill_node() {
+  [ -n "${pid[$1]:-}" ] || return 0
+  kill -9 "${pid[$1]}"
+  wait "${pid[$1]}" 2>/dev/null || true
+  unset "pid[$1]"
+}
+
 # Random delay in seconds between $1 and $2 tenths.
 pause() { sleep "$(awk -v lo="$1" -v hi="$2" -v r="$RANDOM" 'BEGIN { printf "%.2f", (lo + (hi - lo) * r / 32767) / 10 }')"; }
 
@@ -160,7 +183,8 @@ if [ "$replicas" -gt 1 ]; then
       leader=$(leader_of "$g")
       [ $((RANDOM % 2)) -eq 0 ] && [ -n "$leader" ] && victim="$leader"
       [ "$victim" = "$leader" ] && leader_kills=$((leader_kills + 1))
-      kill -9 "${pid[$victim]}"; wait "${pid[$victim]}" 2>/dev/null || true
+      check_alive
+      kill_node "$victim"
       kills=$((kills + 1))
       read_after_kill "$victim"
       pause 3 10
@@ -171,18 +195,21 @@ else
   for r in $(seq 1 "$rounds"); do
     pause 5 20
     p="p$((RANDOM % 3))"
-    kill -9 "${pid[$p]}"; wait "${pid[$p]}" 2>/dev/null || true
+    check_alive
+    kill_node "$p"
     kills=$((kills + 1))
     pause 1 10
     start "$p"
     pause 5 15
     c="c$((RANDOM % 2))"
-    kill -9 "${pid[$c]}"; wait "${pid[$c]}" 2>/dev/null || true
+    check_alive
+    kill_node "$c"
     kills=$((kills + 1))
     if [ $((RANDOM % 2)) -eq 0 ]; then
       # Sometimes a partition goes down while the coordinator is down too.
       q="p$((RANDOM % 3))"
-      kill -9 "${pid[$q]}"; wait "${pid[$q]}" 2>/dev/null || true
+      check_alive
+      kill_node "$q"
       kills=$((kills + 1))
       pause 1 5
       start "$q"
@@ -194,6 +221,7 @@ fi
 
 rc=0
 wait "$load" || rc=$?
+check_alive
 torn=$(cat "$dir"/*.err | grep -c "torn tail" || true)
 summary=$(grep -E "transfers in|achieved|retries|audit" "$dir/walletload.out" | tr '\n' ' ')
 # The offline audit of every node's archive and live log, after a clean stop.
@@ -213,7 +241,7 @@ if [ "$replicas" -gt 1 ]; then
   done
   [ "$unanswered" -eq 0 ] || arc=1
 fi
-for n in "${names[@]}"; do kill -TERM "${pid[$n]}" 2>/dev/null || true; done
+for n in "${!pid[@]}"; do kill -TERM "${pid[$n]}" 2>/dev/null || true; done
 wait 2>/dev/null || true
 pid=()
 if [ "$replicas" -eq 1 ]; then
@@ -227,7 +255,7 @@ for a in "${accts[@]}"; do
 done
 fi
 archived=$(ls "$dir/data/archive" 2>/dev/null | wc -l)
-if [ "$rc" -eq 0 ] && [ "$arc" -eq 0 ]; then
+if [ "$rc" -eq 0 ] && [ "$arc" -eq 0 ] && [ -z "$died" ]; then
   if [ "$replicas" -gt 1 ]; then
     echo "crash-test: PASS (groups of $replicas, $kills kill -9s of one replica at a time ($leader_kills of a leader), $reads balance reads" \
       "after kills all answered, $torn torn tails truncated, garbage frame rejected, $archived segments archived," \
@@ -241,7 +269,7 @@ if [ "$rc" -eq 0 ] && [ "$arc" -eq 0 ]; then
 fi
 [ "$arc" -eq 0 ] || [ "$replicas" -gt 1 ] ||
   { echo "crash-test: walletd audit failed:" >&2; grep -E "PROBLEM|flight|conservation|audit" "$dir/audit.out" >&2; }
-echo "crash-test: FAIL (walletload exit $rc, walletd audit exit $arc, after $kills kill -9s); data kept in $dir" >&2
+echo "crash-test: FAIL (walletload exit $rc, walletd audit exit $arc, after $kills kill -9s${died:+; ended on their own:$died}); data kept in $dir" >&2
 cat "$dir/walletload.out" >&2
 for n in "${names[@]}"; do echo "--- $n (last lines)" >&2; tail -5 "$dir/$n.err" >&2; done
 exit 1
