@@ -22,11 +22,15 @@
 # errors. A node process that ends on its own (a crash, an assertion, a
 # sanitizer report) fails the test even if its group carried on.
 # Usage: scripts/crash-test.sh [BUILD_DIR] [ROUNDS] [REPLICAS]   (defaults: build, 4, 1)
+#   RATE=N: offered transfers per second (default 400; a sanitized build
+#   of 15 processes on two cores carries about 100).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build="${1:-build}"
 rounds="${2:-4}"
 replicas="${3:-1}"
+rate="${RATE:-400}"
+[[ "$rate" =~ ^[1-9][0-9]*$ ]] || { echo "crash-test: RATE must be a positive whole number, not '$rate'" >&2; exit 2; }
 case "$replicas" in 1|3|5) ;; *) echo "crash-test: REPLICAS must be 1, 3 or 5, not '$replicas'" >&2; exit 2;; esac
 walletd="$build/net/walletd"
 walletload="$build/net/walletload"
@@ -145,7 +149,7 @@ for port in "${http_ports[@]}"; do urls+=(--url "http://127.0.0.1:$port"); done
 duration=$((4 * rounds + 4))
 [ "$replicas" -gt 1 ] && duration=$((7 * rounds + 4))
 "$walletload" "${urls[@]}" \
-  --rate 400 --duration "$duration" --accounts 200 --connections 16 --currencies USD,EUR \
+  --rate "$rate" --duration "$duration" --accounts 200 --connections 16 --currencies USD,EUR \
   --timeout-ms 1000 --max-attempts 2 --settle 60 --quiet >"$dir/walletload.out" 2>&1 &
 load=$!
 
