@@ -14,8 +14,9 @@ void append_record(std::vector<uint8_t>& out, std::span<const uint8_t> payload) 
   uint8_t* p = out.data() + at;
   store_le32(p + 4, static_cast<uint32_t>(payload.size()));
   p[8] = kLogVersion;
+  store_le32(p + 9, crc32c(p + 4, 5));
   if (!payload.empty()) std::copy(payload.begin(), payload.end(), p + kRecordHeader);
-  store_le32(p, crc32c(p + 4, 5 + payload.size()));
+  store_le32(p, crc32c(p + 4, kRecordHeader - 4 + payload.size()));
 }
 
 LogScan scan_records(std::span<const uint8_t> buf,
@@ -23,14 +24,37 @@ LogScan scan_records(std::span<const uint8_t> buf,
   LogScan scan;
   size_t pos = 0;
   while (pos < buf.size()) {
-    if (buf.size() - pos < kRecordHeader) break;
+    const size_t left = buf.size() - pos;
     const uint8_t* p = buf.data() + pos;
-    uint32_t len = load_le32(p + 4);
-    if (len > kMaxRecordPayload || buf.size() - pos - kRecordHeader < len) break;
-    if (p[8] != kLogVersion) break;
-    if (verify_checksums && crc32c(p + 4, 5 + size_t{len}) != load_le32(p)) break;
-    fn(std::span<const uint8_t>(p + kRecordHeader, len));
-    pos += kRecordHeader + len;
+    // A header cut short can only be a torn tail: damage changes bytes, it
+    // does not remove them, and every earlier length was checked.
+    if (left < kRecordHeaderV1) break;
+    const uint32_t len = load_le32(p + 4);
+    size_t header = kRecordHeader;
+    if (p[8] == kLogVersion) {
+      if (left < kRecordHeader) break;
+      if (verify_checksums && crc32c(p + 4, 5) != load_le32(p + 9)) {
+        scan.damaged = true;
+        break;
+      }
+      if (len > kMaxRecordPayload) {
+        scan.damaged = true;
+        break;
+      }
+    } else if (p[8] == kLogVersion1) {
+      header = kRecordHeaderV1;  // no header check: any failure reads as a torn tail
+      if (len > kMaxRecordPayload) break;
+    } else {
+      scan.damaged = true;
+      break;
+    }
+    if (left - header < len) break;  // the file ends inside the record: torn
+    if (verify_checksums && crc32c(p + 4, header - 4 + size_t{len}) != load_le32(p)) {
+      scan.damaged = header == kRecordHeader;
+      break;
+    }
+    fn(std::span<const uint8_t>(p + header, len));
+    pos += header + len;
     ++scan.records;
   }
   scan.intact_end = pos;

@@ -1,8 +1,15 @@
 // Framing of the append-only event log (docs/event_log.md):
-//   record = crc32c (u32 LE) | length (u32 LE) | version (u8) | payload
-// The checksum covers length, version and payload. A reader that meets a
-// short, torn or corrupt record stops there and reports where the intact
-// prefix ends, so recovery can truncate the tail.
+//   record = crc32c (u32 LE) | length (u32 LE) | version (u8) |
+//            header check (u32 LE) | payload
+// The header check is the CRC-32C of length and version, so a record's
+// length is known good before it is used; the checksum covers everything
+// after it (length, version, header check, payload). A reader that meets a
+// bad record stops there and says whether it is a torn tail (a record cut
+// short by a crash in the middle of its write: its header checks, and the
+// file ends before the record does) or damage (anything else: a header that
+// fails its check, a whole record that fails its checksum). Version-1
+// records (no header check) are still read; they cannot tell damage from a
+// torn tail.
 #pragma once
 
 #include <cstdint>
@@ -12,8 +19,10 @@
 
 namespace ws {
 
-constexpr uint8_t kLogVersion = 1;
-constexpr size_t kRecordHeader = 9;
+constexpr uint8_t kLogVersion = 2;
+constexpr uint8_t kLogVersion1 = 1;  // read only
+constexpr size_t kRecordHeader = 13;
+constexpr size_t kRecordHeaderV1 = 9;
 constexpr uint32_t kMaxRecordPayload = 1u << 26;
 
 // Appends one framed record to out (no allocation when capacity suffices).
@@ -23,6 +32,9 @@ struct LogScan {
   size_t intact_end = 0;  // bytes [0, intact_end) are whole, valid records
   size_t records = 0;
   bool torn = false;      // bytes after intact_end were present but invalid
+  // ... and they are not a torn tail: the record at intact_end is damaged
+  // (its header fails its check, or it is whole and fails its checksum).
+  bool damaged = false;
 };
 
 // Calls fn for each intact record of buf in order; stops at the first bad one.

@@ -59,15 +59,18 @@ Records scan_checked(std::span<const uint8_t> buf, bool verify, ws::LogScan& sca
   scan = ws::scan_records(
       buf,
       [&](std::span<const uint8_t> r) {
-        FUZZ_CHECK(r.data() == buf.data() + expect_at + ws::kRecordHeader);
-        FUZZ_CHECK(expect_at + ws::kRecordHeader + r.size() <= buf.size());
-        expect_at += ws::kRecordHeader + r.size();
+        // Version 2 headers are 13 bytes; version-1 records (read only) 9.
+        const size_t header = buf[expect_at + 8] == ws::kLogVersion1 ? ws::kRecordHeaderV1 : ws::kRecordHeader;
+        FUZZ_CHECK(r.data() == buf.data() + expect_at + header);
+        FUZZ_CHECK(expect_at + header + r.size() <= buf.size());
+        expect_at += header + r.size();
         records.push_back(r);
       },
       verify);
   FUZZ_CHECK(scan.records == records.size());
   FUZZ_CHECK(scan.intact_end == expect_at);
   FUZZ_CHECK(scan.torn == (scan.intact_end < buf.size()));
+  FUZZ_CHECK(!scan.damaged || scan.torn);
   return records;
 }
 
@@ -79,8 +82,23 @@ bool same_records(const Records& a, const Records& b) {
 }
 
 void check_framing(std::span<const uint8_t> buf, const Records& records, const ws::LogScan& scan) {
+  // Framed again, each record as its version frames it, they are the bytes read.
   std::vector<uint8_t> again;
-  for (const auto& r : records) ws::append_record(again, r);
+  for (const auto& r : records) {
+    const size_t header = static_cast<size_t>(r.data() - buf.data()) - again.size();
+    if (header == ws::kRecordHeaderV1) {
+      const size_t at = again.size();
+      again.resize(at + ws::kRecordHeaderV1);
+      for (int i = 0; i < 4; ++i) again[at + 4 + i] = static_cast<uint8_t>(r.size() >> (8 * i));
+      again[at + 8] = ws::kLogVersion1;
+      again.insert(again.end(), r.begin(), r.end());
+      const uint32_t crc = ws::crc32c(again.data() + at + 4, 5 + r.size());
+      for (int i = 0; i < 4; ++i) again[at + i] = static_cast<uint8_t>(crc >> (8 * i));
+    } else {
+      FUZZ_CHECK(header == ws::kRecordHeader);
+      ws::append_record(again, r);
+    }
+  }
   FUZZ_CHECK(again.size() == scan.intact_end);
   FUZZ_CHECK(again.empty() || std::memcmp(again.data(), buf.data(), again.size()) == 0);
 
@@ -135,7 +153,8 @@ void check_log(std::span<const uint8_t> buf) {
   check_rebuild(twopc, records);
 }
 
-// Rewrites the checksum of each record whose length fits in the buffer.
+// Rewrites the header check and checksum of each record whose length fits
+// in the buffer (as version 2).
 void reseal(std::vector<uint8_t>& buf) {
   size_t pos = 0;
   while (buf.size() - pos >= ws::kRecordHeader) {
@@ -143,7 +162,10 @@ void reseal(std::vector<uint8_t>& buf) {
     const uint32_t len =
         uint32_t{p[4]} | uint32_t{p[5]} << 8 | uint32_t{p[6]} << 16 | uint32_t{p[7]} << 24;
     if (len > buf.size() - pos - ws::kRecordHeader) break;
-    const uint32_t crc = ws::crc32c(p + 4, 5 + size_t{len});
+    p[8] = ws::kLogVersion;
+    const uint32_t hc = ws::crc32c(p + 4, 5);
+    for (int i = 0; i < 4; ++i) p[9 + i] = static_cast<uint8_t>(hc >> (8 * i));
+    const uint32_t crc = ws::crc32c(p + 4, ws::kRecordHeader - 4 + size_t{len});
     for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(crc >> (8 * i));
     pos += ws::kRecordHeader + len;
   }

@@ -94,9 +94,43 @@ TEST(EventLog, HeaderIsChecksumLengthVersion) {
   ASSERT_EQ(buf.size(), kRecordHeader + 3);
   EXPECT_EQ(buf[4] | buf[5] << 8 | buf[6] << 16 | buf[7] << 24, 3);
   EXPECT_EQ(buf[8], kLogVersion);
-  uint32_t stored = static_cast<uint32_t>(buf[0]) | static_cast<uint32_t>(buf[1]) << 8 |
-                    static_cast<uint32_t>(buf[2]) << 16 | static_cast<uint32_t>(buf[3]) << 24;
-  EXPECT_EQ(stored, crc32c(buf.data() + 4, 5 + 3));  // covers length, version, payload
+  auto u32 = [&](size_t at) {
+    return static_cast<uint32_t>(buf[at]) | static_cast<uint32_t>(buf[at + 1]) << 8 |
+           static_cast<uint32_t>(buf[at + 2]) << 16 | static_cast<uint32_t>(buf[at + 3]) << 24;
+  };
+  EXPECT_EQ(u32(9), crc32c(buf.data() + 4, 5));       // the header check: length and version
+  EXPECT_EQ(u32(0), crc32c(buf.data() + 4, 9 + 3));   // covers everything after it
+}
+
+// A torn tail and damage are told apart: a record cut short by the end of
+// the file (its header checks) is torn; a flipped bit anywhere in a whole
+// record, or in a header (even one whose length then runs past the end),
+// is damage.
+TEST(EventLog, ATornTailIsToldApartFromDamage) {
+  Bytes buf;
+  append_record(buf, Payload(20, 1));
+  const size_t second = buf.size();
+  append_record(buf, Payload(20, 2));
+  for (size_t cut = second + 1; cut < buf.size(); ++cut) {
+    LogScan s = scan_records(std::span<const uint8_t>(buf.data(), cut), [](std::span<const uint8_t>) {});
+    EXPECT_TRUE(s.torn) << cut;
+    EXPECT_FALSE(s.damaged) << "cut at " << cut;
+    EXPECT_EQ(s.intact_end, second);
+  }
+  for (size_t at = second; at < buf.size(); ++at) {
+    for (int bit = 0; bit < 8; ++bit) {
+      Bytes bad = buf;
+      bad[at] ^= static_cast<uint8_t>(1u << bit);
+      LogScan s = scan_records(bad, [](std::span<const uint8_t>) {});
+      EXPECT_TRUE(s.damaged) << "byte " << at << " bit " << bit;
+      EXPECT_EQ(s.intact_end, second);
+    }
+  }
+  // The same last record, its length's top bit flipped: it would run past
+  // the end of the file like a torn one, and is still damage.
+  Bytes bad = buf;
+  bad[second + 7] ^= 0x02;
+  EXPECT_TRUE(scan_records(bad, [](std::span<const uint8_t>) {}).damaged);
 }
 
 TEST(EventLog, TornTailAtEveryByteOfLastRecordIsDetected) {
@@ -146,14 +180,16 @@ TEST(EventLog, FlippedBitAnywhereInARecordStopsTheScanThere) {
   }
 }
 
-// Rewrites the version byte of the record at `at` and recomputes its checksum,
-// so that only the version check can reject it.
+// Rewrites the version byte of the record at `at` and recomputes its header
+// check and checksum, so that only the version check can reject it.
 void SetVersion(Bytes& buf, size_t at, uint8_t version) {
   uint32_t len = static_cast<uint32_t>(buf[at + 4]) | static_cast<uint32_t>(buf[at + 5]) << 8 |
                  static_cast<uint32_t>(buf[at + 6]) << 16 |
                  static_cast<uint32_t>(buf[at + 7]) << 24;
   buf[at + 8] = version;
-  uint32_t crc = crc32c(buf.data() + at + 4, 5 + size_t{len});
+  uint32_t hc = crc32c(buf.data() + at + 4, 5);
+  for (int i = 0; i < 4; ++i) buf[at + 9 + i] = static_cast<uint8_t>(hc >> (8 * i));
+  uint32_t crc = crc32c(buf.data() + at + 4, 9 + size_t{len});
   for (int i = 0; i < 4; ++i) buf[at + i] = static_cast<uint8_t>(crc >> (8 * i));
 }
 
