@@ -37,6 +37,12 @@ class Storage {
   virtual void append(std::span<const uint8_t> payload) = 0;
   // Every intact record, oldest first, as it is durable now. Used on start.
   virtual void read_all(const std::function<void(std::span<const uint8_t>)>& fn) = 0;
+  // Replaces record `index` (0-based, as read_all counts them) and every
+  // later one with `record`, durably and in one step, before anything else
+  // is appended: for records that read back intact but do not fit the log
+  // (a misdirected write). False if this storage cannot; the records then
+  // stay, and are read again on the next start.
+  virtual bool discard_from(uint64_t /*index*/, std::span<const uint8_t> /*record*/) { return false; }
 };
 
 using TimerTag = uint32_t;

@@ -74,6 +74,15 @@ bool Raft::restore(const Durable& d, Time now, std::string* error) {
   restored_ = true;
   last_role_ = RoleChange{Role::kFollower, term_, kNone};
   reset_election_deadline(now);
+  if (d.repairing && opts_.replicas > 1) {
+    // Its log was damaged or lost: what it promised before (votes, entries
+    // it acknowledged) may be gone. It says so durably first, then asks
+    // every peer before it votes again (docs/raft.md "Repair").
+    repair_ = Repair::kProbing;
+    probe_nonce_ = rng_.next_u64() | 1;
+    probe_at_ = now;
+    pending_repair_mark_ = true;
+  }
   if (opts_.replicas == 1) campaign(now);  // a group of one elects itself at once
   return true;
 }
@@ -89,6 +98,7 @@ void Raft::reset_election_deadline(Time now) {
 }
 
 Time Raft::next_deadline() const {
+  if (repair_ == Repair::kProbing) return std::min(probe_at_, election_deadline_);
   if (role_ == Role::kLeader) return heartbeat_at_;
   if (role_ == Role::kCandidate) return std::min(election_deadline_, vote_resend_at_);
   return election_deadline_;
@@ -96,6 +106,12 @@ Time Raft::next_deadline() const {
 
 void Raft::tick(Time now) {
   assert(restored_);
+  if (repair_ != Repair::kNone) {
+    // A repairing replica never campaigns: it may lack committed entries.
+    if (repair_ == Repair::kProbing && now >= probe_at_) send_probes(now);
+    if (now >= election_deadline_) reset_election_deadline(now);
+    return;
+  }
   if (role_ == Role::kLeader) {
     if (now >= heartbeat_at_) heartbeat_round(now);
     return;
@@ -202,6 +218,10 @@ bool Raft::log_up_to_date(Term last_term_other, Index last_index_other) const {
 void Raft::step(const Msg& m, Time now) {
   assert(restored_);
   if (m.from >= opts_.replicas || m.from == opts_.self || m.to != opts_.self) return;
+  // A probe's term means nothing (its sender lost its state); a reply's is
+  // taken as a floor only once every peer has answered.
+  if (m.type == MsgType::kProbe) return on_probe(m);
+  if (m.type == MsgType::kProbeReply) return on_probe_reply(m, now);
   if (m.term > term_) {
     bool from_leader = m.type == MsgType::kAppend || m.type == MsgType::kInstallSnapshot;
     become_follower(m.term, from_leader ? m.from : kNone, now);
@@ -230,6 +250,9 @@ void Raft::step(const Msg& m, Time now) {
       break;
     case MsgType::kInstallSnapshotReply:
       on_install_snapshot_reply(m, now);
+      break;
+    case MsgType::kProbe:
+    case MsgType::kProbeReply:
       break;
   }
 }
@@ -265,6 +288,13 @@ void Raft::send(Msg m, bool after_persist) {
 void Raft::on_request_vote(const Msg& m, Time now) {
   bool free_to_vote = vote_ == kNone || vote_ == m.from;
   bool grant = free_to_vote && role_ != Role::kLeader && log_up_to_date(m.prev_term, m.prev_index);
+  // Repairing: no vote until every peer has answered (its old votes may be
+  // lost), then only for a candidate at least as up to date as every log
+  // the peers reported, as if its own log were the most up to date of them.
+  if (repair_ == Repair::kProbing) grant = false;
+  if (repair_ == Repair::kCatchingUp && grant &&
+      (m.prev_term < probe_last_term_ || (m.prev_term == probe_last_term_ && m.prev_index < probe_last_index_)))
+    grant = false;
   if (grant) {
     vote_ = m.from;
     reset_election_deadline(now);
@@ -458,6 +488,90 @@ void Raft::install(const Snapshot& s) {
   pending_install_ = true;
 }
 
+// ---------------------------------------------------------------- repair
+
+// Every peer, asked afresh (the nonce), bounds what the repairing replica
+// may have promised before it lost its log:
+// - a vote it gave in term T went to a candidate that held T durably before
+//   asking, so the highest term reported is at least T, and it never votes
+//   in that term again (it takes the term with its vote spent);
+// - an entry it held that counted toward a commit is also held by another
+//   member of that commit's majority, whose log (as reported) is then at
+//   least as up to date as the entry: voting only for candidates at least
+//   as up to date as every reported log keeps Raft's election restriction
+//   as if this replica still held its own log. A leader that is probed
+//   forgets the follower's match and ignores replies to earlier Appends.
+// Only when a majority of the group answers healthy: with a majority
+// repairing, a committed entry may be held by nobody who answers.
+// It catches up like any follower and repairs once its own durable log is
+// as up to date as every reported log (docs/raft.md "Repair").
+void Raft::send_probes(Time now) {
+  for (ReplicaId r = 0; r < opts_.replicas; ++r) {
+    if (r == opts_.self || (probe_answered_ >> r) & 1u) continue;
+    send(Msg{.type = MsgType::kProbe, .to = r, .read_round = probe_nonce_}, false);
+  }
+  probe_at_ = now + opts_.heartbeat_interval;
+}
+
+void Raft::on_probe(const Msg& m) {
+  if (role_ == Role::kLeader && progress_[m.from].probe_nonce != m.read_round) {
+    // Once per repair (its nonce): the follower's match is forgotten and
+    // replies to earlier Appends are ignored.
+    Progress& p = progress_[m.from];
+    p = Progress{.next = last_index() + 1, .min_round = ++read_round_, .probe_nonce = m.read_round};
+  }
+  send(Msg{.type = MsgType::kProbeReply,
+           .to = m.from,
+           .prev_index = last_index(),
+           .prev_term = last_term(),
+           .success = repair_ == Repair::kNone,  // healthy: not repairing itself
+           .read_round = m.read_round},
+       false);
+}
+
+void Raft::on_probe_reply(const Msg& m, Time now) {
+  (void)now;
+  if (repair_ != Repair::kProbing || m.read_round != probe_nonce_ || (probe_answered_ >> m.from) & 1u) return;
+  probe_answered_ |= 1u << m.from;
+  if (m.success) probe_healthy_ |= 1u << m.from;
+  probe_term_ = std::max(probe_term_, m.term);
+  if (m.prev_term > probe_last_term_ || (m.prev_term == probe_last_term_ && m.prev_index > probe_last_index_)) {
+    probe_last_term_ = m.prev_term;
+    probe_last_index_ = m.prev_index;
+  }
+  const uint32_t everyone = ((1u << opts_.replicas) - 1) & ~(1u << opts_.self);
+  if ((probe_answered_ & everyone) != everyone) return;
+  if (static_cast<uint32_t>(std::popcount(probe_healthy_)) < majority()) {
+    // A majority of the group is repairing: a committed entry may be held
+    // by none of the healthy replicas, and nobody could tell. The group
+    // stops rather than answer wrongly; it asks again, in case a peer has
+    // repaired since.
+    probe_answered_ = 0;
+    probe_healthy_ = 0;
+    return;
+  }
+  if (probe_term_ > term_) {
+    term_ = probe_term_;
+    vote_ = opts_.self;  // spent: it may have voted in this term before
+    leader_ = kNone;
+    note_role();
+  } else if (probe_term_ == term_ && vote_ == kNone) {
+    vote_ = opts_.self;
+  }
+  repair_ = Repair::kCatchingUp;
+  maybe_end_repair();
+}
+
+void Raft::maybe_end_repair() {
+  if (repair_ != Repair::kCatchingUp) return;
+  const Index last = std::min(durable_last_, last_index());
+  const Term term = term_at(last).value_or(0);
+  const bool holds = term > probe_last_term_ || (term == probe_last_term_ && last >= probe_last_index_);
+  if (!holds) return;
+  repair_ = Repair::kNone;
+  pending_repair_mark_ = false;
+}
+
 // ---------------------------------------------------------------- leader
 
 void Raft::heartbeat_round(Time now) {
@@ -587,6 +701,7 @@ void Raft::on_append_reply(const Msg& m, Time now) {
   (void)now;
   if (role_ != Role::kLeader) return;
   Progress& p = progress_[m.from];
+  if (m.read_round < p.min_round) return;  // to an Append sent before the follower probed
   p.acked_since_tick = true;
   p.acked_round = std::max(p.acked_round, m.read_round);
   if (m.success) {
@@ -620,6 +735,7 @@ void Raft::on_install_snapshot_reply(const Msg& m, Time now) {
   (void)now;
   if (role_ != Role::kLeader) return;
   Progress& p = progress_[m.from];
+  if (m.read_round < p.min_round) return;
   p.acked_since_tick = true;
   p.acked_round = std::max(p.acked_round, m.read_round);
   release_reads();
@@ -763,7 +879,7 @@ bool Raft::compact(Index upto, Term term, std::vector<uint8_t> snapshot_bytes) {
 // ---------------------------------------------------------------- Ready
 
 bool Raft::has_ready() const {
-  return pending_snapshot_ || pending_truncate_ || handed_last_ < last_index() ||
+  return pending_snapshot_ || pending_truncate_ || handed_last_ < last_index() || pending_repair_mark_ ||
          handed_hs_.term != term_ || handed_hs_.vote != vote_ || !outbox_.empty() ||
          applied_ < commit_ || !ready_reads_.empty() || !failed_reads_.empty() ||
          !role_changes_.empty();
@@ -794,6 +910,8 @@ Ready Raft::take_ready() {
     rd.hard_state = hs;
     handed_hs_ = hs;
   }
+  rd.repair_mark = pending_repair_mark_;
+  pending_repair_mark_.reset();
   rd.persist_mark = LogMark{last_index(), last_term()};
   rd.messages = std::move(outbox_);
   outbox_.clear();
@@ -813,6 +931,7 @@ void Raft::persisted(LogMark mark, Time now) {
   if (mark.index > last_index() || term_at(mark.index) != mark.term) return;  // log moved on
   durable_last_ = std::max(durable_last_, mark.index);
   maybe_commit();
+  maybe_end_repair();
 }
 
 // ---------------------------------------------------------------- log view
@@ -897,12 +1016,21 @@ void encode_snapshot(const Snapshot& s, std::vector<uint8_t>& out) {
   out.insert(out.end(), s.data.begin(), s.data.end());
 }
 
+void encode_repair(bool repairing, std::vector<uint8_t>& out) {
+  put_header(out, RecordType::kRepair);
+  put_u8(out, repairing ? 1 : 0);
+}
+
+// "Repairing" goes first, so nothing of this Ready is durable without it;
+// "repaired" goes last, after the hard state that spent its vote.
 std::vector<std::vector<uint8_t>> encode_ready_records(const Ready& rd) {
   std::vector<std::vector<uint8_t>> out;
+  if (rd.repair_mark == true) encode_repair(true, out.emplace_back());
   if (rd.snapshot) encode_snapshot(*rd.snapshot, out.emplace_back());
   if (rd.truncate_from) encode_truncate(*rd.truncate_from, out.emplace_back());
   for (const Entry& e : rd.entries) encode_entry(e, out.emplace_back());
   if (rd.hard_state) encode_hard_state(*rd.hard_state, out.emplace_back());
+  if (rd.repair_mark == false) encode_repair(false, out.emplace_back());
   return out;
 }
 
@@ -975,6 +1103,12 @@ bool DurableReader::add(std::span<const uint8_t> record) {
       }
       d_.snapshot.meta = meta;
       d_.snapshot.data = r.bytes(len);
+      break;
+    }
+    case RecordType::kRepair: {
+      const uint64_t flag = r.get(1);
+      if (!r.ok || r.left() != 0 || flag > 1) return fail("repair record is malformed");
+      d_.repairing = flag == 1;
       break;
     }
     default:

@@ -74,6 +74,13 @@ enum class MsgType : uint8_t {
   kAppendReply = 4,
   kInstallSnapshot = 5,
   kInstallSnapshotReply = 6,
+  // Protocol-aware recovery (docs/raft.md "Repair"): a replica whose log was
+  // damaged or lost asks every peer for its term and log before it votes
+  // again. Probe: read_round carries the nonce. ProbeReply: the nonce
+  // echoed, the replier's term, its last log entry (prev_index, prev_term),
+  // and success if it is not repairing itself.
+  kProbe = 7,
+  kProbeReply = 8,
 };
 
 struct Msg {
@@ -177,8 +184,13 @@ struct Ready {
   std::vector<ReadReady> reads;
   std::vector<uint64_t> reads_failed;  // this replica lost leadership before confirming them
   std::vector<RoleChange> role_changes;
+  // A repair record to write: true (repairing) before every other record of
+  // this Ready, false (repaired) after them (encode_ready_records).
+  std::optional<bool> repair_mark;
 
-  bool needs_persist() const { return snapshot || truncate_from || !entries.empty() || hard_state; }
+  bool needs_persist() const {
+    return snapshot || truncate_from || !entries.empty() || hard_state || repair_mark;
+  }
   bool empty() const {
     return !needs_persist() && messages.empty() && committed.empty() && reads.empty() &&
            reads_failed.empty() && role_changes.empty();
@@ -187,6 +199,10 @@ struct Ready {
 
 // What survived on disk: replayed from records by DurableReader.
 struct Durable {
+  // The replica's log was damaged or lost and it has not finished repairing
+  // from its peers (the newest repair record says so; the host also sets it
+  // for an empty log or one that does not read back).
+  bool repairing = false;
   HardState hard_state;
   Snapshot snapshot;           // meta.last_index == 0: none
   std::vector<Entry> entries;  // snapshot.meta.last_index + 1, + 2, ...
@@ -253,6 +269,14 @@ class Raft {
   // group; the first description is kept.
   uint64_t alarms() const { return alarms_; }
   const std::string& first_alarm() const { return first_alarm_; }
+  // Repair (protocol-aware recovery): probing asks every peer for its term
+  // and last log entry; catching up, the replica may vote (for a candidate
+  // at least as up to date as every log its peers reported) but not
+  // campaign, until its own durable log is that up to date.
+  enum class Repair : uint8_t { kNone, kProbing, kCatchingUp };
+  Repair repair() const { return repair_; }
+  bool repairing() const { return repair_ != Repair::kNone; }
+  Index repair_target() const { return probe_last_index_; }
 
  private:
   struct Progress {
@@ -266,6 +290,11 @@ class Raft {
     Index commit_sent = 0;             // the commit index last sent to this follower
     Index match_at_round = 0;  // match at the last heartbeat round: no progress since means loss
     uint64_t acked_round = 0;  // highest read_round echoed in this term
+    // Replies echoing an older round are ignored: set when the follower
+    // probed (it lost its log), so an acknowledgement its old incarnation
+    // sent, still in flight, never counts toward a commit.
+    uint64_t min_round = 0;
+    uint64_t probe_nonce = 0;  // the follower's repair this was done for
     SnapshotMeta snap{};       // snapshot being sent (last_index 0: none)
     uint64_t snap_offset = 0;
   };
@@ -291,6 +320,10 @@ class Raft {
   void on_append_reply(const Msg& m, Time now);
   void on_install_snapshot(const Msg& m, Time now);
   void on_install_snapshot_reply(const Msg& m, Time now);
+  void on_probe(const Msg& m);
+  void on_probe_reply(const Msg& m, Time now);
+  void send_probes(Time now);
+  void maybe_end_repair();
   void reply_stale(const Msg& m);
   bool accept_from_leader(const Msg& m, Time now);
 
@@ -356,6 +389,17 @@ class Raft {
 
   uint64_t alarms_ = 0;
   std::string first_alarm_;
+
+  // Repair.
+  Repair repair_ = Repair::kNone;
+  uint64_t probe_nonce_ = 0;
+  uint32_t probe_answered_ = 0;  // bit per replica
+  uint32_t probe_healthy_ = 0;   // bit per replica: answered, and not repairing
+  Time probe_at_ = 0;
+  Term probe_term_ = 0;            // the highest term a peer reported
+  Term probe_last_term_ = 0;       // the most up-to-date log a peer reported:
+  Index probe_last_index_ = 0;     // its last entry
+  std::optional<bool> pending_repair_mark_;
 };
 
 // Durable records. Each is a payload for the engine's checksummed log
@@ -366,12 +410,14 @@ enum class RecordType : uint8_t {
   kEntry = 0x42,
   kTruncate = 0x43,
   kSnapshot = 0x44,
+  kRepair = 0x45,  // u8: 1 the replica starts repairing, 0 it has repaired
 };
 
 void encode_hard_state(const HardState& hs, std::vector<uint8_t>& out);
 void encode_entry(const Entry& e, std::vector<uint8_t>& out);
 void encode_truncate(Index from, std::vector<uint8_t>& out);
 void encode_snapshot(const Snapshot& s, std::vector<uint8_t>& out);
+void encode_repair(bool repairing, std::vector<uint8_t>& out);
 // The records for one Ready's persistent part, in the order they must be written.
 std::vector<std::vector<uint8_t>> encode_ready_records(const Ready& rd);
 
@@ -382,6 +428,7 @@ class DurableReader {
   // and the Durable keeps what came before it.
   bool add(std::span<const uint8_t> record);
   const std::string& error() const { return error_; }
+  uint64_t records_read() const { return records_; }  // the records added (the first bad one's index)
   const Durable& durable() const { return d_; }
   Durable take() { return std::move(d_); }
 

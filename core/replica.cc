@@ -19,6 +19,12 @@ constexpr TimerTag kGenMask = 0x3fff'ffffu;
 
 }  // namespace
 
+std::vector<uint8_t> replica_format_record() {
+  std::vector<uint8_t> out;
+  raft::encode_hard_state(raft::HardState{}, out);
+  return out;
+}
+
 void append_entry_record(std::vector<uint8_t>& entry, std::span<const uint8_t> record) {
   append_le32(entry, static_cast<uint32_t>(record.size()));
   entry.insert(entry.end(), record.begin(), record.end());
@@ -100,9 +106,32 @@ void ReplicaHost::on_start(Context& ctx) {
   capture_->bind(ctx);
   raft::DurableReader reader;
   bool ok = true;
-  ctx.storage().read_all([&](std::span<const uint8_t> r) { ok = ok && reader.add(r); });
-  if (!ok) return stop(ctx, "its Raft log does not read back: " + reader.error());
+  uint64_t records = 0;
+  ctx.storage().read_all([&](std::span<const uint8_t> r) {
+    ++records;
+    ok = ok && reader.add(r);
+  });
   raft::Durable durable = reader.take();
+  if (!ok) {
+    // Records that pass their checksum yet do not fit the log: a write that
+    // landed at the wrong place. What came before them stands; they and
+    // the rest go, and are repaired from the peers like any damage
+    // (docs/raft.md "Repair").
+    durable.repairing = true;
+    if (observer_) observer_->on_replica_damaged(ctx.self(), "its Raft log does not read back: " + reader.error());
+    std::vector<uint8_t> mark;
+    raft::encode_repair(true, mark);
+    ctx.storage().discard_from(reader.records_read(), mark);
+  }
+  // An empty log: a new replica's starts with replica_format_record(), so
+  // this one's disk was lost. It never votes as if it had seen nothing.
+  if (records == 0 && new_disk_) {
+    ctx.storage().append(replica_format_record());
+  } else if (records == 0 && !bugs_.empty_votes) {
+    durable.repairing = true;
+  }
+  new_disk_ = false;
+  if (durable.repairing && records > 0) ctx.cover(Cover::kRepairStarted);
   inner_->clear();
   snapshot_ = durable.snapshot.data;
   applied_ = durable.snapshot.meta.last_index;
@@ -264,6 +293,7 @@ void ReplicaHost::drain(Context& ctx) {
       }
     }
     if (rd.needs_persist()) {
+      if (rd.repair_mark == false) ctx.cover(Cover::kRepairDone);
       for (const auto& record : persist_records(rd)) ctx.storage().append(record);
       persists_.push_back(PendingPersist{++persist_seq_, rd.persist_mark});
       ctx.when_durable(kHostTag | (persist_seq_ & kGenMask));
@@ -310,13 +340,18 @@ void ReplicaHost::drain(Context& ctx) {
 std::vector<std::vector<uint8_t>> ReplicaHost::persist_records(const raft::Ready& rd) const {
   if (!rd.snapshot || bugs_.checkpoint_drops_tail) return raft::encode_ready_records(rd);
   std::vector<std::vector<uint8_t>> out;
+  if (rd.repair_mark == true) raft::encode_repair(true, out.emplace_back());
   raft::encode_snapshot(*rd.snapshot, out.emplace_back());
+  // The log before the snapshot may be cut: a replica still repairing says
+  // so again after it.
+  if (raft_->repairing()) raft::encode_repair(true, out.emplace_back());
   const raft::Index snap = rd.snapshot->meta.last_index;
   if (raft_->last_index() > snap) {
     raft::encode_truncate(snap + 1, out.emplace_back());
     for (raft::Index i = snap + 1; i <= raft_->last_index(); ++i) raft::encode_entry(*raft_->entry(i), out.emplace_back());
   }
   raft::encode_hard_state(raft::HardState{raft_->term(), raft_->vote(), raft_->commit_index()}, out.emplace_back());
+  if (rd.repair_mark == false) raft::encode_repair(false, out.emplace_back());
   return out;
 }
 
@@ -441,7 +476,8 @@ std::unique_ptr<ReplicaHost> make_replica_host(const ClusterConfig& c, uint32_t 
   for (uint32_t r = 0; r < c.replicas(); ++r) members.push_back(c.replica_node(group, r));
   return std::make_unique<ReplicaHost>(std::move(machine), o, std::move(members),
                                        ReplicaBugs{.answer_before_commit = c.bugs.answer_before_commit,
-                                                   .checkpoint_drops_tail = c.bugs.checkpoint_drops_tail});
+                                                   .checkpoint_drops_tail = c.bugs.checkpoint_drops_tail,
+                                                   .empty_votes = c.bugs.empty_votes});
 }
 
 }  // namespace ws

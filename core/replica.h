@@ -35,6 +35,7 @@ namespace ws {
 struct ReplicaBugs {
   bool answer_before_commit = false;  // a leader's answers leave before their entry is committed
   bool checkpoint_drops_tail = false;  // a snapshot is written without the entries after it
+  bool empty_votes = false;  // a replica that starts with an empty log votes as if it had seen nothing
 };
 
 // Told what a replica does, for property checkers (the simulator listens).
@@ -50,6 +51,10 @@ class ReplicaObserver {
   // Replica `self` found its own state wrong (a log that does not read
   // back, an entry that does not apply) and stopped for good.
   virtual void on_replica_stopped(NodeId self, const std::string& why) = 0;
+  // Replica `self` found records in its log that pass their checksum but do
+  // not fit the log (a misdirected write, or a bug): it keeps what came
+  // before them and repairs from its peers.
+  virtual void on_replica_damaged(NodeId, const std::string&) {}
 };
 
 class ReplicaHost final : public Actor {
@@ -65,6 +70,10 @@ class ReplicaHost final : public Actor {
   void on_timer(Context& ctx, TimerTag tag) override;
 
   void set_observer(ReplicaObserver* o) { observer_ = o; }
+  // The disk is new (a runtime that just created the data directory): an
+  // empty log is then formatted (replica_format_record()) instead of being
+  // taken for a lost one.
+  void set_new_disk(bool v) { new_disk_ = v; }
 
   // Views for checkers and tests.
   const StateMachine& machine() const { return *inner_; }
@@ -142,6 +151,7 @@ class ReplicaHost final : public Actor {
   Time tick_at_ = -1;
   uint64_t rebuilds_ = 0;
   ReplicaObserver* observer_ = nullptr;
+  bool new_disk_ = false;
   std::string stopped_;  // why this replica stopped; empty while it runs
 };
 
@@ -150,6 +160,11 @@ class ReplicaHost final : public Actor {
 // replicas with this, so both run the same rules.
 std::unique_ptr<ReplicaHost> make_replica_host(const ClusterConfig& c, uint32_t group, uint32_t replica,
                                                std::unique_ptr<StateMachine> machine);
+
+// The record a new replica's log starts with: its first hard state (term
+// 0, no vote). A replica is created by writing it; an empty log is then a
+// lost one, and its replica repairs from its peers before it votes.
+std::vector<uint8_t> replica_format_record();
 
 // Entry data: the records one handler appended, each as u32 length + bytes.
 void append_entry_record(std::vector<uint8_t>& entry, std::span<const uint8_t> record);

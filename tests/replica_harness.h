@@ -56,10 +56,16 @@ class World {
   explicit World(uint64_t seed) : rng_(seed) {}
 
   // A node hosting an actor, started at once; make builds it again on restart.
-  void add(NodeId id, Make make) {
+  // first: a record its disk holds, durable, before it starts (a replica's
+  // replica_format_record()).
+  void add(NodeId id, Make make, std::vector<uint8_t> first = {}) {
     auto n = std::make_unique<Node>(*this, id, rng_.next_u64());
     n->make = std::move(make);
     Node& node = *n;
+    if (!first.empty()) {
+      node.disk.records.push_back(std::move(first));
+      node.disk.durable = 1;
+    }
     nodes_[id] = std::move(n);
     node.actor = node.make();
     node.actor->on_start(node.ctx);

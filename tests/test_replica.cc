@@ -44,7 +44,7 @@ class Harness {
         const raft::Options ro = testing_support::group_options(r);
         std::vector<NodeId> members = {kFirstReplica, kFirstReplica + 1, kFirstReplica + 2};
         return std::make_unique<ReplicaHost>(std::make_unique<PartitionNode>(cfg_, 0), ro, members, opt_.bugs);
-      });
+      }, replica_format_record());
     world_.add_script(kCoordinator, [this](NodeId from, const Message& m) { on_reply(from, m); });
     model_.assign(cfg_.accounts, kInitial);
   }

@@ -46,7 +46,7 @@ class CoordinatorGroup {
         const raft::Options o = testing_support::group_options(r);
         return std::make_unique<ReplicaHost>(std::make_unique<Coordinator>(cfg_, 0), o,
                                              std::vector<NodeId>{kFirstReplica, kFirstReplica + 1, kFirstReplica + 2});
-      });
+      }, replica_format_record());
     world_.add_script(kClient, [this](NodeId from, const Message& m) { on_reply(from, m); });
   }
 
