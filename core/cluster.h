@@ -90,6 +90,11 @@ struct EngineBugs {
   bool answer_before_commit = false;      // replica host: a leader's answers leave before their entry commits
   bool read_without_check = false;        // Raft: a leader answers a read without confirming it still leads
   bool checkpoint_drops_tail = false;     // replica host: a snapshot is written without the entries after it, and the log cut there
+  // Storage faults (docs/storage-faults.md): protocol-aware recovery.
+  bool corrupt_as_torn = false;     // a damaged log is cut at the damage and the replica votes at once, as after a torn tail
+  bool empty_votes = false;         // a replica that starts with an empty log (a lost disk) votes as if it had seen nothing
+  bool skip_read_checksum = false;  // records are read back without verifying their checksums
+  bool ignore_lost_fsync = false;   // a failed fsync is ignored and the writer carries on, as if it had succeeded
   bool any() const;
 };
 

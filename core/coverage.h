@@ -59,6 +59,16 @@ enum class Cover : uint8_t {
   kMessageDuplicated,      // the network delivered a message twice
   kCutByPartition,         // a message dropped by a network partition
   kLogTruncated,           // a node's log was cut behind a durable snapshot
+  // storage faults and repair (docs/storage-faults.md)
+  kDiskCorrupted,          // bits flipped in a synced record at rest
+  kMisdirectedWrite,       // a synced write landed at another offset
+  kMisdirectedRead,        // a read at restart returned bytes from another offset
+  kReadError,              // a read at restart failed (a latent sector error)
+  kLostFsync,              // an fsync failed, its data never reached the disk
+  kDiskLost,               // a replica's whole disk was replaced, empty
+  kDamageFound,            // a restart found a damaged record and started a repair
+  kRepairStarted,          // a replica with a non-empty log started repairing (found damage, or was still repairing)
+  kRepairDone,             // a repairing replica's durable log reached what its peers reported committed
   kCount
 };
 

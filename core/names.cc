@@ -52,6 +52,15 @@ const char* to_string(Cover c) {
     case Cover::kMessageDuplicated: return "message_duplicated";
     case Cover::kCutByPartition: return "cut_by_partition";
     case Cover::kLogTruncated: return "log_truncated";
+    case Cover::kDiskCorrupted: return "disk_corrupted";
+    case Cover::kMisdirectedWrite: return "misdirected_write";
+    case Cover::kMisdirectedRead: return "misdirected_read";
+    case Cover::kReadError: return "read_error";
+    case Cover::kLostFsync: return "lost_fsync";
+    case Cover::kDiskLost: return "disk_lost";
+    case Cover::kDamageFound: return "damage_found";
+    case Cover::kRepairStarted: return "repair_started";
+    case Cover::kRepairDone: return "repair_done";
     case Cover::kCount: break;
   }
   return "?";
@@ -85,6 +94,10 @@ std::span<const EngineBugName> engine_bug_names() {
       {"answer_before_commit", &EngineBugs::answer_before_commit},
       {"read_without_check", &EngineBugs::read_without_check},
       {"checkpoint_drops_tail", &EngineBugs::checkpoint_drops_tail},
+      {"corrupt_as_torn", &EngineBugs::corrupt_as_torn},
+      {"empty_votes", &EngineBugs::empty_votes},
+      {"skip_read_checksum", &EngineBugs::skip_read_checksum},
+      {"ignore_lost_fsync", &EngineBugs::ignore_lost_fsync},
   };
   static_assert(sizeof(EngineBugs) == std::size(kNames), "every EngineBugs switch needs a name");
   return kNames;

@@ -13,6 +13,7 @@ std::optional<FaultProfile> parse_fault_profile(std::string_view s) {
   if (s == "crash") return FaultProfile::kCrash;
   if (s == "chaos") return FaultProfile::kChaos;
   if (s == "swarm") return FaultProfile::kSwarm;
+  if (s == "storage") return FaultProfile::kStorage;
   return std::nullopt;
 }
 
@@ -24,6 +25,7 @@ const char* to_string(FaultProfile p) {
     case FaultProfile::kCrash: return "crash";
     case FaultProfile::kChaos: return "chaos";
     case FaultProfile::kSwarm: return "swarm";
+    case FaultProfile::kStorage: return "storage";
   }
   return "?";
 }
@@ -32,11 +34,14 @@ namespace {
 
 struct Kinds {
   bool loss = false, duplicate = false, tail = false, partition = false, crash = false,
-       clock = false;
+       clock = false, storage = false;
 };
 
 // Scales a rate by a random factor in {1/4, 1/2, 1, 2} for swarm runs,
 // never past certainty (a plan must load back from its failure file).
+void add_storage_faults(FaultPlan& plan, const FaultKnobs& k, const ClusterConfig& c, Duration fault_phase,
+                        uint64_t seed);
+
 uint32_t scaled(Xoshiro& rng, uint32_t v) {
   switch (rng.below(4)) {
     case 0: return v / 4;
@@ -59,8 +64,9 @@ FaultPlan generate_fault_plan(FaultProfile profile, const FaultKnobs& k0, const 
     case FaultProfile::kPartition: on.partition = true; break;
     case FaultProfile::kCrash: on.crash = true; break;
     case FaultProfile::kChaos:
-      on.loss = on.duplicate = on.tail = on.partition = on.crash = on.clock = true;
+      on.loss = on.duplicate = on.tail = on.partition = on.crash = on.clock = on.storage = true;
       break;
+    case FaultProfile::kStorage: on.storage = true; break;
     case FaultProfile::kSwarm:
       on.loss = rng.below(2);
       on.duplicate = rng.below(2);
@@ -74,6 +80,13 @@ FaultPlan generate_fault_plan(FaultProfile profile, const FaultKnobs& k0, const 
       k.crashes = 1 + static_cast<uint32_t>(rng.below(k.crashes * 2));
       k.partitions = 1 + static_cast<uint32_t>(rng.below(k.partitions * 2));
       break;
+  }
+  // Drawn apart, after everything else: a plan without groups is what it
+  // was before storage faults existed.
+  if (profile == FaultProfile::kSwarm && c.replicas() > 1) {
+    Xoshiro srng(seed, "faults/storage");
+    on.storage = srng.below(2);
+    k.storage_faults = 1 + static_cast<uint32_t>(srng.below(k.storage_faults * 2));
   }
   FaultPlan plan;
   if (on.loss) plan.faulty.drop_ppm = k.drop_ppm;
@@ -152,7 +165,83 @@ FaultPlan generate_fault_plan(FaultProfile profile, const FaultKnobs& k0, const 
       plan.clocks.push_back(f);
     }
   }
+  if (on.storage && R > 1) add_storage_faults(plan, k, c, fault_phase, seed);
   return plan;
 }
+
+// Each storage fault crashes `storage_together` replicas of one group and
+// damages their disks. Within f, it goes only where the group has room:
+// every crash already planned, and every damaged replica until its repair
+// allowance has passed, counts against f. A fault with no room after a few
+// draws is left out.
+namespace {
+
+void add_storage_faults(FaultPlan& plan, const FaultKnobs& k, const ClusterConfig& c, Duration fault_phase,
+                        uint64_t seed) {
+  Xoshiro rng(seed, "faults/storage/plan");
+  const uint32_t R = c.replicas();
+  const uint32_t f = (R - 1) / 2;
+  std::vector<DiskFault> kinds;
+  for (uint8_t i = 0; i <= static_cast<uint8_t>(DiskFault::kDiskLost); ++i)
+    if ((k.storage_kinds >> i) & 1u) kinds.push_back(static_cast<DiskFault>(i));
+  if (kinds.empty()) return;
+  struct Busy {
+    NodeId node;
+    Time from, to;
+  };
+  std::vector<Busy> busy;
+  for (const CrashFault& cf : plan.crashes) {
+    // A crash armed for a moment may strike any time after `at`.
+    const Time to = cf.at_vote || cf.at_old_commit ? fault_phase + cf.down_for : cf.at + cf.down_for;
+    busy.push_back(Busy{cf.node, cf.at, to + (cf.disk != DiskFault::kNone ? k.repair_allowance : 0)});
+  }
+  const uint32_t together = std::min(k.storage_together, R);
+  for (uint32_t i = 0; i < k.storage_faults; ++i) {
+    for (int attempt = 0; attempt < 16; ++attempt) {
+      const uint32_t g = static_cast<uint32_t>(rng.below(c.groups()));
+      const Time at = static_cast<Time>(rng.below(static_cast<uint64_t>(fault_phase)));
+      const Duration down = rng.between(kMillisecond, k.crash_down_max);
+      // A lost fsync strikes at the next sync after `at`, within a few ms.
+      const Time to = at + down + k.repair_allowance + 5 * kMillisecond;
+      std::vector<uint32_t> replicas(R);
+      for (uint32_t r = 0; r < R; ++r) replicas[r] = r;
+      for (uint32_t r = 0; r < together; ++r)
+        std::swap(replicas[r], replicas[r + static_cast<uint32_t>(rng.below(R - r))]);
+      replicas.resize(together);
+      if (k.within_f) {
+        uint32_t others = 0;
+        for (uint32_t r = 0; r < R; ++r) {
+          if (std::find(replicas.begin(), replicas.end(), r) != replicas.end()) continue;
+          const NodeId n = c.replica_node(g, r);
+          for (const Busy& b : busy)
+            if (b.node == n && b.from < to && at < b.to) {
+              ++others;
+              break;
+            }
+        }
+        bool self_busy = false;
+        for (uint32_t r : replicas)
+          for (const Busy& b : busy)
+            if (b.node == c.replica_node(g, r) && b.from < to && at < b.to) self_busy = true;
+        if (self_busy || others + together > f) continue;
+      }
+      for (uint32_t r : replicas) {
+        CrashFault cf;
+        cf.node = c.replica_node(g, r);
+        cf.at = at;
+        cf.down_for = down;
+        cf.torn_write = rng.chance_ppm(k.torn_write_ppm);
+        cf.disk = kinds[static_cast<size_t>(rng.below(kinds.size()))];
+        plan.crashes.push_back(cf);
+        busy.push_back(Busy{cf.node, at, to});
+      }
+      break;
+    }
+  }
+  std::stable_sort(plan.crashes.begin(), plan.crashes.end(),
+                   [](const CrashFault& a, const CrashFault& b) { return a.at < b.at; });
+}
+
+}  // namespace
 
 }  // namespace ws

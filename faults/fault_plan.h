@@ -6,6 +6,9 @@
 //   chaos     all of the above plus clock offset and drift
 //   swarm     each seed switches every kind on or off and scales its rate,
 //             so different seeds explore different mixes
+//   storage   replica crashes that also damage the disk (corruption,
+//             misdirected I/O, read errors, lost fsyncs, lost disks);
+//             chaos and swarm add them too when there are replica groups
 #pragma once
 
 #include <cstdint>
@@ -17,7 +20,7 @@
 
 namespace ws {
 
-enum class FaultProfile : uint8_t { kNone, kLossy, kPartition, kCrash, kChaos, kSwarm };
+enum class FaultProfile : uint8_t { kNone, kLossy, kPartition, kCrash, kChaos, kSwarm, kStorage };
 std::optional<FaultProfile> parse_fault_profile(std::string_view s);
 const char* to_string(FaultProfile p);
 
@@ -43,6 +46,19 @@ struct FaultKnobs {
   uint32_t crash_at_old_commit_ppm = 0;
   // The share of leader isolations that wait for the group's next election.
   uint32_t isolate_new_leader_ppm = 0;
+  // Storage faults (replica groups only, docs/storage-faults.md): crashes
+  // whose restart finds the disk damaged as DiskFault says. storage_kinds
+  // holds a bit per DiskFault (bit 0: a plain crash) to draw from.
+  uint32_t storage_faults = 4;
+  uint32_t storage_kinds = 0x7f;
+  // Replicas of one group struck together by one storage fault (f + 1 to
+  // go beyond what the group can survive).
+  uint32_t storage_together = 1;
+  // Within f: a storage fault is placed only where, with it, at most
+  // f = (R-1)/2 replicas of its group are down or repairing at once; a
+  // damaged replica counts until repair_allowance after its restart.
+  bool within_f = true;
+  Duration repair_allowance = 200 * kMillisecond;
   int32_t drift_ppm_max = 500;
   Duration offset_max = kSecond;
 };

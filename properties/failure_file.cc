@@ -41,7 +41,7 @@ json fault_plan_to_json(const FaultPlan& p) {
   j["crashes"] = json::array();
   for (const CrashFault& c : p.crashes)
     j["crashes"].push_back({{"node", c.node}, {"at_ns", c.at}, {"down_ns", c.down_for}, {"torn_write", c.torn_write},
-                            {"at_vote", c.at_vote}, {"at_old_commit", c.at_old_commit}});
+                            {"at_vote", c.at_vote}, {"at_old_commit", c.at_old_commit}, {"disk", to_string(c.disk)}});
   j["partitions"] = json::array();
   for (const PartitionFault& f : p.partitions)
     j["partitions"].push_back({{"side_a", f.side_a}, {"side_b", f.side_b}, {"one_way", f.one_way},
@@ -194,6 +194,12 @@ void parse_body(const json& doc, FailureFile& f) {
     cf.torn_write = boolean(crashes[i], "torn_write", at);
     if (crashes[i].contains("at_vote")) cf.at_vote = boolean(crashes[i], "at_vote", at);  // absent in older files
     if (crashes[i].contains("at_old_commit")) cf.at_old_commit = boolean(crashes[i], "at_old_commit", at);
+    if (crashes[i].contains("disk")) {  // absent in older files
+      const json& d = crashes[i]["disk"];
+      if (!d.is_string() || !parse_disk_fault(d.get<std::string>(), cf.disk))
+        throw Bad{"key '" + at + "disk' must be one of none, corrupt, misdirected_write, misdirected_read, "
+                  "read_error, lost_fsync, disk_lost"};
+    }
     f.spec.plan.crashes.push_back(cf);
   }
   const json& parts = arr(fp, "partitions", "fault_plan.");

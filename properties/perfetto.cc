@@ -171,6 +171,10 @@ void write_perfetto(std::ostream& out, const ClusterConfig& cluster,
       case TraceKind::kTornTail:
         events.push_back(instant("torn tail", "node", r.t, tid_of(r.node), {{"bytes_truncated", r.aux}}));
         break;
+      case TraceKind::kDiskFault:
+        events.push_back(instant(std::string("disk fault: ") + to_string(static_cast<DiskFault>(r.aux)), "node", r.t,
+                                 tid_of(r.node), Json::object()));
+        break;
       case TraceKind::kLeader:
         events.push_back(instant("leader", "node", r.t, tid_of(r.node), {{"term", r.aux}}));
         break;

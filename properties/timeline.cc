@@ -14,6 +14,7 @@ bool selected(const TraceRecord& r, const TxId& tx, const TimelineOptions& opt) 
     case TraceKind::kCrash:
     case TraceKind::kRestart:
     case TraceKind::kTornTail:
+    case TraceKind::kDiskFault:
     case TraceKind::kHeal:
     case TraceKind::kLeader:
     case TraceKind::kIsolated:
@@ -202,7 +203,11 @@ std::string render_timeline(const ClusterConfig& cluster, const std::vector<Trac
           break;
         case TraceKind::kTornTail:
           mark = '~';
-          label = "~ torn tail " + who + " (" + std::to_string(r.aux) + " bytes cut)";
+          label = "~ damaged log " + who + " (" + std::to_string(r.aux) + " bytes cut)";
+          break;
+        case TraceKind::kDiskFault:
+          mark = '!';
+          label = "! disk fault " + who + ": " + to_string(static_cast<DiskFault>(r.aux));
           break;
         case TraceKind::kTimer:
           mark = '*';

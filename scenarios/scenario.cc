@@ -279,7 +279,8 @@ ScenarioLoad convert(const json& doc) {
   std::string profile = r.str("faults", "profile");
   auto prof = parse_fault_profile(profile);
   if (!prof && r.err.empty())
-    r.err = "scenario key 'faults.profile' is '" + profile + "'; it must be none, lossy, partition, crash, chaos or swarm";
+    r.err = "scenario key 'faults.profile' is '" + profile +
+            "'; it must be none, lossy, partition, crash, chaos, swarm or storage";
   s.profile = prof.value_or(FaultProfile::kNone);
   FaultKnobs& k = s.knobs;
   k.drop_ppm = r.ppm("faults", "drop_probability");
@@ -305,6 +306,29 @@ ScenarioLoad convert(const json& doc) {
   k.partitions = static_cast<uint32_t>(r.integer("faults", "partitions", 0, 10'000));
   k.partition_max = r.integer("faults", "partition_max_ms", 1, 3'600'000) * kMillisecond;
   k.leader_isolations = static_cast<uint32_t>(r.integer("faults", "leader_isolations", 0, 10'000));
+  k.storage_faults = static_cast<uint32_t>(r.integer("faults", "storage_faults", 0, 10'000));
+  k.storage_together = static_cast<uint32_t>(r.integer("faults", "storage_together", 1, 5));
+  k.within_f = r.at("faults", "within_f").get<bool>();
+  k.repair_allowance = r.integer("faults", "repair_allowance_ms", 0, 3'600'000) * kMillisecond;
+  {
+    // "all", or a comma-separated list of DiskFault names ("none": a plain crash).
+    const std::string kinds = r.str("faults", "storage_kinds");
+    k.storage_kinds = kinds == "all" ? 0x7fu : 0u;
+    for (size_t at = 0; kinds != "all" && at <= kinds.size();) {
+      const size_t comma = std::min(kinds.find(',', at), kinds.size());
+      DiskFault d;
+      if (parse_disk_fault(std::string_view(kinds).substr(at, comma - at), d)) {
+        k.storage_kinds |= 1u << static_cast<uint8_t>(d);
+      } else if (r.err.empty()) {
+        r.err = "scenario key 'faults.storage_kinds' is '" + kinds +
+                "'; it must be all, or a comma-separated list of none, corrupt, misdirected_write, "
+                "misdirected_read, read_error, lost_fsync, disk_lost";
+      }
+      at = comma + 1;
+    }
+  }
+  if (r.err.empty() && s.profile == FaultProfile::kStorage && c.replication.replicas == 1)
+    r.err = "scenario key 'faults.profile' is 'storage', which needs replica groups: set 'cluster.replicas' to 3 or 5";
   k.drift_ppm_max = static_cast<int32_t>(r.integer("faults", "clock_drift_max_ppm", 0, 100'000));
   k.offset_max = r.integer("faults", "clock_offset_max_ms", 0, 86'400'000) * kMillisecond;
   // A request or query may still be travelling when its client stops; it
@@ -324,6 +348,7 @@ ScenarioLoad convert(const json& doc) {
   s.sim.fault_phase = r.integer("phases", "fault_ms", 1, 30 * 86'400'000LL) * kMillisecond;
   s.sim.heal_limit = r.integer("phases", "heal_limit_ms", 1, 86'400'000) * kMillisecond;
   s.sim.max_events = static_cast<uint64_t>(r.integer("phases", "max_events", 1000, 4'000'000'000'000));
+  s.sim.check_liveness = r.at("phases", "check_liveness").get<bool>();
   if (r.err.empty() && s.workload.duration > s.sim.fault_phase)
     r.err = "scenario key 'workload.duration_ms' must not exceed 'phases.fault_ms' (requests start during the fault phase)";
 

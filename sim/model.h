@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/cluster.h"
@@ -66,6 +67,21 @@ struct Workload {
   std::vector<PlannedRequest> requests;  // in order of `at`
 };
 
+// What a crash does to a replica's disk besides losing its unsynced appends
+// (docs/storage-faults.md). Each is found, if at all, when the replica
+// restarts and reads its log back.
+enum class DiskFault : uint8_t {
+  kNone,
+  kCorrupt,           // 1-3 bits flip in a synced record at rest
+  kMisdirectedWrite,  // the last synced write landed at another offset; its own place reads back as zeros
+  kMisdirectedRead,   // at restart, one read returns bytes from another offset
+  kReadError,         // at restart, one read fails: a latent sector error
+  kLostFsync,         // armed at `at`: the next fsync fails and its data never reaches the disk; then the crash
+  kDiskLost,          // the whole disk is replaced, empty
+};
+const char* to_string(DiskFault f);
+bool parse_disk_fault(std::string_view s, DiskFault& out);
+
 struct CrashFault {
   NodeId node = 0;
   Time at = 0;
@@ -79,6 +95,7 @@ struct CrashFault {
   // leading, applies an entry of an earlier term than its own (it has just
   // committed an old leader's entry): right after an old-term commit.
   bool at_old_commit = false;
+  DiskFault disk = DiskFault::kNone;  // replica groups only
 };
 
 // Links cut between two sets of nodes; one_way cuts only side_a -> side_b.
@@ -142,6 +159,9 @@ struct SimConfig {
   // Cut each node's log behind its newest durable snapshot, so disk use is
   // bounded like memory (docs/forgetting.md).
   bool truncate_logs = true;
+  // False: a run is judged on safety alone (beyond-f scenarios, where a
+  // group must stop rather than answer wrongly): not settling is no finding.
+  bool check_liveness = true;
 };
 
 }  // namespace ws

@@ -9,6 +9,30 @@
 
 namespace ws {
 
+const char* to_string(DiskFault f) {
+  switch (f) {
+    case DiskFault::kNone: return "none";
+    case DiskFault::kCorrupt: return "corrupt";
+    case DiskFault::kMisdirectedWrite: return "misdirected_write";
+    case DiskFault::kMisdirectedRead: return "misdirected_read";
+    case DiskFault::kReadError: return "read_error";
+    case DiskFault::kLostFsync: return "lost_fsync";
+    case DiskFault::kDiskLost: return "disk_lost";
+  }
+  return "?";
+}
+
+bool parse_disk_fault(std::string_view s, DiskFault& out) {
+  for (uint8_t i = 0; i <= static_cast<uint8_t>(DiskFault::kDiskLost); ++i) {
+    if (s == to_string(static_cast<DiskFault>(i))) {
+      out = static_cast<DiskFault>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
+
 struct Simulator::QEvent {
   Time t;
   uint64_t seq;
@@ -35,14 +59,34 @@ struct Simulator::RaftSlot {
 
 class SimStorage final : public Storage {
  public:
-  explicit SimStorage(std::vector<uint8_t>& disk) : disk_(disk) {}
+  SimStorage(std::vector<uint8_t>& disk, size_t& durable, bool verify)
+      : disk_(disk), durable_(durable), verify_(verify) {}
   void append(std::span<const uint8_t> payload) override { append_record(disk_, payload); }
   void read_all(const std::function<void(std::span<const uint8_t>)>& fn) override {
-    scan_records(disk_, fn);
+    scan_records(disk_, fn, verify_);
+  }
+  // Only on start, before any append: the cut is durable at once, as the
+  // restart's own truncation of a damaged tail is.
+  bool discard_from(uint64_t index, std::span<const uint8_t> record) override {
+    uint64_t seen = 0;
+    size_t at = disk_.size();
+    scan_records(
+        disk_,
+        [&](std::span<const uint8_t> r) {
+          if (seen++ == index) at = static_cast<size_t>(r.data() - disk_.data()) - kRecordHeader;
+        },
+        verify_);
+    if (at > durable_) return false;
+    disk_.resize(at);
+    append_record(disk_, record);
+    durable_ = disk_.size();
+    return true;
   }
 
  private:
   std::vector<uint8_t>& disk_;
+  size_t& durable_;
+  bool verify_;  // false only under the planted bug skip_read_checksum
 };
 
 class SimContext final : public Context {
@@ -74,6 +118,7 @@ struct Simulator::Node {
   size_t durable = 0;
   uint64_t truncated = 0;  // bytes cut from the front of the log behind snapshots
   bool sync_in_flight = false;
+  size_t sync_target = 0;  // the disk size the sync in flight covers
   struct Pending {
     NodeId to;
     size_t need;  // disk bytes that must be durable first
@@ -110,6 +155,12 @@ struct Simulator::Node {
   }
   int64_t crash_at_vote = -1;  // an armed at_vote crash (its index in the plan), -1: none
   int64_t crash_at_old_commit = -1;  // an armed at_old_commit crash, -1: none
+  // Storage faults (replica groups).
+  int64_t lost_fsync = -1;             // an armed lost fsync (its crash's index in the plan), -1: none
+  size_t last_sync_from = 0;           // where the bytes the last sync made durable start
+  size_t lost_from = SIZE_MAX;         // ignore_lost_fsync: from here on nothing reached the disk
+  DiskFault read_fault = DiskFault::kNone;  // strikes the next restart's reads
+  bool faulted = false;                // a fault hit the disk since the node last started
   Xoshiro rng;
   Time busy_until = 0;     // service time: the node is handling something until then
   Duration busy_total = 0;
@@ -123,7 +174,10 @@ struct Simulator::Node {
 };
 
 SimContext::SimContext(Simulator& sim, NodeId self)
-    : sim_(sim), self_(self), storage_(sim.nodes_[self].disk) {}
+    : sim_(sim),
+      self_(self),
+      storage_(sim.nodes_[self].disk, sim.nodes_[self].durable,
+               !(sim.cfg_.cluster.replicas() > 1 && sim.cfg_.cluster.bugs.skip_read_checksum)) {}
 
 Time SimContext::now() const { return sim_.local_time(sim_.nodes_[self_]); }
 
@@ -627,6 +681,7 @@ void Simulator::request_sync(NodeId id) {
   Node& n = nodes_[id];
   if (n.sync_in_flight || n.durable == n.disk.size()) return;
   n.sync_in_flight = true;
+  n.sync_target = n.disk.size();
   push(now_ + cfg_.disk.sync_latency, EvKind::kSyncDone, id, n.incarnation, n.disk.size());
 }
 
@@ -638,6 +693,32 @@ void Simulator::complete_sync(NodeId id, uint64_t target, bool flushing) {
   n.sync_in_flight = false;
   ++stats_.syncs;
   size_t from = n.durable;
+  if (n.lost_fsync >= 0 && !flushing && !healed_ && target > from) {
+    const CrashFault& c = plan_.crashes[static_cast<size_t>(n.lost_fsync)];
+    n.lost_fsync = -1;
+    n.faulted = true;
+    cover(Cover::kLostFsync);
+    TraceRecord t;
+    t.t = now_;
+    t.kind = TraceKind::kDiskFault;
+    t.node = id;
+    t.aux = static_cast<uint64_t>(DiskFault::kLostFsync);
+    record(t);
+    if (!cfg_.cluster.bugs.ignore_lost_fsync) {
+      // The fsync failed: the writer stops there (as PostgreSQL has since
+      // 2018) and recovers from what the disk holds. Nothing that waited
+      // for this sync was acknowledged.
+      crash(id, false);
+      push(now_ + c.down_for, EvKind::kRestart, id, 0, 0);
+      return;
+    }
+    // Planted bug: the writer carries on as if the sync had succeeded; the
+    // data is gone at the next crash, which soon comes.
+    n.lost_from = std::min(n.lost_from, from);
+    push(now_ + kMillisecond, EvKind::kCrash, id, 0, 0);
+    push(now_ + kMillisecond + c.down_for, EvKind::kRestart, id, 0, 0);
+  }
+  if (target > from) n.last_sync_from = from;
   // A completion older than a sync flush_all forced is stale: never backwards.
   n.durable = std::max(n.durable, static_cast<size_t>(target));
   peak_log_bytes_ = std::max(peak_log_bytes_, n.disk.size());
@@ -710,6 +791,11 @@ void Simulator::complete_sync(NodeId id, uint64_t target, bool flushing) {
     if (observer_ && !n.host) observer_->on_log_cut(id, std::span<const uint8_t>(n.disk.data(), snapshot_at));
     n.disk.erase(n.disk.begin(), n.disk.begin() + static_cast<ptrdiff_t>(snapshot_at));
     n.durable -= snapshot_at;
+    // A sync requested since (by the actor, as it heard of this one) covers
+    // bytes that have just moved.
+    if (n.sync_in_flight) n.sync_target -= snapshot_at;
+    n.last_sync_from = n.last_sync_from > snapshot_at ? n.last_sync_from - snapshot_at : 0;
+    if (n.lost_from != SIZE_MAX) n.lost_from = n.lost_from > snapshot_at ? n.lost_from - snapshot_at : 0;
     for (auto& p : n.pending) p.need -= snapshot_at;
     for (auto& p : n.raft_pending) p.need -= snapshot_at;
     for (auto& w : n.waiters) w.need -= snapshot_at;
@@ -726,7 +812,7 @@ void Simulator::flush_all() {
   }
 }
 
-void Simulator::crash(NodeId id, bool torn) {
+void Simulator::crash(NodeId id, bool torn, size_t fault) {
   Node& n = nodes_[id];
   if (!n.up || healed_) return;
   ++stats_.crashes;
@@ -753,8 +839,17 @@ void Simulator::crash(NodeId id, bool torn) {
     for (int i = 0; i < 4; ++i) first_len |= size_t{n.disk[n.durable + 4 + i]} << (8 * i);
     size_t whole = kRecordHeader + first_len;
     keep += 1 + static_cast<size_t>(n.rng.below(whole - 1));
+    n.faulted = true;
   }
   n.disk.resize(keep);
+  if (n.lost_from != SIZE_MAX) {
+    // ignore_lost_fsync: what the failed fsync and every later one covered
+    // never reached the disk.
+    n.disk.resize(std::min(n.disk.size(), n.lost_from));
+    n.durable = std::min(n.durable, n.lost_from);
+    n.lost_from = SIZE_MAX;
+  }
+  if (fault < plan_.crashes.size() && cfg_.cluster.replicas() > 1) damage_disk(id, plan_.crashes[fault].disk);
   TraceRecord r;
   r.t = now_;
   r.kind = TraceKind::kCrash;
@@ -766,20 +861,128 @@ void Simulator::crash(NodeId id, bool torn) {
   if (observer_) observer_->on_node_state(id, false, now_);
 }
 
+// A storage fault at a crash (docs/storage-faults.md). Positions are drawn
+// from the node's own stream, so a replay damages the same bytes.
+void Simulator::damage_disk(NodeId id, DiskFault f) {
+  Node& n = nodes_[id];
+  switch (f) {
+    case DiskFault::kNone:
+    case DiskFault::kLostFsync:  // armed, strikes at a sync
+      return;
+    case DiskFault::kCorrupt: {
+      if (n.durable == 0) return;
+      const size_t at = static_cast<size_t>(n.rng.below(n.durable));
+      const size_t span = std::min<size_t>(8, n.durable - at);
+      const uint64_t bits = 1 + n.rng.below(3);
+      for (uint64_t b = 0; b < bits; ++b)
+        n.disk[at + static_cast<size_t>(n.rng.below(span))] ^= static_cast<uint8_t>(1u << n.rng.below(8));
+      cover(Cover::kDiskCorrupted);
+      break;
+    }
+    case DiskFault::kMisdirectedWrite: {
+      const size_t from = std::min(n.last_sync_from, n.durable), to = n.durable;
+      if (from == 0 || to <= from) return;
+      // The last sync's bytes landed at an earlier offset; where they
+      // belong, the disk still holds what was there: nothing.
+      std::vector<uint8_t> chunk(n.disk.begin() + static_cast<ptrdiff_t>(from), n.disk.begin() + static_cast<ptrdiff_t>(to));
+      std::fill(n.disk.begin() + static_cast<ptrdiff_t>(from), n.disk.begin() + static_cast<ptrdiff_t>(to), uint8_t{0});
+      const size_t q = static_cast<size_t>(n.rng.below(from));
+      std::copy_n(chunk.begin(), std::min(chunk.size(), to - q), n.disk.begin() + static_cast<ptrdiff_t>(q));
+      cover(Cover::kMisdirectedWrite);
+      break;
+    }
+    case DiskFault::kMisdirectedRead:
+    case DiskFault::kReadError:
+      n.read_fault = f;  // the next restart's reads
+      break;
+    case DiskFault::kDiskLost:
+      n.disk.clear();
+      n.durable = 0;
+      n.last_sync_from = 0;
+      cover(Cover::kDiskLost);
+      break;
+  }
+  n.faulted = true;
+  TraceRecord t;
+  t.t = now_;
+  t.kind = TraceKind::kDiskFault;
+  t.node = id;
+  t.aux = static_cast<uint64_t>(f);
+  record(t);
+}
+
+// Where reading the log back at restart first goes wrong under a read
+// fault, or SIZE_MAX. The disk itself is not changed by a read.
+size_t Simulator::read_fault_at(NodeId id, bool verify) {
+  Node& n = nodes_[id];
+  const DiskFault f = n.read_fault;
+  n.read_fault = DiskFault::kNone;
+  if (f == DiskFault::kNone || n.disk.empty()) return SIZE_MAX;
+  const size_t p = static_cast<size_t>(n.rng.below(n.disk.size()));
+  if (f == DiskFault::kReadError) {
+    // The record holding the unreadable sector cannot be read.
+    cover(Cover::kReadError);
+    size_t start = SIZE_MAX;
+    scan_records(
+        n.disk,
+        [&](std::span<const uint8_t> rec) {
+          const size_t s = static_cast<size_t>(rec.data() - n.disk.data()) - kRecordHeader;
+          if (s <= p && p < s + kRecordHeader + rec.size()) start = s;
+        },
+        verify);
+    return start;
+  }
+  // A misdirected read: bytes [p, p + 64) come back from another offset.
+  cover(Cover::kMisdirectedRead);
+  std::vector<uint8_t> seen = n.disk;
+  const size_t q = static_cast<size_t>(n.rng.below(n.disk.size()));
+  const size_t len = std::min<size_t>({64, n.disk.size() - p, n.disk.size() - q});
+  std::copy_n(n.disk.begin() + static_cast<ptrdiff_t>(q), len, seen.begin() + static_cast<ptrdiff_t>(p));
+  const LogScan scan = scan_records(seen, [](std::span<const uint8_t>) {}, verify);
+  return scan.torn ? scan.intact_end : SIZE_MAX;
+}
+
 void Simulator::restart(NodeId id) {
   Node& n = nodes_[id];
   if (n.up) return;
   n.up = true;
-  LogScan scan = scan_records(n.disk, [](std::span<const uint8_t>) {});
-  if (scan.torn) {
-    cover(Cover::kTornTailRecovered);
+  const ClusterConfig& c = cfg_.cluster;
+  const bool replica = c.replicas() > 1 && c.is_server(id);
+  const bool verify = !(replica && c.bugs.skip_read_checksum);
+  const size_t read_bad = read_fault_at(id, verify);
+  LogScan scan = scan_records(n.disk, [](std::span<const uint8_t>) {}, verify);
+  const size_t intact = std::min(scan.intact_end, read_bad);
+  // A read that failed, or a record whose header or checksum fails: damage.
+  // A record cut short by the end of the file: a torn tail, never synced.
+  const bool damaged = read_bad <= scan.intact_end || scan.damaged;
+  if (intact < n.disk.size()) {
+    cover(damaged && replica ? Cover::kDamageFound : Cover::kTornTailRecovered);
     TraceRecord t;
     t.t = now_;
     t.kind = TraceKind::kTornTail;
     t.node = id;
-    t.aux = n.disk.size() - scan.intact_end;
+    t.aux = n.disk.size() - intact;
     record(t);
-    n.disk.resize(scan.intact_end);
+    n.disk.resize(intact);
+    if (replica && damaged) {
+      // Protocol-aware recovery: a damaged record may have held what this
+      // replica acknowledged (an entry, a vote). It cuts the log there and,
+      // in the same step, says durably that it is repairing from its peers
+      // (docs/storage-faults.md). A torn tail was never synced, so never
+      // acknowledged: cutting it is all there is to do.
+      if (!n.faulted && observer_)
+        observer_->on_replica_stopped(c.group_of(id), c.replica_index(id),
+                                      "found its own log damaged at byte " + std::to_string(intact) +
+                                          " though no fault hit its disk",
+                                      now_);
+      if (!c.bugs.corrupt_as_torn) {
+        std::vector<uint8_t> mark;
+        raft::encode_repair(true, mark);
+        append_record(n.disk, mark);
+      }
+    }
+    n.durable = n.disk.size();
+    n.last_sync_from = std::min(n.last_sync_from, n.durable);
   }
   assert(n.durable == n.disk.size());
   TraceRecord r;
@@ -789,6 +992,7 @@ void Simulator::restart(NodeId id) {
   record(r);
   n.actor = make_actor(id);
   n.actor->on_start(*n.ctx);
+  n.faulted = false;
   if (observer_) observer_->on_node_state(id, true, now_);  // after recovery: checkers may look at it
 }
 
@@ -804,11 +1008,12 @@ void Simulator::heal() {
 SimStats Simulator::run() {
   for (const CrashFault& c : plan_.crashes) {
     if (c.node >= nodes_.size() || !cfg_.cluster.is_server(c.node)) continue;
-    if ((c.at_vote || c.at_old_commit) && cfg_.cluster.replicas() > 1) {
-      push(c.at, EvKind::kArmCrash, c.node, 0, static_cast<uint64_t>(&c - plan_.crashes.data()));
+    const uint64_t index = static_cast<uint64_t>(&c - plan_.crashes.data());
+    if ((c.at_vote || c.at_old_commit || c.disk == DiskFault::kLostFsync) && cfg_.cluster.replicas() > 1) {
+      push(c.at, EvKind::kArmCrash, c.node, 0, index);
       continue;
     }
-    push(c.at, EvKind::kCrash, c.node, c.torn_write ? 1 : 0, 0);
+    push(c.at, EvKind::kCrash, c.node, c.torn_write ? 1 : 0, index + 1);
     push(c.at + c.down_for, EvKind::kRestart, c.node, 0, 0);
   }
   for (size_t i = 0; i < plan_.partitions.size(); ++i)
@@ -816,6 +1021,11 @@ SimStats Simulator::run() {
       push(plan_.partitions[i].start, EvKind::kIsolate, 0, 0, i);
   push(cfg_.fault_phase, EvKind::kHeal, 0, 0, 0);
   for (NodeId id = 0; id < nodes_.size(); ++id) {
+    if (cfg_.cluster.replicas() > 1 && cfg_.cluster.is_server(id)) {
+      // A new replica: its log starts formatted (an empty one is a lost disk).
+      append_record(nodes_[id].disk, replica_format_record());
+      nodes_[id].durable = nodes_[id].disk.size();
+    }
     nodes_[id].actor = make_actor(id);
     nodes_[id].actor->on_start(*nodes_[id].ctx);
   }
@@ -882,11 +1092,11 @@ SimStats Simulator::run() {
           r.node = ev.node;
           r.aux = ev.aux;
           record(r);
-          complete_sync(ev.node, ev.aux);
+          complete_sync(ev.node, n.sync_target);  // ev.aux, less what was cut since
         }
         break;
       case EvKind::kCrash:
-        crash(ev.node, ev.slot != 0);
+        crash(ev.node, ev.slot != 0, ev.aux > 0 ? static_cast<size_t>(ev.aux - 1) : SIZE_MAX);
         break;
       case EvKind::kRestart:
         if (!healed_) restart(ev.node);
@@ -903,6 +1113,10 @@ SimStats Simulator::run() {
         break;
       case EvKind::kArmCrash:
         if (healed_) break;
+        if (plan_.crashes[ev.aux].disk == DiskFault::kLostFsync) {
+          n.lost_fsync = static_cast<int64_t>(ev.aux);  // strikes at the node's next sync
+          break;
+        }
         (plan_.crashes[ev.aux].at_vote ? n.crash_at_vote : n.crash_at_old_commit) = static_cast<int64_t>(ev.aux);
         break;
       case EvKind::kArrive:
@@ -949,7 +1163,7 @@ bool Simulator::groups_settled() const {
 // now, once the handler that reached that moment returns.
 void Simulator::strike(NodeId id, size_t crash) {
   const CrashFault& c = plan_.crashes[crash];
-  push(now_, EvKind::kCrash, id, c.torn_write ? 1 : 0, 0);
+  push(now_, EvKind::kCrash, id, c.torn_write ? 1 : 0, crash + 1);
   push(now_ + c.down_for, EvKind::kRestart, id, 0, 0);
 }
 
@@ -1043,6 +1257,15 @@ void Simulator::on_replica_apply(NodeId self, const raft::Entry& e) {
 void Simulator::on_replica_install(NodeId self, const raft::SnapshotMeta& meta) {
   const ClusterConfig& c = cfg_.cluster;
   if (observer_) observer_->on_replica_install(c.group_of(self), c.replica_index(self), meta, now_);
+}
+
+// Records that pass their checksums but do not fit the log: only a fault
+// that hit this replica's disk may cause that.
+void Simulator::on_replica_damaged(NodeId self, const std::string& why) {
+  const ClusterConfig& c = cfg_.cluster;
+  if (!nodes_[self].faulted && observer_)
+    observer_->on_replica_stopped(c.group_of(self), c.replica_index(self),
+                                  why + ", though no fault hit its disk", now_);
 }
 
 void Simulator::on_replica_stopped(NodeId self, const std::string& why) {

@@ -159,10 +159,13 @@ class Simulator : private ReplicaObserver {
   void on_replica_install(NodeId self, const raft::SnapshotMeta& meta) override;
   void on_replica_role(NodeId self, const raft::RoleChange& rc) override;
   void on_replica_stopped(NodeId self, const std::string& why) override;
+  void on_replica_damaged(NodeId self, const std::string& why) override;
   bool link_cut(NodeId from, NodeId to) const;
   void request_sync(NodeId n);
   void complete_sync(NodeId n, uint64_t target, bool flushing = false);
-  void crash(NodeId n, bool torn);
+  void crash(NodeId n, bool torn, size_t fault = SIZE_MAX);
+  void damage_disk(NodeId n, DiskFault f);
+  size_t read_fault_at(NodeId n, bool verify);
   void restart(NodeId n);
   void heal();
   std::unique_ptr<Actor> make_actor(NodeId n);

@@ -19,6 +19,7 @@ const char* to_string(TraceKind k) {
     case TraceKind::kCrash: return "crash";
     case TraceKind::kRestart: return "restart";
     case TraceKind::kTornTail: return "torn_tail";
+    case TraceKind::kDiskFault: return "disk_fault";
     case TraceKind::kHeal: return "heal";
     case TraceKind::kRedirect: return "redirect";
     case TraceKind::kRaft: return "raft";

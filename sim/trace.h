@@ -31,6 +31,7 @@ enum class TraceKind : uint8_t {
   kRaftLost,   // a Raft message from peer to node was lost (dropped, cut or to a down node); aux as kRaft
   kLeader,     // node became its group's leader; aux: the term
   kIsolated,   // a partition cut node (its group's leader) off; aux: 0 from its followers, 1 from everyone else
+  kDiskFault,  // a storage fault hit node's disk; aux: the DiskFault
 };
 const char* to_string(TraceKind k);
 

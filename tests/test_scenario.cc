@@ -91,9 +91,10 @@ TEST(ScenarioBuiltin, ListsTenSortedScenariosWithoutDefaults) {
     names.push_back(name);
     EXPECT_FALSE(desc.empty()) << name << " has no description";
   }
-  EXPECT_EQ(names, (std::vector<std::string>{"chaos", "coordinator-crash", "forgetful", "hot-accounts", "leader-churn", "leader-partition",
-                                             "lossy-network", "overload", "partition", "replica-crash", "shard-crash",
-                                             "smoke", "swarm"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"beyond-f", "chaos", "coordinator-crash", "disk-loss", "forgetful",
+                                             "hot-accounts", "leader-churn", "leader-partition", "lossy-network",
+                                             "overload", "partition", "replica-crash", "shard-crash", "smoke",
+                                             "storage-faults", "swarm"}));
   EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
   EXPECT_EQ(std::count(names.begin(), names.end(), "defaults"), 0);
 }
