@@ -30,11 +30,6 @@ bool Server::start(const ServerOptions& opts, std::string& error) {
     error = "cannot create data directory " + opts.data_dir + ": " + std::strerror(errno);
     return false;
   }
-  // A data directory without a manifest is new: its replicas' empty logs are
-  // formatted. Once it has one, an empty replica log is a lost one, and the
-  // replica repairs from its peers (docs/storage-faults.md).
-  struct stat manifest_stat;
-  const bool new_dir = ::stat((opts.data_dir + "/manifest.json").c_str(), &manifest_stat) != 0;
   if (!check_or_write_manifest(opts.data_dir, spec_, opts.shared_log ? kSharedLogName : "", error)) return false;
   StorageOptions storage_opts;
   storage_opts.sync = opts.fsync;
@@ -74,6 +69,12 @@ bool Server::start(const ServerOptions& opts, std::string& error) {
   // Engine nodes first, each recovered from its own log (or its share of the shared one).
   for (const NodeSpec* n : mine) {
     std::unique_ptr<NodeLog> log;
+    // A node whose log was never opened here (no lock file) is new: a
+    // replica's empty log is then formatted. Once opened, an empty replica
+    // log is a lost one, and the replica repairs from its peers
+    // (docs/storage-faults.md).
+    struct stat lock_stat;
+    const bool new_log = ::stat((opts.data_dir + "/" + n->name + ".lock").c_str(), &lock_stat) != 0;
     if (shared) {
       log = std::make_unique<NodeLog>(shared, static_cast<uint16_t>(n->id));
     } else {
@@ -92,7 +93,7 @@ bool Server::start(const ServerOptions& opts, std::string& error) {
     const uint32_t group = n->kind == NodeKind::kPartition ? cfg.partition_node(n->index) : cfg.coordinator_node(n->index);
     std::unique_ptr<ReplicaHost> host = make_replica_host(cfg, group, n->replica, std::move(machine));
     ReplicaHost* h = host.get();
-    h->set_new_disk(new_dir);
+    h->set_new_disk(new_log);
     auto node = std::make_unique<EngineNode>(io_, *router_, n->id, n->name, std::move(host), std::move(log));
     std::vector<NodeId> members;
     for (uint32_t r = 0; r < cfg.replicas(); ++r) members.push_back(cfg.replica_node(group, r));
