@@ -76,8 +76,9 @@ void check_spec(const ws::Scenario& s) {
     if (r.kind == ws::RequestKind::kValid)
       FUZZ_CHECK(r.from < c.accounts && r.to < c.accounts && r.from != r.to);
   }
-  for (const ws::CrashFault& f : spec.plan.crashes)
-    FUZZ_CHECK(f.node < c.partitions + c.coordinators);
+  // A crash hits a server: a partition or coordinator, or, with replica
+  // groups, any of their replicas.
+  for (const ws::CrashFault& f : spec.plan.crashes) FUZZ_CHECK(c.is_server(f.node));
 }
 
 }  // namespace
