@@ -21,6 +21,12 @@ void append_record(std::vector<uint8_t>& out, std::span<const uint8_t> payload) 
 
 LogScan scan_records(std::span<const uint8_t> buf,
                      const std::function<void(std::span<const uint8_t>)>& fn, bool verify_checksums) {
+  return scan_records_at(buf, [&](size_t, std::span<const uint8_t> r) { fn(r); }, verify_checksums);
+}
+
+LogScan scan_records_at(std::span<const uint8_t> buf,
+                        const std::function<void(size_t start, std::span<const uint8_t>)>& fn,
+                        bool verify_checksums) {
   LogScan scan;
   size_t pos = 0;
   while (pos < buf.size()) {
@@ -53,7 +59,7 @@ LogScan scan_records(std::span<const uint8_t> buf,
       scan.damaged = header == kRecordHeader;
       break;
     }
-    fn(std::span<const uint8_t>(p + header, len));
+    fn(pos, std::span<const uint8_t>(p + header, len));
     pos += header + len;
     ++scan.records;
   }

@@ -43,5 +43,11 @@ struct LogScan {
 LogScan scan_records(std::span<const uint8_t> buf,
                      const std::function<void(std::span<const uint8_t>)>& fn,
                      bool verify_checksums = true);
+// The same, telling fn where each record starts in buf (its header's first
+// byte): headers differ in size between versions, so a caller never works
+// it out from the payload.
+LogScan scan_records_at(std::span<const uint8_t> buf,
+                        const std::function<void(size_t start, std::span<const uint8_t>)>& fn,
+                        bool verify_checksums = true);
 
 }  // namespace ws

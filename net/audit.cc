@@ -63,9 +63,7 @@ WalkTotals walk(const std::vector<Piece>& pieces, std::vector<std::string>& prob
       problems.push_back("cannot read " + p.seg.path);
       continue;
     }
-    LogScan scan = scan_records(bytes, [&](std::span<const uint8_t> r) {
-      fn(r, p, static_cast<uint64_t>(r.data() - bytes.data()) - kRecordHeader);
-    });
+    LogScan scan = scan_records_at(bytes, [&](size_t start, std::span<const uint8_t> r) { fn(r, p, start); });
     totals.bytes += bytes.size();
     if (!scan.torn) continue;
     if (i + 1 == pieces.size() && !p.archived)

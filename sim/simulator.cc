@@ -70,12 +70,8 @@ class SimStorage final : public Storage {
   bool discard_from(uint64_t index, std::span<const uint8_t> record) override {
     uint64_t seen = 0;
     size_t at = disk_.size();
-    scan_records(
-        disk_,
-        [&](std::span<const uint8_t> r) {
-          if (seen++ == index) at = static_cast<size_t>(r.data() - disk_.data()) - kRecordHeader;
-        },
-        verify_);
+    scan_records_at(
+        disk_, [&](size_t start, std::span<const uint8_t>) { if (seen++ == index) at = start; }, verify_);
     if (at > durable_) return false;
     disk_.resize(at);
     append_record(disk_, record);
@@ -728,13 +724,13 @@ void Simulator::complete_sync(NodeId id, uint64_t target, bool flushing) {
   // its checkpoints (core/replica.cc) start with a Raft snapshot record.
   if (target > from && (!n.host || cfg_.truncate_logs)) {
     std::span<const uint8_t> fresh(n.disk.data() + from, target - from);
-    scan_records(
-        fresh, [&](std::span<const uint8_t> rec) {
+    scan_records_at(
+        fresh, [&](size_t start, std::span<const uint8_t> rec) {
           const uint8_t type = rec.empty() ? 0 : rec[0];
           const bool snapshot = n.host ? type == static_cast<uint8_t>(raft::RecordType::kSnapshot)
                                        : type == static_cast<uint8_t>(EventType::kSnapshot) ||
                                              type == static_cast<uint8_t>(EventType::kCoordSnapshot);
-          if (snapshot) snapshot_at = static_cast<size_t>(rec.data() - n.disk.data()) - kRecordHeader;
+          if (snapshot) snapshot_at = from + start;
           if (n.host || !observer_) return;
           if (auto e = decode_event(rec)) observer_->on_durable_event(id, *e, now_);
         },
@@ -929,11 +925,10 @@ size_t Simulator::read_fault_at(NodeId id, bool verify) {
   // position, see docs/storage-faults.md.)
   cover(f == DiskFault::kReadError ? Cover::kReadError : Cover::kMisdirectedRead);
   size_t start = SIZE_MAX;
-  scan_records(
+  scan_records_at(
       n.disk,
-      [&](std::span<const uint8_t> rec) {
-        const size_t s = static_cast<size_t>(rec.data() - n.disk.data()) - kRecordHeader;
-        if (s <= p && p < s + kRecordHeader + rec.size()) start = s;
+      [&](size_t s, std::span<const uint8_t> rec) {
+        if (s <= p && p < static_cast<size_t>(rec.data() - n.disk.data()) + rec.size()) start = s;
       },
       verify);
   return start;
