@@ -95,6 +95,7 @@ struct EngineBugs {
   bool empty_votes = false;         // a replica that starts with an empty log (a lost disk) votes as if it had seen nothing
   bool skip_read_checksum = false;  // records are read back without verifying their checksums
   bool ignore_lost_fsync = false;   // a failed fsync is ignored and the writer carries on, as if it had succeeded
+  bool ack_while_probing = false;   // a repairing replica acknowledges entries before its probes have restored its term
   bool any() const;
 };
 

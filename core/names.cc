@@ -98,6 +98,7 @@ std::span<const EngineBugName> engine_bug_names() {
       {"empty_votes", &EngineBugs::empty_votes},
       {"skip_read_checksum", &EngineBugs::skip_read_checksum},
       {"ignore_lost_fsync", &EngineBugs::ignore_lost_fsync},
+      {"ack_while_probing", &EngineBugs::ack_while_probing},
   };
   static_assert(sizeof(EngineBugs) == std::size(kNames), "every EngineBugs switch needs a name");
   return kNames;

@@ -232,6 +232,13 @@ void Raft::step(const Msg& m, Time now) {
   // Same term as ours, but answering something we sent in an older term:
   // an echoed read round or index from then must not count now.
   if (m.stale) return;
+  // Probing: its term may be older than a promise it lost with its log, so
+  // a deposed leader of that older term could still look current. An
+  // acknowledgement now could complete a commit that a newer term has
+  // already overwritten; it takes entries only once its term is restored.
+  if (repair_ == Repair::kProbing && !opts_.bugs.ack_while_probing &&
+      (m.type == MsgType::kAppend || m.type == MsgType::kInstallSnapshot))
+    return;
   switch (m.type) {
     case MsgType::kRequestVote:
       on_request_vote(m, now);

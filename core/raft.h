@@ -119,9 +119,10 @@ struct RaftBugs {
   bool no_truncate_conflict = false;      // overwrite a conflicting entry, keep the stale suffix
   bool read_without_check = false;        // read_index answers at once with the commit index
   bool fixed_election_timeout = false;    // election timeout always election_timeout_min
+  bool ack_while_probing = false;         // a repairing replica takes entries before its term is restored
   bool any() const {
     return vote_before_durable || commit_old_term_by_count || no_truncate_conflict ||
-           read_without_check || fixed_election_timeout;
+           read_without_check || fixed_election_timeout || ack_while_probing;
   }
 };
 

@@ -472,6 +472,7 @@ std::unique_ptr<ReplicaHost> make_replica_host(const ClusterConfig& c, uint32_t 
   o.bugs.no_truncate_conflict = c.bugs.no_truncate_conflict;
   o.bugs.fixed_election_timeout = c.bugs.fixed_election_timeout;
   o.bugs.read_without_check = c.bugs.read_without_check;
+  o.bugs.ack_while_probing = c.bugs.ack_while_probing;
   std::vector<NodeId> members;
   for (uint32_t r = 0; r < c.replicas(); ++r) members.push_back(c.replica_node(group, r));
   return std::make_unique<ReplicaHost>(std::move(machine), o, std::move(members),
