@@ -29,6 +29,7 @@ LogScan scan_records_at(std::span<const uint8_t> buf,
                         bool verify_checksums) {
   LogScan scan;
   size_t pos = 0;
+  bool seen_v2 = false;  // a log never goes back to an older record version
   while (pos < buf.size()) {
     const size_t left = buf.size() - pos;
     const uint8_t* p = buf.data() + pos;
@@ -38,6 +39,7 @@ LogScan scan_records_at(std::span<const uint8_t> buf,
     const uint32_t len = load_le32(p + 4);
     size_t header = kRecordHeader;
     if (p[8] == kLogVersion) {
+      seen_v2 = true;
       if (left < kRecordHeader) break;
       if (verify_checksums && crc32c(p + 4, 5) != load_le32(p + 9)) {
         scan.damaged = true;
@@ -47,7 +49,7 @@ LogScan scan_records_at(std::span<const uint8_t> buf,
         scan.damaged = true;
         break;
       }
-    } else if (p[8] == kLogVersion1) {
+    } else if (p[8] == kLogVersion1 && !seen_v2) {
       header = kRecordHeaderV1;  // no header check: any failure reads as a torn tail
       if (len > kMaxRecordPayload) break;
     } else {

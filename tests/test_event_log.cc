@@ -131,6 +131,16 @@ TEST(EventLog, ATornTailIsToldApartFromDamage) {
   Bytes bad = buf;
   bad[second + 7] ^= 0x02;
   EXPECT_TRUE(scan_records(bad, [](std::span<const uint8_t>) {}).damaged);
+  // Bytes written over the last record's header so that its version byte
+  // reads 1 (a misdirected write did this in the simulator): a version-1
+  // record has no header check, so it would read as torn. A log never goes
+  // back to an older version, so after a version-2 record it is damage.
+  bad = buf;
+  bad[second + 8] = 1;
+  bad[second + 7] = 0x7f;  // a length that runs past the end, as a torn record's would
+  LogScan s = scan_records(bad, [](std::span<const uint8_t>) {});
+  EXPECT_TRUE(s.damaged);
+  EXPECT_EQ(s.intact_end, second);
 }
 
 TEST(EventLog, TornTailAtEveryByteOfLastRecordIsDetected) {
