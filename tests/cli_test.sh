@@ -307,5 +307,22 @@ ok "tps sweep: three points, JSON and an SVG chart"
 expect_bad "sizing --op-times 1" "--op-times" sizing --op-times 1
 expect_bad "sizing with a bad scenario key" "nope" sizing --set nope.key=1
 
+# --- availability --------------------------------------------------------------------
+expect_bad "availability with an unknown key" "availability.nope" availability --set availability.nope=1
+expect_bad "availability with a bad rate" "availability.disk_afr" availability --set availability.disk_afr=2
+expect_bad "availability --replicas 2" "--replicas" availability --replicas 2
+expect_rc 0 "availability, a short stretch" availability --json --set availability.years=0.05 \
+  --set availability.calibration_runs=4 --set availability.samples_per_second=0.1 --svg "$WORK/a.svg"
+python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+rows = {r["replicas"]: r for r in d["rows"]}
+assert sorted(rows) == [1, 3, 5], rows.keys()
+assert all(r["transfers_sampled"] > 0 for r in rows.values()), rows
+assert rows[3]["money_lost"] == 0 and rows[5]["money_lost"] == 0, rows
+assert len(d["mttr_sweep"]) == 15, len(d["mttr_sweep"])
+assert all(f["violations"] == 0 for f in d["failover"]), d["failover"]' "$OUT" || fail "availability --json: unexpected rows"
+grep -q "99.99% target" "$WORK/a.svg" && grep -q "polyline" "$WORK/a.svg" || fail "availability --svg wrote no chart"
+ok "availability: rows for R = 1, 3, 5, a sweep, JSON and an SVG chart"
+
 echo "all $CHECKS checks passed"
 exit 0
