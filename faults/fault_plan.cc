@@ -195,6 +195,32 @@ void add_storage_faults(FaultPlan& plan, const FaultKnobs& k, const ClusterConfi
     const Time to = cf.at_vote || cf.at_old_commit ? fault_phase + cf.down_for : cf.at + cf.down_for;
     busy.push_back(Busy{cf.node, cf.at, to + (cf.disk != DiskFault::kNone ? k.repair_allowance : 0)});
   }
+  // A replica cut off from its group is faulty too, and a repair cannot
+  // finish while a peer is out of reach: a repairing replica asks every
+  // peer. A cut that splits a group counts its smaller side as busy; a
+  // leader isolation, whose leader is known only when it strikes, the whole
+  // group. Cuts from clients leave the group whole.
+  std::vector<uint8_t> on_a;
+  for (const PartitionFault& p : plan.partitions) {
+    if (p.from_clients) continue;
+    const Time to = (p.at_election ? fault_phase + (p.end - p.start) : p.end) + k.repair_allowance;
+    if (p.isolate_leader_of != PartitionFault::kNoGroup) {
+      for (uint32_t r = 0; r < R && p.isolate_leader_of < c.groups(); ++r)
+        busy.push_back(Busy{c.replica_node(p.isolate_leader_of, r), p.start, to});
+      continue;
+    }
+    on_a.assign(c.node_count(), 0);
+    for (NodeId n : p.side_a)
+      if (n < on_a.size()) on_a[n] = 1;
+    for (uint32_t g = 0; g < c.groups(); ++g) {
+      uint32_t na = 0;
+      for (uint32_t r = 0; r < R; ++r) na += on_a[c.replica_node(g, r)];
+      if (na == 0 || na == R) continue;
+      const uint8_t minority = na * 2 <= R ? 1 : 0;
+      for (uint32_t r = 0; r < R; ++r)
+        if (on_a[c.replica_node(g, r)] == minority) busy.push_back(Busy{c.replica_node(g, r), p.start, to});
+    }
+  }
   const uint32_t together = std::min(k.storage_together, R);
   for (uint32_t i = 0; i < k.storage_faults; ++i) {
     for (int attempt = 0; attempt < 16; ++attempt) {
