@@ -66,6 +66,9 @@ int main(int argc, char** argv) {
   app.add_option("--data", data, "data directory for the node logs (default: walletd-data, or a new "
                                  "temporary directory with --local)");
   app.add_flag("--no-fsync", no_fsync, "skip fdatasync (measurement only: not durable)");
+  bool format = false;
+  app.add_flag("--format", format, "replica groups: create this new replica's log, then exit (a replica whose "
+                                   "log is missing at a normal start has lost its disk, and repairs from its peers)");
   bool log_per_node = false;
   app.add_flag("--log-per-node", log_per_node, "--local: one log file per node instead of one shared by every node "
                                                "of the process (one fdatasync for all)");
@@ -105,8 +108,10 @@ int main(int argc, char** argv) {
     return bad_input("--partitions, --coordinators, --accounts, --http-port, --retention-ms and --archive are "
                      "for --local without a cluster file; with --config they come from the file");
 
+  if (format && local) return bad_input("--format is for one replica (--config FILE --node NAME), not --local");
   ws::net::ServerOptions opts;
   opts.fsync = !no_fsync;
+  opts.format = format;
   std::optional<ws::net::ClusterSpec> spec;
   if (from_file) {
     ws::net::ClusterParse parsed = ws::net::load_cluster_file(config);
@@ -145,6 +150,7 @@ int main(int argc, char** argv) {
     }
     return bad_input(error);
   }
+  if (format) return 0;
   ws::net::log_line("data in " + data + (opts.fsync ? "" : " (fsync OFF: not durable)"));
   for (const std::string& url : server.http_urls()) {
     std::printf("walletd: HTTP on %s\n", url.c_str());

@@ -78,6 +78,7 @@ class ReplicaHost final : public Actor {
   // Views for checkers and tests.
   const StateMachine& machine() const { return *inner_; }
   const raft::Raft& raft() const { return *raft_; }
+  bool has_raft() const { return raft_ != nullptr; }
   bool serving() const { return serving_; }
   raft::Index applied() const { return applied_; }
   uint64_t rebuilds() const { return rebuilds_; }

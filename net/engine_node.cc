@@ -32,7 +32,30 @@ EngineNode::EngineNode(asio::io_context& io, Router& router, NodeId self, std::s
 
 EngineNode::~EngineNode() { log_->file().remove_on_durable(durable_listener_); }
 
-void EngineNode::start() { actor_->on_start(*this); }
+void EngineNode::start() {
+  actor_->on_start(*this);
+  note_repair();
+}
+
+// A replica whose log was damaged or lost says when it starts and ends
+// repairing from its peers (docs/storage-faults.md).
+void EngineNode::note_repair() {
+  if (!host_ || !host_->has_raft()) return;
+  const int now = static_cast<int>(host_->raft().repair());
+  if (now == repair_) return;
+  repair_ = now;
+  switch (host_->raft().repair()) {
+    case raft::Raft::Repair::kProbing:
+      log_line(name_ + ": repairing: its log was damaged or lost; asking every peer before it votes again");
+      break;
+    case raft::Raft::Repair::kCatchingUp:
+      log_line(name_ + ": repairing: a majority answered healthy; catching up from the leader");
+      break;
+    case raft::Raft::Repair::kNone:
+      log_line(name_ + ": repaired: as up to date as every log its peers reported");
+      break;
+  }
+}
 
 Time EngineNode::now() const {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -61,7 +84,10 @@ void EngineNode::on_replica_stopped(NodeId, const std::string& why) {
 
 void EngineNode::deliver(NodeId from, const Message& m) { actor_->on_message(*this, from, m); }
 
-void EngineNode::deliver_raft(NodeId from, const raft::Msg& m) { actor_->on_raft(*this, from, m); }
+void EngineNode::deliver_raft(NodeId from, const raft::Msg& m) {
+  actor_->on_raft(*this, from, m);
+  note_repair();
+}
 
 std::optional<NodeId> EngineNode::redirect() const {
   if (!host_ || host_->serving()) return std::nullopt;

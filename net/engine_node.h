@@ -104,6 +104,8 @@ class EngineNode final : public Endpoint, private Context, private ReplicaObserv
   std::vector<NodeId> members_;
   std::multimap<Time, TimerTag> timers_;  // a replica host's timers, by deadline
   bool leading_ = false;
+  int repair_ = 0;  // the replica's Raft repair state last logged (raft::Repair)
+  void note_repair();
 };
 
 }  // namespace ws::net

@@ -195,17 +195,100 @@ std::unique_ptr<FileStorage> FileStorage::open(const std::string& dir, const std
     LogScan scan = scan_records(bytes, [&](std::span<const uint8_t> r) {
       if (is_clock_mark(r)) return;
       const RecordKind k = kind_of(r);
-      if (records == 0) first_is_snapshot = k.snapshot;
+      // A repair mark may start a compacted log: its snapshot was damaged
+      // and dropped, and the replica rejoins as one that lost its disk.
+      if (records == 0)
+        first_is_snapshot = k.snapshot || (!options.repair_mark.empty() && std::equal(r.begin(), r.end(),
+                                                                                      options.repair_mark.begin(),
+                                                                                      options.repair_mark.end()));
       ++records;
       seen.emplace_back(k.tag, k.snapshot);
     });
     const bool last = i + 1 == live.size();
     const bool compacted_head = i == 0 && seg.seq > 1;  // the segments before it were moved out
-    if (scan.torn && !last)
-      return fail("log segment " + seg.path + " is damaged at offset " + std::to_string(scan.intact_end) + " (" +
-                      why_bad(bytes, scan.intact_end) + "), and a newer segment follows it: refusing to start " +
-                      "rather than lose acknowledged records",
-                  true);
+    // Damage: a record that fails its header check or checksum, or a
+    // segment cut short with a newer one after it (only the newest segment
+    // can end in a torn write).
+    if (scan.damaged || (scan.torn && !last)) {
+      const std::string where = seg.path + " is damaged at offset " + std::to_string(scan.intact_end) + " (" +
+                                why_bad(bytes, scan.intact_end) + ")";
+      if (options.repair_mark.empty())
+        return fail("log segment " + where + ", and this node has no peers to repair it from: refusing to start " +
+                        "rather than lose acknowledged records",
+                    true);
+      std::vector<uint8_t> mark;
+      append_record(mark, options.repair_mark);
+      if (compacted_head && scan.intact_end == 0) {
+        // The snapshot that starts the live log is damaged, and nothing
+        // after it replays without it: drop the live log and rejoin as a
+        // replica that lost its disk, in a new segment (the archive keeps
+        // the old numbers).
+        const Segment next{live.back().seq + 1, segment_path(dir, name, live.back().seq + 1)};
+        for (const Segment& s : live) {
+          struct stat st {};
+          if (::stat(s.path.c_str(), &st) == 0) report.truncated_bytes += static_cast<uint64_t>(st.st_size);
+          if (::unlink(s.path.c_str()) != 0) return fail(errno_text("cannot remove log segment", s.path), false);
+        }
+        live.assign(1, next);
+        int fd = open_segment(next.path, true);
+        if (fd < 0 || !write_all(fd, mark.data(), mark.size()) || (options.sync && fdatasync(fd) != 0)) {
+          if (fd >= 0) ::close(fd);
+          return fail(errno_text("cannot write the repair mark to log segment", next.path), false);
+        }
+        ::close(fd);
+        sync_dir(dir);
+        report.records = 1;
+        report.bytes = mark.size();
+        last_bytes = mark.size();
+        report.repaired = where + ", the snapshot that starts the live log: dropped the live log";
+        break;
+      }
+      // Cut at the damage, drop every later segment, then mark the log as
+      // repairing, all durable before the node reads it.
+      for (size_t j = live.size(); j-- > i + 1;) {
+        struct stat st {};
+        if (::stat(live[j].path.c_str(), &st) == 0) report.truncated_bytes += static_cast<uint64_t>(st.st_size);
+        if (::unlink(live[j].path.c_str()) != 0) return fail(errno_text("cannot remove log segment", live[j].path), false);
+      }
+      live.resize(i + 1);
+      report.truncated_bytes += bytes.size() - scan.intact_end;
+      uint64_t kept = scan.intact_end;
+      if (scan.intact_end == 0 && i > 0) {
+        // Nothing of this segment is left: the mark goes at the end of the
+        // previous one, which read back whole.
+        if (::unlink(seg.path.c_str()) != 0) return fail(errno_text("cannot remove log segment", seg.path), false);
+        live.pop_back();
+        if (!read_whole_file(live.back().path, bytes)) return fail(errno_text("cannot read log segment", live.back().path), false);
+        kept = bytes.size();
+        last_bytes = kept;
+      } else {
+        int fd = open_segment(seg.path, false);
+        if (fd < 0 || ftruncate(fd, static_cast<off_t>(scan.intact_end)) != 0) {
+          if (fd >= 0) ::close(fd);
+          return fail(errno_text("cannot cut damaged log segment", seg.path), false);
+        }
+        ::close(fd);
+        report.records += records;
+        report.bytes += scan.intact_end;
+        for (auto [tag, snap] : seen) {
+          if (tag >= writes.size()) writes.resize(tag + 1, 0), snaps.resize(tag + 1, 0);
+          writes[tag] = 1;
+          if (snap) snaps[tag] = seg.seq;
+        }
+      }
+      int fd = open_segment(live.back().path, false);
+      if (fd < 0 || !write_all(fd, mark.data(), mark.size()) || (options.sync && fdatasync(fd) != 0)) {
+        if (fd >= 0) ::close(fd);
+        return fail(errno_text("cannot write the repair mark to log segment", live.back().path), false);
+      }
+      ::close(fd);
+      sync_dir(dir);
+      report.records += 1;
+      report.bytes += mark.size();
+      last_bytes = kept + mark.size();
+      report.repaired = where;
+      break;
+    }
     if (compacted_head && (scan.intact_end == 0 || !first_is_snapshot))
       return fail("log segment " + seg.path + " is damaged at offset 0: the log was compacted behind the snapshot " +
                       "that must start this file, and it " +
@@ -517,6 +600,26 @@ void FileStorage::read_all(const std::function<void(std::span<const uint8_t>)>& 
       if (!is_clock_mark(r)) fn(r);
     });
   }
+}
+
+bool format_log(const std::string& dir, const std::string& name, std::span<const uint8_t> payload,
+                std::string& error) {
+  if (!list_segments(dir, name).empty()) {
+    error = "the log of " + name + " in " + dir + " exists already: a replica is formatted once, when it is new";
+    return false;
+  }
+  const std::string path = segment_path(dir, name, 1);
+  std::vector<uint8_t> rec;
+  append_record(rec, payload);
+  int fd = open_segment(path, true);
+  if (fd < 0 || !write_all(fd, rec.data(), rec.size()) || fdatasync(fd) != 0) {
+    error = errno_text("cannot write log segment", path);
+    if (fd >= 0) ::close(fd);
+    return false;
+  }
+  ::close(fd);
+  sync_dir(dir);
+  return true;
 }
 
 }  // namespace ws::net

@@ -61,6 +61,11 @@ struct StorageOptions {
   bool sync = true;          // false: writes still batched, fdatasync skipped (measuring only)
   bool keep_archive = true;  // segments behind a snapshot: moved to DATA/archive/, or deleted
   uint64_t min_segment_bytes = 16u << 20;  // a snapshot starts a new segment past this size
+  // Damage (not a torn tail): with a mark, recovery cuts the log at the
+  // damage, drops every later segment and appends this record, durably,
+  // before anything reads the log: a replica that can repair from its peers
+  // (docs/storage-faults.md). Without one, recovery refuses to start.
+  std::vector<uint8_t> repair_mark;
 };
 
 struct LogOpenReport {
@@ -70,7 +75,13 @@ struct LogOpenReport {
   uint32_t segments = 0;         // live segments after recovery
   uint32_t archived = 0;         // segments moved out by recovery (a crash before it could)
   bool damaged = false;          // refused: damage that is not a torn tail
+  std::string repaired;          // damage found and cut, repair mark written: where and what
 };
+
+// Creates node `name`'s log in dir holding one record (a replica's format
+// record), durably. Refuses, with the error, if the node has a log already.
+bool format_log(const std::string& dir, const std::string& name, std::span<const uint8_t> payload,
+                std::string& error);
 
 // One segment file of a node's log.
 struct Segment {

@@ -44,14 +44,39 @@ bool Server::start(const ServerOptions& opts, std::string& error) {
     }
     mine.push_back(n);
   }
+  if (opts.format) {
+    if (cfg.replicas() == 1 || opts.shared_log) {
+      error = "--format is for the replicas of a cluster file with \"replicas\": 3 or 5, one log per node";
+      return false;
+    }
+    for (const NodeSpec* n : mine) {
+      if (!format_log(opts.data_dir, n->name, replica_format_record(), error)) return false;
+      log_line(n->name + ": formatted a new replica's log in " + opts.data_dir);
+    }
+    failure_ = StartFailure::kNone;
+    return true;
+  }
+  // A whole cluster in this process with no log at all is new: its replicas
+  // start formatted. Otherwise a replica's missing log is a lost disk; a
+  // new replica run on its own is created with --format first.
+  bool cluster_new = opts.in_process;
+  if (opts.shared_log) cluster_new = cluster_new && list_segments(opts.data_dir, kSharedLogName).empty();
+  for (const NodeSpec* n : mine)
+    if (!list_segments(opts.data_dir, n->name).empty()) cluster_new = false;
   auto runs_here = [&](const NodeSpec& n) {
     for (const NodeSpec* m : mine)
       if (m == &n) return true;
     return false;
   };
+  // A replica's own log can be repaired from its peers: damage is cut and
+  // marked. A group of one, or a log shared by every node here, cannot.
+  StorageOptions replica_opts = storage_opts;
+  if (cfg.replicas() > 1) raft::encode_repair(true, replica_opts.repair_mark);
   auto open_log = [&](const std::string& name) -> std::shared_ptr<FileStorage> {
     LogOpenReport rep;
-    std::shared_ptr<FileStorage> file = FileStorage::open(opts.data_dir, name, io_, storage_opts, rep, error);
+    const bool own = name != kSharedLogName && cfg.replicas() > 1;
+    std::shared_ptr<FileStorage> file =
+        FileStorage::open(opts.data_dir, name, io_, own ? replica_opts : storage_opts, rep, error);
     if (!file) {
       if (rep.damaged) failure_ = StartFailure::kDamagedLog;
       return nullptr;
@@ -59,7 +84,11 @@ bool Server::start(const ServerOptions& opts, std::string& error) {
     std::string line = name + ": log " + opts.data_dir + "/" + name + ".*.log: " + std::to_string(rep.records) +
                        " records, " + std::to_string(rep.bytes) + " bytes in " + std::to_string(rep.segments) +
                        " segment" + (rep.segments == 1 ? "" : "s");
-    if (rep.truncated_bytes) line += "; truncated a torn tail of " + std::to_string(rep.truncated_bytes) + " bytes";
+    if (!rep.repaired.empty())
+      line += "; DAMAGE: " + rep.repaired + ": cut the log there (" + std::to_string(rep.truncated_bytes) +
+              " bytes) and marked it for repair from the group's other replicas";
+    else if (rep.truncated_bytes)
+      line += "; truncated a torn tail of " + std::to_string(rep.truncated_bytes) + " bytes";
     if (rep.archived) line += "; moved " + std::to_string(rep.archived) + " segments behind a snapshot out";
     log_line(line);
     return file;
@@ -69,12 +98,7 @@ bool Server::start(const ServerOptions& opts, std::string& error) {
   // Engine nodes first, each recovered from its own log (or its share of the shared one).
   for (const NodeSpec* n : mine) {
     std::unique_ptr<NodeLog> log;
-    // A node whose log was never opened here (no lock file) is new: a
-    // replica's empty log is then formatted. Once opened, an empty replica
-    // log is a lost one, and the replica repairs from its peers
-    // (docs/storage-faults.md).
-    struct stat lock_stat;
-    const bool new_log = ::stat((opts.data_dir + "/" + n->name + ".lock").c_str(), &lock_stat) != 0;
+    const bool new_log = cluster_new;
     if (shared) {
       log = std::make_unique<NodeLog>(shared, static_cast<uint16_t>(n->id));
     } else {

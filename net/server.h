@@ -23,6 +23,11 @@ struct ServerOptions {
   bool in_process = false;         // every node here; no peer TCP
   bool shared_log = false;         // every node here writes one log, DATA/local.*.log (one fsync for all)
   bool fsync = true;
+  // Replica groups: create each node's log as a new replica's (formatted)
+  // and stop; start() then returns true with nothing running. A replica
+  // whose log is missing at a normal start has lost its disk and repairs
+  // from its peers (docs/storage-faults.md).
+  bool format = false;
 };
 
 // Why a start failed: bad input (exit 2), or a log damaged beyond what

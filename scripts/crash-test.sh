@@ -7,8 +7,11 @@
 # With REPLICAS 3 (or 5), every partition and coordinator is a Raft group of
 # that many processes (docs/replication.md). Each round kills one replica of
 # every group in turn (never more than one per group at a time: a minority;
-# half the time the one that last logged that it leads),
-# and after every kill reads a balance through a surviving front end, which
+# half the time the one that last logged that it leads); each round, while
+# it is down, one victim loses its disk (its log files deleted) and another
+# has bytes flipped in a synced log segment: on restart each must repair
+# from its peers (docs/storage-faults.md). Replicas are created with
+# `walletd --format`. After every kill it reads a balance through a surviving front end, which
 # must answer. At the end every coordinator replica's front end must serve
 # the same balances, and walletload's audit must be exact. `walletd audit`
 # does not read replica logs yet, so the offline audit is skipped. At the end walletload
@@ -111,6 +114,15 @@ wait_http() {
   exit 2
 }
 
+# A new replica's log is created with --format; at a normal start, a
+# replica whose log is missing has lost its disk and repairs from its peers.
+if [ "$replicas" -gt 1 ]; then
+  mkdir -p "$dir/data"
+  for n in "${names[@]}"; do
+    "$walletd" --config "$dir/cluster.json" --node "$n" --data "$dir/data" --format >>"$dir/$n.out" 2>>"$dir/$n.err" ||
+      { echo "crash-test: walletd --format of $n failed:" >&2; tail -3 "$dir/$n.err" >&2; exit 2; }
+  done
+fi
 for n in "${names[@]}"; do start "$n"; done
 for port in "${http_ports[@]}"; do wait_http "$port"; done
 
@@ -178,8 +190,40 @@ leader_of() {
     sed -E 's|.*/([a-z0-9]+)\.err:.*leading term ([0-9]+).*|\2 \1|' | sort -n | tail -1 | cut -d' ' -f2
 }
 leader_kills=0
+disk_losses=0
+corruptions=0
+# While replica $1 is down, its disk fails: every file of its log, the
+# archive included, is gone (it restarts empty and must rejoin).
+lose_disk() {
+  rm -f "$dir/data/$1".*.log "$dir/data/$1.lock" "$dir/data/archive/$1".*.log
+  disk_losses=$((disk_losses + 1))
+}
+# While replica $1 is down, bits rot in one of its synced live segments:
+# 1 to 3 bytes flipped within 64 bytes somewhere in the file (its restart
+# must find the damage, cut the log there and repair from its peers).
+corrupt_disk() {
+  local segs=("$dir/data/$1".*.log)
+  [ -e "${segs[0]}" ] || return 0
+  python3 - "${segs[$((RANDOM % ${#segs[@]}))]}" "$RANDOM" <<'PY'
+import random, sys
+path, seed = sys.argv[1], int(sys.argv[2])
+rng = random.Random(seed)
+with open(path, "r+b") as f:
+    data = bytearray(f.read())
+    if not data:
+        sys.exit(0)
+    at = rng.randrange(len(data))
+    for _ in range(rng.randint(1, 3)):
+        i = min(len(data) - 1, at + rng.randrange(64))
+        data[i] ^= 1 << rng.randrange(8)
+    f.seek(0)
+    f.write(data)
+PY
+  corruptions=$((corruptions + 1))
+}
 if [ "$replicas" -gt 1 ]; then
   for r in $(seq 1 "$rounds"); do
+    gi=0
     for g in p0 p1 p2 c0 c1; do
       pause 2 8
       # Half the time the group's leader, otherwise any replica.
@@ -191,6 +235,10 @@ if [ "$replicas" -gt 1 ]; then
       kill_node "$victim"
       kills=$((kills + 1))
       read_after_kill "$victim"
+      # Each round, one group's victim loses its disk and another's rots.
+      [ "$gi" -eq $((r % 5)) ] && lose_disk "$victim"
+      [ "$gi" -eq $(((r + 2) % 5)) ] && corrupt_disk "$victim"
+      gi=$((gi + 1))
       pause 3 10
       start "$victim"
     done
@@ -227,6 +275,15 @@ rc=0
 wait "$load" || rc=$?
 check_alive
 torn=$(cat "$dir"/*.err | grep -c "torn tail" || true)
+repaired=$(cat "$dir"/*.err | grep -c "DAMAGE:" || true)
+# Every replica whose disk was lost or damaged must have finished repairing
+# by the end: its newest repair line says "repaired".
+repairs_done=$(cat "$dir"/*.err | grep -c ": repaired:" || true)
+unrepaired=""
+for n in "${names[@]}"; do
+  last=$({ grep -E ": repair(ing|ed):" "$dir/$n.err" || true; } | tail -1)
+  case "$last" in *": repairing:"*) unrepaired+=" $n" ;; esac
+done
 summary=$(grep -E "transfers in|achieved|retries|audit" "$dir/walletload.out" | tr '\n' ' ')
 # The offline audit of every node's archive and live log, after a clean stop.
 accts=(acct-$((RANDOM % 200)) acct-$((RANDOM % 200)) acct-$((RANDOM % 200)))
@@ -244,6 +301,11 @@ if [ "$replicas" -gt 1 ]; then
     done
   done
   [ "$unanswered" -eq 0 ] || arc=1
+  [ -z "$unrepaired" ] || { echo "crash-test: still repairing at the end:$unrepaired" >&2; arc=1; }
+  [ "$repairs_done" -ge $((disk_losses + corruptions)) ] ||
+    { echo "crash-test: $disk_losses disks lost and $corruptions corrupted, but only $repairs_done repairs finished" >&2; arc=1; }
+  [ "$repaired" -eq "$corruptions" ] ||
+    { echo "crash-test: $corruptions logs corrupted, but $repaired restarts found the damage" >&2; arc=1; }
 fi
 for n in "${!pid[@]}"; do kill -TERM "${pid[$n]}" 2>/dev/null || true; done
 wait 2>/dev/null || true
@@ -262,7 +324,8 @@ archived=$(ls "$dir/data/archive" 2>/dev/null | wc -l)
 if [ "$rc" -eq 0 ] && [ "$arc" -eq 0 ] && [ -z "$died" ]; then
   if [ "$replicas" -gt 1 ]; then
     echo "crash-test: PASS (groups of $replicas, $kills kill -9s of one replica at a time ($leader_kills of a leader), $reads balance reads" \
-      "after kills all answered, $torn torn tails truncated, garbage frame rejected, $archived segments archived," \
+      "after kills all answered, $disk_losses disks lost and $corruptions corrupted ($repaired damaged logs cut and" \
+      "repaired; $repairs_done repairs finished), $torn torn tails truncated, garbage frame rejected, $archived segments archived," \
       "every front end serves the same balances) $summary"
   else
     echo "crash-test: PASS ($kills kill -9s, $torn torn tails truncated, garbage frame rejected," \

@@ -140,25 +140,73 @@ TEST_F(FileStorageTest, TornTailIsTruncatedAndTheLogStaysAppendable) {
   EXPECT_EQ(records(*s).back(), payload(5));
 }
 
-TEST_F(FileStorageTest, CorruptRecordEndsTheLogThere) {
+// Three records, the second's payload damaged; returns the first's size.
+size_t damage_second_of_three(FileStorageTest& t, const std::string& path) {
+  std::vector<uint8_t> first;
+  append_record(first, std::vector<uint8_t>(10, 0));
+  int fd = ::open(path.c_str(), O_RDWR);
+  EXPECT_GE(fd, 0);
+  uint8_t b = 0;
+  EXPECT_EQ(pread(fd, &b, 1, static_cast<off_t>(first.size() + kRecordHeader + 1)), 1);
+  b ^= 0xff;
+  EXPECT_EQ(pwrite(fd, &b, 1, static_cast<off_t>(first.size() + kRecordHeader + 1)), 1);
+  ::close(fd);
+  (void)t;
+  return first.size();
+}
+
+// A record that fails its checksum is not a torn tail: it may hold what the
+// node acknowledged. With nowhere to repair it from, the node refuses to
+// start, naming the file and offset, and the file is left as it was.
+TEST_F(FileStorageTest, ACorruptRecordIsRefusedWithoutPeers) {
   write_log([&](FileStorage& s) {
     for (int i = 0; i < 3; ++i) s.append(payload(i));
   });
-  // Damage one payload byte of the second record.
-  std::vector<uint8_t> first;
-  append_record(first, payload(0));
-  int fd = ::open(path_.c_str(), O_RDWR);
-  ASSERT_GE(fd, 0);
-  uint8_t b = 0;
-  ASSERT_EQ(pread(fd, &b, 1, static_cast<off_t>(first.size() + kRecordHeader + 1)), 1);
-  b ^= 0xff;
-  ASSERT_EQ(pwrite(fd, &b, 1, static_cast<off_t>(first.size() + kRecordHeader + 1)), 1);
-  ::close(fd);
+  const size_t size = file_size();
+  const size_t first = damage_second_of_three(*this, path_);
+  LogOpenReport rep;
+  std::string error;
+  auto s = FileStorage::open(dir_, "node", io_, options_, rep, error);
+  EXPECT_FALSE(s);
+  EXPECT_TRUE(rep.damaged);
+  EXPECT_NE(error.find(path_ + " is damaged at offset " + std::to_string(first)), std::string::npos) << error;
+  EXPECT_NE(error.find("refusing to start"), std::string::npos) << error;
+  EXPECT_EQ(file_size(), size);
+}
+
+// A replica can repair from its peers: the log is cut at the damage and the
+// repair mark written after what is left, durably, before it is read.
+TEST_F(FileStorageTest, ACorruptRecordOfAReplicaIsCutAndMarkedForRepair) {
+  write_log([&](FileStorage& s) {
+    for (int i = 0; i < 3; ++i) s.append(payload(i));
+  });
+  const size_t first = damage_second_of_three(*this, path_);
+  options_.repair_mark = {0x45, 1};
   LogOpenReport rep;
   auto s = open_log(rep);
-  EXPECT_EQ(rep.records, 1u);
-  EXPECT_EQ(file_size(), first.size());
-  EXPECT_EQ(records(*s).size(), 1u);
+  ASSERT_TRUE(s);
+  EXPECT_FALSE(rep.damaged);
+  EXPECT_NE(rep.repaired.find(path_ + " is damaged at offset " + std::to_string(first)), std::string::npos)
+      << rep.repaired;
+  std::vector<uint8_t> mark;
+  append_record(mark, options_.repair_mark);
+  EXPECT_EQ(file_size(), first + mark.size());
+  EXPECT_EQ(records(*s), (std::vector<std::vector<uint8_t>>{payload(0), options_.repair_mark}));
+  s.reset();
+  LogOpenReport again;
+  auto s2 = open_log(again);
+  EXPECT_TRUE(again.repaired.empty());  // the cut log reads back whole
+  EXPECT_EQ(again.records, 2u);
+}
+
+TEST_F(FileStorageTest, FormatCreatesANewReplicasLogOnce) {
+  std::string error;
+  ASSERT_TRUE(format_log(dir_, "node", payload(7), error)) << error;
+  EXPECT_FALSE(format_log(dir_, "node", payload(7), error));
+  EXPECT_NE(error.find("exists already"), std::string::npos) << error;
+  LogOpenReport rep;
+  auto s = open_log(rep);
+  EXPECT_EQ(records(*s), (std::vector<std::vector<uint8_t>>{payload(7)}));
 }
 
 TEST_F(FileStorageTest, SecondWriterOfTheSameLogIsRefused) {
@@ -262,7 +310,30 @@ TEST_F(SegmentTest, ACompactedLogWhoseSnapshotIsDamagedRefusesToStart) {
   EXPECT_TRUE(rep.damaged);
   EXPECT_NE(error.find(seg), std::string::npos) << error;
   EXPECT_NE(error.find("offset 0"), std::string::npos) << error;
-  EXPECT_NE(error.find("refusing to start empty"), std::string::npos) << error;
+  EXPECT_NE(error.find("refusing to start"), std::string::npos) << error;
+}
+
+// A replica's compacted log whose leading snapshot is damaged cannot replay
+// anything after it: the live log is dropped and the replica rejoins as one
+// that lost its disk, its repair mark in a new segment (the archive keeps
+// the old numbers), and that log reads back whole.
+TEST_F(SegmentTest, AReplicasCompactedLogWhoseSnapshotIsDamagedRejoinsAsALostDisk) {
+  write_log([&](FileStorage& s) { fill_and_snapshot(s, 1); });
+  flip(segment_path(dir_, "node", 2), kRecordHeader + 20);
+  options_.repair_mark = {0x45, 1};
+  LogOpenReport rep;
+  auto s = open_log(rep);
+  ASSERT_TRUE(s);
+  EXPECT_NE(rep.repaired.find("dropped the live log"), std::string::npos) << rep.repaired;
+  ASSERT_EQ(list_segments(dir_, "node").size(), 1u);
+  EXPECT_EQ(list_segments(dir_, "node")[0].seq, 3u);
+  EXPECT_TRUE(exists(segment_path(dir_ + "/archive", "node", 1)));
+  EXPECT_EQ(records(*s), (std::vector<std::vector<uint8_t>>{options_.repair_mark}));
+  s.reset();
+  LogOpenReport again;
+  auto s2 = open_log(again);
+  EXPECT_TRUE(again.repaired.empty());
+  EXPECT_EQ(again.records, 1u);
 }
 
 TEST_F(SegmentTest, DamageInASegmentThatIsNotTheNewestIsRefusedNotTruncated) {
@@ -279,6 +350,13 @@ TEST_F(SegmentTest, DamageInASegmentThatIsNotTheNewestIsRefusedNotTruncated) {
   EXPECT_FALSE(s);
   EXPECT_TRUE(rep.damaged);
   EXPECT_NE(error.find(path_ + " is damaged at offset " + std::to_string(first.size())), std::string::npos) << error;
+  // A replica cuts there instead: the newer segment goes, the mark follows
+  // what is left of the damaged one.
+  options_.repair_mark = {0x45, 1};
+  auto r = open_log(rep);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(list_segments(dir_, "node").size(), 1u);
+  EXPECT_EQ(records(*r), (std::vector<std::vector<uint8_t>>{event_payload(1), options_.repair_mark}));
 }
 
 TEST_F(SegmentTest, SegmentsLeftLiveByACrashAreArchivedOnOpen) {
