@@ -67,7 +67,28 @@ json properties_json(const RunResult& r) {
   return p;
 }
 
-void print_run_text(const std::string& scenario, uint64_t seed, const RunResult& r) {
+std::string group_name(uint32_t g, uint32_t partitions) {
+  return g < partitions ? "partition " + std::to_string(g) : "coordinator " + std::to_string(g - partitions);
+}
+
+// Replica groups: how long each could not commit (no live leader, or no
+// majority up and not repairing), e.g. beyond f where a group must stop.
+void print_group_outages(const RunResult& r, uint32_t partitions) {
+  const auto& down = r.stats.group_unavailable;
+  if (down.empty()) return;
+  std::string line, stopped;
+  for (uint32_t g = 0; g < down.size(); ++g) {
+    char b[96];
+    std::snprintf(b, sizeof b, "%s%s %.1f ms", g ? ", " : "", group_name(g, partitions).c_str(),
+                  static_cast<double>(down[g]) / 1e6);
+    line += b;
+    if (r.stats.group_down_at_end[g]) stopped += (stopped.empty() ? "" : ", ") + group_name(g, partitions);
+  }
+  std::printf("  groups unable to commit (no leader, or no majority up and not repairing): %s\n", line.c_str());
+  if (!stopped.empty()) std::printf("  still unable to commit when the run ended: %s\n", stopped.c_str());
+}
+
+void print_run_text(const std::string& scenario, uint64_t seed, const RunResult& r, uint32_t partitions) {
   std::printf("walletsim run: scenario %s, seed %llu\n", scenario.c_str(),
               static_cast<unsigned long long>(seed));
   std::printf("  requests %llu: committed %llu, aborted %llu, rejected %llu\n",
@@ -80,6 +101,7 @@ void print_run_text(const std::string& scenario, uint64_t seed, const RunResult&
               (unsigned long long)r.stats.events, static_cast<double>(r.stats.end_time) / 1e6,
               (unsigned long long)r.stats.messages_sent, (unsigned long long)r.stats.messages_dropped,
               (unsigned long long)r.stats.messages_duplicated, (unsigned long long)r.stats.crashes);
+  print_group_outages(r, partitions);
   if (r.stats.messages_shed > 0 || r.stats.packets > 0)
     std::printf("  service time: %llu messages shed at full inboxes, %llu batched packets\n",
                 (unsigned long long)r.stats.messages_shed, (unsigned long long)r.stats.packets);
@@ -197,9 +219,18 @@ int cmd_run(uint64_t seed, const std::string& scenario, const std::vector<std::s
               {"requests", r.requests}, {"reads_checked", r.reads_checked}, {"committed", r.committed}, {"aborted", r.aborted},
               {"rejected", r.rejected}, {"events", r.stats.events}, {"sim_time_ns", r.stats.end_time},
               {"messages_shed", r.stats.messages_shed}, {"packets", r.stats.packets}};
+    if (!r.stats.group_unavailable.empty()) {
+      json groups = json::array();
+      for (size_t g = 0; g < r.stats.group_unavailable.size(); ++g)
+        groups.push_back(json{{"group", group_name(static_cast<uint32_t>(g), s->sim.cluster.partitions)},
+                              {"unavailable_ns", r.stats.group_unavailable[g]},
+                              {"longest_outage_ns", r.stats.group_longest_outage[g]},
+                              {"down_at_end", r.stats.group_down_at_end[g] != 0}});
+      j["groups"] = groups;
+    }
     std::cout << j.dump() << "\n";
   } else {
-    print_run_text(s->name, seed, r);
+    print_run_text(s->name, seed, r, s->sim.cluster.partitions);
   }
   return r.ok ? kExitOk : kExitViolation;
 }
@@ -240,6 +271,11 @@ std::optional<std::vector<std::string>> parse_required(const std::string& text, 
 void print_coverage(const ExploreResult& r, bool table) {
   const std::vector<std::string> all = coverage_point_names();
   const std::vector<std::string> never = never_reached(r.coverage, all);
+  if (r.runs_with_group_stopped > 0 || r.longest_outage > 0)  // runs with replica groups
+    std::printf("  groups: %llu runs ended with a group unable to commit (beyond f a group must stop); the longest "
+                "outage that ended: %.1f ms (seed %llu)\n",
+                (unsigned long long)r.runs_with_group_stopped, static_cast<double>(r.longest_outage) / 1e6,
+                (unsigned long long)r.longest_outage_seed);
   std::printf("  coverage: %zu of %zu points reached", all.size() - never.size(), all.size());
   std::string list;
   for (const std::string& p : never) list += (list.empty() ? "" : ", ") + p;

@@ -131,6 +131,19 @@ ExploreResult explore(const Scenario& s, SeedRange seeds, unsigned jobs, const E
       res.digest.add(seed, r.trace_hash);
       if (opt.keep_hashes) res.seed_hashes.emplace_back(seed, r.trace_hash);
       for (int p = 0; p < kCoverCount; ++p) reached[p] += r.coverage[p] > 0 ? 1 : 0;
+      bool stopped = false;
+      for (size_t g = 0; g < r.stats.group_down_at_end.size(); ++g) {
+        if (r.stats.group_down_at_end[g]) {
+          stopped = true;
+          continue;
+        }
+        const Duration d = r.stats.group_longest_outage[g];
+        if (d > res.longest_outage || (d == res.longest_outage && d > 0 && seed < res.longest_outage_seed)) {
+          res.longest_outage = d;
+          res.longest_outage_seed = seed;
+        }
+      }
+      res.runs_with_group_stopped += stopped ? 1 : 0;
       if (!r.ok) {
         const Violation& v = r.violations.front();
         ExploreFailure f{seed, to_string(v.property), v.message, r.trace_hash, "", "", "", ""};

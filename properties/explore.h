@@ -92,6 +92,12 @@ struct ExploreResult {
   TraceDigest digest;
   std::vector<std::pair<uint64_t, uint64_t>> seed_hashes;  // (seed, trace hash) by seed, with keep_hashes
   CoverageCounts coverage;  // per coverage point: how many runs reached it (every point listed)
+  // Replica groups (SimStats::group_unavailable): runs that ended with some
+  // group unable to commit, and the longest outage that ended, with its
+  // seed. Printed by explore; not part of the JSON report.
+  uint64_t runs_with_group_stopped = 0;
+  Duration longest_outage = 0;
+  uint64_t longest_outage_seed = 0;
 };
 
 // A fixed hash (FNV-1a) of the complete scenario document, as 16 hex digits:

@@ -994,7 +994,47 @@ void Simulator::heal() {
   r.t = now_;
   r.kind = TraceKind::kHeal;
   record(r);
-  for (NodeId id = 0; id < nodes_.size(); ++id) restart(id);
+  for (NodeId id = 0; id < nodes_.size(); ++id) {
+    restart(id);
+    note_avail(id);
+  }
+}
+
+void Simulator::note_avail(NodeId id) {
+  const ClusterConfig& c = cfg_.cluster;
+  if (avail_.empty() || !c.is_server(id)) return;
+  const Node& n = nodes_[id];
+  uint8_t flags = 0;
+  if (n.up && n.host && n.host->has_raft()) {
+    if (n.host->raft().repair() != raft::Raft::Repair::kProbing) flags |= 1;
+    if (n.host->raft().role() == raft::Role::kLeader) flags |= 2;
+  }
+  if (flags == avail_flags_[id]) return;
+  GroupAvail& g = avail_[c.group_of(id)];
+  g.healthy += (flags & 1) - (avail_flags_[id] & 1);
+  g.leaders += ((flags >> 1) & 1) - ((avail_flags_[id] >> 1) & 1);
+  avail_flags_[id] = flags;
+  const bool up = g.leaders > 0 && g.healthy >= c.replicas() / 2 + 1;
+  if (!up && !g.down) {
+    g.down = true;
+    g.down_since = now_;
+  } else if (up && g.down) {
+    g.down = false;
+    g.total += now_ - g.down_since;
+    g.longest = std::max(g.longest, now_ - g.down_since);
+  }
+}
+
+SimStats& Simulator::finish_run() {
+  stats_.end_time = now_;
+  for (const GroupAvail& g : avail_) {
+    const Duration open = g.down ? now_ - g.down_since : 0;
+    stats_.group_unavailable.push_back(g.total + open);
+    stats_.group_longest_outage.push_back(std::max(g.longest, open));
+    stats_.group_down_at_end.push_back(g.down ? 1 : 0);
+  }
+  avail_.clear();
+  return stats_;
 }
 
 SimStats Simulator::run() {
@@ -1025,19 +1065,28 @@ SimStats Simulator::run() {
   if (next_request_) push(next_request_->at, EvKind::kArrive, 0, 0, 0);
   const Time limit = cfg_.fault_phase + cfg_.heal_limit;
   const bool groups = cfg_.cluster.replicas() > 1;
+  if (groups) {
+    avail_.assign(cfg_.cluster.groups(), GroupAvail{});
+    avail_flags_.assign(nodes_.size(), 0);
+  }
+  NodeId handled = kNoNode;  // the node of the last event, looked at before the clock moves
   while (!heap_.empty()) {
+    if (handled != kNoNode) {
+      note_avail(handled);
+      handled = kNoNode;
+    }
     QEvent ev = heap_.pop();
     if (wallet_event(ev)) --wallet_pending_;
     if (ev.t > limit) {
       now_ = limit;
-      stats_.end_time = now_;
-      return stats_;
+      return finish_run();
     }
     if (stats_.events >= cfg_.max_events) {
       stats_.event_budget_spent = true;
       break;
     }
     now_ = ev.t;
+    if (groups) handled = ev.node;
     Node& n = nodes_[ev.node];
     // A busy node handles one thing at a time: messages and timers that come
     // while it works wait in its inbox, first come first served.
@@ -1120,13 +1169,13 @@ SimStats Simulator::run() {
     // with no wallet work left and every group settled.
     if (groups && healed_ && wallet_pending_ == 0 && groups_settled()) {
       stats_.quiescent = true;
-      stats_.end_time = now_;
-      return stats_;
+      note_avail(handled);
+      return finish_run();
     }
   }
   stats_.quiescent = heap_.empty();
-  stats_.end_time = now_;
-  return stats_;
+  if (handled != kNoNode) note_avail(handled);
+  return finish_run();
 }
 
 // Every replica of every group is up, a leader serves each group, and

@@ -72,6 +72,12 @@ struct SimStats {
   uint64_t packets = 0;             // batched packets sent (protocol.batch_max > 1)
   uint64_t raft_messages = 0;       // Raft messages sent between replicas
   uint64_t redirects = 0;           // wallet messages a replica not serving as leader sent back
+  // Replica groups, per group: how long it could not commit (no live
+  // leader, or fewer than a majority of its replicas up and not probing),
+  // its longest such stretch, and whether it was in one when the run ended.
+  std::vector<Duration> group_unavailable;
+  std::vector<Duration> group_longest_outage;
+  std::vector<uint8_t> group_down_at_end;
 };
 
 class Simulator : private ReplicaObserver {
@@ -168,6 +174,19 @@ class Simulator : private ReplicaObserver {
   size_t read_fault_at(NodeId n, bool verify);
   void restart(NodeId n);
   void heal();
+  // Group availability (SimStats::group_unavailable): a replica's flags
+  // (bit 0 up and not probing, bit 1 leading) are looked at after each
+  // event it handled.
+  struct GroupAvail {
+    uint32_t healthy = 0, leaders = 0;
+    bool down = true;  // every group starts without a leader
+    Time down_since = 0;
+    Duration total = 0, longest = 0;
+  };
+  std::vector<GroupAvail> avail_;
+  std::vector<uint8_t> avail_flags_;
+  void note_avail(NodeId id);
+  SimStats& finish_run();
   std::unique_ptr<Actor> make_actor(NodeId n);
   void record(const TraceRecord& r);
   TraceRecord message_record(TraceKind kind, NodeId node, NodeId peer, const Message& m) const;

@@ -303,7 +303,14 @@ TEST(StorageFaults, ScenariosPassAndReachTheirFaults) {
     ExploreResult r = explore(scenario(name, {}), SeedRange{0, 40}, 2, opt);
     EXPECT_TRUE(r.error.empty()) << r.error;
     EXPECT_TRUE(r.failures.empty()) << name << ": " << r.failures.front().message;
-    if (std::string(name) == "beyond-f") continue;
+    // Beyond f a group must stop rather than answer wrongly, and the runs
+    // say so; within f every group commits again by the end.
+    if (std::string(name) == "beyond-f") {
+      EXPECT_GT(r.runs_with_group_stopped, 10u);
+      continue;
+    }
+    EXPECT_EQ(r.runs_with_group_stopped, 0u) << name;
+    EXPECT_GT(r.longest_outage, 0);
     const char* points[] = {"disk_lost", "repair_done"};
     for (const char* p : points) EXPECT_GT(r.coverage[p], 0u) << name << " never reached " << p;
     if (std::string(name) == "storage-faults") {
