@@ -555,8 +555,10 @@ void Raft::on_probe_reply(const Msg& m, Time now) {
     // repaired since.
     probe_answered_ = 0;
     probe_healthy_ = 0;
+    ++stalled_probe_rounds_;
     return;
   }
+  stalled_probe_rounds_ = 0;
   if (probe_term_ > term_) {
     term_ = probe_term_;
     vote_ = opts_.self;  // spent: it may have voted in this term before

@@ -276,6 +276,10 @@ class Raft {
   // campaign, until its own durable log is that up to date.
   enum class Repair : uint8_t { kNone, kProbing, kCatchingUp };
   Repair repair() const { return repair_; }
+  // Probe rounds in a row that every peer answered with fewer than a
+  // majority of the group healthy: beyond f, nobody may hold what this
+  // replica lost (walletd refuses to run on after a few).
+  uint32_t stalled_probe_rounds() const { return stalled_probe_rounds_; }
   bool repairing() const { return repair_ != Repair::kNone; }
   Index repair_target() const { return probe_last_index_; }
 
@@ -396,6 +400,7 @@ class Raft {
   uint64_t probe_nonce_ = 0;
   uint32_t probe_answered_ = 0;  // bit per replica
   uint32_t probe_healthy_ = 0;   // bit per replica: answered, and not repairing
+  uint32_t stalled_probe_rounds_ = 0;
   Time probe_at_ = 0;
   Term probe_term_ = 0;            // the highest term a peer reported
   Term probe_last_term_ = 0;       // the most up-to-date log a peer reported:

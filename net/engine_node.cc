@@ -42,6 +42,15 @@ void EngineNode::start() {
 void EngineNode::note_repair() {
   if (!host_ || !host_->has_raft()) return;
   const int now = static_cast<int>(host_->raft().repair());
+  if (host_->raft().repair() == raft::Raft::Repair::kProbing && host_->raft().stalled_probe_rounds() >= 10) {
+    // Every peer answers, but fewer than a majority of the group is
+    // healthy: beyond f, no replica may hold what this one lost.
+    log_line("FATAL: " + name_ + ": cannot repair: " + damage_ +
+             "; every peer answered and fewer than a majority of the group is healthy, so nothing may hold what "
+             "it lost: refusing to run");
+    std::fflush(stderr);
+    std::_Exit(1);
+  }
   if (now == repair_) return;
   repair_ = now;
   switch (host_->raft().repair()) {

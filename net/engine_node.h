@@ -106,6 +106,12 @@ class EngineNode final : public Endpoint, private Context, private ReplicaObserv
   bool leading_ = false;
   int repair_ = 0;  // the replica's Raft repair state last logged (raft::Repair)
   void note_repair();
+  std::string damage_ = "its log was missing (a lost disk)";
+ public:
+  // What recovery found wrong with this replica's log, for the message if
+  // it cannot repair (file and offset of the damage).
+  void set_damage(std::string d) { damage_ = std::move(d); }
+ private:
 };
 
 }  // namespace ws::net

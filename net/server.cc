@@ -72,6 +72,7 @@ bool Server::start(const ServerOptions& opts, std::string& error) {
   // marked. A group of one, or a log shared by every node here, cannot.
   StorageOptions replica_opts = storage_opts;
   if (cfg.replicas() > 1) raft::encode_repair(true, replica_opts.repair_mark);
+  std::string damage;  // of the log opened last: what recovery cut, if anything
   auto open_log = [&](const std::string& name) -> std::shared_ptr<FileStorage> {
     LogOpenReport rep;
     const bool own = name != kSharedLogName && cfg.replicas() > 1;
@@ -89,6 +90,7 @@ bool Server::start(const ServerOptions& opts, std::string& error) {
               " bytes) and marked it for repair from the group's other replicas";
     else if (rep.truncated_bytes)
       line += "; truncated a torn tail of " + std::to_string(rep.truncated_bytes) + " bytes";
+    damage = rep.repaired;
     if (rep.archived) line += "; moved " + std::to_string(rep.archived) + " segments behind a snapshot out";
     log_line(line);
     return file;
@@ -122,6 +124,7 @@ bool Server::start(const ServerOptions& opts, std::string& error) {
     std::vector<NodeId> members;
     for (uint32_t r = 0; r < cfg.replicas(); ++r) members.push_back(cfg.replica_node(group, r));
     node->host_replica(h, std::move(members));
+    if (!shared && !damage.empty()) node->set_damage("its log " + damage);
     nodes_.push_back(std::move(node));
   }
   // Routes to the nodes that run elsewhere; a coordinator's front end lives with it.
