@@ -27,13 +27,13 @@ const std::vector<KnobField>& knob_fields() {
   static const std::vector<KnobField> f = {
       {"partitions", nullptr, &AvailabilityKnobs::partitions, 1, 100000},
       {"coordinators", nullptr, &AvailabilityKnobs::coordinators, 1, 10000},
-      {"years", &AvailabilityKnobs::years, nullptr, 0.001, 1000},
-      {"node_mtbf_hours", &AvailabilityKnobs::node_mtbf_hours, nullptr, 0.01, 1e7},
+      {"years", &AvailabilityKnobs::years, nullptr, 0.001, 100},
+      {"node_mtbf_hours", &AvailabilityKnobs::node_mtbf_hours, nullptr, 0.01, 1e6},
       {"node_mttr_minutes", &AvailabilityKnobs::node_mttr_minutes, nullptr, 0.001, 1e6},
       {"disk_afr", &AvailabilityKnobs::disk_afr, nullptr, 0, 0.99},
       {"disk_replace_hours", &AvailabilityKnobs::disk_replace_hours, nullptr, 0.001, 1e5},
       {"rebuild_minutes", &AvailabilityKnobs::rebuild_minutes, nullptr, 0, 1e6},
-      {"partition_mtbf_hours", &AvailabilityKnobs::partition_mtbf_hours, nullptr, 0.01, 1e7},
+      {"partition_mtbf_hours", &AvailabilityKnobs::partition_mtbf_hours, nullptr, 0.01, 1e6},
       {"partition_minutes", &AvailabilityKnobs::partition_minutes, nullptr, 0.001, 1e6},
       {"slo_ms", &AvailabilityKnobs::slo_ms, nullptr, 1, 3.6e6},
       {"samples_per_second", &AvailabilityKnobs::samples_per_second, nullptr, 0.0001, 100},
@@ -58,11 +58,17 @@ Duration from_minutes(double m) { return static_cast<Duration>(m * 60e9); }
 Duration from_hours(double h) { return static_cast<Duration>(h * 3600e9); }
 constexpr double kYearNs = 365.25 * 86400e9;
 
-// Exponential with this mean, from the stream; the mean itself for none.
+// Exponential with this mean, from the stream. A draw is clamped below
+// what the clock can hold (rare disk losses have means of decades): past
+// any stretch simulated either way.
 Duration exponential(Xoshiro& rng, Duration mean) {
   const double u = (static_cast<double>(rng.next_u64() >> 11) + 0.5) * 0x1p-53;  // (0, 1)
-  return std::max<Duration>(1, static_cast<Duration>(-std::log(u) * static_cast<double>(mean)));
+  const double t = std::min(-std::log(u) * static_cast<double>(mean), 4e18);
+  return std::max<Duration>(1, static_cast<Duration>(t));
 }
+
+// a + b, saturating at kNever.
+Time after(Time a, Duration b) { return a > kNever - b ? kNever : a + b; }
 
 struct Interval {
   Time from, to;
@@ -81,10 +87,10 @@ ReplicaLife live(const AvailabilityKnobs& k, Time end, Xoshiro& rng, uint32_t re
   ReplicaLife l;
   // Crashes: up for an exponential time, then down for one.
   for (Time t = exponential(rng, from_hours(k.node_mtbf_hours)); t < end;) {
-    const Time back = t + exponential(rng, from_minutes(k.node_mttr_minutes));
+    const Time back = after(t, exponential(rng, from_minutes(k.node_mttr_minutes)));
     l.faulty.push_back({t, back});
     ++l.crashes;
-    t = back + exponential(rng, from_hours(k.node_mtbf_hours));
+    t = after(back, exponential(rng, from_hours(k.node_mtbf_hours)));
   }
   // Disk losses: the annual failure rate as a Poisson rate.
   if (k.disk_afr > 0) {
@@ -92,19 +98,19 @@ ReplicaLife live(const AvailabilityKnobs& k, Time end, Xoshiro& rng, uint32_t re
     for (Time t = exponential(rng, mean); t < end;) {
       // A group of one has nowhere to rebuild from: back empty once replaced.
       const Duration rebuild = replicas > 1 ? from_minutes(k.rebuild_minutes) : 0;
-      const Time back = t + exponential(rng, from_hours(k.disk_replace_hours)) + rebuild;
+      const Time back = after(after(t, exponential(rng, from_hours(k.disk_replace_hours))), rebuild);
       l.faulty.push_back({t, back});
       l.no_data.push_back({t, back});
       ++l.disks;
-      t = back + exponential(rng, mean);
+      t = after(back, exponential(rng, mean));
     }
   }
   // Network cuts that isolate this node.
   for (Time t = exponential(rng, from_hours(k.partition_mtbf_hours)); t < end;) {
-    const Time back = t + exponential(rng, from_minutes(k.partition_minutes));
+    const Time back = after(t, exponential(rng, from_minutes(k.partition_minutes)));
     l.faulty.push_back({t, back});
     ++l.cuts;
-    t = back + exponential(rng, from_hours(k.partition_mtbf_hours));
+    t = after(back, exponential(rng, from_hours(k.partition_mtbf_hours)));
   }
   return l;
 }
@@ -397,7 +403,7 @@ AvailabilityRow simulate_availability(const AvailabilityKnobs& k, uint32_t R, co
   Xoshiro rng(seed, "availability/transfers");
   const Duration mean_gap = static_cast<Duration>(1e9 / k.samples_per_second);
   const Duration slo = static_cast<Duration>(k.slo_ms * 1e6);
-  for (Time t = exponential(rng, mean_gap); t < end; t += exponential(rng, mean_gap)) {
+  for (Time t = exponential(rng, mean_gap); t < end; t = after(t, exponential(rng, mean_gap))) {
     const uint32_t a = static_cast<uint32_t>(rng.below(k.partitions));
     uint32_t b = static_cast<uint32_t>(rng.below(k.partitions - 1));
     if (b >= a) ++b;
