@@ -41,8 +41,8 @@ void EngineNode::start() {
 // repairing from its peers (docs/storage-faults.md).
 void EngineNode::note_repair() {
   if (!host_ || !host_->has_raft()) return;
-  const int now = static_cast<int>(host_->raft().repair());
-  if (host_->raft().repair() == raft::Raft::Repair::kProbing && host_->raft().stalled_probe_rounds() >= 10) {
+  const raft::Raft::Repair state = host_->raft().repair();
+  if (state == raft::Raft::Repair::kProbing && host_->raft().stalled_probe_rounds() >= 10) {
     // Every peer answers, but fewer than a majority of the group is
     // healthy: beyond f, no replica may hold what this one lost.
     log_line("FATAL: " + name_ + ": cannot repair: " + damage_ +
@@ -51,9 +51,9 @@ void EngineNode::note_repair() {
     std::fflush(stderr);
     std::_Exit(1);
   }
-  if (now == repair_) return;
-  repair_ = now;
-  switch (host_->raft().repair()) {
+  if (static_cast<int>(state) == repair_) return;
+  repair_ = static_cast<int>(state);
+  switch (state) {
     case raft::Raft::Repair::kProbing:
       log_line(name_ + ": repairing: its log was damaged or lost; asking every peer before it votes again");
       break;

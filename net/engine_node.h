@@ -37,6 +37,9 @@ class EngineNode final : public Endpoint, private Context, private ReplicaObserv
   // The actor is `host`, replica of a group whose members are these nodes.
   void host_replica(ReplicaHost* host, std::vector<NodeId> members);
   // Recovers the actor from its log (Actor::on_start).
+  // What recovery found wrong with this replica's log, for the message if
+  // it cannot repair (file and offset of the damage).
+  void set_damage(std::string d) { damage_ = std::move(d); }
   void start();
   void deliver(NodeId from, const Message& m) override;
   void deliver_raft(NodeId from, const raft::Msg& m) override;
@@ -107,11 +110,6 @@ class EngineNode final : public Endpoint, private Context, private ReplicaObserv
   int repair_ = 0;  // the replica's Raft repair state last logged (raft::Repair)
   void note_repair();
   std::string damage_ = "its log was missing (a lost disk)";
- public:
-  // What recovery found wrong with this replica's log, for the message if
-  // it cannot repair (file and offset of the damage).
-  void set_damage(std::string d) { damage_ = std::move(d); }
- private:
 };
 
 }  // namespace ws::net

@@ -103,6 +103,24 @@ int open_segment(const std::string& path, bool create) {
                 0644);
 }
 
+// Appends one framed record to a segment (a new one if create), synced
+// unless sync is off: recovery's repair mark, a new replica's format record.
+bool append_durably(const std::string& path, bool create, std::span<const uint8_t> payload, bool sync) {
+  std::vector<uint8_t> rec;
+  append_record(rec, payload);
+  int fd = open_segment(path, create);
+  const bool ok = fd >= 0 && write_all(fd, rec.data(), rec.size()) && (!sync || fdatasync(fd) == 0);
+  if (fd >= 0) ::close(fd);
+  return ok;
+}
+
+// Removes a segment recovery gave up on, counting its bytes as cut.
+bool remove_segment(const std::string& path, uint64_t& cut_bytes) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) cut_bytes += static_cast<uint64_t>(st.st_size);
+  return ::unlink(path.c_str()) == 0;
+}
+
 }  // namespace
 
 bool is_clock_mark(std::span<const uint8_t> record) {
@@ -216,7 +234,7 @@ std::unique_ptr<FileStorage> FileStorage::open(const std::string& dir, const std
         return fail("log segment " + where + ", and this node has no peers to repair it from: refusing to start " +
                         "rather than lose acknowledged records",
                     true);
-      std::vector<uint8_t> mark;
+      std::vector<uint8_t> mark;  // as framed on disk
       append_record(mark, options.repair_mark);
       if (compacted_head && scan.intact_end == 0) {
         // The snapshot that starts the live log is damaged, and nothing
@@ -224,18 +242,12 @@ std::unique_ptr<FileStorage> FileStorage::open(const std::string& dir, const std
         // replica that lost its disk, in a new segment (the archive keeps
         // the old numbers).
         const Segment next{live.back().seq + 1, segment_path(dir, name, live.back().seq + 1)};
-        for (const Segment& s : live) {
-          struct stat st {};
-          if (::stat(s.path.c_str(), &st) == 0) report.truncated_bytes += static_cast<uint64_t>(st.st_size);
-          if (::unlink(s.path.c_str()) != 0) return fail(errno_text("cannot remove log segment", s.path), false);
-        }
+        for (const Segment& s : live)
+          if (!remove_segment(s.path, report.truncated_bytes))
+            return fail(errno_text("cannot remove log segment", s.path), false);
         live.assign(1, next);
-        int fd = open_segment(next.path, true);
-        if (fd < 0 || !write_all(fd, mark.data(), mark.size()) || (options.sync && fdatasync(fd) != 0)) {
-          if (fd >= 0) ::close(fd);
+        if (!append_durably(next.path, true, options.repair_mark, options.sync))
           return fail(errno_text("cannot write the repair mark to log segment", next.path), false);
-        }
-        ::close(fd);
         sync_dir(dir);
         report.records = 1;
         report.bytes = mark.size();
@@ -245,11 +257,9 @@ std::unique_ptr<FileStorage> FileStorage::open(const std::string& dir, const std
       }
       // Cut at the damage, drop every later segment, then mark the log as
       // repairing, all durable before the node reads it.
-      for (size_t j = live.size(); j-- > i + 1;) {
-        struct stat st {};
-        if (::stat(live[j].path.c_str(), &st) == 0) report.truncated_bytes += static_cast<uint64_t>(st.st_size);
-        if (::unlink(live[j].path.c_str()) != 0) return fail(errno_text("cannot remove log segment", live[j].path), false);
-      }
+      for (size_t j = live.size(); j-- > i + 1;)
+        if (!remove_segment(live[j].path, report.truncated_bytes))
+          return fail(errno_text("cannot remove log segment", live[j].path), false);
       live.resize(i + 1);
       report.truncated_bytes += bytes.size() - scan.intact_end;
       uint64_t kept = scan.intact_end;
@@ -276,12 +286,8 @@ std::unique_ptr<FileStorage> FileStorage::open(const std::string& dir, const std
           if (snap) snaps[tag] = seg.seq;
         }
       }
-      int fd = open_segment(live.back().path, false);
-      if (fd < 0 || !write_all(fd, mark.data(), mark.size()) || (options.sync && fdatasync(fd) != 0)) {
-        if (fd >= 0) ::close(fd);
+      if (!append_durably(live.back().path, false, options.repair_mark, options.sync))
         return fail(errno_text("cannot write the repair mark to log segment", live.back().path), false);
-      }
-      ::close(fd);
       sync_dir(dir);
       report.records += 1;
       report.bytes += mark.size();
@@ -609,15 +615,10 @@ bool format_log(const std::string& dir, const std::string& name, std::span<const
     return false;
   }
   const std::string path = segment_path(dir, name, 1);
-  std::vector<uint8_t> rec;
-  append_record(rec, payload);
-  int fd = open_segment(path, true);
-  if (fd < 0 || !write_all(fd, rec.data(), rec.size()) || fdatasync(fd) != 0) {
+  if (!append_durably(path, true, payload, true)) {
     error = errno_text("cannot write log segment", path);
-    if (fd >= 0) ::close(fd);
     return false;
   }
-  ::close(fd);
   sync_dir(dir);
   return true;
 }

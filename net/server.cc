@@ -72,8 +72,8 @@ bool Server::start(const ServerOptions& opts, std::string& error) {
   // marked. A group of one, or a log shared by every node here, cannot.
   StorageOptions replica_opts = storage_opts;
   if (cfg.replicas() > 1) raft::encode_repair(true, replica_opts.repair_mark);
-  std::string damage;  // of the log opened last: what recovery cut, if anything
-  auto open_log = [&](const std::string& name) -> std::shared_ptr<FileStorage> {
+  // damage: what recovery found and cut, if anything (file and offset).
+  auto open_log = [&](const std::string& name, std::string& damage) -> std::shared_ptr<FileStorage> {
     LogOpenReport rep;
     const bool own = name != kSharedLogName && cfg.replicas() > 1;
     std::shared_ptr<FileStorage> file =
@@ -96,7 +96,8 @@ bool Server::start(const ServerOptions& opts, std::string& error) {
     return file;
   };
   std::shared_ptr<FileStorage> shared;
-  if (opts.shared_log && !(shared = open_log(kSharedLogName))) return false;
+  std::string damage;
+  if (opts.shared_log && !(shared = open_log(kSharedLogName, damage))) return false;
   // Engine nodes first, each recovered from its own log (or its share of the shared one).
   for (const NodeSpec* n : mine) {
     std::unique_ptr<NodeLog> log;
@@ -104,7 +105,8 @@ bool Server::start(const ServerOptions& opts, std::string& error) {
     if (shared) {
       log = std::make_unique<NodeLog>(shared, static_cast<uint16_t>(n->id));
     } else {
-      auto file = open_log(n->name);
+      damage.clear();
+      auto file = open_log(n->name, damage);
       if (!file) return false;
       log = std::make_unique<NodeLog>(std::move(file), std::nullopt);
     }
