@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <initializer_list>
 #include <limits>
 
 #include "properties/runner.h"
@@ -83,35 +84,34 @@ struct ReplicaLife {
   uint64_t crashes = 0, disks = 0, cuts = 0;
 };
 
+// A process that alternates: up for an exponential time of mean `up`, then
+// down for one of mean `down` plus `extra`; each down stretch is added to
+// every list in `into`. Returns how many there were.
+uint64_t alternate(Xoshiro& rng, Time end, Duration up, Duration down, Duration extra,
+                   std::initializer_list<std::vector<Interval>*> into) {
+  uint64_t n = 0;
+  for (Time t = exponential(rng, up); t < end; ++n) {
+    const Time back = after(after(t, exponential(rng, down)), extra);
+    for (std::vector<Interval>* v : into) v->push_back({t, back});
+    t = after(back, exponential(rng, up));
+  }
+  return n;
+}
+
 ReplicaLife live(const AvailabilityKnobs& k, Time end, Xoshiro& rng, uint32_t replicas) {
   ReplicaLife l;
-  // Crashes: up for an exponential time, then down for one.
-  for (Time t = exponential(rng, from_hours(k.node_mtbf_hours)); t < end;) {
-    const Time back = after(t, exponential(rng, from_minutes(k.node_mttr_minutes)));
-    l.faulty.push_back({t, back});
-    ++l.crashes;
-    t = after(back, exponential(rng, from_hours(k.node_mtbf_hours)));
-  }
-  // Disk losses: the annual failure rate as a Poisson rate.
+  // Crashes, then restarts.
+  l.crashes = alternate(rng, end, from_hours(k.node_mtbf_hours), from_minutes(k.node_mttr_minutes), 0, {&l.faulty});
+  // Disk losses: the annual failure rate as a Poisson rate; out until the
+  // disk is replaced and, with peers to copy from, rebuilt (a group of one
+  // comes back empty once replaced).
   if (k.disk_afr > 0) {
     const Duration mean = static_cast<Duration>(kYearNs / -std::log(1 - k.disk_afr));
-    for (Time t = exponential(rng, mean); t < end;) {
-      // A group of one has nowhere to rebuild from: back empty once replaced.
-      const Duration rebuild = replicas > 1 ? from_minutes(k.rebuild_minutes) : 0;
-      const Time back = after(after(t, exponential(rng, from_hours(k.disk_replace_hours))), rebuild);
-      l.faulty.push_back({t, back});
-      l.no_data.push_back({t, back});
-      ++l.disks;
-      t = after(back, exponential(rng, mean));
-    }
+    const Duration rebuild = replicas > 1 ? from_minutes(k.rebuild_minutes) : 0;
+    l.disks = alternate(rng, end, mean, from_hours(k.disk_replace_hours), rebuild, {&l.faulty, &l.no_data});
   }
   // Network cuts that isolate this node.
-  for (Time t = exponential(rng, from_hours(k.partition_mtbf_hours)); t < end;) {
-    const Time back = after(t, exponential(rng, from_minutes(k.partition_minutes)));
-    l.faulty.push_back({t, back});
-    ++l.cuts;
-    t = after(back, exponential(rng, from_hours(k.partition_mtbf_hours)));
-  }
+  l.cuts = alternate(rng, end, from_hours(k.partition_mtbf_hours), from_minutes(k.partition_minutes), 0, {&l.faulty});
   return l;
 }
 
