@@ -461,12 +461,37 @@ void NodeLog::append(std::span<const uint8_t> payload) {
   needed_ = file_->appended_bytes();
 }
 
+uint64_t FileStorage::first_live_seq() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return live_.empty() ? 0 : live_.front().seq;
+}
+
+// A shared log is retired below the oldest segment holding some node's
+// newest snapshot, so the live log may start in the middle of another
+// node's history: that node's records before its first snapshot there are
+// the tail of a history whose start is gone. Its snapshot and what follows
+// rebuild it alone (a Raft replica's checkpoint, core/replica.h), so they
+// are what it reads back; a replica reading the tail would take it for
+// damage.
 void NodeLog::read_all(const std::function<void(std::span<const uint8_t>)>& fn) {
+  if (!tag_ || file_->first_live_seq() <= 1) {
+    file_->read_all([&](std::span<const uint8_t> r) {
+      std::optional<uint16_t> tag;
+      std::span<const uint8_t> inner = untag(r, tag);
+      if (tag == tag_) fn(inner);
+    });
+    return;
+  }
+  std::vector<std::vector<uint8_t>> mine;
+  size_t from = SIZE_MAX;
   file_->read_all([&](std::span<const uint8_t> r) {
     std::optional<uint16_t> tag;
     std::span<const uint8_t> inner = untag(r, tag);
-    if (tag == tag_) fn(inner);
+    if (tag != tag_) return;
+    if (from == SIZE_MAX && kind_of(r).snapshot) from = mine.size();
+    mine.emplace_back(inner.begin(), inner.end());
   });
+  for (size_t i = from == SIZE_MAX ? 0 : from; i < mine.size(); ++i) fn(mine[i]);
 }
 
 // An idle writer is started from a posted handler, after whatever else is

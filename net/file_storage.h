@@ -117,6 +117,9 @@ class FileStorage final : public Storage {
   uint64_t appended_bytes() const { return appended_; }
   uint64_t durable_bytes() const { return durable_; }
   uint64_t syncs() const { return syncs_; }
+  // The oldest live segment's number: above 1 once the history before it
+  // was retired (moved to the archive or deleted).
+  uint64_t first_live_seq() const;
   // Segments started since open, and bytes moved out of the live log.
   uint64_t segments_started() const { return segments_started_.load(); }
   uint64_t bytes_compacted() const { return bytes_compacted_.load(); }
@@ -159,7 +162,7 @@ class FileStorage final : public Storage {
   // writer takes whatever has been appended as soon as its previous sync
   // returns, without a round trip through the io_context; once it finds
   // nothing to do it goes idle and the next append kicks it.
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   std::vector<uint8_t> pending_;
   std::vector<uint64_t> cuts_;  // logical offsets where a new segment starts
