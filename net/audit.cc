@@ -18,6 +18,8 @@
 #include "core/events.h"
 #include "core/money.h"
 #include "core/partition_node.h"
+#include "core/raft.h"
+#include "core/replica.h"
 #include "core/txid.h"
 #include "net/file_storage.h"
 
@@ -168,6 +170,260 @@ std::string format_time(int64_t ns) {
   return buf;
 }
 
+namespace {
+// Replica groups (docs/walletd.md "Audit"). Each replica's log holds Raft's
+// records: its hard state, entries (each the wallet events one handler
+// appended), truncations and checkpoints. Every replica's history is read
+// and its checksums verified; its live segments are read back as a restart
+// would (raft::DurableReader). Replicas of a group that hold an entry at one
+// index with one term must hold the same entry (log matching), and up to
+// the newest commit any of them recorded, the same term (state-machine
+// safety). The group's state is rebuilt from the replica a restart would
+// elect, the most up-to-date log that is not repairing: Raft's election
+// rule makes it hold every committed entry. Entries past the newest
+// recorded commit are counted and included (that replica commits them when
+// it leads). History for a statement starts at that replica's snapshot.
+void audit_groups(const AuditOptions& opts, AuditReport& r) {
+  const ClusterConfig& cfg = r.cluster.config;
+  const size_t ncur = cfg.currencies.size();
+  r.point = "the end of every group's log (its most up-to-date replica)";
+  struct ReplicaRead {
+    const NodeSpec* spec = nullptr;
+    AuditNode node;
+    std::vector<std::vector<uint8_t>> live;  // its records in the live segments
+    bool cut = false;                         // its log's oldest segments were retired
+    bool readable = true;
+    raft::Durable d;
+  };
+  std::vector<ReplicaRead> reps(r.cluster.nodes.size());
+  const std::string& shared = r.cluster.storage.shared_log;
+  std::vector<LogRun> logs;  // members unused: records go to reps by tag
+  std::vector<std::vector<size_t>> log_members;
+  std::vector<size_t> by_id;
+  if (!shared.empty()) {
+    logs.emplace_back().pieces = history_of(opts.data_dir, shared, r.problems);
+    log_members.emplace_back();
+  }
+  for (size_t i = 0; i < reps.size(); ++i) {
+    reps[i].spec = &r.cluster.nodes[i];
+    reps[i].node.name = reps[i].spec->name;
+    reps[i].node.partition = reps[i].spec->kind == NodeKind::kPartition;
+    if (shared.empty()) {
+      logs.emplace_back().pieces = history_of(opts.data_dir, reps[i].spec->name, r.problems);
+      log_members.emplace_back();
+    }
+    log_members.back().push_back(i);
+    if (reps[i].spec->id >= by_id.size()) by_id.resize(reps[i].spec->id + 1, SIZE_MAX);
+    by_id[reps[i].spec->id] = i;
+  }
+  for (size_t l = 0; l < logs.size(); ++l) {
+    const std::vector<Piece>& pieces = logs[l].pieces;
+    if (pieces.empty()) {
+      for (size_t i : log_members[l]) r.problems.push_back("no log segments of node " + reps[i].spec->name + " in " + opts.data_dir);
+      continue;
+    }
+    for (size_t i : log_members[l]) {
+      AuditNode& n = reps[i].node;
+      n.first_segment = pieces.front().seg.seq;
+      n.last_segment = pieces.back().seg.seq;
+      for (const Piece& p : pieces) (p.archived ? n.archived_segments : n.live_segments)++;
+    }
+    const WalkTotals totals = walk(pieces, r.problems, [&](std::span<const uint8_t> rec, const Piece& piece, uint64_t) {
+      if (is_clock_mark(rec)) return;
+      size_t who = log_members[l].front();
+      if (!shared.empty()) {
+        std::optional<uint16_t> tag;
+        rec = untag(rec, tag);
+        if (!tag || *tag >= by_id.size() || by_id[*tag] == SIZE_MAX) return;
+        who = by_id[*tag];
+      }
+      ReplicaRead& rep = reps[who];
+      ++rep.node.events;
+      if (!piece.archived) rep.live.emplace_back(rec.begin(), rec.end());  // a restart reads the live log
+    });
+    const auto first_live = std::find_if(pieces.begin(), pieces.end(), [](const Piece& p) { return !p.archived; });
+    for (size_t i : log_members[l]) {
+      reps[i].node.bytes = totals.bytes;
+      reps[i].node.torn_tail_bytes = totals.torn_tail;
+      reps[i].cut = first_live != pieces.end() && first_live->seg.seq > 1;
+    }
+  }
+  // Read back as walletd does (NodeLog::read_all): where the oldest
+  // segments were retired, from the replica's first snapshot on.
+  for (ReplicaRead& rep : reps) {
+    size_t from = 0;
+    if (rep.cut)
+      for (size_t i = 0; i < rep.live.size(); ++i)
+        if (!rep.live[i].empty() && rep.live[i][0] == static_cast<uint8_t>(raft::RecordType::kSnapshot)) {
+          from = i;
+          break;
+        }
+    raft::DurableReader reader;
+    for (size_t i = from; i < rep.live.size() && rep.readable; ++i)
+      if (!reader.add(rep.live[i])) {
+        rep.readable = false;
+        r.problems.push_back(rep.spec->name + ": its Raft log does not read back: " + reader.error());
+      }
+    rep.live.clear();
+    rep.d = reader.take();
+    rep.node.snapshots = rep.d.snapshot.meta.last_index > 0 ? 1 : 0;
+  }
+
+  const auto last_of = [](const raft::Durable& d) {
+    return d.entries.empty() ? std::pair{d.snapshot.meta.last_term, d.snapshot.meta.last_index}
+                             : std::pair{d.entries.back().term, d.entries.back().index};
+  };
+  const auto entry_at = [](const raft::Durable& d, raft::Index i) -> const raft::Entry* {
+    const raft::Index first = d.snapshot.meta.last_index + 1;
+    if (i < first || i - first >= d.entries.size()) return nullptr;
+    return &d.entries[i - first];
+  };
+  std::unordered_map<TxId, TxTrack, TxIdHash> txs;
+  bool all_complete = true, holds_open = false;
+  for (uint32_t g = 0; g < cfg.groups(); ++g) {
+    std::vector<ReplicaRead*> members;
+    for (ReplicaRead& rep : reps)
+      if ((rep.spec->kind == NodeKind::kPartition) == cfg.is_partition(g) &&
+          rep.spec->index == (cfg.is_partition(g) ? g : g - cfg.partitions))
+        members.push_back(&rep);
+    if (members.empty()) continue;
+    const std::string group = members.front()->node.partition ? "p" + std::to_string(members.front()->spec->index)
+                                                              : "c" + std::to_string(members.front()->spec->index);
+    raft::Index commit = 0;
+    for (ReplicaRead* m : members) commit = std::max(commit, m->d.hard_state.commit);
+    for (size_t a = 0; a < members.size(); ++a)
+      for (size_t b = a + 1; b < members.size(); ++b) {
+        const raft::Durable& da = members[a]->d;
+        const raft::Durable& db = members[b]->d;
+        for (const raft::Entry& e : da.entries) {
+          const raft::Entry* o = entry_at(db, e.index);
+          if (!o) continue;
+          if (o->term == e.term && (o->kind != e.kind || o->data != e.data))
+            r.problems.push_back("group " + group + ": " + members[a]->node.name + " and " + members[b]->node.name +
+                                 " hold different entries at index " + std::to_string(e.index) + " of term " +
+                                 std::to_string(e.term) + " (log matching)");
+          else if (o->term != e.term && e.index <= commit)
+            r.problems.push_back("group " + group + ": " + members[a]->node.name + " and " + members[b]->node.name +
+                                 " disagree at committed index " + std::to_string(e.index) + " (terms " +
+                                 std::to_string(e.term) + " and " + std::to_string(o->term) + ")");
+        }
+      }
+    ReplicaRead* best = nullptr;
+    for (ReplicaRead* m : members)
+      if (m->readable && !m->d.repairing && (!best || last_of(m->d) > last_of(best->d))) best = m;
+    if (!best) {
+      r.problems.push_back("group " + group + ": no replica has a log it could lead with (every one is repairing or unreadable)");
+      continue;
+    }
+    const raft::Durable& d = best->d;
+    const raft::Index last = last_of(d).second;
+    if (last < commit)
+      r.problems.push_back("group " + group + ": a replica recorded commit " + std::to_string(commit) +
+                           " but the most up-to-date log, " + best->node.name + "'s, ends at " + std::to_string(last));
+    if (last > commit) r.uncommitted_entries += last - commit;
+    r.group_sources.push_back(group + " from " + best->node.name + " (entries " +
+                              std::to_string(d.snapshot.meta.last_index + 1) + ".." + std::to_string(last) +
+                              ", commit recorded " + std::to_string(commit) + ")");
+    const bool complete = d.snapshot.meta.last_index == 0;
+    all_complete = all_complete && complete;
+    if (!best->node.partition) {
+      std::vector<std::vector<uint8_t>> records;
+      if (!d.snapshot.data.empty()) records.push_back(d.snapshot.data);
+      for (const raft::Entry& e : d.entries)
+        if (e.kind == raft::EntryKind::kCommand)
+          for_each_entry_record(e.data, [&](std::span<const uint8_t> rec) {
+            records.emplace_back(rec.begin(), rec.end());
+            return true;
+          });
+      Coordinator coord(cfg, best->spec->index);
+      if (!records.empty() && !coord.rebuild(records))
+        r.problems.push_back(best->node.name + ": its log does not rebuild a coordinator (a malformed event or snapshot)");
+      continue;
+    }
+    const uint32_t p = best->spec->index;
+    PartitionNode part(cfg, p);
+    bool ok = true;
+    if (complete) {
+      part.replay_start();
+    } else {
+      std::vector<std::vector<uint8_t>> one{d.snapshot.data};
+      ok = part.rebuild(one, /*use_snapshots=*/false);
+      if (!ok) r.problems.push_back(best->node.name + ": its snapshot at index " + std::to_string(d.snapshot.meta.last_index) + " does not load");
+    }
+    if (r.account && cfg.account_partition[*r.account] == p)
+      for (size_t c = 0; c < ncur; ++c) r.statement_opening[c] = part.balance(*r.account, static_cast<CurrencyIdx>(c));
+    uint64_t n = 0;
+    for (const raft::Entry& e : d.entries) {
+      if (!ok) break;
+      if (e.kind != raft::EntryKind::kCommand) continue;
+      const bool well_formed = for_each_entry_record(e.data, [&](std::span<const uint8_t> rec) {
+        ++n;
+        if (!part.replay_record(rec)) {
+          r.problems.push_back(best->node.name + ": entry " + std::to_string(e.index) +
+                               " cannot be replayed: an event this partition could not have written");
+          return ok = false;
+        }
+        auto ev = decode_event(rec);
+        if (!ev || ev->type == EventType::kSnapshot || ev->effect == Effect::kNone) return true;
+        const int64_t delta = effect_delta(ev->effect, ev->amount);
+        const bool move = ev->effect == Effect::kMove;
+        if (complete) {
+          TxTrack& t = txs[ev->tx];
+          t.net += move ? 0 : delta;
+          t.currency = ev->currency;
+        }
+        auto line = [&](AccountId account, const char* leg, int64_t change) {
+          r.statement.push_back(StatementLine{.index = e.index, .time_ns = 0, .tx = ev->tx, .event = to_string(ev->type),
+                                              .leg = leg, .effect = to_string(ev->effect), .currency = ev->currency,
+                                              .delta = change, .balance = part.balance(account, ev->currency)});
+        };
+        if (r.account && ev->account == *r.account) line(ev->account, to_string(ev->leg), delta);
+        if (r.account && move && ev->account2 == *r.account) line(ev->account2, to_string(Leg::kCredit), -delta);
+        return true;
+      });
+      if (!well_formed && ok) {
+        r.problems.push_back(best->node.name + ": entry " + std::to_string(e.index) + " is malformed");
+        ok = false;
+      }
+    }
+    best->node.applied = n;
+    holds_open = holds_open || part.open_holds() > 0;
+    for (AccountId a = 0; a < cfg.accounts; ++a) {
+      if (cfg.account_partition[a] != p) continue;
+      for (size_t c = 0; c < ncur; ++c) {
+        r.balances[a][c] = part.balance(a, static_cast<CurrencyIdx>(c));
+        r.balance_total[c] += r.balances[a][c];
+      }
+    }
+  }
+  for (ReplicaRead& rep : reps) r.nodes.push_back(rep.node);
+  r.complete = all_complete;
+  if (all_complete) {
+    r.conservation_checked = true;
+    for (const auto& [tx, t] : txs) {
+      if (t.net > 0)
+        r.problems.push_back("transfer " + format_txid(tx) + ": credited " +
+                             format_amount(Amount{t.net}, cfg.currencies[t.currency]) + " " +
+                             cfg.currencies[t.currency].code + " more than it debited: money created");
+      else if (t.net < 0) {
+        r.in_flight[t.currency] += -t.net;
+        ++r.transfers_in_flight;
+      }
+    }
+  } else if (!holds_open && cfg.protocol.kind != ProtocolKind::kSaga) {
+    r.conservation_checked = true;
+  }
+  if (r.conservation_checked)
+    for (size_t c = 0; c < ncur; ++c)
+      if (r.balance_total[c] + r.in_flight[c] != r.initial_total[c])
+        r.problems.push_back(std::string("conservation of ") + cfg.currencies[c].code + ": balances " +
+                             format_amount(Amount{r.balance_total[c]}, cfg.currencies[c]) + " + in flight " +
+                             format_amount(Amount{r.in_flight[c]}, cfg.currencies[c]) + " != initial " +
+                             format_amount(Amount{r.initial_total[c]}, cfg.currencies[c]));
+}
+
+}  // namespace
+
 bool run_audit(const AuditOptions& opts, AuditReport& r, std::string& error) {
   struct stat st {};
   if (::stat(opts.data_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
@@ -179,16 +435,15 @@ bool run_audit(const AuditOptions& opts, AuditReport& r, std::string& error) {
     error = parsed.error;
     return false;
   }
-  if (parsed.spec->config.replicas() > 1) {
-    // A replica's log holds Raft's records, not the wallet's events alone.
-    error = opts.data_dir + " was written by replica groups (replicas " +
-            std::to_string(parsed.spec->config.replicas()) + "); walletd audit reads single-copy data directories only";
-    return false;
-  }
   r = AuditReport{};
   r.cluster = std::move(*parsed.spec);
   const ClusterConfig& cfg = r.cluster.config;
   const size_t ncur = cfg.currencies.size();
+  if (cfg.replicas() > 1 && (opts.at_ns || opts.upto)) {
+    error = std::string(opts.at_ns ? "--at" : "--upto") + ": " + opts.data_dir + " was written by replica groups (replicas " +
+            std::to_string(cfg.replicas()) + "); their audit reads the end of every group's log only";
+    return false;
+  }
   if (opts.account) {
     const std::string& a = *opts.account;
     uint64_t n = 0;
@@ -210,6 +465,10 @@ bool run_audit(const AuditOptions& opts, AuditReport& r, std::string& error) {
   r.balance_total.assign(ncur, 0);
   r.in_flight.assign(ncur, 0);
   for (size_t c = 0; c < ncur; ++c) r.initial_total[c] = cfg.initial_balance[c].minor * int64_t{cfg.accounts};
+  if (cfg.replicas() > 1) {
+    audit_groups(opts, r);
+    return true;
+  }
 
   std::unordered_map<TxId, TxTrack, TxIdHash> txs;
   bool holds_open = false;
@@ -440,7 +699,13 @@ std::string audit_text(const AuditReport& r) {
     out += "\n";
   }
   out += "as of: " + r.point + "\n";
-  if (!r.complete) out += "history: starts at a snapshot for some node (older segments were deleted)\n";
+  if (!r.complete)
+    out += cfg.replicas() > 1 ? "history: starts at a snapshot for some group (a statement starts there)\n"
+                              : "history: starts at a snapshot for some node (older segments were deleted)\n";
+  for (const std::string& g : r.group_sources) out += "group " + g + "\n";
+  if (cfg.replicas() > 1)
+    out += "entries past the newest recorded commit: " + std::to_string(r.uncommitted_entries) +
+           " (included: the replica read commits them when it leads)\n";
   auto amount = [&](int64_t minor, size_t c) {
     return (minor < 0 ? "-" : "") + format_amount(Amount{minor < 0 ? -minor : minor}, cfg.currencies[c]);
   };
@@ -500,6 +765,10 @@ std::string audit_json(const AuditReport& r) {
   j["problems"] = r.problems;
   j["as_of"] = r.point;
   j["complete_history"] = r.complete;
+  if (cfg.replicas() > 1) {
+    j["groups"] = r.group_sources;
+    j["uncommitted_entries"] = r.uncommitted_entries;
+  }
   j["nodes"] = json::array();
   for (const AuditNode& n : r.nodes)
     j["nodes"].push_back({{"name", n.name},

@@ -57,6 +57,10 @@ struct AuditReport {
   std::optional<AccountId> account;
   std::vector<int64_t> statement_opening;  // per currency, where the history read starts
   std::vector<StatementLine> statement;
+  // Replica groups: where each group's state was read from, and the entries
+  // past the newest commit any replica recorded (included).
+  std::vector<std::string> group_sources;
+  uint64_t uncommitted_entries = 0;
   std::vector<std::string> problems;  // empty: the audit passed
 };
 
