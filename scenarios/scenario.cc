@@ -199,6 +199,7 @@ ScenarioLoad convert(const json& doc) {
 
   s.workload.transfers = static_cast<uint32_t>(r.integer("workload", "transfers", 0, 100'000'000));
   s.workload.duration = r.integer("workload", "duration_ms", 1, 30 * 86'400'000LL) * kMillisecond;
+  s.workload.start = r.integer("workload", "start_ms", 0, 86'400'000) * kMillisecond;
   s.workload.hot_accounts = static_cast<uint32_t>(r.integer("workload", "hot_accounts", 0, 10'000'000));
   s.workload.hot_ppm = r.ppm("workload", "hot_probability");
   // The two ends of a transfer differ: drawn from one hot account every
@@ -349,8 +350,11 @@ ScenarioLoad convert(const json& doc) {
   s.sim.heal_limit = r.integer("phases", "heal_limit_ms", 1, 86'400'000) * kMillisecond;
   s.sim.max_events = static_cast<uint64_t>(r.integer("phases", "max_events", 1000, 4'000'000'000'000));
   s.sim.check_liveness = r.at("phases", "check_liveness").get<bool>();
-  if (r.err.empty() && s.workload.duration > s.sim.fault_phase)
-    r.err = "scenario key 'workload.duration_ms' must not exceed 'phases.fault_ms' (requests start during the fault phase)";
+  if (r.err.empty() && s.workload.start + s.workload.duration > s.sim.fault_phase)
+    r.err = "scenario keys 'workload.start_ms' + 'workload.duration_ms' must not exceed 'phases.fault_ms' (requests "
+            "start during the fault phase)";
+  // Busy time (the utilisation tps and sizing report) counts from the first request.
+  s.sim.costs.measure_from = s.workload.start;
 
   if (!r.err.empty()) {
     out.error = r.err;

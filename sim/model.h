@@ -145,6 +145,9 @@ struct NodeCosts {
   // Fixed cost of receiving one packet at a partition, on top of the cost
   // per message in it: what batching amortises (0 = none).
   Duration partition_packet = 0;
+  // Busy time is counted from here: a warm-up before the load (elections)
+  // does not count towards a node's utilisation.
+  Time measure_from = 0;
 };
 
 struct SimConfig {

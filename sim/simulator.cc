@@ -271,7 +271,7 @@ void Simulator::charge(Node& n, NodeId id, uint32_t items) {
   if (cfg_.cluster.is_partition(cfg_.cluster.group_of(id))) cost += cfg_.costs.partition_packet;
   if (cost == 0) return;
   n.busy_until = now_ + cost;
-  n.busy_total += cost;
+  if (now_ >= cfg_.costs.measure_from) n.busy_total += cost;
 }
 
 Duration Simulator::busy_time(NodeId n) const { return nodes_[n].busy_total; }

@@ -164,7 +164,7 @@ Time WorkloadGenerator::start_time(uint32_t i) {
     return static_cast<Time>(static_cast<unsigned __int128>(static_cast<uint64_t>(p_.duration)) * k / p_.transfers);
   };
   const Time lo = slot(i), hi = slot(uint64_t{i} + 1);
-  return lo + static_cast<Time>(rng_.below(static_cast<uint64_t>(hi - lo) + 1));
+  return p_.start + lo + static_cast<Time>(rng_.below(static_cast<uint64_t>(hi - lo) + 1));
 }
 
 bool WorkloadGenerator::next(PlannedRequest& out) {

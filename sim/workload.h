@@ -17,6 +17,9 @@ namespace ws {
 struct WorkloadParams {
   uint32_t transfers = 200;
   Duration duration = 200 * kMillisecond;  // requests start uniformly within it
+  // ...after this much quiet time: a warm-up in which replica groups elect
+  // their first leaders, so that a throughput measurement sees steady state.
+  Duration start = 0;
   uint32_t hot_accounts = 0;               // the first N accounts are "hot"
   uint32_t hot_ppm = 0;                    // chance an endpoint is drawn from the hot set
   // Endpoints are drawn uniformly over accounts (each partition's load then
