@@ -498,6 +498,12 @@ int cmd_orders(const std::string& seeds, unsigned jobs, const std::string& scena
   return kExitOk;
 }
 
+// A --set of a replication key keeps the scenario's Raft timers in tps and
+// sizing (otherwise they run with walletd's).
+bool sets_replication(const std::vector<std::string>& sets) {
+  return std::any_of(sets.begin(), sets.end(), [](const std::string& kv) { return kv.rfind("replication.", 0) == 0; });
+}
+
 int cmd_tps(const std::string& rates_text, double duration_s, uint32_t partitions, uint32_t coordinators,
             double capacity, uint32_t accounts, bool no_admission, const std::string& svg_path,
             const std::string& scenario, std::vector<std::string> sets, bool as_json, bool as_csv) {
@@ -513,6 +519,7 @@ int cmd_tps(const std::string& rates_text, double duration_s, uint32_t partition
   opt.accounts = accounts;
   opt.admission = !no_admission;
   opt.progress = true;
+  opt.scenario_timers = sets_replication(sets);
   int rc = 0;
   auto s = load_or_report(scenario, sets, rc);
   if (!s) return rc;
@@ -556,8 +563,9 @@ int cmd_tps(const std::string& rates_text, double duration_s, uint32_t partition
   return bad ? kExitViolation : kExitOk;
 }
 
-int cmd_sizing(const SizingOptions& opt, const std::string& scenario, const std::vector<std::string>& sets,
+int cmd_sizing(SizingOptions opt, const std::string& scenario, const std::vector<std::string>& sets,
                bool as_json) {
+  opt.scenario_timers = sets_replication(sets);
   if (!(opt.op_times >= 10 && opt.op_times <= 1e6)) return bad_input("--op-times must be between 10 and 1000000");
   if (!(opt.target_tps >= 1000 && opt.target_tps <= 1e8)) return bad_input("--target must be between 1000 and 1e8");
   // The largest probe is the lowest capacity's: memory grows with the
@@ -589,6 +597,7 @@ int cmd_sizing(const SizingOptions& opt, const std::string& scenario, const std:
     std::cout << sizing_to_json(opt, rows).dump() << "\n";
   } else {
     std::fputs(format_sizing(opt, rows).c_str(), stdout);
+    std::fputs(groups_line(*s, opt.scenario_timers).c_str(), stdout);
   }
   return kExitOk;
 }

@@ -35,7 +35,7 @@ std::string run_probe(const Scenario& base, const SizingOptions& opt, const Shap
   const double duration_s = opt.op_times / sh.capacity;
   const int64_t duration_ms = std::max<int64_t>(1, std::llround(duration_s * 1000));
   const uint64_t transfers = static_cast<uint64_t>(std::llround(sh.tps * duration_ms / 1000.0));
-  std::vector<std::string> sets = open_loop_sets(transfers, duration_ms);
+  std::vector<std::string> sets = open_loop_sets(base, transfers, duration_ms, opt.scenario_timers);
   sets.insert(sets.end(), {
       "workload.pick=partitions",
       "cluster.partitions=" + std::to_string(sh.partitions),
@@ -84,12 +84,14 @@ uint32_t search_budget(uint32_t lo, uint32_t hi) {
   return 2 + steps;
 }
 
-// The search ranges, shared by the searches and the progress plan.
-std::pair<uint32_t, uint32_t> partitions_range(uint32_t center) {
-  return {static_cast<uint32_t>(center * 0.95), static_cast<uint32_t>(std::ceil(center * 1.5))};
+// The search ranges, shared by the searches and the progress plan. With
+// replica groups of R, a leader handles up to R messages per operation (its
+// own and R - 1 acknowledgements), so the upper end is R times as far.
+std::pair<uint32_t, uint32_t> partitions_range(uint32_t center, uint32_t replicas) {
+  return {static_cast<uint32_t>(center * 0.95), static_cast<uint32_t>(std::ceil(center * 1.5 * replicas))};
 }
-std::pair<uint32_t, uint32_t> coordinators_range(double guess) {
-  return {std::max<uint32_t>(1, static_cast<uint32_t>(guess * 0.9)), static_cast<uint32_t>(std::ceil(guess * 2))};
+std::pair<uint32_t, uint32_t> coordinators_range(double guess, uint32_t replicas) {
+  return {std::max<uint32_t>(1, static_cast<uint32_t>(guess * 0.9)), static_cast<uint32_t>(std::ceil(guess * 2 * replicas))};
 }
 
 // Smallest value in [lo, hi] for which set(value) makes the probe pass,
@@ -162,15 +164,16 @@ std::string run_sizing(const Scenario& base, const SizingOptions& opt, std::vect
   // The plan: the most probes every search can take; each search gives back
   // what it did not use when it ends.
   SizingProgress tally;
+  const uint32_t R = base.sim.cluster.replicas();
   auto partitions_budget = [&](double capacity) {
     const uint64_t design = design_of(capacity);
-    const auto [lo, hi] = partitions_range(static_cast<uint32_t>(design / slice_of(design)));
+    const auto [lo, hi] = partitions_range(static_cast<uint32_t>(design / slice_of(design)), R);
     return search_budget(lo, hi);
   };
   for (double capacity : {100.0, 1000.0, 10000.0}) tally.planned += partitions_budget(capacity);
   if (opt.extras) {
     const uint32_t slice = slice_of(design_of(1000));
-    const auto [lo, hi] = coordinators_range(opt.target_tps / slice * 5 * static_cast<double>(message_cost(1000)) / 1e9);
+    const auto [lo, hi] = coordinators_range(opt.target_tps / slice * 5 * static_cast<double>(message_cost(1000)) / 1e9, R);
     tally.planned += 3 * partitions_budget(1000) + search_budget(lo, hi);
   }
   auto partitions_row = [&](const std::string& name, double capacity, uint64_t design, std::vector<std::string> extra,
@@ -188,7 +191,7 @@ std::string run_sizing(const Scenario& base, const SizingOptions& opt, std::vect
     sh.tps = opt.target_tps / row.slice;
     sh.coordinators = std::max<uint32_t>(2, center / 20);
     sh.extra = std::move(extra);
-    const auto [lo, hi] = partitions_range(center);
+    const auto [lo, hi] = partitions_range(center, R);
     std::string e = search(base, opt, row, lo, hi, [](Shape& s, uint32_t v) { s.partitions = v; }, sh, tally,
                            progress);
     tally.planned -= search_budget(lo, hi) - std::min(search_budget(lo, hi), row.probes);
@@ -252,7 +255,7 @@ std::string run_sizing(const Scenario& base, const SizingOptions& opt, std::vect
     const double guess = sh.tps * 5 * static_cast<double>(op) / 1e9;
     row.note += "; five messages per transfer would need " +
                 std::to_string(static_cast<uint64_t>(std::llround(guess * slice)));
-    const auto [lo, hi] = coordinators_range(guess);
+    const auto [lo, hi] = coordinators_range(guess, R);
     std::string e = search(base, opt, row, lo, hi, [](Shape& s, uint32_t v) { s.coordinators = v; }, sh, tally,
                            progress);
     tally.planned -= search_budget(lo, hi) - std::min(search_budget(lo, hi), row.probes);

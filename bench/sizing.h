@@ -27,6 +27,7 @@ struct SizingOptions {
   double bound_op_times = 50;               // p99 bound: this many operation times ...
   Duration bound_base = 2 * kMillisecond;   // ... plus the fault-free network path
   bool extras = true;                       // the rows where the arithmetic stops holding
+  bool scenario_timers = false;             // replica groups: the scenario's Raft timers, not walletd's
   uint64_t seed = 1;
 };
 

@@ -34,18 +34,42 @@ bool parse_rates(const std::string& text, std::vector<double>& out) {
 
 Duration message_cost(double capacity) { return std::max<Duration>(1, std::llround(1e9 / (2 * capacity))); }
 
-std::vector<std::string> open_loop_sets(uint64_t transfers, int64_t duration_ms) {
-  return {"faults.profile=none", "workload.invalid_probability=0", "workload.duplicate_probability=0",
-          "workload.reuse_probability=0", "workload.edge_probability=0", "workload.max_amount_pct=1",
-          "workload.transfers=" + std::to_string(transfers),
-          "workload.duration_ms=" + std::to_string(duration_ms), "phases.fault_ms=" + std::to_string(duration_ms),
-          "phases.max_events=" + std::to_string(std::max<uint64_t>(2'000'000, transfers * 200))};
+int64_t warmup_ms(const Scenario& base, bool scenario_timers) {
+  if (base.sim.cluster.replicas() == 1) return 0;
+  const Duration longest =
+      scenario_timers ? base.sim.cluster.replication.election_timeout_max : kDeploymentElectionMaxMs * kMillisecond;
+  return 3 * ((longest + kMillisecond - 1) / kMillisecond);
+}
+
+std::vector<std::string> open_loop_sets(const Scenario& base, uint64_t transfers, int64_t duration_ms,
+                                        bool scenario_timers) {
+  const int64_t start_ms = warmup_ms(base, scenario_timers);
+  std::vector<std::string> sets = {
+      "faults.profile=none", "workload.invalid_probability=0", "workload.duplicate_probability=0",
+      "workload.reuse_probability=0", "workload.edge_probability=0", "workload.max_amount_pct=1",
+      "workload.transfers=" + std::to_string(transfers), "workload.duration_ms=" + std::to_string(duration_ms),
+      "workload.start_ms=" + std::to_string(start_ms), "phases.fault_ms=" + std::to_string(start_ms + duration_ms)};
+  uint64_t budget = std::max<uint64_t>(2'000'000, transfers * 200);
+  if (start_ms > 0) {
+    const ClusterConfig& c = base.sim.cluster;
+    const Duration beat = scenario_timers ? c.replication.heartbeat_interval : kDeploymentHeartbeatMs * kMillisecond;
+    // The warm-up's heartbeats: each a timer, an append to every follower
+    // and its answer, for every group.
+    const uint64_t beats = static_cast<uint64_t>(start_ms * kMillisecond / beat + 1);
+    budget += beats * uint64_t{c.groups()} * (1 + 2 * (c.replicas() - 1)) * 2;
+    if (!scenario_timers)
+      sets.insert(sets.end(), {"replication.election_timeout_min_ms=" + std::to_string(kDeploymentElectionMinMs),
+                               "replication.election_timeout_max_ms=" + std::to_string(kDeploymentElectionMaxMs),
+                               "replication.heartbeat_ms=" + std::to_string(kDeploymentHeartbeatMs)});
+  }
+  sets.push_back("phases.max_events=" + std::to_string(budget));
+  return sets;
 }
 
 std::vector<std::string> tps_sets(const Scenario& base, const TpsOptions& opt, double rate) {
   const int64_t duration_ms = std::max<int64_t>(1, std::llround(opt.duration_s * 1000));
   const uint64_t transfers = static_cast<uint64_t>(std::llround(rate * opt.duration_s));
-  std::vector<std::string> sets = open_loop_sets(transfers, duration_ms);
+  std::vector<std::string> sets = open_loop_sets(base, transfers, duration_ms, opt.scenario_timers);
   const ClusterConfig& c = base.sim.cluster;
   const uint32_t partitions = opt.partitions ? opt.partitions : c.partitions;
   const uint32_t coordinators = opt.coordinators ? opt.coordinators : c.coordinators;
@@ -87,14 +111,15 @@ std::string run_tps(const Scenario& base, const TpsOptions& opt, std::vector<Tps
     // Goodput: transfers answered success per simulated second, over the load
     // window or, when answers go on after it (queues draining, retries of
     // overloaded requests), until the last success.
-    const double span_s = std::max(opt.duration_s, static_cast<double>(r.last_success_at) / 1e9);
+    const double start_s = static_cast<double>(warmup_ms(base, opt.scenario_timers)) / 1e3;
+    const double span_s = std::max(opt.duration_s, static_cast<double>(r.last_success_at) / 1e9 - start_s);
     p.achieved_tps = static_cast<double>(r.succeeded) / span_s;
     p.p50 = percentile(r.latencies, 50);
     p.p99 = percentile(r.latencies, 99);
     p.p999 = percentile(r.latencies, 99.9);
     // Utilisation over the load window: the CPU time a node spent per
     // simulated second while requests were offered.
-    const double window = static_cast<double>(r.stats.end_time);
+    const double window = static_cast<double>(r.stats.end_time) - start_s * 1e9;  // busy counts from the load's start
     for (NodeId n = 0; n < r.busy.size(); ++n)
       if (r.busy[n] > 0) p.busiest.emplace_back(n, static_cast<double>(r.busy[n]) / std::max(window, 1.0));
     std::stable_sort(p.busiest.begin(), p.busiest.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
@@ -107,6 +132,20 @@ std::string run_tps(const Scenario& base, const TpsOptions& opt, std::vector<Tps
     if (opt.progress) std::fprintf(stderr, "  tps: %.0f offered/s done (%.1f s)\n", rate, r.wall_seconds);
   }
   return "";
+}
+
+std::string groups_line(const Scenario& base, bool scenario_timers) {
+  const ClusterConfig& c = base.sim.cluster;
+  if (c.replicas() == 1) return "";
+  const auto ms = [](Duration d) { return std::to_string(d / kMillisecond); };
+  const std::string timers =
+      scenario_timers ? ms(c.replication.election_timeout_min) + "-" + ms(c.replication.election_timeout_max) +
+                            " ms, heartbeat " + ms(c.replication.heartbeat_interval) + " ms (the scenario's)"
+                      : std::to_string(kDeploymentElectionMinMs) + "-" + std::to_string(kDeploymentElectionMaxMs) +
+                            " ms, heartbeat " + std::to_string(kDeploymentHeartbeatMs) + " ms (walletd's)";
+  return "  replica groups of " + std::to_string(c.replicas()) + ": every message a replica handles costs the same, "
+         "Raft's included; elections " + timers + "; the load starts after a warm-up of " +
+         std::to_string(warmup_ms(base, scenario_timers)) + " ms\n";
 }
 
 std::string format_tps_table(const Scenario& base, const TpsOptions& opt, const std::vector<TpsPoint>& pts) {
@@ -128,6 +167,7 @@ std::string format_tps_table(const Scenario& base, const TpsOptions& opt, const 
                 static_cast<long long>(base.sim.costs.coordinator_op),
                 static_cast<long long>(base.sim.disk.sync_latency), admission.c_str());
   out += buf;
+  out.insert(out.size() - 1, groups_line(base, opt.scenario_timers));  // before the blank line
   std::snprintf(buf, sizeof buf, "%12s %12s %9s %9s %9s %9s %9s %9s  %-30s %8s %12s %10s %s\n", "offered/s", "achieved/s",
                 "committed", "aborted", "shed msgs", "p50 ms", "p99 ms", "p999 ms", "busiest nodes (utilisation)", "wall s",
                 "transfers/s", "events/s", "ok");

@@ -38,6 +38,9 @@ struct TpsOptions {
   // each node's inbox (unless the scenario sets them), so that overload sheds
   // load instead of collapsing into timeouts and retries.
   bool admission = true;
+  // Replica groups run with walletd's Raft timers (a deployment's), unless
+  // this is set: then with the scenario's (short ones, made for exploration).
+  bool scenario_timers = false;
   bool progress = false;  // a line on stderr after each rate
   uint64_t seed = 1;
 };
@@ -46,10 +49,27 @@ struct TpsOptions {
 // operations per second (an operation is a leg's Try and its Confirm).
 Duration message_cost(double capacity);
 
+// walletd's Raft timers (net/cluster_file.cc): what a measured load with
+// replica groups runs with, as a deployment would.
+inline constexpr int64_t kDeploymentElectionMinMs = 600;
+inline constexpr int64_t kDeploymentElectionMaxMs = 1200;
+inline constexpr int64_t kDeploymentHeartbeatMs = 100;
+
+// With replica groups, the quiet time before the first request: three of
+// the longest election timeouts, so the load meets groups that have
+// elected their leaders (0 for groups of one).
+int64_t warmup_ms(const Scenario& base, bool scenario_timers);
+
 // The scenario values of an open-loop, fault-free load: `transfers` valid
 // requests starting uniformly over `duration_ms`, none invalid, duplicated
-// or reused, and amounts small enough that funds never run out.
-std::vector<std::string> open_loop_sets(uint64_t transfers, int64_t duration_ms);
+// or reused, and amounts small enough that funds never run out. With
+// replica groups: walletd's Raft timers (unless scenario_timers) and the
+// warm-up before the load.
+std::vector<std::string> open_loop_sets(const Scenario& base, uint64_t transfers, int64_t duration_ms,
+                                        bool scenario_timers);
+
+// A header line on replica groups (empty for groups of one).
+std::string groups_line(const Scenario& base, bool scenario_timers);
 
 // The scenario values one rate's run sets on top of the base scenario.
 std::vector<std::string> tps_sets(const Scenario& base, const TpsOptions& opt, double rate);
