@@ -232,6 +232,9 @@ if [ "$replicas" -gt 1 ]; then
       [ "$victim" = "$leader" ] && leader_kills=$((leader_kills + 1))
       check_alive
       kill_node "$victim"
+      # The failover: from killing a leader to the next "leading term" line
+      # of its group (measured at the end from the logs' UTC timestamps).
+      [ "$victim" = "$leader" ] && echo "$g $(date -u +%s.%N)" >>"$dir/leader-kills"
       kills=$((kills + 1))
       read_after_kill "$victim"
       # Each round, one group's victim loses its disk and another's rots.
@@ -284,6 +287,38 @@ for n in "${names[@]}"; do
   case "$last" in *": repairing:"*) unrepaired+=" $n" ;; esac
 done
 summary=$(grep -E "transfers in|achieved|retries|audit" "$dir/walletload.out" | tr '\n' ' ')
+failover=""
+if [ -s "$dir/leader-kills" ]; then
+  failover=$(python3 - "$dir" <<'PY'
+import glob, re, sys, datetime
+d = sys.argv[1]
+kills = [(g, float(t)) for g, t in (l.split() for l in open(f"{d}/leader-kills"))]
+def day_start(t):
+    u = datetime.datetime.fromtimestamp(t, datetime.timezone.utc)
+    return t - (u.hour * 3600 + u.minute * 60 + u.second + u.microsecond / 1e6)
+samples = []
+for g, t in kills:
+    base = day_start(t)
+    best = None
+    for path in glob.glob(f"{d}/{g}r*.err"):
+        for line in open(path, errors="replace"):
+            m = re.match(r"(\d\d):(\d\d):(\d\d\.\d+) .*leading term", line)
+            if not m:
+                continue
+            at = base + int(m[1]) * 3600 + int(m[2]) * 60 + float(m[3])
+            if at < t - 12 * 3600:
+                at += 86400  # past midnight
+            if at >= t and (best is None or at < best):
+                best = at
+    if best is not None:
+        samples.append((best - t) * 1000)
+samples.sort()
+if samples:
+    print(f"failover after {len(samples)} leader kills: median {samples[len(samples) // 2]:.0f} ms, "
+          f"max {samples[-1]:.0f} ms (kill -9 to the new leader's first line)")
+PY
+)
+fi
 # The offline audit of every node's archive and live log, after a clean stop.
 accts=(acct-$((RANDOM % 200)) acct-$((RANDOM % 200)) acct-$((RANDOM % 200)))
 for a in "${accts[@]}"; do
@@ -329,7 +364,7 @@ if [ "$rc" -eq 0 ] && [ "$arc" -eq 0 ] && [ -z "$died" ]; then
     echo "crash-test: PASS (groups of $replicas, $kills kill -9s of one replica at a time ($leader_kills of a leader), $reads balance reads" \
       "after kills all answered, $disk_losses disks lost and $corruptions corrupted ($repaired damaged logs cut and" \
       "repaired; $repairs_done repairs finished), $torn torn tails truncated, garbage frame rejected, $archived segments archived," \
-      "every front end serves the same balances, offline audit of every replica's log OK) $summary"
+      "every front end serves the same balances, offline audit of every replica's log OK) $failover $summary"
   else
     echo "crash-test: PASS ($kills kill -9s, $torn torn tails truncated, garbage frame rejected," \
       "$archived segments archived, offline audit OK) $summary"
