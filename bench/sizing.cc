@@ -91,7 +91,9 @@ std::pair<uint32_t, uint32_t> partitions_range(uint32_t center, uint32_t replica
   return {static_cast<uint32_t>(center * 0.95), static_cast<uint32_t>(std::ceil(center * 1.5 * replicas))};
 }
 std::pair<uint32_t, uint32_t> coordinators_range(double guess, uint32_t replicas) {
-  return {std::max<uint32_t>(1, static_cast<uint32_t>(guess * 0.9)), static_cast<uint32_t>(std::ceil(guess * 2 * replicas))};
+  // At most the 1,000 coordinators a scenario allows.
+  const auto hi = static_cast<uint32_t>(std::min(1000.0, std::ceil(guess * 2 * replicas)));
+  return {std::min(hi, std::max<uint32_t>(1, static_cast<uint32_t>(guess * 0.9))), hi};
 }
 
 // Smallest value in [lo, hi] for which set(value) makes the probe pass,

@@ -304,6 +304,18 @@ assert [p["offered_tps"] for p in pts] == [1000, 2000, 4000], pts
 assert all(p["ok"] and p["achieved_tps"] > 0.95 * p["offered_tps"] for p in pts), pts' "$OUT" || fail "tps --json: unexpected points"
 grep -q "<svg" "$WORK/t.svg" && grep -q "polyline" "$WORK/t.svg" || fail "tps --svg wrote no chart"
 ok "tps sweep: three points, JSON and an SVG chart"
+# With replica groups: walletd's Raft timers and a warm-up before the load,
+# said in the header; every transfer still commits at a light load.
+expect_rc 0 "tps with groups of three" tps --rate 2000 --duration 0.1 --partitions 6 --coordinators 2 --capacity 10000 \
+  --set cluster.replicas=3
+grep -q "replica groups of 3: .*600-1200 ms, heartbeat 100 ms (walletd's); the load starts after a warm-up of 3600 ms" "$OUT" ||
+  fail "tps with groups: no replica line in the header"
+awk '$1 == 2000 { exit !($3 == 200 && $NF == "yes") }' "$OUT" || fail "tps with groups: not every transfer committed"
+expect_rc 0 "tps with groups and the scenario's timers" tps --rate 2000 --duration 0.1 --partitions 6 --coordinators 2 \
+  --capacity 10000 --set cluster.replicas=3 --set replication.heartbeat_ms=5
+grep -q "elections 15-30 ms, heartbeat 5 ms (the scenario's); the load starts after a warm-up of 90 ms" "$OUT" ||
+  fail "tps with groups: --set replication.* did not keep the scenario's timers"
+ok "tps with replica groups: walletd's timers by default, the scenario's on request"
 expect_bad "sizing --op-times 1" "--op-times" sizing --op-times 1
 expect_bad "sizing with a bad scenario key" "nope" sizing --set nope.key=1
 

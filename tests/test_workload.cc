@@ -149,5 +149,23 @@ TEST(Workload, AmountsAreWrittenInEveryValidShortForm) {
   EXPECT_TRUE(whole_only) << "3 for 3.00";
 }
 
+TEST(Workload, AWarmUpDelaysEveryRequestAndChangesNothingElse) {
+  Scenario plain = scenario({"phases.fault_ms=1000"});
+  Scenario later = scenario({"phases.fault_ms=1000", "workload.start_ms=300"});
+  Workload a = generate_workload(plain.sim.cluster, plain.workload, 7);
+  Workload b = generate_workload(later.sim.cluster, later.workload, 7);
+  ASSERT_EQ(a.requests.size(), b.requests.size());
+  for (size_t i = 0; i < a.requests.size(); ++i) {
+    EXPECT_EQ(b.requests[i].at, a.requests[i].at + 300 * kMillisecond) << i;
+    EXPECT_EQ(b.requests[i].txid, a.requests[i].txid) << i;
+    EXPECT_EQ(b.requests[i].amount, a.requests[i].amount) << i;
+  }
+  // The load must start within the fault phase: the two keys together are named.
+  ScenarioLoad bad = load_scenario("smoke", {"workload.start_ms=300"});
+  ASSERT_FALSE(bad.scenario);
+  EXPECT_NE(bad.error.find("workload.start_ms"), std::string::npos) << bad.error;
+  EXPECT_NE(bad.error.find("phases.fault_ms"), std::string::npos) << bad.error;
+}
+
 }  // namespace
 }  // namespace ws
