@@ -1034,12 +1034,8 @@ void encode_repair(bool repairing, std::vector<uint8_t>& out) {
 // "repaired" goes last, after the hard state that spent its vote.
 std::vector<std::vector<uint8_t>> encode_ready_records(const Ready& rd) {
   std::vector<std::vector<uint8_t>> out;
-  if (rd.repair_mark == true) encode_repair(true, out.emplace_back());
-  if (rd.snapshot) encode_snapshot(*rd.snapshot, out.emplace_back());
-  if (rd.truncate_from) encode_truncate(*rd.truncate_from, out.emplace_back());
-  for (const Entry& e : rd.entries) encode_entry(e, out.emplace_back());
-  if (rd.hard_state) encode_hard_state(*rd.hard_state, out.emplace_back());
-  if (rd.repair_mark == false) encode_repair(false, out.emplace_back());
+  std::vector<uint8_t> scratch;
+  for_each_ready_record(rd, scratch, [&](std::span<const uint8_t> r) { out.emplace_back(r.begin(), r.end()); });
   return out;
 }
 

@@ -424,7 +424,24 @@ void encode_entry(const Entry& e, std::vector<uint8_t>& out);
 void encode_truncate(Index from, std::vector<uint8_t>& out);
 void encode_snapshot(const Snapshot& s, std::vector<uint8_t>& out);
 void encode_repair(bool repairing, std::vector<uint8_t>& out);
-// The records for one Ready's persistent part, in the order they must be written.
+// The records for one Ready's persistent part, in the order they must be
+// written: each encoded into `scratch` (cleared first) and handed to fn, so
+// a host writes them with no allocation once scratch has grown.
+template <class Fn>
+void for_each_ready_record(const Ready& rd, std::vector<uint8_t>& scratch, Fn&& fn) {
+  auto one = [&](auto&& encode) {
+    scratch.clear();
+    encode(scratch);
+    fn(std::span<const uint8_t>(scratch));
+  };
+  if (rd.repair_mark == true) one([&](auto& out) { encode_repair(true, out); });
+  if (rd.snapshot) one([&](auto& out) { encode_snapshot(*rd.snapshot, out); });
+  if (rd.truncate_from) one([&](auto& out) { encode_truncate(*rd.truncate_from, out); });
+  for (const Entry& e : rd.entries) one([&](auto& out) { encode_entry(e, out); });
+  if (rd.hard_state) one([&](auto& out) { encode_hard_state(*rd.hard_state, out); });
+  if (rd.repair_mark == false) one([&](auto& out) { encode_repair(false, out); });
+}
+// The same records as a list (tests).
 std::vector<std::vector<uint8_t>> encode_ready_records(const Ready& rd);
 
 // Replays records, oldest first, into the Durable that restore() takes.

@@ -294,7 +294,7 @@ void ReplicaHost::drain(Context& ctx) {
     }
     if (rd.needs_persist()) {
       if (rd.repair_mark == false) ctx.cover(Cover::kRepairDone);
-      for (const auto& record : persist_records(rd)) ctx.storage().append(record);
+      persist(ctx.storage(), rd);
       persists_.push_back(PendingPersist{++persist_seq_, rd.persist_mark});
       ctx.when_durable(kHostTag | (persist_seq_ & kGenMask));
     }
@@ -337,22 +337,29 @@ void ReplicaHost::drain(Context& ctx) {
 // alone, and the log before it may be cut (docs/replication.md). Entries
 // already written after the snapshot's index are written again behind a
 // truncation; the tail behind a snapshot is short (snapshot_every entries).
-std::vector<std::vector<uint8_t>> ReplicaHost::persist_records(const raft::Ready& rd) const {
-  if (!rd.snapshot || bugs_.checkpoint_drops_tail) return raft::encode_ready_records(rd);
-  std::vector<std::vector<uint8_t>> out;
-  if (rd.repair_mark == true) raft::encode_repair(true, out.emplace_back());
-  raft::encode_snapshot(*rd.snapshot, out.emplace_back());
+void ReplicaHost::persist(Storage& storage, const raft::Ready& rd) {
+  auto write = [&](std::span<const uint8_t> record) { storage.append(record); };
+  if (!rd.snapshot || bugs_.checkpoint_drops_tail) return raft::for_each_ready_record(rd, scratch_, write);
+  auto one = [&](auto&& encode) {
+    scratch_.clear();
+    encode(scratch_);
+    storage.append(scratch_);
+  };
+  if (rd.repair_mark == true) one([](auto& out) { raft::encode_repair(true, out); });
+  one([&](auto& out) { raft::encode_snapshot(*rd.snapshot, out); });
   // The log before the snapshot may be cut: a replica still repairing says
   // so again after it.
-  if (raft_->repairing()) raft::encode_repair(true, out.emplace_back());
+  if (raft_->repairing()) one([](auto& out) { raft::encode_repair(true, out); });
   const raft::Index snap = rd.snapshot->meta.last_index;
   if (raft_->last_index() > snap) {
-    raft::encode_truncate(snap + 1, out.emplace_back());
-    for (raft::Index i = snap + 1; i <= raft_->last_index(); ++i) raft::encode_entry(*raft_->entry(i), out.emplace_back());
+    one([&](auto& out) { raft::encode_truncate(snap + 1, out); });
+    for (raft::Index i = snap + 1; i <= raft_->last_index(); ++i)
+      one([&](auto& out) { raft::encode_entry(*raft_->entry(i), out); });
   }
-  raft::encode_hard_state(raft::HardState{raft_->term(), raft_->vote(), raft_->commit_index()}, out.emplace_back());
-  if (rd.repair_mark == false) raft::encode_repair(false, out.emplace_back());
-  return out;
+  one([&](auto& out) {
+    raft::encode_hard_state(raft::HardState{raft_->term(), raft_->vote(), raft_->commit_index()}, out);
+  });
+  if (rd.repair_mark == false) one([](auto& out) { raft::encode_repair(false, out); });
 }
 
 void ReplicaHost::apply_committed(Context& ctx, const raft::Entry& e) {

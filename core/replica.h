@@ -114,7 +114,7 @@ class ReplicaHost final : public Actor {
   };
 
   void drain(Context& ctx);
-  std::vector<std::vector<uint8_t>> persist_records(const raft::Ready& rd) const;
+  void persist(Storage& storage, const raft::Ready& rd);
   void apply_committed(Context& ctx, const raft::Entry& e);
   void maybe_serve(Context& ctx);
   void on_role_change(Context& ctx, const raft::RoleChange& rc);
@@ -143,6 +143,7 @@ class ReplicaHost final : public Actor {
   raft::Index applied_ = 0;
   raft::Index serve_from_ = 0;  // a leader serves once it has applied up to here
   std::vector<uint8_t> snapshot_;  // the newest snapshot record: the state after snapshot_meta().last_index
+  std::vector<uint8_t> scratch_;   // one Raft record at a time, on its way to storage
   std::deque<Held> held_;
   std::vector<HeldRead> reads_;
   uint64_t read_seq_ = 0;
