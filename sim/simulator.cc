@@ -283,6 +283,7 @@ void Simulator::wake(NodeId id) {
   if (!n.up || n.inbox.empty()) return;
   QEvent ev = n.inbox.front();
   n.inbox.pop_front();
+  if (wallet_event(ev)) --wallet_pending_;
   dispatch(ev);
   if (!n.inbox.empty() && !n.wake_scheduled) {
     n.wake_scheduled = true;
@@ -395,8 +396,12 @@ void Simulator::push(Time t, EvKind kind, NodeId node, uint32_t slot, uint64_t a
 // Raft's own upkeep (its messages, ticks, durability timers, syncs) never
 // stops while groups exist; everything else is the wallet's work, and a run
 // with groups is quiescent when none of that is left (groups_settled).
+// A wake is not wallet work of its own: a wallet event waiting in an inbox
+// is counted while it waits (a busy replica's inbox is seldom empty of
+// Raft's messages, so counting wakes kept a run with service times from
+// ever ending).
 bool Simulator::wallet_event(const QEvent& ev) const {
-  if (ev.kind == EvKind::kRaft || ev.kind == EvKind::kSyncDone) return false;
+  if (ev.kind == EvKind::kRaft || ev.kind == EvKind::kSyncDone || ev.kind == EvKind::kWake) return false;
   if (ev.kind == EvKind::kTimer && (ev.aux & 0xffffffff) >= ReplicaHost::kHostTag) return false;
   return true;
 }
@@ -852,8 +857,10 @@ void Simulator::crash(NodeId id, bool torn, size_t fault) {
   r.node = id;
   r.aux = keep > n.durable ? keep - n.durable : 0;
   record(r);
-  for (const QEvent& q : lost)
+  for (const QEvent& q : lost) {
+    if (wallet_event(q)) --wallet_pending_;
     if (q.kind == EvKind::kDeliver || q.kind == EvKind::kRaft) dispatch(q);  // traced as lost at a down node
+  }
   if (observer_) observer_->on_node_state(id, false, now_);
 }
 
@@ -1097,6 +1104,7 @@ SimStats Simulator::run() {
         continue;
       }
       n.inbox.push_back(ev);
+      if (wallet_event(ev)) ++wallet_pending_;
       ++stats_.queued;
       if (!n.wake_scheduled) {
         n.wake_scheduled = true;

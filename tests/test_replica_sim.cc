@@ -124,6 +124,27 @@ TEST(ReplicaRuns, ACoveredSnapshotIsAcknowledgedOnlyOnceDurable) {
   EXPECT_FALSE(r.stats.event_budget_spent);
 }
 
+// Found by `walletsim sizing --set cluster.replicas=3`: with service times,
+// a busy replica's inbox is seldom empty of Raft's messages, and the wake
+// that drains it was counted as wallet work, so a run whose every transfer
+// had finished never ended (liveness, "clients still waiting").
+TEST(ReplicaRuns, ARunWithServiceTimesEndsOnceTheWalletIsIdle) {
+  const Scenario s = scenario(
+      "smoke", {"cluster.replicas=3", "faults.profile=none", "workload.invalid_probability=0",
+                "workload.duplicate_probability=0", "workload.reuse_probability=0", "workload.edge_probability=0",
+                "workload.max_amount_pct=1", "replication.election_timeout_min_ms=600",
+                "replication.election_timeout_max_ms=1200", "replication.heartbeat_ms=100", "workload.pick=partitions",
+                "protocol.try_timeout_ms=2008", "protocol.retry_interval_ms=502", "protocol.max_backoff_ms=2008",
+                "client.request_timeout_ms=5020", "client.query_interval_ms=2510", "phases.heal_limit_ms=10000",
+                "workload.transfers=1800", "workload.duration_ms=3000", "phases.fault_ms=3000",
+                "cluster.partitions=60", "cluster.coordinators=2", "cluster.accounts=6000",
+                "node.partition_op_ns=5000000"});
+  RunResult r = run_spec(make_spec(s, 1));
+  ASSERT_TRUE(r.ok) << to_string(r.violations.front().property) << ": " << r.violations.front().message;
+  EXPECT_TRUE(r.stats.quiescent);
+  EXPECT_LT(r.stats.end_time, 8 * kSecond);
+}
+
 // A replica's log is cut behind each checkpoint (a Raft snapshot written
 // with the entries after it and the hard state), so its disk stays bounded
 // however long the run: here a run ten times the scenario's length holds
