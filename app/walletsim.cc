@@ -76,14 +76,30 @@ std::string group_name(uint32_t g, uint32_t partitions) {
 void print_group_outages(const RunResult& r, uint32_t partitions) {
   const auto& down = r.stats.group_unavailable;
   if (down.empty()) return;
+  // Every group when there are few; otherwise the eight longest, and how
+  // the rest add up (a cluster of thousands of groups stays one line).
+  std::vector<uint32_t> order(down.size());
+  for (uint32_t g = 0; g < order.size(); ++g) order[g] = g;
+  constexpr size_t kShown = 8;
+  if (order.size() > kShown)
+    std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return down[a] > down[b]; });
   std::string line, stopped;
-  for (uint32_t g = 0; g < down.size(); ++g) {
+  for (size_t i = 0; i < order.size() && i < kShown; ++i) {
     char b[96];
-    std::snprintf(b, sizeof b, "%s%s %.1f ms", g ? ", " : "", group_name(g, partitions).c_str(),
-                  static_cast<double>(down[g]) / 1e6);
+    std::snprintf(b, sizeof b, "%s%s %.1f ms", i ? ", " : "", group_name(order[i], partitions).c_str(),
+                  static_cast<double>(down[order[i]]) / 1e6);
     line += b;
-    if (r.stats.group_down_at_end[g]) stopped += (stopped.empty() ? "" : ", ") + group_name(g, partitions);
   }
+  if (order.size() > kShown) {
+    Duration total = 0;
+    for (Duration d : down) total += d;
+    char b[128];
+    std::snprintf(b, sizeof b, " (the longest %zu of %zu groups; mean %.1f ms)", kShown, order.size(),
+                  static_cast<double>(total) / 1e6 / static_cast<double>(order.size()));
+    line += b;
+  }
+  for (uint32_t g = 0; g < down.size(); ++g)
+    if (r.stats.group_down_at_end[g]) stopped += (stopped.empty() ? "" : ", ") + group_name(g, partitions);
   std::printf("  groups unable to commit (no leader, or no majority up and not repairing): %s\n", line.c_str());
   if (!stopped.empty()) std::printf("  still unable to commit when the run ended: %s\n", stopped.c_str());
 }
