@@ -154,6 +154,21 @@ std::string search(const Scenario& base, const SizingOptions& opt, SizingRow& ro
 
 }  // namespace
 
+std::string measure_path_p99(const Scenario& base, const SizingOptions& opt, Duration& out) {
+  const uint32_t partitions = 200;
+  std::vector<std::string> sets = open_loop_sets(base, 2000, 1000, opt.scenario_timers);
+  sets.insert(sets.end(), {"workload.pick=partitions", "cluster.partitions=" + std::to_string(partitions),
+                           "cluster.coordinators=10", "cluster.accounts=" + std::to_string(100 * partitions),
+                           "cluster.clients=8", "node.partition_op_ns=0", "node.coordinator_op_ns=0",
+                           "node.max_queue=0", "protocol.max_inflight=0", "protocol.same_partition=two_legs"});
+  ScenarioLoad sl = scenario_from_json(base.doc, sets);
+  if (!sl.scenario) return sl.error;
+  RunResult r = run_spec(make_streamed_spec(*sl.scenario, opt.seed));
+  if (!r.ok) return std::string("the fault-free path's run violated a property: ") + to_string(r.violations.front().property);
+  out = percentile(r.latencies, 99);
+  return "";
+}
+
 std::string run_sizing(const Scenario& base, const SizingOptions& opt, std::vector<SizingRow>& rows,
                        const std::function<void(const SizingProgress&)>& progress) {
   // The slice of a cluster of `design` partitions: 1/slice of its partitions
@@ -272,7 +287,7 @@ std::string format_sizing(const SizingOptions& opt, const std::vector<SizingRow>
   char b[512];
   std::snprintf(b, sizeof b,
                 "walletsim sizing: the smallest count that sustains %.0f transfers per simulated second\n"
-                "  sustained: every transfer commits, p99 latency <= %.0f operation times + %.0f ms, and no node\n"
+                "  sustained: every transfer commits, p99 latency <= %.0f operation times + %g ms, and no node\n"
                 "  needs longer than that bound past the end of the load to finish its work (busiest <= 100%% + bound)\n"
                 "  each probe: %.0f operation times of open-loop load on a slice of about %u partitions\n"
                 "  (1/slice of the cluster and of its load: every partition sees the whole cluster's rate)\n\n",

@@ -56,6 +56,13 @@ struct SizingProgress {
   uint32_t violations = 0;  // probes whose run violated a property
 };
 
+// With replica groups the fault-free path holds replication round trips
+// (a commit needs a follower's append and sync): its p99, measured in one
+// light, fault-free run of a 200-partition slice with no service time. The
+// app raises bound_base to it (never below the 2 ms default), so the bound
+// leaves the same room for queueing as with single copies.
+std::string measure_path_p99(const Scenario& base, const SizingOptions& opt, Duration& out);
+
 // Returns the error, empty on success.
 std::string run_sizing(const Scenario& base, const SizingOptions& opt, std::vector<SizingRow>& rows,
                        const std::function<void(const SizingProgress&)>& progress);
