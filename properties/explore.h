@@ -94,7 +94,8 @@ struct ExploreResult {
   CoverageCounts coverage;  // per coverage point: how many runs reached it (every point listed)
   // Replica groups (SimStats::group_unavailable): runs that ended with some
   // group unable to commit, and the longest outage that ended, with its
-  // seed. Printed by explore; not part of the JSON report.
+  // seed. In the JSON report (key "groups", present when nonzero) and
+  // added up by merge.
   uint64_t runs_with_group_stopped = 0;
   Duration longest_outage = 0;
   uint64_t longest_outage_seed = 0;

@@ -133,6 +133,10 @@ json explore_report_to_json(const ExploreResult& r) {
             {"finished_unix_ms", r.finished_unix_ms},
             {"trace_digest", {{"sum", hex64(r.digest.sum)}, {"count", r.digest.count}}},
             {"coverage", coverage}};
+  if (r.runs_with_group_stopped > 0 || r.longest_outage > 0)  // runs with replica groups
+    j["groups"] = {{"runs_with_group_stopped", r.runs_with_group_stopped},
+                   {"longest_outage_ns", r.longest_outage},
+                   {"longest_outage_seed", r.longest_outage_seed}};
   j["checksum"] = checksum_of(j);
   return j;
 }
@@ -218,6 +222,16 @@ ExploreReportLoad explore_report_from_json(const json& doc) {
   if (std::string e = read_failures(*failed, r); !e.empty()) {
     out.error = e;
     return out;
+  }
+  if (doc.contains("groups")) {  // optional: reports of runs with replica groups
+    Reader g(doc.at("groups"), "groups.");
+    r.runs_with_group_stopped = g.u64("runs_with_group_stopped");
+    r.longest_outage = static_cast<Duration>(g.u64("longest_outage_ns"));
+    r.longest_outage_seed = g.u64("longest_outage_seed");
+    if (!g.ok()) {
+      out.error = g.error();
+      return out;
+    }
   }
   if (failures != r.failures.size()) {
     out.error = "key 'failures' is " + std::to_string(failures) + " but 'failed_seeds' lists " +

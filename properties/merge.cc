@@ -96,6 +96,12 @@ MergeResult merge_reports(std::vector<NamedReport> reports, std::optional<SeedRa
     out.failures.insert(out.failures.end(), r.failures.begin(), r.failures.end());
     out.digest.add(r.digest);
     add_coverage(out.coverage, r.coverage);
+    out.runs_with_group_stopped += r.runs_with_group_stopped;
+    if (r.longest_outage > out.longest_outage ||
+        (r.longest_outage == out.longest_outage && r.longest_outage > 0 && r.longest_outage_seed < out.longest_outage_seed)) {
+      out.longest_outage = r.longest_outage;
+      out.longest_outage_seed = r.longest_outage_seed;
+    }
     out.started_unix_ms = std::min(out.started_unix_ms, r.started_unix_ms);
     out.finished_unix_ms = std::max(out.finished_unix_ms, r.finished_unix_ms);
     m.shard_seconds += r.wall_seconds;
@@ -131,7 +137,7 @@ json merge_to_json(const MergeResult& m) {
   for (const SeedRange& g : m.missing)
     missing.push_back({{"first_seed", g.first}, {"last_seed", g.last}});
   const json coverage = r.coverage;  // a std::map: keys in a fixed order
-  return {{"format", "walletsim-merge"},
+  json j = {{"format", "walletsim-merge"},
           {"version", 1},
           {"build", r.build},
           {"scenario", r.scenario},
@@ -152,6 +158,11 @@ json merge_to_json(const MergeResult& m) {
           {"seeds_per_shard_second", m.seeds_per_shard_second},
           {"trace_digest", {{"sum", hex64(r.digest.sum)}, {"count", r.digest.count}}},
           {"coverage", coverage}};
+  if (r.runs_with_group_stopped > 0 || r.longest_outage > 0)
+    j["groups"] = {{"runs_with_group_stopped", r.runs_with_group_stopped},
+                   {"longest_outage_ns", r.longest_outage},
+                   {"longest_outage_seed", r.longest_outage_seed}};
+  return j;
 }
 
 std::string format_merge(const MergeResult& m) {
@@ -172,6 +183,14 @@ std::string format_merge(const MergeResult& m) {
   std::snprintf(b, sizeof b, "  trace digest %s over %llu seeds\n", hex64(r.digest.sum).c_str(),
                 (unsigned long long)r.digest.count);
   out += b;
+  if (r.runs_with_group_stopped > 0 || r.longest_outage > 0) {
+    std::snprintf(b, sizeof b,
+                  "  groups: %llu runs ended with a group unable to commit; the longest outage that ended: %.1f ms "
+                  "(seed %llu)\n",
+                  (unsigned long long)r.runs_with_group_stopped, static_cast<double>(r.longest_outage) / 1e6,
+                  (unsigned long long)r.longest_outage_seed);
+    out += b;
+  }
   for (const SeedRange& g : m.missing) out += "  missing seeds " + to_string(g) + "\n";
   for (const std::string& n : m.notes) out += "  note: " + n + "\n";
   if (!r.coverage.empty()) {

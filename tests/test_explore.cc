@@ -204,6 +204,32 @@ TEST(Merge, CoverageCountsAreSummed) {
   EXPECT_EQ(m.merged.coverage, want);
 }
 
+// Replica groups' outage figures travel in the JSON report (read back
+// exactly) and merge: runs add up, the longest outage (lowest seed on a tie) wins.
+TEST(Merge, GroupOutagesAreKeptAndMerged) {
+  ExploreResult a = shard(0, 10), b = shard(10, 20), c = shard(20, 30);
+  a.runs_with_group_stopped = 2;
+  a.longest_outage = 40 * kMillisecond;
+  a.longest_outage_seed = 7;
+  b.longest_outage = 90 * kMillisecond;
+  b.longest_outage_seed = 15;
+  c.runs_with_group_stopped = 1;
+  c.longest_outage = 90 * kMillisecond;
+  c.longest_outage_seed = 21;
+  ExploreReportLoad back = explore_report_from_json(explore_report_to_json(a));
+  ASSERT_TRUE(back.report) << back.error;
+  EXPECT_EQ(back.report->runs_with_group_stopped, 2u);
+  EXPECT_EQ(back.report->longest_outage, 40 * kMillisecond);
+  EXPECT_EQ(back.report->longest_outage_seed, 7u);
+  EXPECT_FALSE(explore_report_to_json(shard(0, 10)).contains("groups"));
+  MergeResult m = merge_reports({{"c", c}, {"a", a}, {"b", b}});
+  ASSERT_TRUE(m.error.empty()) << m.error;
+  EXPECT_EQ(m.merged.runs_with_group_stopped, 3u);
+  EXPECT_EQ(m.merged.longest_outage, 90 * kMillisecond);
+  EXPECT_EQ(m.merged.longest_outage_seed, 15u);
+  EXPECT_EQ(merge_to_json(m).at("groups").at("longest_outage_seed"), 15u);
+}
+
 TEST(Merge, CampaignRateUsesTheSpanOfTheShards) {
   ExploreResult a = shard(0, 100), b = shard(100, 200);
   a.started_unix_ms = 0;
