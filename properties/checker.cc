@@ -77,7 +77,7 @@ Checker::Checker(const SimConfig& cfg, bool stop_at_first)
 // index i applies the entry (same term, same bytes) the first one did.
 void Checker::on_replica_apply(uint32_t group, uint32_t replica, const raft::Entry& e, Time t) {
   GroupLog& g = group_logs_[group];
-  uint64_t h = fnv1a64(e.data.data(), e.data.size(), static_cast<uint64_t>(e.kind));
+  uint64_t h = words_hash64(e.data.data(), e.data.size(), static_cast<uint64_t>(e.kind));
   if (e.index >= g.base) {
     while (g.base + g.entries.size() < e.index) g.entries.push_back({0, 0});  // not seen first-hand
     const size_t i = static_cast<size_t>(e.index - g.base);
