@@ -31,8 +31,26 @@ struct Piece {
   bool archived = false;
 };
 
+// Whether a segment starts with a replica's repair mark (raft::encode_repair
+// true): walletd begins a new segment with it when it drops a damaged or lost
+// log, so the numbers before it are missing on purpose.
+bool starts_with_repair_mark(const std::string& path) {
+  std::vector<uint8_t> bytes;
+  if (!read_whole_file(path, bytes)) return false;
+  bool mark = false, first = true;
+  scan_records_at(bytes, [&](size_t, std::span<const uint8_t> r) {
+    if (!first) return;
+    first = false;
+    mark = r.size() == 3 && r[0] == static_cast<uint8_t>(raft::RecordType::kRepair) && r[2] == 1;
+  });
+  return mark;
+}
+
 // A node's history: the archived segments, then the live ones, oldest first.
-std::vector<Piece> history_of(const std::string& dir, const std::string& name, std::vector<std::string>& problems) {
+// With `notes`, a gap before a segment that starts with a repair mark is a
+// note, not a problem (a replica that dropped its damaged log).
+std::vector<Piece> history_of(const std::string& dir, const std::string& name, std::vector<std::string>& problems,
+                              std::vector<std::string>* notes = nullptr) {
   std::vector<Piece> out;
   for (const Segment& s : list_segments(dir + "/archive", name)) out.push_back(Piece{s, true});
   for (const Segment& s : list_segments(dir, name)) out.push_back(Piece{s, false});
@@ -41,6 +59,10 @@ std::vector<Piece> history_of(const std::string& dir, const std::string& name, s
     if (out[i].seg.seq == out[i - 1].seg.seq)
       problems.push_back("segment " + std::to_string(out[i].seg.seq) + " of " + name + " is both in the archive and live: " +
                          out[i - 1].seg.path + " and " + out[i].seg.path);
+    else if (out[i].seg.seq != out[i - 1].seg.seq + 1 && notes && starts_with_repair_mark(out[i].seg.path))
+      notes->push_back(name + ": segments " + std::to_string(out[i - 1].seg.seq + 1) + " to " +
+                       std::to_string(out[i].seg.seq - 1) + " were dropped by a repair (" + out[i].seg.path +
+                       " starts with its mark)");
     else if (out[i].seg.seq != out[i - 1].seg.seq + 1)
       problems.push_back("segments " + std::to_string(out[i - 1].seg.seq + 1) + " to " + std::to_string(out[i].seg.seq - 1) +
                          " of " + name + " are missing (between " + out[i - 1].seg.path + " and " + out[i].seg.path + ")");
@@ -209,7 +231,7 @@ void audit_groups(const AuditOptions& opts, AuditReport& r) {
     reps[i].node.name = reps[i].spec->name;
     reps[i].node.partition = reps[i].spec->kind == NodeKind::kPartition;
     if (shared.empty()) {
-      logs.emplace_back().pieces = history_of(opts.data_dir, reps[i].spec->name, r.problems);
+      logs.emplace_back().pieces = history_of(opts.data_dir, reps[i].spec->name, r.problems, &r.notes);
       log_members.emplace_back();
     }
     log_members.back().push_back(i);
@@ -749,6 +771,7 @@ std::string audit_text(const AuditReport& r) {
   }
   if (r.conservation_checked && r.complete)
     out += "transfers in flight: " + std::to_string(r.transfers_in_flight) + "\n";
+  for (const std::string& n : r.notes) out += "note: " + n + "\n";
   for (const std::string& p : r.problems) out += "PROBLEM: " + p + "\n";
   out += r.problems.empty() ? "audit: OK\n" : "audit: FAILED (" + std::to_string(r.problems.size()) + " problems)\n";
   return out;
@@ -763,6 +786,7 @@ std::string audit_json(const AuditReport& r) {
   json j;
   j["ok"] = r.problems.empty();
   j["problems"] = r.problems;
+  j["notes"] = r.notes;
   j["as_of"] = r.point;
   j["complete_history"] = r.complete;
   if (cfg.replicas() > 1) {

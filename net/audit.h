@@ -62,6 +62,7 @@ struct AuditReport {
   std::vector<std::string> group_sources;
   uint64_t uncommitted_entries = 0;
   std::vector<std::string> problems;  // empty: the audit passed
+  std::vector<std::string> notes;     // worth knowing, not wrong
 };
 
 // Returns false with `error` set for bad input (no such directory, no

@@ -280,12 +280,19 @@ torn=$(cat "$dir"/*.err | grep -c "torn tail" || true)
 repaired=$(cat "$dir"/*.err | grep -c "DAMAGE:" || true)
 # Every replica whose disk was lost or damaged must have finished repairing
 # by the end: its newest repair line says "repaired".
-repairs_done=$(cat "$dir"/*.err | grep -c ": repaired:" || true)
+# The kill loop can outlast the load: a replica restarted last may still
+# be repairing, so each gets up to 30 s to finish.
 unrepaired=""
-for n in "${names[@]}"; do
-  last=$({ grep -E ": repair(ing|ed):" "$dir/$n.err" || true; } | tail -1)
-  case "$last" in *": repairing:"*) unrepaired+=" $n" ;; esac
+for _ in $(seq 1 300); do
+  unrepaired=""
+  for n in "${names[@]}"; do
+    last=$({ grep -E ": repair(ing|ed):" "$dir/$n.err" || true; } | tail -1)
+    case "$last" in *": repairing:"*) unrepaired+=" $n" ;; esac
+  done
+  [ -z "$unrepaired" ] && break
+  sleep 0.1
 done
+repairs_done=$(cat "$dir"/*.err | grep -c ": repaired:" || true)
 summary=$(grep -E "transfers in|achieved|retries|audit" "$dir/walletload.out" | tr '\n' ' ')
 failover=""
 if [ -s "$dir/leader-kills" ]; then
@@ -317,7 +324,7 @@ if samples:
     print(f"failover after {len(samples)} leader kills: median {samples[len(samples) // 2]:.0f} ms, "
           f"max {samples[-1]:.0f} ms (kill -9 to the new leader's first line)")
 PY
-)
+) || failover="(failover not measured: the logs did not parse)"
 fi
 # The offline audit of every node's archive and live log, after a clean stop.
 accts=(acct-$((RANDOM % 200)) acct-$((RANDOM % 200)) acct-$((RANDOM % 200)))
@@ -354,7 +361,8 @@ else
 fi
 for a in "${accts[@]}"; do
   live=$(sed -E 's/.*"balance":"([^"]+)".*/\1/' "$dir/live-$a")
-  off=$("$build/net/walletd" audit --data "$dir/data" --account "$a" --json | tr -d ' \n' |
+  # (an audit with problems exits 1; the balance is still compared)
+  off=$({ "$build/net/walletd" audit --data "$dir/data" --account "$a" --json || true; } | tr -d ' \n' |
         sed -E 's/.*"balances":\{[^}]*"USD":"([^"]+)".*/\1/')
   [ "$live" = "$off" ] || { echo "crash-test: $a USD: the cluster served $live, walletd audit says $off" >&2; arc=1; }
 done
