@@ -203,7 +203,7 @@ lose_disk() {
 corrupt_disk() {
   local segs=("$dir/data/$1".*.log)
   [ -e "${segs[0]}" ] || return 0
-  python3 - "${segs[$((RANDOM % ${#segs[@]}))]}" "$RANDOM" <<'PY'
+  python3 - "${segs[$((RANDOM % ${#segs[@]}))]}" "$RANDOM" >>"$dir/corruptions" <<'PY'
 import random, sys
 path, seed = sys.argv[1], int(sys.argv[2])
 rng = random.Random(seed)
@@ -212,11 +212,13 @@ with open(path, "r+b") as f:
     if not data:
         sys.exit(0)
     at = rng.randrange(len(data))
-    for _ in range(rng.randint(1, 3)):
-        i = min(len(data) - 1, at + rng.randrange(64))
+    # Distinct bytes, so two flips never cancel out.
+    spots = sorted(rng.sample(range(at, min(len(data), at + 64)), min(rng.randint(1, 3), len(data) - at)))
+    for i in spots:
         data[i] ^= 1 << rng.randrange(8)
     f.seek(0)
     f.write(data)
+print(f"{path}: flipped a bit at offsets {spots} of {len(data)} bytes")
 PY
   corruptions=$((corruptions + 1))
 }
@@ -346,7 +348,8 @@ if [ "$replicas" -gt 1 ]; then
   [ "$repairs_done" -ge $((disk_losses + corruptions)) ] ||
     { echo "crash-test: $disk_losses disks lost and $corruptions corrupted, but only $repairs_done repairs finished" >&2; arc=1; }
   [ "$repaired" -eq "$corruptions" ] ||
-    { echo "crash-test: $corruptions logs corrupted, but $repaired restarts found the damage" >&2; arc=1; }
+    { echo "crash-test: $corruptions logs corrupted, but $repaired restarts found the damage; corrupted:" >&2
+      cat "$dir/corruptions" >&2; arc=1; }
 fi
 for n in "${!pid[@]}"; do kill -TERM "${pid[$n]}" 2>/dev/null || true; done
 wait 2>/dev/null || true
