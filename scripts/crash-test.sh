@@ -11,8 +11,10 @@
 # it is down, one victim loses its disk (its log files deleted) and another
 # has bytes flipped in a synced log segment: on restart each must repair
 # from its peers (docs/storage-faults.md). Replicas are created with
-# `walletd --format`. After every kill it reads a balance through a surviving front end, which
-# must answer. At the end every coordinator replica's front end must serve
+# `walletd --format`. Before every kill it moves 1.00 USD between two quiet
+# accounts walletload leaves alone; after the kill it reads the first one's
+# balance through a surviving front end, which must answer with exactly the
+# balance those transfers leave. At the end every coordinator replica's front end must serve
 # the same balances, and walletload's audit must be exact. At the end walletload
 # audits the money: every transfer answered "success" applied exactly once,
 # nothing else applied, totals conserved. The logs are cut into small
@@ -160,29 +162,58 @@ for port in "${http_ports[@]}"; do urls+=(--url "http://127.0.0.1:$port"); done
 duration=$((4 * rounds + 4))
 [ "$replicas" -gt 1 ] && duration=$((7 * rounds + 4))
 "$walletload" "${urls[@]}" \
-  --rate "$rate" --duration "$duration" --accounts 200 --connections 16 --currencies USD,EUR \
+  --rate "$rate" --duration "$duration" --accounts 198 --connections 16 --currencies USD,EUR \
   --timeout-ms 1000 --max-attempts 2 --settle 60 --quiet >"$dir/walletload.out" 2>&1 &
 load=$!
 
 kills=0
 reads=0
 unanswered=0
-# A balance read through the front end of a coordinator replica that is up.
+# Accounts acct-198 and acct-199 are quiet: walletload leaves them alone
+# (it uses 198 accounts), and before every kill the script moves 1.00 USD
+# from the first to the second with a fresh id, retrying that id until the
+# answer is final. So after every kill the balance of acct-198 is known
+# exactly: 1000.00 less the transfers answered success.
+quiet_moved=0
+quiet_transfer() {
+  local id body out port i
+  id=$(cat /proc/sys/kernel/random/uuid)
+  body="{\"transaction_id\":\"$id\",\"from_account\":\"acct-198\",\"to_account\":\"acct-199\",\"amount\":\"1.00\",\"currency\":\"USD\"}"
+  for i in $(seq 1 50); do
+    port="${http_ports[$((RANDOM % ${#http_ports[@]}))]}"
+    out=$(curl -s -m 5 -X POST "http://127.0.0.1:$port/v1/wallet/balance_transfer" -d "$body" || true)
+    case "$out" in
+      *'"status":"success"'*) quiet_moved=$((quiet_moved + 1)); return 0 ;;
+      *'"status":"failed"'*) return 0 ;;
+    esac
+    sleep 0.2
+  done
+  unanswered=$((unanswered + 1))
+  echo "crash-test: a transfer between the quiet accounts got no final answer: $out" >&2
+}
+quiet_expected() { printf '%d.00' $((1000 - quiet_moved)); }
+# A balance read of acct-198 through the front end of a coordinator replica
+# that is up: it must answer, and with exactly the expected balance.
 read_after_kill() {
-  local up=() n port i
+  local up=() n port i got
   for i in "${!http_ports[@]}"; do
     n="c$((i / replicas))r$((i % replicas))"
     [ "$n" = "$1" ] || up+=("${http_ports[$i]}")
   done
   port="${up[$((RANDOM % ${#up[@]}))]}"
   reads=$((reads + 1))
-  curl -s -m 10 -o /dev/null -w '%{http_code}' \
-    "http://127.0.0.1:$port/v1/wallet/balance?account=acct-$((RANDOM % 200))&currency=USD" >"$dir/read.code" || true
-  if [ "$(cat "$dir/read.code")" != 200 ]; then
-    unanswered=$((unanswered + 1))
-    echo "crash-test: a balance read after killing $1 got HTTP $(cat "$dir/read.code")" >&2
+  got=$(curl -s -m 10 -w ' %{http_code}' "http://127.0.0.1:$port/v1/wallet/balance?account=acct-198&currency=USD" || true)
+  case "$got" in
+    *' 200') ;;
+    *) unanswered=$((unanswered + 1)); echo "crash-test: a balance read after killing $1 got: $got" >&2; return 0 ;;
+  esac
+  got=$(sed -E 's/.*"balance":"([^"]+)".*/\1/' <<<"$got")
+  if [ "$got" != "$(quiet_expected)" ]; then
+    wrong_reads=$((wrong_reads + 1))
+    echo "crash-test: after killing $1, acct-198 read $got, expected $(quiet_expected) ($quiet_moved transfers of 1.00 answered success)" >&2
   fi
 }
+wrong_reads=0
 # The replica of group $1 that most recently logged that it leads (by term).
 leader_of() {
   { grep -H "leading term" "$dir/$1"r*.err 2>/dev/null || true; } |
@@ -233,6 +264,7 @@ if [ "$replicas" -gt 1 ]; then
       [ $((RANDOM % 2)) -eq 0 ] && [ -n "$leader" ] && victim="$leader"
       [ "$victim" = "$leader" ] && leader_kills=$((leader_kills + 1))
       check_alive
+      quiet_transfer
       kill_node "$victim"
       # The failover: from killing a leader to the next "leading term" line
       # of its group (measured at the end from the logs' UTC timestamps).
@@ -329,7 +361,7 @@ PY
 ) || failover="(failover not measured: the logs did not parse)"
 fi
 # The offline audit of every node's archive and live log, after a clean stop.
-accts=(acct-$((RANDOM % 200)) acct-$((RANDOM % 200)) acct-$((RANDOM % 200)))
+accts=(acct-$((RANDOM % 198)) acct-$((RANDOM % 198)) acct-198)
 for a in "${accts[@]}"; do
   curl -s "http://127.0.0.1:${http_ports[0]}/v1/wallet/balance?account=$a&currency=USD" >"$dir/live-$a" || true
 done
@@ -344,6 +376,10 @@ if [ "$replicas" -gt 1 ]; then
     done
   done
   [ "$unanswered" -eq 0 ] || arc=1
+  [ "$wrong_reads" -eq 0 ] || arc=1
+  live=$(sed -E 's/.*"balance":"([^"]+)".*/\1/' "$dir/live-acct-198")
+  [ "$live" = "$(quiet_expected)" ] ||
+    { echo "crash-test: at the end acct-198 holds $live, expected $(quiet_expected)" >&2; arc=1; }
   [ -z "$unrepaired" ] || { echo "crash-test: still repairing at the end:$unrepaired" >&2; arc=1; }
   [ "$repairs_done" -ge $((disk_losses + corruptions)) ] ||
     { echo "crash-test: $disk_losses disks lost and $corruptions corrupted, but only $repairs_done repairs finished" >&2; arc=1; }
@@ -373,7 +409,7 @@ archived=$(ls "$dir/data/archive" 2>/dev/null | wc -l)
 if [ "$rc" -eq 0 ] && [ "$arc" -eq 0 ] && [ -z "$died" ]; then
   if [ "$replicas" -gt 1 ]; then
     echo "crash-test: PASS (groups of $replicas, $kills kill -9s of one replica at a time ($leader_kills of a leader), $reads balance reads" \
-      "after kills all answered, $disk_losses disks lost and $corruptions corrupted ($repaired damaged logs cut and" \
+      "after kills all answered with the exact balance ($quiet_moved transfers between the quiet accounts), $disk_losses disks lost and $corruptions corrupted ($repaired damaged logs cut and" \
       "repaired; $repairs_done repairs finished), $torn torn tails truncated, garbage frame rejected, $archived segments archived," \
       "every front end serves the same balances, offline audit of every replica's log OK) $failover $summary"
   else
