@@ -427,13 +427,16 @@ void encode_repair(bool repairing, std::vector<uint8_t>& out);
 // The records for one Ready's persistent part, in the order they must be
 // written: each encoded into `scratch` (cleared first) and handed to fn, so
 // a host writes them with no allocation once scratch has grown.
+// One record: encode(scratch) after clearing it, then fn(the record).
+template <class Encode, class Fn>
+void emit_record(std::vector<uint8_t>& scratch, Encode&& encode, Fn&& fn) {
+  scratch.clear();
+  encode(scratch);
+  fn(std::span<const uint8_t>(scratch));
+}
 template <class Fn>
 void for_each_ready_record(const Ready& rd, std::vector<uint8_t>& scratch, Fn&& fn) {
-  auto one = [&](auto&& encode) {
-    scratch.clear();
-    encode(scratch);
-    fn(std::span<const uint8_t>(scratch));
-  };
+  auto one = [&](auto&& encode) { emit_record(scratch, encode, fn); };
   if (rd.repair_mark == true) one([&](auto& out) { encode_repair(true, out); });
   if (rd.snapshot) one([&](auto& out) { encode_snapshot(*rd.snapshot, out); });
   if (rd.truncate_from) one([&](auto& out) { encode_truncate(*rd.truncate_from, out); });

@@ -340,11 +340,7 @@ void ReplicaHost::drain(Context& ctx) {
 void ReplicaHost::persist(Storage& storage, const raft::Ready& rd) {
   auto write = [&](std::span<const uint8_t> record) { storage.append(record); };
   if (!rd.snapshot || bugs_.checkpoint_drops_tail) return raft::for_each_ready_record(rd, scratch_, write);
-  auto one = [&](auto&& encode) {
-    scratch_.clear();
-    encode(scratch_);
-    storage.append(scratch_);
-  };
+  auto one = [&](auto&& encode) { raft::emit_record(scratch_, encode, write); };
   if (rd.repair_mark == true) one([](auto& out) { raft::encode_repair(true, out); });
   one([&](auto& out) { raft::encode_snapshot(*rd.snapshot, out); });
   // The log before the snapshot may be cut: a replica still repairing says

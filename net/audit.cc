@@ -134,6 +134,62 @@ struct TxTrack {
   int64_t net = 0;
   CurrencyIdx currency = 0;
 };
+using TxMap = std::unordered_map<TxId, TxTrack, TxIdHash>;
+
+// One event that moved money, as a partition's replay applied it: its
+// transfer's net (with the whole history: track) and the statement lines of
+// the audited account. `index` and `time_ns` say where in the history it is.
+void note_effect(AuditReport& r, TxMap& txs, bool track, const Event& e, const PartitionNode& part, uint64_t index,
+                 int64_t time_ns) {
+  const int64_t delta = effect_delta(e.effect, e.amount);
+  // A move (a same-partition transfer) takes from `account` and gives the
+  // same to `account2` in one event: nothing of it is ever in flight.
+  const bool move = e.effect == Effect::kMove;
+  if (track) {
+    TxTrack& t = txs[e.tx];
+    t.net += move ? 0 : delta;
+    t.currency = e.currency;
+  }
+  auto line = [&](AccountId account, const char* leg, int64_t change) {
+    r.statement.push_back(StatementLine{.index = index, .time_ns = time_ns, .tx = e.tx, .event = to_string(e.type),
+                                        .leg = leg, .effect = to_string(e.effect), .currency = e.currency,
+                                        .delta = change, .balance = part.balance(account, e.currency)});
+  };
+  if (r.account && e.account == *r.account) line(e.account, to_string(e.leg), delta);
+  if (r.account && move && e.account2 == *r.account) line(e.account2, to_string(Leg::kCredit), -delta);
+}
+
+// Conservation across nodes at a consistent point. With the whole history
+// every transfer's legs are summed: one that credited more than it debited
+// created money, one that debited more is in flight. Without it, money in
+// flight is known only when no leg is held anywhere (not under Saga, whose
+// compensations are legs of their own): then every balance must add up to
+// the initial total.
+void judge_conservation(AuditReport& r, const TxMap& txs, bool consistent, bool holds_open) {
+  const ClusterConfig& cfg = r.cluster.config;
+  if (r.complete && consistent) {
+    r.conservation_checked = true;
+    for (const auto& [tx, t] : txs) {
+      if (t.net > 0) {
+        r.problems.push_back("transfer " + format_txid(tx) + ": credited " +
+                             format_amount(Amount{t.net}, cfg.currencies[t.currency]) + " " +
+                             cfg.currencies[t.currency].code + " more than it debited: money created");
+      } else if (t.net < 0) {
+        r.in_flight[t.currency] += -t.net;
+        ++r.transfers_in_flight;
+      }
+    }
+  } else if (!r.complete && consistent && !holds_open && cfg.protocol.kind != ProtocolKind::kSaga) {
+    r.conservation_checked = true;
+  }
+  if (!r.conservation_checked) return;
+  for (size_t c = 0; c < cfg.currencies.size(); ++c)
+    if (r.balance_total[c] + r.in_flight[c] != r.initial_total[c])
+      r.problems.push_back(std::string("conservation of ") + cfg.currencies[c].code + ": balances " +
+                           format_amount(Amount{r.balance_total[c]}, cfg.currencies[c]) + " + in flight " +
+                           format_amount(Amount{r.in_flight[c]}, cfg.currencies[c]) + " != initial " +
+                           format_amount(Amount{r.initial_total[c]}, cfg.currencies[c]));
+}
 
 }  // namespace
 
@@ -219,11 +275,11 @@ void audit_groups(const AuditOptions& opts, AuditReport& r) {
   };
   std::vector<ReplicaRead> reps(r.cluster.nodes.size());
   const std::string& shared = r.cluster.storage.shared_log;
-  std::vector<LogRun> logs;  // members unused: records go to reps by tag
-  std::vector<std::vector<size_t>> log_members;
+  std::vector<std::vector<Piece>> logs;      // each log file series
+  std::vector<std::vector<size_t>> log_members;  // the replicas writing it
   std::vector<size_t> by_id;
   if (!shared.empty()) {
-    logs.emplace_back().pieces = history_of(opts.data_dir, shared, r.problems);
+    logs.push_back(history_of(opts.data_dir, shared, r.problems));
     log_members.emplace_back();
   }
   for (size_t i = 0; i < reps.size(); ++i) {
@@ -231,7 +287,7 @@ void audit_groups(const AuditOptions& opts, AuditReport& r) {
     reps[i].node.name = reps[i].spec->name;
     reps[i].node.partition = reps[i].spec->kind == NodeKind::kPartition;
     if (shared.empty()) {
-      logs.emplace_back().pieces = history_of(opts.data_dir, reps[i].spec->name, r.problems, &r.notes);
+      logs.push_back(history_of(opts.data_dir, reps[i].spec->name, r.problems, &r.notes));
       log_members.emplace_back();
     }
     log_members.back().push_back(i);
@@ -239,7 +295,7 @@ void audit_groups(const AuditOptions& opts, AuditReport& r) {
     by_id[reps[i].spec->id] = i;
   }
   for (size_t l = 0; l < logs.size(); ++l) {
-    const std::vector<Piece>& pieces = logs[l].pieces;
+    const std::vector<Piece>& pieces = logs[l];
     if (pieces.empty()) {
       for (size_t i : log_members[l]) r.problems.push_back("no log segments of node " + reps[i].spec->name + " in " + opts.data_dir);
       continue;
@@ -273,15 +329,8 @@ void audit_groups(const AuditOptions& opts, AuditReport& r) {
   // Read back as walletd does (NodeLog::read_all): where the oldest
   // segments were retired, from the replica's first snapshot on.
   for (ReplicaRead& rep : reps) {
-    size_t from = 0;
-    if (rep.cut)
-      for (size_t i = 0; i < rep.live.size(); ++i)
-        if (!rep.live[i].empty() && rep.live[i][0] == static_cast<uint8_t>(raft::RecordType::kSnapshot)) {
-          from = i;
-          break;
-        }
     raft::DurableReader reader;
-    for (size_t i = from; i < rep.live.size() && rep.readable; ++i)
+    for (size_t i = rep.cut ? checkpoint_start(rep.live) : 0; i < rep.live.size() && rep.readable; ++i)
       if (!reader.add(rep.live[i])) {
         rep.readable = false;
         r.problems.push_back(rep.spec->name + ": its Raft log does not read back: " + reader.error());
@@ -300,7 +349,7 @@ void audit_groups(const AuditOptions& opts, AuditReport& r) {
     if (i < first || i - first >= d.entries.size()) return nullptr;
     return &d.entries[i - first];
   };
-  std::unordered_map<TxId, TxTrack, TxIdHash> txs;
+  TxMap txs;
   bool all_complete = true, holds_open = false;
   for (uint32_t g = 0; g < cfg.groups(); ++g) {
     std::vector<ReplicaRead*> members;
@@ -386,21 +435,8 @@ void audit_groups(const AuditOptions& opts, AuditReport& r) {
           return ok = false;
         }
         auto ev = decode_event(rec);
-        if (!ev || ev->type == EventType::kSnapshot || ev->effect == Effect::kNone) return true;
-        const int64_t delta = effect_delta(ev->effect, ev->amount);
-        const bool move = ev->effect == Effect::kMove;
-        if (complete) {
-          TxTrack& t = txs[ev->tx];
-          t.net += move ? 0 : delta;
-          t.currency = ev->currency;
-        }
-        auto line = [&](AccountId account, const char* leg, int64_t change) {
-          r.statement.push_back(StatementLine{.index = e.index, .time_ns = 0, .tx = ev->tx, .event = to_string(ev->type),
-                                              .leg = leg, .effect = to_string(ev->effect), .currency = ev->currency,
-                                              .delta = change, .balance = part.balance(account, ev->currency)});
-        };
-        if (r.account && ev->account == *r.account) line(ev->account, to_string(ev->leg), delta);
-        if (r.account && move && ev->account2 == *r.account) line(ev->account2, to_string(Leg::kCredit), -delta);
+        if (ev && ev->type != EventType::kSnapshot && ev->effect != Effect::kNone)
+          note_effect(r, txs, complete, *ev, part, e.index, 0);
         return true;
       });
       if (!well_formed && ok) {
@@ -420,28 +456,7 @@ void audit_groups(const AuditOptions& opts, AuditReport& r) {
   }
   for (ReplicaRead& rep : reps) r.nodes.push_back(rep.node);
   r.complete = all_complete;
-  if (all_complete) {
-    r.conservation_checked = true;
-    for (const auto& [tx, t] : txs) {
-      if (t.net > 0)
-        r.problems.push_back("transfer " + format_txid(tx) + ": credited " +
-                             format_amount(Amount{t.net}, cfg.currencies[t.currency]) + " " +
-                             cfg.currencies[t.currency].code + " more than it debited: money created");
-      else if (t.net < 0) {
-        r.in_flight[t.currency] += -t.net;
-        ++r.transfers_in_flight;
-      }
-    }
-  } else if (!holds_open && cfg.protocol.kind != ProtocolKind::kSaga) {
-    r.conservation_checked = true;
-  }
-  if (r.conservation_checked)
-    for (size_t c = 0; c < ncur; ++c)
-      if (r.balance_total[c] + r.in_flight[c] != r.initial_total[c])
-        r.problems.push_back(std::string("conservation of ") + cfg.currencies[c].code + ": balances " +
-                             format_amount(Amount{r.balance_total[c]}, cfg.currencies[c]) + " + in flight " +
-                             format_amount(Amount{r.in_flight[c]}, cfg.currencies[c]) + " != initial " +
-                             format_amount(Amount{r.initial_total[c]}, cfg.currencies[c]));
+  judge_conservation(r, txs, /*consistent=*/true, holds_open);
 }
 
 }  // namespace
@@ -492,7 +507,7 @@ bool run_audit(const AuditOptions& opts, AuditReport& r, std::string& error) {
     return true;
   }
 
-  std::unordered_map<TxId, TxTrack, TxIdHash> txs;
+  TxMap txs;
   bool holds_open = false;
   std::vector<NodeRun> runs(r.cluster.nodes.size());
   std::vector<LogRun> logs;
@@ -557,30 +572,7 @@ bool run_audit(const AuditOptions& opts, AuditReport& r, std::string& error) {
     }
     ++node.applied;
     if (snap || e->effect == Effect::kNone) return;
-    const int64_t delta = effect_delta(e->effect, e->amount);
-    // A move (a same-partition transfer) takes from `account` and gives the
-    // same to `account2` in one event: nothing of it is ever in flight.
-    const bool move = e->effect == Effect::kMove;
-    if (run.complete) {
-      TxTrack& t = txs[e->tx];
-      t.net += move ? 0 : delta;
-      t.currency = e->currency;
-    }
-    auto statement_line = [&](AccountId account, const char* leg, int64_t change) {
-      StatementLine line;
-      line.index = node.events;
-      line.time_ns = run.time_ns;
-      line.tx = e->tx;
-      line.event = to_string(e->type);
-      line.leg = leg;
-      line.effect = to_string(e->effect);
-      line.currency = e->currency;
-      line.delta = change;
-      line.balance = part.balance(account, e->currency);
-      r.statement.push_back(std::move(line));
-    };
-    if (r.account && e->account == *r.account) statement_line(e->account, to_string(e->leg), delta);
-    if (r.account && move && e->account2 == *r.account) statement_line(e->account2, to_string(Leg::kCredit), -delta);
+    note_effect(r, txs, run.complete, *e, part, node.events, run.time_ns);
   };
 
   for (LogRun& log : logs) {
@@ -666,32 +658,7 @@ bool run_audit(const AuditOptions& opts, AuditReport& r, std::string& error) {
   // be half inside, and conservation is not judged.
   const bool cut = opts.upto || opts.at_ns;
   const bool consistent = !cut || (opts.at_ns && !r.cluster.storage.shared_log.empty());
-  if (r.complete && consistent) {
-    r.conservation_checked = true;
-    for (const auto& [tx, t] : txs) {
-      if (t.net > 0) {
-        r.problems.push_back("transfer " + format_txid(tx) + ": credited " +
-                             format_amount(Amount{t.net}, cfg.currencies[t.currency]) + " " +
-                             cfg.currencies[t.currency].code + " more than it debited: money created");
-      } else if (t.net < 0) {
-        r.in_flight[t.currency] += -t.net;
-        ++r.transfers_in_flight;
-      }
-    }
-  } else if (!r.complete && consistent && !holds_open && cfg.protocol.kind != ProtocolKind::kSaga) {
-    // Without the whole history, money in flight is known only when no leg
-    // is held anywhere: then every balance must add up to the initial total.
-    r.conservation_checked = true;
-  }
-  if (r.conservation_checked) {
-    for (size_t c = 0; c < ncur; ++c) {
-      if (r.balance_total[c] + r.in_flight[c] != r.initial_total[c])
-        r.problems.push_back(std::string("conservation of ") + cfg.currencies[c].code + ": balances " +
-                             format_amount(Amount{r.balance_total[c]}, cfg.currencies[c]) + " + in flight " +
-                             format_amount(Amount{r.in_flight[c]}, cfg.currencies[c]) + " != initial " +
-                             format_amount(Amount{r.initial_total[c]}, cfg.currencies[c]));
-    }
-  }
+  judge_conservation(r, txs, consistent, holds_open);
   return true;
 }
 

@@ -82,11 +82,7 @@ struct RecordKind {
 RecordKind kind_of(std::span<const uint8_t> record) {
   std::optional<uint16_t> tag;
   std::span<const uint8_t> payload = untag(record, tag);
-  // A replica's log: a Raft snapshot record, written with the entries
-  // after it and the hard state (core/replica.h), rebuilds the replica alone.
-  return RecordKind{tag.value_or(0), !payload.empty() && (payload[0] == static_cast<uint8_t>(EventType::kSnapshot) ||
-                                                          payload[0] == static_cast<uint8_t>(EventType::kCoordSnapshot) ||
-                                                          payload[0] == static_cast<uint8_t>(raft::RecordType::kSnapshot))};
+  return RecordKind{tag.value_or(0), is_snapshot_payload(payload)};
 }
 
 constexpr size_t kKeepBuffer = size_t{4} << 20;
@@ -461,6 +457,18 @@ void NodeLog::append(std::span<const uint8_t> payload) {
   needed_ = file_->appended_bytes();
 }
 
+bool is_snapshot_payload(std::span<const uint8_t> payload) {
+  return !payload.empty() && (payload[0] == static_cast<uint8_t>(EventType::kSnapshot) ||
+                              payload[0] == static_cast<uint8_t>(EventType::kCoordSnapshot) ||
+                              payload[0] == static_cast<uint8_t>(raft::RecordType::kSnapshot));
+}
+
+size_t checkpoint_start(const std::vector<std::vector<uint8_t>>& payloads) {
+  for (size_t i = 0; i < payloads.size(); ++i)
+    if (is_snapshot_payload(payloads[i])) return i;
+  return 0;
+}
+
 uint64_t FileStorage::first_live_seq() const {
   std::lock_guard<std::mutex> lock(mu_);
   return live_.empty() ? 0 : live_.front().seq;
@@ -483,15 +491,12 @@ void NodeLog::read_all(const std::function<void(std::span<const uint8_t>)>& fn) 
     return;
   }
   std::vector<std::vector<uint8_t>> mine;
-  size_t from = SIZE_MAX;
   file_->read_all([&](std::span<const uint8_t> r) {
     std::optional<uint16_t> tag;
     std::span<const uint8_t> inner = untag(r, tag);
-    if (tag != tag_) return;
-    if (from == SIZE_MAX && kind_of(r).snapshot) from = mine.size();
-    mine.emplace_back(inner.begin(), inner.end());
+    if (tag == tag_) mine.emplace_back(inner.begin(), inner.end());
   });
-  for (size_t i = from == SIZE_MAX ? 0 : from; i < mine.size(); ++i) fn(mine[i]);
+  for (size_t i = checkpoint_start(mine); i < mine.size(); ++i) fn(mine[i]);
 }
 
 // An idle writer is started from a posted handler, after whatever else is

@@ -200,6 +200,14 @@ class NodeLog final : public Storage {
 bool read_whole_file(const std::string& path, std::vector<uint8_t>& out);
 bool is_clock_mark(std::span<const uint8_t> record);
 int64_t clock_mark_time(std::span<const uint8_t> mark);  // of a record is_clock_mark accepts
+// Whether a (untagged) payload is a snapshot that rebuilds its node alone:
+// a partition's or a coordinator's snapshot event, or a replica's Raft
+// snapshot record (written with the entries after it and the hard state).
+bool is_snapshot_payload(std::span<const uint8_t> payload);
+// Where a node's records read back from once its log's oldest segments
+// were retired: its first snapshot (0 if it has none). Records before it
+// are the tail of a history whose start is gone.
+size_t checkpoint_start(const std::vector<std::vector<uint8_t>>& payloads);
 // The payload inside a record: a tagged record's own payload, or the
 // record's. tag is set for a tagged record.
 std::span<const uint8_t> untag(std::span<const uint8_t> payload, std::optional<uint16_t>& tag);
