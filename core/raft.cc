@@ -801,7 +801,7 @@ ProposeResult Raft::propose(std::span<const uint8_t> data, Time now) {
   Entry e{.term = term_,
           .index = last_index() + 1,
           .kind = EntryKind::kCommand,
-          .data = std::vector<uint8_t>(data.begin(), data.end())};
+          .data = SharedBytes(data)};
   append_local(std::move(e));
   for (ReplicaId r = 0; r < opts_.replicas; ++r) {
     if (r != opts_.self) send_more(r);
@@ -992,6 +992,14 @@ struct Reader {
     pos += n;
     return v;
   }
+  std::span<const uint8_t> view(size_t n) {
+    if (!ok || left() < n) {
+      ok = false;
+      return {};
+    }
+    pos += n;
+    return buf.subspan(pos - n, n);
+  }
 };
 
 }  // namespace
@@ -1075,7 +1083,7 @@ bool DurableReader::add(std::span<const uint8_t> record) {
         return fail("unknown entry kind " + std::to_string(kind));
       }
       e.kind = static_cast<EntryKind>(kind);
-      e.data = r.bytes(len);
+      e.data = SharedBytes(r.view(len));
       if (e.index <= snap_last) break;  // covered by a later-written snapshot
       if (e.index != last + 1)
         return fail("entry " + std::to_string(e.index) + " after " + std::to_string(last));

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/context.h"
+#include "core/shared_bytes.h"
 #include "core/types.h"
 
 namespace ws::raft {
@@ -40,7 +41,7 @@ struct Entry {
   Term term = 0;
   Index index = 0;
   EntryKind kind = EntryKind::kCommand;
-  std::vector<uint8_t> data{};
+  SharedBytes data{};  // copies share the bytes (core/shared_bytes.h)
   bool operator==(const Entry&) const = default;
 };
 
