@@ -896,6 +896,13 @@ bool Raft::has_ready() const {
 
 Ready Raft::take_ready() {
   Ready rd;
+  take_ready(rd);
+  return rd;
+}
+
+void Raft::take_ready(Ready& rd) {
+  rd.snapshot.reset();
+  rd.snapshot_install = false;
   if (pending_snapshot_) {
     rd.snapshot = snap_;
     rd.snapshot_install = pending_install_;
@@ -904,6 +911,7 @@ Ready Raft::take_ready() {
   }
   rd.truncate_from = pending_truncate_;
   pending_truncate_.reset();
+  rd.entries.clear();
   for (Index i = std::max(handed_last_, snap_.meta.last_index) + 1; i <= last_index(); ++i) {
     rd.entries.push_back(*entry(i));
   }
@@ -915,6 +923,7 @@ Ready Raft::take_ready() {
   HardState hs{term_, vote_, commit_};
   const bool must = hs.term != handed_hs_.term || hs.vote != handed_hs_.vote;
   const bool writing = rd.snapshot || rd.truncate_from || !rd.entries.empty();
+  rd.hard_state.reset();
   if (must || (writing && hs.commit != handed_hs_.commit)) {
     rd.hard_state = hs;
     handed_hs_ = hs;
@@ -922,17 +931,18 @@ Ready Raft::take_ready() {
   rd.repair_mark = pending_repair_mark_;
   pending_repair_mark_.reset();
   rd.persist_mark = LogMark{last_index(), last_term()};
-  rd.messages = std::move(outbox_);
-  outbox_.clear();
+  // Swapped, not moved: each side keeps a buffer with room in it.
+  rd.messages.clear();
+  rd.messages.swap(outbox_);
+  rd.committed.clear();
   for (Index i = applied_ + 1; i <= commit_; ++i) rd.committed.push_back(*entry(i));
   applied_ = std::max(applied_, commit_);
-  rd.reads = std::move(ready_reads_);
-  ready_reads_.clear();
-  rd.reads_failed = std::move(failed_reads_);
-  failed_reads_.clear();
-  rd.role_changes = std::move(role_changes_);
-  role_changes_.clear();
-  return rd;
+  rd.reads.clear();
+  rd.reads.swap(ready_reads_);
+  rd.reads_failed.clear();
+  rd.reads_failed.swap(failed_reads_);
+  rd.role_changes.clear();
+  rd.role_changes.swap(role_changes_);
 }
 
 void Raft::persisted(LogMark mark, Time now) {

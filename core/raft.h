@@ -246,6 +246,9 @@ class Raft {
 
   bool has_ready() const;
   Ready take_ready();
+  // The same into a Ready the host keeps: its vectors keep their capacity,
+  // so a Ready per input costs no allocation.
+  void take_ready(Ready& rd);
   // Everything up to mark (from a Ready) is durable; the leader counts its
   // own log toward a majority only up to here.
   void persisted(LogMark mark, Time now);

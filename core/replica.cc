@@ -278,7 +278,8 @@ void ReplicaHost::release_held(Context& ctx) {
 // changes.
 void ReplicaHost::drain(Context& ctx) {
   while (!stopped() && raft_->has_ready()) {
-    raft::Ready rd = raft_->take_ready();
+    raft::Ready& rd = ready_;
+    raft_->take_ready(rd);
     // Deposed (a newer term reached it): what it applied ahead of the
     // commit goes before anything this Ready commits is applied, as the
     // new leader's entries may replace its own at those indexes.

@@ -144,6 +144,7 @@ class ReplicaHost final : public Actor {
   raft::Index serve_from_ = 0;  // a leader serves once it has applied up to here
   std::vector<uint8_t> snapshot_;  // the newest snapshot record: the state after snapshot_meta().last_index
   std::vector<uint8_t> scratch_;   // one Raft record at a time, on its way to storage
+  raft::Ready ready_;              // the Ready being handled, kept for its buffers
   std::deque<Held> held_;
   std::vector<HeldRead> reads_;
   uint64_t read_seq_ = 0;

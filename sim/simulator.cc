@@ -320,10 +320,20 @@ void Simulator::shed(const QEvent& ev) {
 void Simulator::dispatch(const QEvent& ev) {
   Node& n = nodes_[ev.node];
   if (ev.kind == EvKind::kRaft) {
-    RaftSlot& rs = raft_slots_[ev.slot];
-    const raft::Msg m = std::move(rs.m);
-    const NodeId from = rs.from;
-    free_raft_slots_.push_back(ev.slot);
+    // The message is taken out of its slot while the replica handles it
+    // (what that replica sends may need new slots) and put back after, so
+    // the slot keeps its buffers for the next message.
+    raft::Msg m = std::move(raft_slots_[ev.slot].m);
+    const NodeId from = raft_slots_[ev.slot].from;
+    struct GiveBack {
+      Simulator& sim;
+      uint32_t slot;
+      raft::Msg& m;
+      ~GiveBack() {
+        sim.raft_slots_[slot].m = std::move(m);
+        sim.free_raft_slots_.push_back(slot);
+      }
+    } give_back{*this, ev.slot, m};
     TraceRecord r;
     r.t = now_;
     r.kind = n.up ? TraceKind::kRaft : TraceKind::kRaftLost;
