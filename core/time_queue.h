@@ -1,9 +1,13 @@
-// A binary min-heap ordered by (time, seq): the simulator's event queue, and
-// the deadline heaps of the coordinator's and the workload client's timers.
+// A min-heap ordered by (time, seq): the simulator's event queue, and the
+// deadline heaps of the coordinator's and the workload client's timers.
 // seq breaks ties (the insertion number, or an order the owner chooses), so
 // what comes out never depends on the heap's internal layout or the standard
 // library. Storage is one vector, reused: pushing and popping allocate only
 // when it has to grow.
+//
+// Four children per node, not two: half the levels for a pop to sift
+// through, and the four children of a node are adjacent in memory. Sifting
+// moves a hole instead of swapping, so each level costs one copy.
 #pragma once
 
 #include <algorithm>
@@ -27,25 +31,50 @@ class TimeQueue {
   template <class Pred>
   void erase_if(Pred drop) {
     heap_.erase(std::remove_if(heap_.begin(), heap_.end(), drop), heap_.end());
-    std::make_heap(heap_.begin(), heap_.end(), Later{});
+    for (size_t i = heap_.size() / kArity + 1; i-- > 0;) {
+      if (i < heap_.size()) sift_down(i, E(heap_[i]));
+    }
   }
   void push(const E& e) {
     heap_.push_back(e);
-    std::push_heap(heap_.begin(), heap_.end(), Later{});
+    sift_up(heap_.size() - 1, E(e));
   }
   // Removes and returns the earliest event; the queue must not be empty.
   E pop() {
-    std::pop_heap(heap_.begin(), heap_.end(), Later{});
-    E e = heap_.back();
+    E top = heap_.front();
+    E last = heap_.back();
     heap_.pop_back();
-    return e;
+    if (!heap_.empty()) sift_down(0, std::move(last));
+    return top;
   }
   const E& top() const { return heap_.front(); }
 
  private:
-  struct Later {
-    bool operator()(const E& a, const E& b) const { return a.t != b.t ? a.t > b.t : a.seq > b.seq; }
-  };
+  static constexpr size_t kArity = 4;
+  static bool earlier(const E& a, const E& b) { return (a.t < b.t) | ((a.t == b.t) & (a.seq < b.seq)); }
+  void sift_up(size_t i, E x) {
+    while (i > 0) {
+      const size_t parent = (i - 1) / kArity;
+      if (!earlier(x, heap_[parent])) break;
+      heap_[i] = heap_[parent];
+      i = parent;
+    }
+    heap_[i] = std::move(x);
+  }
+  void sift_down(size_t i, E x) {
+    const size_t n = heap_.size();
+    for (;;) {
+      const size_t first = i * kArity + 1;
+      if (first >= n) break;
+      const size_t end = std::min(first + kArity, n);
+      size_t best = first;
+      for (size_t c = first + 1; c < end; ++c) best = earlier(heap_[c], heap_[best]) ? c : best;
+      if (!earlier(heap_[best], x)) break;
+      heap_[i] = heap_[best];
+      i = best;
+    }
+    heap_[i] = std::move(x);
+  }
   std::vector<E> heap_;
 };
 
