@@ -249,15 +249,26 @@ Simulator::Simulator(const SimConfig& cfg, uint64_t seed, std::unique_ptr<Reques
 
 Simulator::~Simulator() = default;
 
+// Both conversions give exactly what 128-bit arithmetic gives; 64-bit
+// arithmetic does whenever it cannot overflow (every run's clocks), and a
+// 128-bit division is a library call.
 Time Simulator::local_time(const Node& n) const {
+  if (n.drift_ppm == 0) return now_ + n.clock_offset;
+  int64_t scaled;
+  if (!__builtin_mul_overflow(now_, static_cast<int64_t>(n.drift_ppm), &scaled))
+    return now_ + n.clock_offset + scaled / 1'000'000;
   return now_ + n.clock_offset + static_cast<Time>((static_cast<__int128>(now_) * n.drift_ppm) / 1'000'000);
 }
 
 Duration Simulator::global_delay(const Node& n, Duration local) const {
-  __int128 num = static_cast<__int128>(local) * 1'000'000;
-  __int128 den = 1'000'000 + n.drift_ppm;
-  Duration d = static_cast<Duration>((num + den - 1) / den);
-  return std::max<Duration>(d, 1);
+  if (n.drift_ppm == 0) return std::max<Duration>(local, 1);
+  const int64_t den = 1'000'000 + n.drift_ppm;
+  int64_t num;
+  if (!__builtin_mul_overflow(static_cast<int64_t>(local), int64_t{1'000'000}, &num) &&
+      !__builtin_add_overflow(num, den - 1, &num))
+    return std::max<Duration>(static_cast<Duration>(num / den), 1);
+  const __int128 wide = static_cast<__int128>(local) * 1'000'000;
+  return std::max<Duration>(static_cast<Duration>((wide + den - 1) / den), 1);
 }
 
 Duration Simulator::op_cost(NodeId n) const {
