@@ -46,6 +46,9 @@ class SharedBytes {
   std::span<const uint8_t> span() const { return {data(), size()}; }
   operator std::span<const uint8_t>() const { return span(); }
   std::vector<uint8_t> to_vector() const { return {begin(), end()}; }
+  // Both are copies of one buffer (so their bytes are equal). A holder of
+  // both keeps the buffer alive, so its address cannot be reused meanwhile.
+  bool same_buffer(const SharedBytes& o) const { return p_ == o.p_; }
 
   friend bool operator==(const SharedBytes& a, const SharedBytes& b) {
     return a.p_ == b.p_ || std::ranges::equal(a.span(), b.span());

@@ -77,20 +77,21 @@ Checker::Checker(const SimConfig& cfg, bool stop_at_first)
 // index i applies the entry (same term, same bytes) the first one did.
 void Checker::on_replica_apply(uint32_t group, uint32_t replica, const raft::Entry& e, Time t) {
   GroupLog& g = group_logs_[group];
-  uint64_t h = words_hash64(e.data.data(), e.data.size(), static_cast<uint64_t>(e.kind));
   if (e.index >= g.base) {
-    while (g.base + g.entries.size() < e.index) g.entries.push_back({0, 0});  // not seen first-hand
+    while (g.base + g.entries.size() < e.index) g.entries.emplace_back();  // not seen first-hand
     const size_t i = static_cast<size_t>(e.index - g.base);
-    if (i == g.entries.size()) {
-      g.entries.push_back({e.term, h});
-    } else if (g.entries[i].first == 0) {
-      g.entries[i] = {e.term, h};
-    } else if (g.entries[i] != std::make_pair(e.term, h)) {
+    if (i == g.entries.size()) g.entries.emplace_back();
+    Applied& a = g.entries[i];
+    const bool copy = a.term == e.term && a.kind == e.kind && a.bytes.same_buffer(e.data);
+    const uint64_t h = copy ? a.hash : words_hash64(e.data.data(), e.data.size(), static_cast<uint64_t>(e.kind));
+    if (a.term == 0) {
+      a = Applied{e.term, h, e.kind, e.data};
+    } else if (a.term != e.term || a.hash != h) {
       report(Property::kStateMachineSafety, t, {},
              "replica " + std::to_string(replica) + " of " + group_name(group) + " applied entry " +
                  std::to_string(e.index) + " of term " + std::to_string(e.term) + ", but another replica applied " +
-                 (g.entries[i].first == e.term ? std::string("different bytes of that term")
-                                               : "an entry of term " + std::to_string(g.entries[i].first)) +
+                 (a.term == e.term ? std::string("different bytes of that term")
+                                   : "an entry of term " + std::to_string(a.term)) +
                  " at that index");
     }
   }

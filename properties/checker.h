@@ -249,9 +249,19 @@ class Checker final : public SimObserver {
   // Replica groups: per group, the (term, hash) of each entry some replica
   // applied, from the lowest index any replica may still apply first-hand,
   // and how far each replica has applied; the leader of each (group, term).
+  // What some replica applied at an index: its term and a fingerprint of
+  // its kind and bytes, and the bytes themselves, held while the entry is
+  // tracked, so that a copy of the same buffer is known equal without
+  // hashing it again.
+  struct Applied {
+    uint64_t term = 0;  // 0: not seen first-hand
+    uint64_t hash = 0;
+    raft::EntryKind kind = raft::EntryKind::kNoop;
+    SharedBytes bytes;
+  };
   struct GroupLog {
     uint64_t base = 1;
-    std::deque<std::pair<uint64_t, uint64_t>> entries;
+    std::deque<Applied> entries;
     std::vector<uint64_t> applied;
   };
   std::vector<GroupLog> group_logs_;
