@@ -215,7 +215,7 @@ void Checker::on_request_arrived(uint32_t r, const PlannedRequest& p) {
   ++txs_[*want.id].open_requests;
   if (!want.valid) return;
   if (p.kind == RequestKind::kReuse) reuses_[*want.id].push_back({r, want, p.amount});
-  first_request_.try_emplace(*want.id, FirstRequest{r, want, p.amount});  // keeps the first
+  if (auto [first, fresh] = first_request_.try_emplace(*want.id); fresh) *first = FirstRequest{r, want, p.amount};
 }
 
 void Checker::on_request_retired(uint32_t r, const PlannedRequest& p, const RequestRecord& rec, Time now) {
@@ -234,9 +234,7 @@ void Checker::on_request_retired(uint32_t r, const PlannedRequest& p, const Requ
 void Checker::judge_done(Time now, bool all) {
   while (!done_.empty() && !should_stop()) {
     const DoneRequest& d = done_.front();
-    TxHistory* h = nullptr;
-    if (d.want.id)
-      if (auto it = txs_.find(*d.want.id); it != txs_.end()) h = &it->second;
+    TxHistory* h = d.want.id ? txs_.find(*d.want.id) : nullptr;
     if (!all && h && !h->settled() && now < d.retired_at + 10 * settle_) return;
     check_request(d, now);
     count_request(d);
@@ -256,15 +254,13 @@ void Checker::retire_txs(Time now) {
   while (!retire_queue_.empty() && retire_queue_.front().first + settle_ <= now) {
     const auto [t, tx] = retire_queue_.front();
     retire_queue_.pop_front();
-    auto it = txs_.find(tx);
-    if (it == txs_.end() || it->second.open_requests != 0 || it->second.last_touch != t || !it->second.settled())
-      continue;
-    const TxHistory& h = it->second;
-    if (h.net_debit() == 1 && h.net_credit() == 1) ++counts_.committed;
-    else if (h.begun && h.decision == 0) ++counts_.aborted;
+    const TxHistory* h = txs_.find(tx);
+    if (!h || h->open_requests != 0 || h->last_touch != t || !h->settled()) continue;
+    if (h->net_debit() == 1 && h->net_credit() == 1) ++counts_.committed;
+    else if (h->begun && h->decision == 0) ++counts_.aborted;
     first_request_.erase(tx);
     reuses_.erase(tx);
-    txs_.erase(it);
+    txs_.erase(tx);
   }
 }
 
@@ -587,14 +583,14 @@ std::string Checker::transfer_text(AccountId from, AccountId to, Amount a, Curre
 // What a coordinator records must be what a client asked for under that id,
 // read the checker's way: an amount the engine misreads is caught here.
 void Checker::check_begin(const Event& e, Time t) {
-  auto it = first_request_.find(e.tx);
-  if (it == first_request_.end()) {
+  const FirstRequest* first = first_request_.find(e.tx);
+  if (!first) {
     report(Property::kClientTruth, t, {e.tx},
            "coordinator began " + tx_short(e.tx) + " (" + transfer_text(e.account, e.account2, e.amount, e.currency) +
                ") though no client sent a valid request with that id");
     return;
   }
-  const ReadRequest& want = it->second.want;
+  const ReadRequest& want = first->want;
   if (want.same_transfer(e.account, e.account2, e.amount, e.currency)) return;
   if (auto q = reuses_.find(e.tx); q != reuses_.end()) {
     for (const FirstRequest& reuse : q->second) {
@@ -607,8 +603,8 @@ void Checker::check_begin(const Event& e, Time t) {
   }
   report(Property::kClientTruth, t, {e.tx},
          "coordinator recorded " + tx_short(e.tx) + " as " + transfer_text(e.account, e.account2, e.amount, e.currency) +
-             ", but request " + std::to_string(it->second.r) + " asked for " + transfer_text(want.from, want.to, want.amount, want.currency) +
-             " (amount written \"" + it->second.amount + "\")");
+             ", but request " + std::to_string(first->r) + " asked for " + transfer_text(want.from, want.to, want.amount, want.currency) +
+             " (amount written \"" + first->amount + "\")");
 }
 
 // A partition's leg must move the transfer's own account, amount and currency.
@@ -646,8 +642,7 @@ void Checker::check_model(const Simulator& sim, uint32_t p, const char* when) {
 // An answer is the truth only if the decision behind it is already durable:
 // otherwise a coordinator crash could decide the other way.
 void Checker::on_client_answer(const TxId& tx, Outcome o, Reason why, Time t) {
-  auto it = txs_.find(tx);
-  const TxHistory* h = it == txs_.end() ? nullptr : &it->second;
+  const TxHistory* h = txs_.find(tx);
   bool backed = o == Outcome::kSuccess ? h && h->decision == 1
                                        : h && (h->decision == 0 || (why == Reason::kNeverArrived && h->absent));
   if (!backed)
@@ -666,8 +661,9 @@ void Checker::on_node_state(NodeId node, bool up, Time) {
   if (up && c.is_partition(node) && sim_) return check_model(*sim_, node, "after its restart");
   if (up || !c.is_coordinator(node)) return;
   uint32_t idx = node - c.partitions;
-  for (const auto& [tx, h] : txs_)
+  txs_.for_each([&](const TxId& tx, const TxHistory& h) {
     if (h.begun && h.decision < 0 && c.coordinator_of(tx.hi, tx.lo) == idx) ++metrics_.stalled;
+  });
   for (auto& [key, lock] : locks_) {
     if (lock.in_doubt || c.coordinator_of(key.tx.hi, key.tx.lo) != idx) continue;
     lock.in_doubt = true;
@@ -678,7 +674,7 @@ void Checker::on_node_state(NodeId node, bool up, Time) {
 std::vector<TxId> Checker::sorted_tx_ids() const {
   std::vector<TxId> ids;
   ids.reserve(txs_.size());
-  for (const auto& [id, h] : txs_) ids.push_back(id);
+  txs_.for_each([&](const TxId& id, const TxHistory&) { ids.push_back(id); });
   std::sort(ids.begin(), ids.end());
   return ids;
 }
@@ -710,10 +706,10 @@ void Checker::finish(const Simulator& sim, const SimStats& stats) {
     }
     judge_done(sim.now(), /*all=*/true);
   }
-  for (const auto& [id, h] : txs_) {
+  txs_.for_each([&](const TxId&, const TxHistory& h) {
     if (h.net_debit() == 1 && h.net_credit() == 1) ++counts_.committed;
     else if (h.begun && h.decision == 0) ++counts_.aborted;
-  }
+  });
   if (cfg_.check_liveness) check_liveness(sim, stats);
 }
 
@@ -829,9 +825,7 @@ void Checker::check_request(const DoneRequest& d, Time now) {
       report(Property::kIdempotency, now, ids(), what() + ": a transaction_id reused with different content was accepted");
     return;
   }
-  const TxHistory* h = nullptr;
-  if (want.id)
-    if (auto it = txs_.find(*want.id); it != txs_.end()) h = &it->second;
+  const TxHistory* h = want.id ? txs_.find(*want.id) : nullptr;
   if (!want.valid) {
     if (rec.answer != Outcome::kNone && rec.answer != Outcome::kRejected)
       report(Property::kClientTruth, now, ids(), what() + " is invalid but was answered " + to_string(rec.answer));

@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/flat_map.h"
 #include "core/partition_node.h"
 #include "sim/simulator.h"
 
@@ -169,8 +170,6 @@ class Checker final : public SimObserver {
   void report(Property p, Time t, std::vector<TxId> txs, std::string message);
 
   const std::vector<Violation>& violations() const { return violations_; }
-  // Transactions not yet retired.
-  const std::unordered_map<TxId, TxHistory, TxIdHash>& history() const { return txs_; }
 
  private:
   // A retired request, kept until its transaction has settled.
@@ -208,7 +207,7 @@ class Checker final : public SimObserver {
   bool stop_at_first_;
   const Simulator* sim_ = nullptr;
   Duration settle_;  // how long after its last event a transaction is kept
-  std::unordered_map<TxId, TxHistory, TxIdHash> txs_;
+  StableMap<TxId, TxHistory, TxIdHash> txs_;  // open addressing: looked up on every durable event
   std::deque<ReadRequest> read_;       // per request in the simulator's window
   uint32_t read_base_ = 0;
   struct FirstRequest {
@@ -216,7 +215,7 @@ class Checker final : public SimObserver {
     ReadRequest want;
     std::string amount;  // as written
   };
-  std::unordered_map<TxId, FirstRequest, TxIdHash> first_request_;  // the first valid request of each id
+  StableMap<TxId, FirstRequest, TxIdHash> first_request_;  // the first valid request of each id
   std::unordered_map<TxId, std::vector<FirstRequest>, TxIdHash> reuses_;  // requests that reuse an id
   std::deque<DoneRequest> done_;       // retired requests waiting for their transaction to settle
   std::deque<std::pair<Time, TxId>> retire_queue_;  // (last touch, tx): candidates for retirement
