@@ -17,7 +17,7 @@ constexpr uint64_t kVersionMask = 0xF000ULL;              // bits of hi
 constexpr uint64_t kVariantMask = 0xC000000000000000ULL;  // bits of lo
 constexpr uint64_t kVariantRfc4122 = 0x8000000000000000ULL;
 
-bool is_hyphen_pos(size_t i) { return i == 8 || i == 13 || i == 18 || i == 23; }
+constexpr bool is_hyphen_pos(size_t i) { return i == 8 || i == 13 || i == 18 || i == 23; }
 
 constexpr int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -51,19 +51,34 @@ constexpr std::array<int8_t, 256> kHex = make_hex_table();
 
 // The well-formed case without building any message; nullopt sends the
 // caller down the careful path, which names what is wrong.
+// Where the 32 hex digits of the 8-4-4-4-12 layout sit.
+constexpr std::array<uint8_t, 32> kDigitPos = [] {
+  std::array<uint8_t, 32> p{};
+  size_t n = 0;
+  for (uint8_t i = 0; i < kTxIdTextLength; ++i)
+    if (!is_hyphen_pos(i)) p[n++] = i;
+  return p;
+}();
+
+// Sixteen hex digits into one half, with no branch per digit: a non-hex
+// byte turns `bad` negative.
+inline uint64_t hex_half(const char* text, const uint8_t* pos, int& bad) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 16; ++i) {
+    const int d = kHex[static_cast<unsigned char>(text[pos[i]])];
+    bad |= d;
+    v = (v << 4) | static_cast<uint64_t>(d & 0xF);
+  }
+  return v;
+}
+
 std::optional<TxId> parse_fast(std::string_view text) {
   if (text.size() != kTxIdTextLength || text[8] != '-' || text[13] != '-' || text[18] != '-' || text[23] != '-')
     return std::nullopt;
-  TxId id;
   int bad = 0;
-  size_t digits = 0;
-  for (size_t i = 0; i < kTxIdTextLength; ++i) {
-    if (i == 8 || i == 13 || i == 18 || i == 23) continue;
-    const int v = kHex[static_cast<unsigned char>(text[i])];
-    bad |= v;  // negative if any digit is not hex
-    uint64_t& half = digits++ < 16 ? id.hi : id.lo;
-    half = (half << 4) | static_cast<uint64_t>(v & 0xF);
-  }
+  TxId id;
+  id.hi = hex_half(text.data(), kDigitPos.data(), bad);
+  id.lo = hex_half(text.data(), kDigitPos.data() + 16, bad);
   if (bad < 0 || id.is_nil()) return std::nullopt;
   const uint64_t version = (id.hi & kVersionMask) >> 12;
   if (version < 1 || version > 5 || (id.lo & kVariantMask) != kVariantRfc4122) return std::nullopt;
