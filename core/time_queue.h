@@ -66,9 +66,15 @@ class TimeQueue {
     for (;;) {
       const size_t first = i * kArity + 1;
       if (first >= n) break;
-      const size_t end = std::min(first + kArity, n);
       size_t best = first;
-      for (size_t c = first + 1; c < end; ++c) best = earlier(heap_[c], heap_[best]) ? c : best;
+      if (first + kArity <= n) {
+        // All four children: a tournament of two pairs, selects not branches.
+        const size_t a = first + static_cast<size_t>(earlier(heap_[first + 1], heap_[first]));
+        const size_t b = first + 2 + static_cast<size_t>(earlier(heap_[first + 3], heap_[first + 2]));
+        best = earlier(heap_[b], heap_[a]) ? b : a;
+      } else {
+        for (size_t c = first + 1; c < n; ++c) best = earlier(heap_[c], heap_[best]) ? c : best;
+      }
       if (!earlier(heap_[best], x)) break;
       heap_[i] = heap_[best];
       i = best;
