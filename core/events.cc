@@ -51,17 +51,18 @@ std::optional<Event> decode_event(std::span<const uint8_t> in) {
   e.currency = in[3];
   e.flag = in[4];
   e.reason = static_cast<Reason>(in[5]);
-  size_t pos = 8;
-  bool ok = true;
-  e.tx.hi = get_u64(in, pos, ok);
-  e.tx.lo = get_u64(in, pos, ok);
-  const uint64_t account = get_u64(in, pos, ok);
-  const uint64_t account2 = get_u64(in, pos, ok);
-  e.amount.minor = static_cast<int64_t>(get_u64(in, pos, ok));
-  e.seq = get_u64(in, pos, ok);
+  // Six words at bytes 8..55, inside the kEventSize checked above.
+  const uint8_t* w = in.data() + 8;
+  e.tx.hi = load_le64(w);
+  e.tx.lo = load_le64(w + 8);
+  const uint64_t account = load_le64(w + 16);
+  const uint64_t account2 = load_le64(w + 24);
+  e.amount.minor = static_cast<int64_t>(load_le64(w + 32));
+  e.seq = load_le64(w + 40);
+  static_assert(kEventSize >= 8 + 6 * 8);
   // No amount is above kMaxAmountMinor (core/money.h); a larger one would
   // overflow the sums rebuilt from the log.
-  if (!ok || e.amount.minor < 0 || e.amount.minor > kMaxAmountMinor || account > UINT32_MAX ||
+  if (e.amount.minor < 0 || e.amount.minor > kMaxAmountMinor || account > UINT32_MAX ||
       account2 > UINT32_MAX)
     return std::nullopt;
   e.account = static_cast<AccountId>(account);

@@ -49,22 +49,29 @@ std::optional<int64_t> amount_minor(std::string_view text, int minor_digits) {
 
 std::optional<TxId> txid(std::string_view text) {
   if (text.size() != 36) return std::nullopt;
-  for (size_t at : {8u, 13u, 18u, 23u})
-    if (text[at] != '-') return std::nullopt;
-  // The 32 hex digits without the dashes, as two 64-bit halves.
-  std::array<char, 32> hex{};
-  size_t n = 0;
-  for (size_t i = 0; i < text.size(); ++i)
-    if (i != 8 && i != 13 && i != 18 && i != 23) hex[n++] = text[i];
-  for (char c : hex) {
-    bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-    if (!ok) return std::nullopt;
-  }
+  // 8-4-4-4-12: dashes at 8, 13, 18 and 23, hex digits everywhere else,
+  // read as two 64-bit halves.
   TxId id;
-  auto hi = std::from_chars(hex.data(), hex.data() + 16, id.hi, 16);
-  auto lo = std::from_chars(hex.data() + 16, hex.data() + 32, id.lo, 16);
-  if (hi.ec != std::errc() || lo.ec != std::errc() || hi.ptr != hex.data() + 16 || lo.ptr != hex.data() + 32)
-    return std::nullopt;
+  int digits = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (c != '-') return std::nullopt;
+      continue;
+    }
+    uint64_t v;
+    if (c >= '0' && c <= '9') {
+      v = static_cast<uint64_t>(c - '0');
+    } else if (c >= 'a' && c <= 'f') {
+      v = static_cast<uint64_t>(c - 'a' + 10);
+    } else if (c >= 'A' && c <= 'F') {
+      v = static_cast<uint64_t>(c - 'A' + 10);
+    } else {
+      return std::nullopt;
+    }
+    uint64_t& half = digits++ < 16 ? id.hi : id.lo;
+    half = half << 4 | v;
+  }
   const unsigned version = static_cast<unsigned>(id.hi >> 12) & 0xF;
   const unsigned variant = static_cast<unsigned>(id.lo >> 62);
   if (version < 1 || version > 5 || variant != 2 || id.is_nil()) return std::nullopt;
