@@ -46,9 +46,11 @@ class SharedBytes {
   std::span<const uint8_t> span() const { return {data(), size()}; }
   operator std::span<const uint8_t>() const { return span(); }
   std::vector<uint8_t> to_vector() const { return {begin(), end()}; }
-  // Both are copies of one buffer (so their bytes are equal). A holder of
-  // both keeps the buffer alive, so its address cannot be reused meanwhile.
-  bool same_buffer(const SharedBytes& o) const { return p_ == o.p_; }
+  // Both are copies of one non-empty buffer (so their bytes are equal). A
+  // holder of both keeps the buffer alive, so its address cannot be reused
+  // meanwhile. Two empty ones are not "the same buffer": one may stand for
+  // bytes that were let go.
+  bool same_buffer(const SharedBytes& o) const { return p_ != nullptr && p_ == o.p_; }
 
   friend bool operator==(const SharedBytes& a, const SharedBytes& b) {
     return a.p_ == b.p_ || std::ranges::equal(a.span(), b.span());

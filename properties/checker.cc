@@ -85,7 +85,10 @@ void Checker::on_replica_apply(uint32_t group, uint32_t replica, const raft::Ent
     const bool copy = a.term == e.term && a.kind == e.kind && a.bytes.same_buffer(e.data);
     const uint64_t h = copy ? a.hash : words_hash64(e.data.data(), e.data.size(), static_cast<uint64_t>(e.kind));
     if (a.term == 0) {
-      a = Applied{e.term, h, e.kind, e.data};
+      // A replica far behind (or stopped for good) keeps entries tracked;
+      // past this many, only their fingerprints are kept, not their bytes.
+      constexpr size_t kHoldBytes = 1 << 16;
+      a = Applied{e.term, h, e.kind, g.entries.size() <= kHoldBytes ? e.data : SharedBytes{}};
     } else if (a.term != e.term || a.hash != h) {
       report(Property::kStateMachineSafety, t, {},
              "replica " + std::to_string(replica) + " of " + group_name(group) + " applied entry " +
