@@ -992,16 +992,6 @@ struct Reader {
     pos += static_cast<size_t>(bytes);
     return v;
   }
-  std::vector<uint8_t> bytes(size_t n) {
-    if (!ok || left() < n) {
-      ok = false;
-      return {};
-    }
-    std::vector<uint8_t> v(buf.begin() + static_cast<ptrdiff_t>(pos),
-                           buf.begin() + static_cast<ptrdiff_t>(pos + n));
-    pos += n;
-    return v;
-  }
   std::span<const uint8_t> view(size_t n) {
     if (!ok || left() < n) {
       ok = false;
@@ -1125,7 +1115,8 @@ bool DurableReader::add(std::span<const uint8_t> record) {
         d_.entries.clear();
       }
       d_.snapshot.meta = meta;
-      d_.snapshot.data = r.bytes(len);
+      const std::span<const uint8_t> snap = r.view(len);
+      d_.snapshot.data.assign(snap.begin(), snap.end());
       break;
     }
     case RecordType::kRepair: {

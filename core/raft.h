@@ -428,9 +428,6 @@ void encode_entry(const Entry& e, std::vector<uint8_t>& out);
 void encode_truncate(Index from, std::vector<uint8_t>& out);
 void encode_snapshot(const Snapshot& s, std::vector<uint8_t>& out);
 void encode_repair(bool repairing, std::vector<uint8_t>& out);
-// The records for one Ready's persistent part, in the order they must be
-// written: each encoded into `scratch` (cleared first) and handed to fn, so
-// a host writes them with no allocation once scratch has grown.
 // One record: encode(scratch) after clearing it, then fn(the record).
 template <class Encode, class Fn>
 void emit_record(std::vector<uint8_t>& scratch, Encode&& encode, Fn&& fn) {
@@ -438,6 +435,9 @@ void emit_record(std::vector<uint8_t>& scratch, Encode&& encode, Fn&& fn) {
   encode(scratch);
   fn(std::span<const uint8_t>(scratch));
 }
+// The records for one Ready's persistent part, in the order they must be
+// written: each encoded into `scratch` (cleared first) and handed to fn, so
+// a host writes them with no allocation once scratch has grown.
 template <class Fn>
 void for_each_ready_record(const Ready& rd, std::vector<uint8_t>& scratch, Fn&& fn) {
   auto one = [&](auto&& encode) { emit_record(scratch, encode, fn); };

@@ -45,7 +45,6 @@ class SharedBytes {
   uint8_t operator[](size_t i) const { return (*p_)[i]; }
   std::span<const uint8_t> span() const { return {data(), size()}; }
   operator std::span<const uint8_t>() const { return span(); }
-  std::vector<uint8_t> to_vector() const { return {begin(), end()}; }
   // Both are copies of one non-empty buffer (so their bytes are equal). A
   // holder of both keeps the buffer alive, so its address cannot be reused
   // meanwhile. Two empty ones are not "the same buffer": one may stand for

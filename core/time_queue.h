@@ -31,9 +31,8 @@ class TimeQueue {
   template <class Pred>
   void erase_if(Pred drop) {
     heap_.erase(std::remove_if(heap_.begin(), heap_.end(), drop), heap_.end());
-    for (size_t i = heap_.size() / kArity + 1; i-- > 0;) {
-      if (i < heap_.size()) sift_down(i, E(heap_[i]));
-    }
+    if (heap_.size() < 2) return;
+    for (size_t i = (heap_.size() - 2) / kArity + 1; i-- > 0;) sift_down(i, E(heap_[i]));
   }
   void push(const E& e) {
     heap_.push_back(e);

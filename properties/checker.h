@@ -245,9 +245,6 @@ class Checker final : public SimObserver {
     bool in_doubt;
   };
   std::unordered_map<LegKey, Lock, LegKeyHash> locks_;  // 2PC legs prepared and not yet released
-  // Replica groups: per group, the (term, hash) of each entry some replica
-  // applied, from the lowest index any replica may still apply first-hand,
-  // and how far each replica has applied; the leader of each (group, term).
   // What some replica applied at an index: its term and a fingerprint of
   // its kind and bytes, and the bytes themselves, held while the entry is
   // tracked, so that a copy of the same buffer is known equal without
@@ -258,6 +255,9 @@ class Checker final : public SimObserver {
     raft::EntryKind kind = raft::EntryKind::kNoop;
     SharedBytes bytes;
   };
+  // Replica groups: per group, what some replica applied at each index,
+  // from the lowest index any replica may still apply first-hand, and how
+  // far each replica has applied; the leader of each (group, term).
   struct GroupLog {
     uint64_t base = 1;
     std::deque<Applied> entries;

@@ -24,7 +24,7 @@ TEST(SharedBytes, CopiesShareTheBufferAndCompareByContent) {
   EXPECT_EQ(a, v);
   EXPECT_FALSE(a == SharedBytes({1, 2, 4}));
   EXPECT_FALSE(a == SharedBytes({1, 2}));
-  EXPECT_EQ(a.to_vector(), v);
+  EXPECT_EQ(std::vector<uint8_t>(a.begin(), a.end()), v);
   EXPECT_EQ(a.span().size(), 3u);
   EXPECT_EQ(a[2], 3);
 }
