@@ -155,8 +155,7 @@ void EngineNode::release(Waiting& w) {
 // durable (a later message never overtakes an earlier one).
 void EngineNode::on_durable(uint64_t durable) {
   while (!pending_.empty() && pending_.front().need <= durable) {
-    Waiting w = std::move(pending_.front());
-    pending_.pop_front();
+    Waiting w = pending_.take_front();
     release(w);
   }
 }

@@ -13,7 +13,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -23,6 +22,7 @@
 #include "core/context.h"
 #include "core/replica.h"
 #include "net/asio.h"
+#include "net/fifo.h"
 #include "net/file_storage.h"
 #include "net/transport.h"
 
@@ -102,7 +102,7 @@ class EngineNode final : public Endpoint, private Context, private ReplicaObserv
   asio::steady_timer timer_;
   uint64_t timer_gen_ = 0;
   NodeRng rng_;
-  std::deque<Waiting> pending_;
+  Fifo<Waiting> pending_;
   ReplicaHost* host_ = nullptr;
   std::vector<NodeId> members_;
   std::multimap<Time, TimerTag> timers_;  // a replica host's timers, by deadline
