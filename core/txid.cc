@@ -132,16 +132,23 @@ TxIdParse parse_txid(std::string_view text) {
   return TxIdParse{id, ""};
 }
 
-std::string format_txid(TxId id) {
+void append_txid(std::string& out, TxId id) {
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(kTxIdTextLength);
+  char text[kTxIdTextLength];
+  size_t n = 0;
   for (int digit = 0; digit < 32; ++digit) {
-    if (digit == 8 || digit == 12 || digit == 16 || digit == 20) out += '-';
+    if (digit == 8 || digit == 12 || digit == 16 || digit == 20) text[n++] = '-';
     const uint64_t half = digit < 16 ? id.hi : id.lo;
     const int shift = 60 - 4 * (digit % 16);
-    out += kHex[(half >> shift) & 0xF];
+    text[n++] = kHex[(half >> shift) & 0xF];
   }
+  out.append(text, n);
+}
+
+std::string format_txid(TxId id) {
+  std::string out;
+  out.reserve(kTxIdTextLength);
+  append_txid(out, id);
   return out;
 }
 

@@ -28,6 +28,8 @@ TxIdParse parse_txid(std::string_view text);
 
 // Lower-case canonical text, 36 characters.
 std::string format_txid(TxId id);
+// The same text appended to out (no allocation once out has room).
+void append_txid(std::string& out, TxId id);
 
 // Builds a version-4, variant-1 UUID from 128 random bits.
 TxId make_v4_txid(uint64_t r1, uint64_t r2);

@@ -280,10 +280,20 @@ std::string error_body(const ApiError& e) {
 }
 
 std::string outcome_body(const Message& reply, const TxId& tx, unsigned& status) {
+  std::string out;
+  write_outcome_body(reply, tx, status, out);
+  return out;
+}
+
+void write_outcome_body(const Message& reply, const TxId& tx, unsigned& status, std::string& out) {
+  out.clear();
   if (reply.outcome == Outcome::kSuccess) {
     // The common answer, written directly; same JSON as below.
     status = 200;
-    return "{\"status\":\"success\",\"transaction_id\":\"" + format_txid(tx) + "\"}";
+    out += "{\"status\":\"success\",\"transaction_id\":\"";
+    append_txid(out, tx);
+    out += "\"}";
+    return;
   }
   json j;
   j["transaction_id"] = format_txid(tx);
@@ -313,7 +323,7 @@ std::string outcome_body(const Message& reply, const TxId& tx, unsigned& status)
                          : std::string("rejected by the coordinator: ") + to_string(reply.reason);
       break;
   }
-  return j.dump();
+  out = j.dump();
 }
 
 }  // namespace ws::net

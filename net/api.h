@@ -49,5 +49,8 @@ std::string error_body(const ApiError& e);
 // The answer to a transfer or status query, from the coordinator's reply.
 // Sets status to the HTTP status code it should go out with.
 std::string outcome_body(const Message& reply, const TxId& tx, unsigned& status);
+// The same answer written into out (replacing what it held): the common
+// one, success, without allocating once out has room.
+void write_outcome_body(const Message& reply, const TxId& tx, unsigned& status, std::string& out);
 
 }  // namespace ws::net

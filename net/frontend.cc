@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <random>
-#include <vector>
 
 namespace ws::net {
 
@@ -46,33 +45,31 @@ void Frontend::balance(AccountId account, CurrencyIdx currency, Done done) {
 
 void Frontend::start(NodeId to, Message m, Done done) {
   uint32_t r = next_request_++;
-  while (pending_.count(r)) r = next_request_++;
+  while (pending_.contains(r)) r = next_request_++;
   m.request = r;
   Time t = now();
-  pending_.emplace(r, Pending{to, m, t, t, std::move(done)});
+  *pending_.try_emplace(r).first = Pending{to, m, t, t, std::move(done)};
   router_.send(self_, to, m);
   arm();
 }
 
 void Frontend::deliver(NodeId, const Message& m) {
-  auto it = pending_.find(m.request);
-  if (it == pending_.end()) return;  // late answer to a request already answered or given up
-  const Pending& p = it->second;
+  Pending* p = pending_.find(m.request);
+  if (!p) return;  // late answer to a request already answered or given up
   bool match = false;
   if (m.kind == MsgKind::kBalanceReply) {
-    match = p.m.kind == MsgKind::kBalanceRead && m.account == p.m.account && m.currency == p.m.currency;
+    match = p->m.kind == MsgKind::kBalanceRead && m.account == p->m.account && m.currency == p->m.currency;
   } else if (m.kind == MsgKind::kTransferReply) {
-    match = p.m.kind == MsgKind::kTransferRequest && (m.tx.is_nil() || m.tx == p.m.tx);
+    match = p->m.kind == MsgKind::kTransferRequest && (m.tx.is_nil() || m.tx == p->m.tx);
   } else if (m.kind == MsgKind::kStatusReply) {
-    match = p.m.kind == MsgKind::kStatusQuery && m.tx == p.m.tx;
+    match = p->m.kind == MsgKind::kStatusQuery && m.tx == p->m.tx;
   }
   if (!match) return;
   // An in-progress status is an answer too; only a transfer waits for a decision.
-  Done done = std::move(it->second.done);
-  Time sent = it->second.sent;
-  pending_.erase(it);
-  if (m.kind == MsgKind::kTransferReply) metrics_.transfer_latency.observe(now() - sent);
-  done(&m);
+  Pending done = std::move(*p);
+  pending_.erase(m.request);
+  if (m.kind == MsgKind::kTransferReply) metrics_.transfer_latency.observe(now() - done.sent);
+  done.done->done(&m, done.m);
 }
 
 void Frontend::arm() {
@@ -89,21 +86,22 @@ void Frontend::arm() {
 
 void Frontend::tick() {
   Time t = now();
-  std::vector<uint32_t> expired;
-  for (auto& [r, p] : pending_) {
+  expired_.clear();
+  pending_.for_each_mut([&](uint32_t r, Pending& p) {
     if (t - p.sent >= kDeadline) {
-      expired.push_back(r);
+      expired_.push_back(r);
     } else if (t - p.last_sent >= kResendInterval) {
       p.last_sent = t;
       ++metrics_.resends;
       router_.send(self_, p.to, p.m);
     }
-  }
-  for (uint32_t r : expired) {
-    auto it = pending_.find(r);
-    Done done = std::move(it->second.done);
-    pending_.erase(it);
-    done(nullptr);
+  });
+  for (uint32_t r : expired_) {
+    Pending* p = pending_.find(r);
+    if (!p) continue;
+    Pending gone = std::move(*p);
+    pending_.erase(r);
+    gone.done->done(nullptr, gone.m);
   }
 }
 

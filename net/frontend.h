@@ -7,10 +7,11 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
-#include <unordered_map>
+#include <memory>
+#include <vector>
 
 #include "core/cluster.h"
+#include "core/flat_map.h"
 #include "net/asio.h"
 #include "net/metrics.h"
 #include "net/transport.h"
@@ -19,8 +20,18 @@ namespace ws::net {
 
 class Frontend final : public Endpoint {
  public:
-  // reply is null when the deadline passed without an answer.
-  using Done = std::function<void(const Message* reply)>;
+  // What waits for an answer: done is called once per request, with the
+  // request as it was sent, and a null reply when the deadline passed
+  // without an answer. Held by shared pointer while the request is pending,
+  // so that a request costs no allocation here.
+  class Waiter {
+   public:
+    virtual void done(const Message* reply, const Message& request) = 0;
+
+   protected:
+    ~Waiter() = default;
+  };
+  using Done = std::shared_ptr<Waiter>;
 
   Frontend(asio::io_context& io, Router& router, const ClusterConfig& cfg, NodeId self, Metrics& metrics);
   ~Frontend() override;
@@ -52,7 +63,13 @@ class Frontend final : public Endpoint {
   NodeId self_;
   Metrics& metrics_;
   uint32_t next_request_;
-  std::unordered_map<uint32_t, Pending> pending_;
+  // Request numbers are consecutive: spread them over the table, or the
+  // in-flight ones form one long probe run that every erase walks.
+  struct RequestHash {
+    size_t operator()(uint32_t r) const { return static_cast<size_t>((r * 0x9E3779B97F4A7C15ull) >> 32); }
+  };
+  FlatMap<uint32_t, Pending, RequestHash> pending_;  // by request number
+  std::vector<uint32_t> expired_;  // tick's scratch
   asio::steady_timer timer_;
   bool armed_ = false;
 };

@@ -1,6 +1,8 @@
 #include "net/http_server.h"
 
+#include <charconv>
 #include <chrono>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -13,28 +15,93 @@ namespace {
 constexpr auto kIdleTimeout = std::chrono::seconds(60);
 constexpr const char* kJson = "application/json";
 
-class Session : public std::enable_shared_from_this<Session> {
+// What a session keeps of a request: no header map (the answer needs only
+// the method, target, version, body and whether to keep the connection,
+// which the parser itself tracks), in strings the session reuses, so that
+// once they have room a request allocates nothing here.
+struct RequestParts {
+  std::string method;
+  std::string target;
+  std::string body;
+  unsigned version = 11;
+};
+
+class RequestParser final : public http::basic_parser<true> {
  public:
-  Session(tcp::socket s, HttpService& service) : stream_(std::move(s)), service_(service) {
-    boost::system::error_code ec;
-    stream_.socket().set_option(tcp::no_delay(true), ec);
-  }
-  void start() { read(); }
+  explicit RequestParser(RequestParts& parts) : parts_(parts) {}
 
  private:
+  void on_request_impl(http::verb, beast::string_view method, beast::string_view target, int version,
+                       beast::error_code&) override {
+    parts_.method.assign(method.data(), method.size());
+    parts_.target.assign(target.data(), target.size());
+    parts_.body.clear();
+    parts_.version = static_cast<unsigned>(version);
+  }
+  void on_response_impl(int, beast::string_view, int, beast::error_code&) override {}
+  void on_field_impl(http::field, beast::string_view, beast::string_view, beast::error_code&) override {}
+  void on_header_impl(beast::error_code&) override {}
+  void on_body_init_impl(const boost::optional<std::uint64_t>& length, beast::error_code&) override {
+    if (length) parts_.body.reserve(static_cast<size_t>(*length));  // at most the body limit
+  }
+  size_t on_body_impl(beast::string_view b, beast::error_code&) override {
+    parts_.body.append(b.data(), b.size());
+    return b.size();
+  }
+  void on_chunk_header_impl(std::uint64_t, beast::string_view, beast::error_code&) override {}
+  size_t on_chunk_body_impl(std::uint64_t, beast::string_view b, beast::error_code&) override {
+    parts_.body.append(b.data(), b.size());
+    return b.size();
+  }
+  void on_finish_impl(beast::error_code&) override {}
+
+  RequestParts& parts_;
+};
+
+// A keep-alive connection. The idle timeout is one timer per connection
+// that wakes once per timeout period and closes the connection if nothing
+// was read or written for that long, rather than a deadline set (and an
+// operation allocated) around every read and write.
+class Session final : public HttpService::Exchange, public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket s, HttpService& service)
+      : Exchange(service), socket_(std::move(s)), idle_(socket_.get_executor()), service_(service) {
+    boost::system::error_code ec;
+    socket_.set_option(tcp::no_delay(true), ec);
+  }
+  void start() {
+    read();
+    watch_idle();
+  }
+
+  void answer(unsigned status, std::string_view body, const char* type) override {
+    write(status, body, type, keep_alive_);
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
   void read() {
-    parser_.emplace();
+    parser_.emplace(req_);
     parser_->body_limit(kMaxBodyBytes);
     parser_->header_limit(16 * 1024);
-    stream_.expires_after(kIdleTimeout);
-    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](auto ec, size_t) {
+    http::async_read(socket_, buffer_, *parser_, [self = shared_from_this()](auto ec, size_t) {
       self->on_read(ec);
     });
   }
 
+  void watch_idle() {
+    idle_.expires_at(active_ + kIdleTimeout);
+    idle_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (ec || !self->socket_.is_open()) return;
+      if (Clock::now() - self->active_ >= kIdleTimeout) return self->close();
+      self->watch_idle();
+    });
+  }
+
   void on_read(boost::system::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == asio::error::eof ||
-        ec == beast::error::timeout || ec == asio::error::connection_reset)
+    if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::operation_aborted ||
+        ec == asio::error::connection_reset)
       return close();
     if (ec == http::error::body_limit) {
       ++service_.metrics().http_requests;
@@ -49,38 +116,33 @@ class Session : public std::enable_shared_from_this<Session> {
       ApiError e{400, "malformed_http", "cannot parse the HTTP request: " + ec.message()};
       return write(400, error_body(e), kJson, false);
     }
-    auto& req = parser_->get();
-    keep_alive_ = req.keep_alive();
-    version_ = req.version();
-    auto method = req.method_string();
-    auto target = req.target();
-    service_.handle(std::string_view(method.data(), method.size()),
-                    std::string_view(target.data(), target.size()), req.body(),
-                    [self = shared_from_this()](unsigned status, std::string body, const char* type) {
-                      self->write(status, std::move(body), type, self->keep_alive_);
-                    });
+    active_ = Clock::now();
+    keep_alive_ = parser_->keep_alive();
+    version_ = req_.version;
+    service_.handle(req_.method, req_.target, req_.body, shared_from_this());
   }
 
   // The answer is written by hand into one reused buffer: a status line,
   // four or five headers and the body, the same bytes Beast's serializer
   // wrote, without building a header map per answer.
-  void write(unsigned status, std::string body, const char* type, bool keep_alive) {
+  void write(unsigned status, std::string_view body, const char* type, bool keep_alive) {
     const auto reason = http::obsolete_reason(static_cast<http::status>(status));
+    char number[24];
     out_.clear();
     out_ += version_ == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
-    out_ += std::to_string(status);
+    out_.append(number, static_cast<size_t>(std::to_chars(number, number + sizeof number, status).ptr - number));
     out_ += ' ';
     out_.append(reason.data(), reason.size());
     out_ += "\r\nServer: walletd\r\nContent-Type: ";
     out_ += type;
     out_ += "\r\nContent-Length: ";
-    out_ += std::to_string(body.size());
+    out_.append(number, static_cast<size_t>(std::to_chars(number, number + sizeof number, body.size()).ptr - number));
     if (!keep_alive && version_ != 10) out_ += "\r\nConnection: close";
     if (keep_alive && version_ == 10) out_ += "\r\nConnection: keep-alive";
     out_ += "\r\n\r\n";
     out_ += body;
-    stream_.expires_after(kIdleTimeout);
-    asio::async_write(stream_, asio::buffer(out_), [self = shared_from_this(), keep_alive](auto ec, size_t) {
+    active_ = Clock::now();
+    asio::async_write(socket_, asio::buffer(out_), [self = shared_from_this(), keep_alive](auto ec, size_t) {
       if (ec || !keep_alive) return self->close();
       self->read();
     });
@@ -88,14 +150,18 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void close() {
     boost::system::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.socket().close(ec);
+    idle_.cancel();
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    socket_.close(ec);
   }
 
-  beast::tcp_stream stream_;
+  tcp::socket socket_;
+  asio::steady_timer idle_;
+  Clock::time_point active_ = Clock::now();  // the last request read or answer begun
   HttpService& service_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  RequestParts req_;
+  std::optional<RequestParser> parser_;
   std::string out_;  // the answer being written
   bool keep_alive_ = true;
   unsigned version_ = 11;
@@ -106,81 +172,67 @@ class Session : public std::enable_shared_from_this<Session> {
 HttpService::HttpService(const ClusterConfig& cfg, Frontend& frontend, Metrics& metrics, MetricsExtra extra)
     : cfg_(cfg), frontend_(frontend), metrics_(metrics), extra_(std::move(extra)) {}
 
+void HttpService::fail(const ApiError& e, Exchange& ex) {
+  if (e.status >= 500) {
+    ++metrics_.http_5xx;
+  } else {
+    ++metrics_.http_4xx;
+  }
+  ex.answer(e.status, error_body(e), kJson);
+}
+
 void HttpService::handle(std::string_view method, std::string_view target, std::string_view body,
-                         Reply reply) {
+                         const std::shared_ptr<Exchange>& ex) {
   ++metrics_.http_requests;
   ApiCall call = parse_api_request(method, target, body, cfg_);
-  auto fail = [&](const ApiError& e) {
-    if (e.status >= 500) {
-      ++metrics_.http_5xx;
-    } else {
-      ++metrics_.http_4xx;
-    }
-    reply(e.status, error_body(e), kJson);
-  };
-  auto timeout = [this, reply](const TxId* tx, const char* what) {
-    ++metrics_.http_5xx;
-    nlohmann::json j = {{"error", "timeout"},
-                        {"message", std::string("no answer from the ") + what + " within " +
-                                        std::to_string(Frontend::kDeadline / kSecond) +
-                                        " s; the outcome is unknown: retry with the same "
-                                        "transaction_id or query its status"}};
-    if (tx) j["transaction_id"] = format_txid(*tx);
-    reply(504, j.dump(), kJson);
-  };
   if (auto* e = std::get_if<ApiError>(&call)) {
     if (e->status == 400 || e->status == 404 || e->status == 413) {
       // A transfer rejected before it reached the engine.
       if (target.substr(0, 27) == "/v1/wallet/balance_transfer") ++metrics_.transfers_rejected;
     }
-    return fail(*e);
+    return fail(*e, *ex);
   }
-  if (auto* t = std::get_if<TransferCall>(&call)) {
-    TxId tx = t->tx;
-    frontend_.transfer(t->request, [this, reply, tx, timeout](const Message* m) {
-      if (!m) {
-        ++metrics_.transfers_timeout;
-        return timeout(&tx, "owning coordinator");
-      }
-      unsigned status = 200;
-      std::string body = outcome_body(*m, tx, status);
+  if (auto* t = std::get_if<TransferCall>(&call)) return frontend_.transfer(t->request, ex);
+  if (auto* s = std::get_if<StatusCall>(&call)) return frontend_.status(s->tx, ex);
+  if (auto* b = std::get_if<BalanceCall>(&call)) return frontend_.balance(b->account, b->currency, ex);
+  if (std::holds_alternative<MetricsCall>(call))
+    return ex->answer(200, render_metrics(), "text/plain; version=0.0.4");
+  ex->answer(200, "{\"status\":\"ok\"}", kJson);
+}
+
+void HttpService::finish(const Message* m, const Message& request, Exchange& ex) {
+  const bool has_tx = request.kind != MsgKind::kBalanceRead;
+  if (!m) {
+    if (request.kind == MsgKind::kTransferRequest) ++metrics_.transfers_timeout;
+    ++metrics_.http_5xx;
+    nlohmann::json j = {{"error", "timeout"},
+                        {"message", std::string("no answer from the ") +
+                                        (has_tx ? "owning coordinator" : "owning partition") + " within " +
+                                        std::to_string(Frontend::kDeadline / kSecond) +
+                                        " s; the outcome is unknown: retry with the same "
+                                        "transaction_id or query its status"}};
+    if (has_tx) j["transaction_id"] = format_txid(request.tx);
+    return ex.answer(504, j.dump(), kJson);
+  }
+  if (request.kind == MsgKind::kTransferRequest || request.kind == MsgKind::kStatusQuery) {
+    unsigned status = 200;
+    write_outcome_body(*m, request.tx, status, ex.body_);
+    if (request.kind == MsgKind::kTransferRequest) {
       if (m->outcome == Outcome::kSuccess) ++metrics_.transfers_success;
       if (m->outcome == Outcome::kFailed) ++metrics_.transfers_failed;
       if (m->outcome == Outcome::kRejected) ++metrics_.transfers_rejected;
       if (status >= 400) ++metrics_.http_4xx;
-      reply(status, std::move(body), kJson);
-    });
-    return;
+    }
+    return ex.answer(status, ex.body_, kJson);
   }
-  if (auto* s = std::get_if<StatusCall>(&call)) {
-    TxId tx = s->tx;
-    frontend_.status(tx, [reply, tx, timeout](const Message* m) {
-      if (!m) return timeout(&tx, "owning coordinator");
-      unsigned status = 200;
-      reply(status, outcome_body(*m, tx, status), kJson);
-    });
-    return;
+  if (m->outcome != Outcome::kSuccess) {
+    return fail(ApiError{500, "misrouted", "the partition does not own this account (cluster files differ?)"}, ex);
   }
-  if (auto* b = std::get_if<BalanceCall>(&call)) {
-    BalanceCall q = *b;
-    frontend_.balance(q.account, q.currency, [this, reply, q, timeout](const Message* m) {
-      if (!m) return timeout(nullptr, "owning partition");
-      if (m->outcome != Outcome::kSuccess) {
-        ++metrics_.http_5xx;
-        ApiError e{500, "misrouted", "the partition does not own this account (cluster files differ?)"};
-        return reply(500, error_body(e), kJson);
-      }
-      const CurrencyInfo& cur = cfg_.currencies[q.currency];
-      nlohmann::json j = {{"account", ClusterConfig::account_name(q.account)},
-                          {"currency", cur.code},
-                          {"balance", format_amount(m->amount, cur)}};
-      reply(200, j.dump(), kJson);
-    });
-    return;
-  }
-  if (std::holds_alternative<MetricsCall>(call))
-    return reply(200, render_metrics(), "text/plain; version=0.0.4");
-  reply(200, "{\"status\":\"ok\"}", kJson);
+  const CurrencyInfo& cur = cfg_.currencies[request.currency];
+  nlohmann::json j = {{"account", ClusterConfig::account_name(request.account)},
+                      {"currency", cur.code},
+                      {"balance", format_amount(m->amount, cur)}};
+  ex.answer(200, j.dump(), kJson);
 }
 
 std::string HttpService::render_metrics() const {

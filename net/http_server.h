@@ -18,15 +18,35 @@ namespace ws::net {
 
 class HttpService {
  public:
-  using Reply = std::function<void(unsigned status, std::string body, const char* content_type)>;
+  // One connection's way back for the request it is waiting on: the
+  // service answers each request it is given exactly once, at once or when
+  // the engine replies (as the Frontend's waiter).
+  class Exchange : public Frontend::Waiter {
+   public:
+    explicit Exchange(HttpService& service) : service_(service) {}
+    virtual void answer(unsigned status, std::string_view body, const char* content_type) = 0;
+    void done(const Message* reply, const Message& request) final { service_.finish(reply, request, *this); }
+
+   protected:
+    ~Exchange() = default;
+
+   private:
+    friend class HttpService;
+    HttpService& service_;
+    std::string body_;  // the answer's body, built here and reused
+  };
   // Appends gauge and counter lines from the rest of the process to /metrics.
   using MetricsExtra = std::function<void(std::string& out)>;
 
   HttpService(const ClusterConfig& cfg, Frontend& frontend, Metrics& metrics, MetricsExtra extra);
-  void handle(std::string_view method, std::string_view target, std::string_view body, Reply reply);
+  void handle(std::string_view method, std::string_view target, std::string_view body,
+              const std::shared_ptr<Exchange>& ex);
   Metrics& metrics() { return metrics_; }
 
  private:
+  // The engine's reply (null: none within the deadline) to a request.
+  void finish(const Message* reply, const Message& request, Exchange& ex);
+  void fail(const ApiError& e, Exchange& ex);
   std::string render_metrics() const;
 
   const ClusterConfig& cfg_;
