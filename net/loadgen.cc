@@ -9,6 +9,7 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <random>
 
 #include <nlohmann/json.hpp>
@@ -56,6 +57,41 @@ struct Target {
 
 class Run;
 
+// An answer as the client keeps it: status, body and whether the server
+// keeps the connection, in strings reused from answer to answer (no header
+// map), as walletd reads its requests.
+struct Answer {
+  unsigned status = 0;
+  std::string body;
+};
+
+class AnswerParser final : public http::basic_parser<false> {
+ public:
+  explicit AnswerParser(Answer& a) : a_(a) { body_limit(1 << 20); }
+
+ private:
+  void on_request_impl(http::verb, beast::string_view, beast::string_view, int, beast::error_code&) override {}
+  void on_response_impl(int code, beast::string_view, int, beast::error_code&) override {
+    a_.status = static_cast<unsigned>(code);
+    a_.body.clear();
+  }
+  void on_field_impl(http::field, beast::string_view, beast::string_view, beast::error_code&) override {}
+  void on_header_impl(beast::error_code&) override {}
+  void on_body_init_impl(const boost::optional<std::uint64_t>&, beast::error_code&) override {}
+  size_t on_body_impl(beast::string_view b, beast::error_code&) override {
+    a_.body.append(b.data(), b.size());
+    return b.size();
+  }
+  void on_chunk_header_impl(std::uint64_t, beast::string_view, beast::error_code&) override {}
+  size_t on_chunk_body_impl(std::uint64_t, beast::string_view b, beast::error_code&) override {
+    a_.body.append(b.data(), b.size());
+    return b.size();
+  }
+  void on_finish_impl(beast::error_code&) override {}
+
+  Answer& a_;
+};
+
 class Conn : public std::enable_shared_from_this<Conn> {
  public:
   Conn(Run& run, asio::io_context& io, size_t target) : run_(run), stream_(io), pause_(io), target_(target) {}
@@ -72,8 +108,9 @@ class Conn : public std::enable_shared_from_this<Conn> {
   Run& run_;
   beast::tcp_stream stream_;
   beast::flat_buffer buf_;
-  http::request<http::string_body> req_;
-  http::response<http::string_body> res_;
+  std::string http_req_;  // the request's bytes
+  Answer answer_;
+  std::optional<AnswerParser> parser_;
   std::string redis_req_, redis_buf_;
   asio::steady_timer pause_;
   size_t target_;
@@ -90,7 +127,7 @@ class Run {
   // Called by connections.
   const Target& target(size_t i) const { return targets_[i % targets_.size()]; }
   size_t target_count() const { return targets_.size(); }
-  void build(const Job& j, http::request<http::string_body>& req) const;
+  void build(const Job& j, std::string& req) const;
   void build_redis(const Job& j, std::string& req) const;
   bool redis() const { return !o_.redis.empty(); }
   void on_answer(const Job& j, unsigned status, const std::string& body);
@@ -138,7 +175,7 @@ void Conn::assign(const Job& job) {
   if (run_.redis()) {
     run_.build_redis(job_, redis_req_);
   } else {
-    run_.build(job_, req_);
+    run_.build(job_, http_req_);
   }
   if (connected_) return send();
   auto self = shared_from_this();
@@ -156,10 +193,10 @@ void Conn::send() {
   if (run_.redis()) return send_redis();
   auto self = shared_from_this();
   stream_.expires_after(std::chrono::milliseconds(run_.timeout_ms()));
-  http::async_write(stream_, req_, [self](boost::system::error_code ec, size_t) {
+  asio::async_write(stream_, asio::buffer(http_req_), [self](boost::system::error_code ec, size_t) {
     if (ec) return self->fail("write: " + ec.message());
-    self->res_ = {};
-    http::async_read(self->stream_, self->buf_, self->res_, [self](boost::system::error_code ec, size_t) {
+    self->parser_.emplace(self->answer_);
+    http::async_read(self->stream_, self->buf_, *self->parser_, [self](boost::system::error_code ec, size_t) {
       if (ec) return self->fail("read: " + ec.message());
       self->on_response();
     });
@@ -167,14 +204,14 @@ void Conn::send() {
 }
 
 void Conn::on_response() {
-  if (!res_.keep_alive()) {
+  if (!parser_->keep_alive()) {
     boost::system::error_code ec;
     stream_.socket().close(ec);
     connected_ = false;
   }
   Job j = job_;
   busy_ = false;
-  run_.on_answer(j, res_.result_int(), res_.body());
+  run_.on_answer(j, answer_.status, answer_.body);
   run_.released(this);
 }
 
@@ -262,24 +299,29 @@ bool Run::parse_urls() {
   return true;
 }
 
-void Run::build(const Job& j, http::request<http::string_body>& req) const {
-  req = {};
-  req.version(11);
-  req.keep_alive(true);
-  req.set(http::field::host, targets_[0].host);
+// The request written by hand, as Beast's serializer wrote it: request
+// line, Host, and for a transfer its JSON body with type and length.
+void Run::build(const Job& j, std::string& req) const {
+  req.clear();
   if (j.kind == JobKind::kTransfer) {
-    req.method(http::verb::post);
-    req.target("/v1/wallet/balance_transfer");
-    req.set(http::field::content_type, "application/json");
-    req.body() = txs_[j.index].body;
-  } else if (j.kind == JobKind::kStatus) {
-    req.method(http::verb::get);
-    req.target("/v1/wallet/transaction/" + format_txid(txs_[j.index].id));
-  } else {
-    req.method(http::verb::get);
-    req.target("/v1/wallet/balance?account=" + account(j.index) + "&currency=" + currencies_[j.currency].code);
+    const std::string& body = txs_[j.index].body;
+    req += "POST /v1/wallet/balance_transfer HTTP/1.1\r\nHost: ";
+    req += targets_[0].host;
+    req += "\r\nContent-Type: application/json\r\nContent-Length: ";
+    req += std::to_string(body.size());
+    req += "\r\n\r\n";
+    req += body;
+    return;
   }
-  req.prepare_payload();
+  if (j.kind == JobKind::kStatus) {
+    req += "GET /v1/wallet/transaction/";
+    append_txid(req, txs_[j.index].id);
+  } else {
+    req += "GET /v1/wallet/balance?account=" + account(j.index) + "&currency=" + currencies_[j.currency].code;
+  }
+  req += " HTTP/1.1\r\nHost: ";
+  req += targets_[0].host;
+  req += "\r\n\r\n";
 }
 
 namespace {
