@@ -56,4 +56,26 @@ out=$(curl -s -X POST "$T" -d "$good" --next -s -X POST "$T" -d "$good")
   { echo "FAIL: good transfer after bad ones: $out"; fails=$((fails + 1)); }
 grep -q 'walletd_transfers_total{outcome="success"} 2' <(curl -s "$url/metrics") ||
   { echo "FAIL: metrics do not count the two answers"; fails=$((fails + 1)); }
+# The request reader and answer writer: a chunked body, HTTP/1.0 (answered
+# in kind, connection closed), a status query, and bytes that are not HTTP
+# (400 naming it, connection closed).
+id2=7a1c2a4e-8d3b-4c7a-9e2f-1b2c3d4e5f61
+good2="{\"transaction_id\":\"$id2\",\"from_account\":\"acct-3\",\"to_account\":\"acct-4\",\"amount\":\"1.00\",\"currency\":\"USD\"}"
+out=$(curl -s -X POST "$T" -H "Transfer-Encoding: chunked" -d "$good2")
+[ "$out" = "{\"status\":\"success\",\"transaction_id\":\"$id2\"}" ] ||
+  { echo "FAIL: chunked transfer: $out"; fails=$((fails + 1)); }
+out=$(curl -s "$url/v1/wallet/transaction/$id2")
+[ "$out" = "{\"status\":\"success\",\"transaction_id\":\"$id2\"}" ] ||
+  { echo "FAIL: status query: $out"; fails=$((fails + 1)); }
+head=$(curl -s -i --http1.0 "$url/healthz" | head -1 | tr -d '\r')
+[ "$head" = "HTTP/1.0 200 OK" ] || { echo "FAIL: HTTP/1.0 answered with: $head"; fails=$((fails + 1)); }
+hostport=${url#http://}
+exec 3<>"/dev/tcp/${hostport%:*}/${hostport##*:}"
+printf 'NOT HTTP AT ALL\r\n\r\n' >&3
+out=$(timeout 10 cat <&3 || true)
+exec 3<&-
+if ! grep -q "^HTTP/1.1 400 Bad Request" <<<"$out" || ! grep -q '"error":"malformed_http"' <<<"$out"; then
+  echo "FAIL: bytes that are not HTTP: $out"
+  fails=$((fails + 1))
+fi
 [ "$fails" -eq 0 ] && echo "walletd HTTP: all checks passed" || exit 1
