@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/money.h"
+#include "net/http_parts.h"
 #include "net/listen.h"
 
 namespace ws::net {
@@ -14,49 +15,6 @@ namespace {
 
 constexpr auto kIdleTimeout = std::chrono::seconds(60);
 constexpr const char* kJson = "application/json";
-
-// What a session keeps of a request: no header map (the answer needs only
-// the method, target, version, body and whether to keep the connection,
-// which the parser itself tracks), in strings the session reuses, so that
-// once they have room a request allocates nothing here.
-struct RequestParts {
-  std::string method;
-  std::string target;
-  std::string body;
-  unsigned version = 11;
-};
-
-class RequestParser final : public http::basic_parser<true> {
- public:
-  explicit RequestParser(RequestParts& parts) : parts_(parts) {}
-
- private:
-  void on_request_impl(http::verb, beast::string_view method, beast::string_view target, int version,
-                       beast::error_code&) override {
-    parts_.method.assign(method.data(), method.size());
-    parts_.target.assign(target.data(), target.size());
-    parts_.body.clear();
-    parts_.version = static_cast<unsigned>(version);
-  }
-  void on_response_impl(int, beast::string_view, int, beast::error_code&) override {}
-  void on_field_impl(http::field, beast::string_view, beast::string_view, beast::error_code&) override {}
-  void on_header_impl(beast::error_code&) override {}
-  void on_body_init_impl(const boost::optional<std::uint64_t>& length, beast::error_code&) override {
-    if (length) parts_.body.reserve(static_cast<size_t>(*length));  // at most the body limit
-  }
-  size_t on_body_impl(beast::string_view b, beast::error_code&) override {
-    parts_.body.append(b.data(), b.size());
-    return b.size();
-  }
-  void on_chunk_header_impl(std::uint64_t, beast::string_view, beast::error_code&) override {}
-  size_t on_chunk_body_impl(std::uint64_t, beast::string_view b, beast::error_code&) override {
-    parts_.body.append(b.data(), b.size());
-    return b.size();
-  }
-  void on_finish_impl(beast::error_code&) override {}
-
-  RequestParts& parts_;
-};
 
 // A keep-alive connection. The idle timeout is one timer per connection
 // that wakes once per timeout period and closes the connection if nothing
@@ -160,8 +118,8 @@ class Session final : public HttpService::Exchange, public std::enable_shared_fr
   Clock::time_point active_ = Clock::now();  // the last request read or answer begun
   HttpService& service_;
   beast::flat_buffer buffer_;
-  RequestParts req_;
-  std::optional<RequestParser> parser_;
+  HttpParts req_;
+  std::optional<PartsParser<true>> parser_;
   std::string out_;  // the answer being written
   bool keep_alive_ = true;
   unsigned version_ = 11;

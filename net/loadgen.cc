@@ -17,6 +17,7 @@
 #include "core/text.h"
 #include "core/txid.h"
 #include "net/asio.h"
+#include "net/http_parts.h"
 
 namespace ws::net {
 namespace {
@@ -57,41 +58,6 @@ struct Target {
 
 class Run;
 
-// An answer as the client keeps it: status, body and whether the server
-// keeps the connection, in strings reused from answer to answer (no header
-// map), as walletd reads its requests.
-struct Answer {
-  unsigned status = 0;
-  std::string body;
-};
-
-class AnswerParser final : public http::basic_parser<false> {
- public:
-  explicit AnswerParser(Answer& a) : a_(a) { body_limit(1 << 20); }
-
- private:
-  void on_request_impl(http::verb, beast::string_view, beast::string_view, int, beast::error_code&) override {}
-  void on_response_impl(int code, beast::string_view, int, beast::error_code&) override {
-    a_.status = static_cast<unsigned>(code);
-    a_.body.clear();
-  }
-  void on_field_impl(http::field, beast::string_view, beast::string_view, beast::error_code&) override {}
-  void on_header_impl(beast::error_code&) override {}
-  void on_body_init_impl(const boost::optional<std::uint64_t>&, beast::error_code&) override {}
-  size_t on_body_impl(beast::string_view b, beast::error_code&) override {
-    a_.body.append(b.data(), b.size());
-    return b.size();
-  }
-  void on_chunk_header_impl(std::uint64_t, beast::string_view, beast::error_code&) override {}
-  size_t on_chunk_body_impl(std::uint64_t, beast::string_view b, beast::error_code&) override {
-    a_.body.append(b.data(), b.size());
-    return b.size();
-  }
-  void on_finish_impl(beast::error_code&) override {}
-
-  Answer& a_;
-};
-
 class Conn : public std::enable_shared_from_this<Conn> {
  public:
   Conn(Run& run, asio::io_context& io, size_t target) : run_(run), stream_(io), pause_(io), target_(target) {}
@@ -109,8 +75,8 @@ class Conn : public std::enable_shared_from_this<Conn> {
   beast::tcp_stream stream_;
   beast::flat_buffer buf_;
   std::string http_req_;  // the request's bytes
-  Answer answer_;
-  std::optional<AnswerParser> parser_;
+  HttpParts answer_;  // status and body
+  std::optional<PartsParser<false>> parser_;
   std::string redis_req_, redis_buf_;
   asio::steady_timer pause_;
   size_t target_;
@@ -196,6 +162,7 @@ void Conn::send() {
   asio::async_write(stream_, asio::buffer(http_req_), [self](boost::system::error_code ec, size_t) {
     if (ec) return self->fail("write: " + ec.message());
     self->parser_.emplace(self->answer_);
+    self->parser_->body_limit(1 << 20);
     http::async_read(self->stream_, self->buf_, *self->parser_, [self](boost::system::error_code ec, size_t) {
       if (ec) return self->fail("read: " + ec.message());
       self->on_response();
