@@ -7,7 +7,9 @@
 # With REPLICAS 3 (or 5), every partition and coordinator is a Raft group of
 # that many processes (docs/replication.md). Each round kills one replica of
 # every group in turn (never more than one per group at a time: a minority;
-# half the time the one that last logged that it leads); each round, while
+# half the time the one that last logged that it leads), and a third of the
+# time, just after that replica restarts, another of its group (so the group
+# leans on a replica still catching up); each round, while
 # it is down, one victim loses its disk (its log files deleted) and another
 # has bytes flipped in a synced log segment: on restart each must repair
 # from its peers (docs/storage-faults.md). Replicas are created with
@@ -160,7 +162,7 @@ pause() { sleep "$(awk -v lo="$1" -v hi="$2" -v r="$RANDOM" 'BEGIN { printf "%.2
 urls=()
 for port in "${http_ports[@]}"; do urls+=(--url "http://127.0.0.1:$port"); done
 duration=$((4 * rounds + 4))
-[ "$replicas" -gt 1 ] && duration=$((7 * rounds + 4))
+[ "$replicas" -gt 1 ] && duration=$((9 * rounds + 4))
 "$walletload" "${urls[@]}" \
   --rate "$rate" --duration "$duration" --accounts 198 --connections 16 --currencies USD,EUR \
   --timeout-ms 1000 --max-attempts 2 --settle 60 --quiet >"$dir/walletload.out" 2>&1 &
@@ -220,6 +222,7 @@ leader_of() {
     sed -E 's|.*/([a-z0-9]+)\.err:.*leading term ([0-9]+).*|\2 \1|' | sort -n | tail -1 | cut -d' ' -f2
 }
 leader_kills=0
+behind_kills=0
 disk_losses=0
 corruptions=0
 # While replica $1 is down, its disk fails: every file of its log, the
@@ -277,6 +280,28 @@ if [ "$replicas" -gt 1 ]; then
       gi=$((gi + 1))
       pause 3 10
       start "$victim"
+      # A third of the time another replica of the group goes down while
+      # the one just restarted is likely still catching up (replaying, or
+      # repairing a lost or damaged log): still one down at a time, but the
+      # group now leans on a replica that is behind. Half the time it is
+      # the group's leader.
+      if [ $((RANDOM % 3)) -eq 0 ]; then
+        pause 1 4
+        k=${victim##*r}
+        second="${g}r$(((k + 1 + RANDOM % (replicas - 1)) % replicas))"
+        leader=$(leader_of "$g")
+        [ $((RANDOM % 2)) -eq 0 ] && [ -n "$leader" ] && [ "$leader" != "$victim" ] && second="$leader"
+        [ "$second" = "$leader" ] && leader_kills=$((leader_kills + 1))
+        check_alive
+        quiet_transfer
+        kill_node "$second"
+        [ "$second" = "$leader" ] && echo "$g $(date -u +%s.%N)" >>"$dir/leader-kills"
+        kills=$((kills + 1))
+        behind_kills=$((behind_kills + 1))
+        read_after_kill "$second"
+        pause 3 10
+        start "$second"
+      fi
     done
   done
 else
@@ -408,7 +433,8 @@ done
 archived=$(ls "$dir/data/archive" 2>/dev/null | wc -l)
 if [ "$rc" -eq 0 ] && [ "$arc" -eq 0 ] && [ -z "$died" ]; then
   if [ "$replicas" -gt 1 ]; then
-    echo "crash-test: PASS (groups of $replicas, $kills kill -9s of one replica at a time ($leader_kills of a leader), $reads balance reads" \
+    echo "crash-test: PASS (groups of $replicas, $kills kill -9s of one replica at a time ($leader_kills of a leader, $behind_kills just after another" \
+      "replica of the group restarted), $reads balance reads" \
       "after kills all answered with the exact balance ($quiet_moved transfers between the quiet accounts), $disk_losses disks lost and $corruptions corrupted ($repaired damaged logs cut and" \
       "repaired; $repairs_done repairs finished), $torn torn tails truncated, garbage frame rejected, $archived segments archived," \
       "every front end serves the same balances, offline audit of every replica's log OK) $failover $summary"
