@@ -196,11 +196,11 @@ quiet_transfer() {
 quiet_expected() { printf '%d.00' $((1000 - quiet_moved)); }
 # A balance read of acct-198 through the front end of a coordinator replica
 # that is up: it must answer, and with exactly the expected balance.
-read_after_kill() {
+read_after_kill() {  # killed [also not asked: just restarted]
   local up=() n port i got
   for i in "${!http_ports[@]}"; do
     n="c$((i / replicas))r$((i % replicas))"
-    [ "$n" = "$1" ] || up+=("${http_ports[$i]}")
+    [ "$n" = "$1" ] || [ "$n" = "${2:-}" ] || up+=("${http_ports[$i]}")
   done
   port="${up[$((RANDOM % ${#up[@]}))]}"
   reads=$((reads + 1))
@@ -282,9 +282,11 @@ if [ "$replicas" -gt 1 ]; then
       start "$victim"
       # A third of the time another replica of the group goes down while
       # the one just restarted is likely still catching up (replaying, or
-      # repairing a lost or damaged log): still one down at a time, but the
-      # group now leans on a replica that is behind. Half the time it is
-      # the group's leader.
+      # repairing a lost or damaged log): still one process down at a time,
+      # but the group now leans on a replica that is behind. Half the time
+      # it is the group's leader. A replica repairing its log may not vote
+      # until a majority has answered it, so the group can stall until the
+      # second one is back: the balance read waits for its restart.
       if [ $((RANDOM % 3)) -eq 0 ]; then
         pause 1 4
         k=${victim##*r}
@@ -298,9 +300,9 @@ if [ "$replicas" -gt 1 ]; then
         [ "$second" = "$leader" ] && echo "$g $(date -u +%s.%N)" >>"$dir/leader-kills"
         kills=$((kills + 1))
         behind_kills=$((behind_kills + 1))
-        read_after_kill "$second"
         pause 3 10
         start "$second"
+        read_after_kill "$second" "$victim"
       fi
     done
   done
