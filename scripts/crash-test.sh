@@ -256,6 +256,18 @@ print(f"{path}: flipped a bit at offsets {spots} of {len(data)} bytes")
 PY
   corruptions=$((corruptions + 1))
 }
+# kill -9 replica $2 of group $1 ($3: the replica that last said it leads),
+# after a transfer between the quiet accounts. The failover, from killing a
+# leader to the next "leading term" line of its group, is measured at the
+# end from the logs' UTC timestamps.
+kill_replica() {
+  [ "$2" = "$3" ] && leader_kills=$((leader_kills + 1))
+  check_alive
+  quiet_transfer
+  kill_node "$2"
+  [ "$2" = "$3" ] && echo "$1 $(date -u +%s.%N)" >>"$dir/leader-kills"
+  kills=$((kills + 1))
+}
 if [ "$replicas" -gt 1 ]; then
   for r in $(seq 1 "$rounds"); do
     gi=0
@@ -265,14 +277,7 @@ if [ "$replicas" -gt 1 ]; then
       victim="${g}r$((RANDOM % replicas))"
       leader=$(leader_of "$g")
       [ $((RANDOM % 2)) -eq 0 ] && [ -n "$leader" ] && victim="$leader"
-      [ "$victim" = "$leader" ] && leader_kills=$((leader_kills + 1))
-      check_alive
-      quiet_transfer
-      kill_node "$victim"
-      # The failover: from killing a leader to the next "leading term" line
-      # of its group (measured at the end from the logs' UTC timestamps).
-      [ "$victim" = "$leader" ] && echo "$g $(date -u +%s.%N)" >>"$dir/leader-kills"
-      kills=$((kills + 1))
+      kill_replica "$g" "$victim" "$leader"
       read_after_kill "$victim"
       # Each round, one group's victim loses its disk and another's rots.
       [ "$gi" -eq $((r % 5)) ] && lose_disk "$victim"
@@ -293,12 +298,7 @@ if [ "$replicas" -gt 1 ]; then
         second="${g}r$(((k + 1 + RANDOM % (replicas - 1)) % replicas))"
         leader=$(leader_of "$g")
         [ $((RANDOM % 2)) -eq 0 ] && [ -n "$leader" ] && [ "$leader" != "$victim" ] && second="$leader"
-        [ "$second" = "$leader" ] && leader_kills=$((leader_kills + 1))
-        check_alive
-        quiet_transfer
-        kill_node "$second"
-        [ "$second" = "$leader" ] && echo "$g $(date -u +%s.%N)" >>"$dir/leader-kills"
-        kills=$((kills + 1))
+        kill_replica "$g" "$second" "$leader"
         behind_kills=$((behind_kills + 1))
         pause 3 10
         start "$second"
