@@ -23,7 +23,7 @@ constexpr const char* kJson = "application/json";
 class Session final : public HttpService::Exchange, public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket s, HttpService& service)
-      : Exchange(service), socket_(std::move(s)), idle_(socket_.get_executor()), service_(service) {
+      : Exchange(service), socket_(std::move(s)), idle_(socket_.get_executor()) {
     boost::system::error_code ec;
     socket_.set_option(tcp::no_delay(true), ec);
   }
@@ -62,22 +62,22 @@ class Session final : public HttpService::Exchange, public std::enable_shared_fr
         ec == asio::error::connection_reset)
       return close();
     if (ec == http::error::body_limit) {
-      ++service_.metrics().http_requests;
-      ++service_.metrics().http_4xx;
+      ++service().metrics().http_requests;
+      ++service().metrics().http_4xx;
       ApiError e{413, "body_too_large",
                  "request body is over the limit of " + std::to_string(kMaxBodyBytes) + " bytes"};
       return write(413, error_body(e), kJson, false);
     }
     if (ec) {
-      ++service_.metrics().http_requests;
-      ++service_.metrics().http_4xx;
+      ++service().metrics().http_requests;
+      ++service().metrics().http_4xx;
       ApiError e{400, "malformed_http", "cannot parse the HTTP request: " + ec.message()};
       return write(400, error_body(e), kJson, false);
     }
     active_ = Clock::now();
     keep_alive_ = parser_->keep_alive();
     version_ = req_.version;
-    service_.handle(req_.method, req_.target, req_.body, shared_from_this());
+    service().handle(req_.method, req_.target, req_.body, shared_from_this());
   }
 
   // The answer is written by hand into one reused buffer: a status line,
@@ -85,16 +85,19 @@ class Session final : public HttpService::Exchange, public std::enable_shared_fr
   // wrote, without building a header map per answer.
   void write(unsigned status, std::string_view body, const char* type, bool keep_alive) {
     const auto reason = http::obsolete_reason(static_cast<http::status>(status));
-    char number[24];
+    auto number = [this](size_t v) {
+      char text[24];
+      out_.append(text, static_cast<size_t>(std::to_chars(text, text + sizeof text, v).ptr - text));
+    };
     out_.clear();
     out_ += version_ == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
-    out_.append(number, static_cast<size_t>(std::to_chars(number, number + sizeof number, status).ptr - number));
+    number(status);
     out_ += ' ';
     out_.append(reason.data(), reason.size());
     out_ += "\r\nServer: walletd\r\nContent-Type: ";
     out_ += type;
     out_ += "\r\nContent-Length: ";
-    out_.append(number, static_cast<size_t>(std::to_chars(number, number + sizeof number, body.size()).ptr - number));
+    number(body.size());
     if (!keep_alive && version_ != 10) out_ += "\r\nConnection: close";
     if (keep_alive && version_ == 10) out_ += "\r\nConnection: keep-alive";
     out_ += "\r\n\r\n";
@@ -116,7 +119,6 @@ class Session final : public HttpService::Exchange, public std::enable_shared_fr
   tcp::socket socket_;
   asio::steady_timer idle_;
   Clock::time_point active_ = Clock::now();  // the last request read or answer begun
-  HttpService& service_;
   beast::flat_buffer buffer_;
   HttpParts req_;
   std::optional<PartsParser<true>> parser_;

@@ -29,6 +29,7 @@ class HttpService {
 
    protected:
     ~Exchange() = default;
+    HttpService& service() { return service_; }
 
    private:
     friend class HttpService;
