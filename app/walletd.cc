@@ -88,7 +88,7 @@ int main(int argc, char** argv) {
   bool audit_json = false;
   audit->add_option("--data", audit_data, "the data directory (every node's logs, archive/ included)")->required();
   auto* at_opt = audit->add_option("--at", audit_at, "stop at this UTC time (2026-12-01T16:30:00Z, or epoch seconds)");
-  audit->add_option("--upto", audit_upto, "stop after this many events of each node's history")
+  audit->add_option("--upto", audit_upto, "stop after this many events of each node's history (replica groups: entry N of each group's Raft log)")
       ->check(CLI::NonNegativeNumber)
       ->excludes(at_opt);
   audit->add_option("--account", audit_account, "print this account's statement (acct-N) instead of every balance");

@@ -261,13 +261,51 @@ namespace {
 // rule makes it hold every committed entry. Entries past the newest
 // recorded commit are counted and included (that replica commits them when
 // it leads). History for a statement starts at that replica's snapshot.
+//
+// A point in history (--upto, --at) is read from the group's committed
+// entries, gathered from every replica's whole history (GroupHistory).
+
+// One committed entry of a group, and when it was known committed: the
+// hard-state record that first covered it (in any replica's log) lies
+// between two clock marks, after_ns and by_ns.
+struct CommittedEntry {
+  raft::Entry entry;
+  int64_t after_ns = 0;          // the clock mark before that record (0: none)
+  int64_t by_ns = INT64_MAX;     // the mark after it (the newest mark + 1 ms at the end of a log)
+  size_t from = 0;               // the replica whose log it was first read from
+};
+
+// A group's committed history, from all its replicas' logs, archives
+// included. A replica's log is followed record by record as a restart
+// would read it (raft::DurableReader), never compacted: an entry is
+// committed once a hard state the replica wrote covers it (Raft never
+// truncates at or below a commit), and the entries up to a checkpoint's
+// snapshot are committed (only applied entries are snapshotted). Every
+// replica's view must agree (state-machine safety); snapshots are kept as
+// starting points where no replica's log still holds the entries before
+// them.
+struct GroupHistory {
+  std::map<raft::Index, CommittedEntry> entries;
+  std::map<raft::Index, std::vector<uint8_t>> snapshots;  // the state after that index
+};
+
+struct ReplicaFollow {
+  raft::DurableReader reader;
+  raft::Index exported = 0;           // entries up to here were handed to its group's history
+  std::vector<raft::Index> waiting;   // handed over since the last clock mark
+  std::vector<int64_t> written_by;    // [index]: the clock mark after the entry's newest record
+  std::vector<raft::Index> written;   // entries written since the last clock mark
+  bool failed = false;
+};
+
 void audit_groups(const AuditOptions& opts, AuditReport& r) {
   const ClusterConfig& cfg = r.cluster.config;
   const size_t ncur = cfg.currencies.size();
-  r.point = "the end of every group's log (its most up-to-date replica)";
+  const bool cut = opts.at_ns || opts.upto;
   struct ReplicaRead {
     const NodeSpec* spec = nullptr;
     AuditNode node;
+    uint32_t group = 0;
     std::vector<std::vector<uint8_t>> live;  // its records in the live segments
     bool cut = false;                         // its log's oldest segments were retired
     bool readable = true;
@@ -286,6 +324,7 @@ void audit_groups(const AuditOptions& opts, AuditReport& r) {
     reps[i].spec = &r.cluster.nodes[i];
     reps[i].node.name = reps[i].spec->name;
     reps[i].node.partition = reps[i].spec->kind == NodeKind::kPartition;
+    reps[i].group = reps[i].node.partition ? reps[i].spec->index : cfg.partitions + reps[i].spec->index;
     if (shared.empty()) {
       logs.push_back(history_of(opts.data_dir, reps[i].spec->name, r.problems, &r.notes));
       log_members.emplace_back();
@@ -294,6 +333,86 @@ void audit_groups(const AuditOptions& opts, AuditReport& r) {
     if (reps[i].spec->id >= by_id.size()) by_id.resize(reps[i].spec->id + 1, SIZE_MAX);
     by_id[reps[i].spec->id] = i;
   }
+  const auto group_name = [&](uint32_t g) {
+    return cfg.is_partition(g) ? "p" + std::to_string(g) : "c" + std::to_string(g - cfg.partitions);
+  };
+
+  // A point in history: each replica's whole log is followed (ReplicaFollow)
+  // into its group's committed history.
+  std::vector<GroupHistory> hist(cut ? cfg.groups() : 0);
+  std::vector<ReplicaFollow> follow(cut ? reps.size() : 0);
+  const auto hand_over = [&](size_t i, raft::Index upto, int64_t mark) {
+    ReplicaFollow& f = follow[i];
+    const raft::Durable& d = f.reader.durable();
+    const raft::Index snap = d.snapshot.meta.last_index;
+    upto = std::min<raft::Index>(upto, snap + d.entries.size());
+    GroupHistory& h = hist[reps[i].group];
+    for (raft::Index idx = std::max(f.exported, snap) + 1; idx <= upto; ++idx) {
+      const raft::Entry& e = d.entries[idx - snap - 1];
+      auto [it, fresh] = h.entries.try_emplace(idx);
+      if (fresh) {
+        it->second = CommittedEntry{e, mark == INT64_MIN ? 0 : mark, INT64_MAX, i};
+      } else if (const raft::Entry& o = it->second.entry; o.term != e.term || o.kind != e.kind || o.data != e.data) {
+        r.problems.push_back("group " + group_name(reps[i].group) + ": " + reps[it->second.from].node.name + " and " +
+                             reps[i].node.name + " committed different entries at index " + std::to_string(idx) +
+                             " (terms " + std::to_string(o.term) + " and " + std::to_string(e.term) +
+                             "; state-machine safety)");
+      }
+      f.waiting.push_back(idx);
+    }
+    f.exported = std::max(f.exported, upto);
+  };
+  // A clock mark at t: what was handed over since the last one was known committed by t.
+  const auto settle = [&](size_t i, int64_t t) {
+    ReplicaFollow& f = follow[i];
+    for (raft::Index idx : f.waiting) {
+      CommittedEntry& c = hist[reps[i].group].entries.at(idx);
+      c.by_ns = std::min(c.by_ns, t);
+    }
+    f.waiting.clear();
+    for (raft::Index idx : f.written) {
+      if (idx >= f.written_by.size()) f.written_by.resize(idx + 1, INT64_MAX);
+      f.written_by[idx] = t;
+    }
+    f.written.clear();
+  };
+  const auto follow_record = [&](size_t i, std::span<const uint8_t> rec, const Piece& piece, uint64_t offset,
+                                 int64_t mark) {
+    ReplicaFollow& f = follow[i];
+    if (f.failed || rec.size() < 2) return;
+    const auto type = static_cast<raft::RecordType>(rec[0]);
+    // A segment that starts with a repair mark begins a new log: the replica
+    // dropped a damaged or lost one (history_of's note), or it is a
+    // checkpoint that rebuilds the replica alone.
+    if (shared.empty() && offset == 0 && type == raft::RecordType::kRepair) {
+      f.reader = raft::DurableReader{};
+      f.exported = 0;
+    }
+    if (type == raft::RecordType::kSnapshot && rec.size() >= 18) {
+      // Entries this snapshot keeps (the same rule as DurableReader) were applied, so committed.
+      const raft::Durable& d = f.reader.durable();
+      const raft::Index s = load_le64(rec.data() + 2), snap = d.snapshot.meta.last_index;
+      if (s > snap && s <= snap + d.entries.size() && d.entries[s - snap - 1].term == load_le64(rec.data() + 10))
+        hand_over(i, s, mark);
+    }
+    if (!f.reader.add(rec)) {
+      f.failed = true;
+      r.problems.push_back(reps[i].node.name + ": its Raft history does not read back at " + piece.seg.path + " offset " +
+                           std::to_string(offset) + ": " + f.reader.error());
+      return;
+    }
+    const raft::Durable& d = f.reader.durable();
+    if (type == raft::RecordType::kSnapshot) {
+      ++reps[i].node.snapshots;
+      hist[reps[i].group].snapshots.try_emplace(d.snapshot.meta.last_index, d.snapshot.data);
+      f.exported = std::max(f.exported, d.snapshot.meta.last_index);
+    } else if (type == raft::RecordType::kHardState) {
+      hand_over(i, d.hard_state.commit, mark);
+    } else if (type == raft::RecordType::kEntry && !d.entries.empty()) {
+      f.written.push_back(d.entries.back().index);
+    }
+  };
+
   for (size_t l = 0; l < logs.size(); ++l) {
     const std::vector<Piece>& pieces = logs[l];
     if (pieces.empty()) {
@@ -306,8 +425,14 @@ void audit_groups(const AuditOptions& opts, AuditReport& r) {
       n.last_segment = pieces.back().seg.seq;
       for (const Piece& p : pieces) (p.archived ? n.archived_segments : n.live_segments)++;
     }
-    const WalkTotals totals = walk(pieces, r.problems, [&](std::span<const uint8_t> rec, const Piece& piece, uint64_t) {
-      if (is_clock_mark(rec)) return;
+    int64_t mark = INT64_MIN;  // the newest clock mark read in this log
+    const WalkTotals totals = walk(pieces, r.problems, [&](std::span<const uint8_t> rec, const Piece& piece, uint64_t offset) {
+      if (is_clock_mark(rec)) {
+        mark = clock_mark_time(rec);
+        if (cut)
+          for (size_t i : log_members[l]) settle(i, mark);
+        return;
+      }
       size_t who = log_members[l].front();
       if (!shared.empty()) {
         std::optional<uint16_t> tag;
@@ -317,8 +442,13 @@ void audit_groups(const AuditOptions& opts, AuditReport& r) {
       }
       ReplicaRead& rep = reps[who];
       ++rep.node.events;
-      if (!piece.archived) rep.live.emplace_back(rec.begin(), rec.end());  // a restart reads the live log
+      if (cut) follow_record(who, rec, piece, offset, mark);
+      else if (!piece.archived) rep.live.emplace_back(rec.begin(), rec.end());  // a restart reads the live log
     });
+    // A mark follows any record appended 1 ms or more after the previous
+    // one: what came after the newest mark was written within 1 ms of it.
+    if (cut)
+      for (size_t i : log_members[l]) settle(i, mark == INT64_MIN ? INT64_MAX : mark + 1'000'000);
     const auto first_live = std::find_if(pieces.begin(), pieces.end(), [](const Piece& p) { return !p.archived; });
     for (size_t i : log_members[l]) {
       reps[i].node.bytes = totals.bytes;
@@ -326,6 +456,165 @@ void audit_groups(const AuditOptions& opts, AuditReport& r) {
       reps[i].cut = first_live != pieces.end() && first_live->seg.seq > 1;
     }
   }
+
+  TxMap txs;
+  bool all_complete = true, holds_open = false;
+  // Rebuilds group g's machine from a snapshot (none: from the start) and
+  // committed entries, as read from `source`: a partition's balances and
+  // the audited account's statement, a coordinator only checked to rebuild.
+  struct Applied {
+    const raft::Entry* entry;
+    int64_t time_ns;  // for the statement
+  };
+  const auto rebuild_group = [&](uint32_t g, const std::string& source, const std::vector<uint8_t>* snapshot,
+                                 raft::Index snapshot_index, const std::vector<Applied>& entries) -> uint64_t {
+    const bool complete = snapshot == nullptr;
+    all_complete = all_complete && complete;
+    if (!cfg.is_partition(g)) {
+      std::vector<std::vector<uint8_t>> records;
+      if (snapshot) records.push_back(*snapshot);
+      for (const Applied& a : entries)
+        if (a.entry->kind == raft::EntryKind::kCommand)
+          for_each_entry_record(a.entry->data, [&](std::span<const uint8_t> rec) {
+            records.emplace_back(rec.begin(), rec.end());
+            return true;
+          });
+      Coordinator coord(cfg, g - cfg.partitions);
+      if (!records.empty() && !coord.rebuild(records))
+        r.problems.push_back(source + ": its log does not rebuild a coordinator (a malformed event or snapshot)");
+      return 0;
+    }
+    PartitionNode part(cfg, g);
+    bool ok = true;
+    if (complete) {
+      part.replay_start();
+    } else {
+      std::vector<std::vector<uint8_t>> one{*snapshot};
+      ok = part.rebuild(one, /*use_snapshots=*/false);
+      if (!ok) r.problems.push_back(source + ": its snapshot at index " + std::to_string(snapshot_index) + " does not load");
+    }
+    if (r.account && cfg.account_partition[*r.account] == g)
+      for (size_t c = 0; c < ncur; ++c) r.statement_opening[c] = part.balance(*r.account, static_cast<CurrencyIdx>(c));
+    uint64_t n = 0;
+    for (const Applied& a : entries) {
+      const raft::Entry& e = *a.entry;
+      if (!ok) break;
+      if (e.kind != raft::EntryKind::kCommand) continue;
+      const bool well_formed = for_each_entry_record(e.data, [&](std::span<const uint8_t> rec) {
+        ++n;
+        if (!part.replay_record(rec)) {
+          r.problems.push_back(source + ": entry " + std::to_string(e.index) +
+                               " cannot be replayed: an event this partition could not have written");
+          return ok = false;
+        }
+        auto ev = decode_event(rec);
+        if (ev && ev->type != EventType::kSnapshot && ev->effect != Effect::kNone)
+          note_effect(r, txs, complete, *ev, part, e.index, a.time_ns);
+        return true;
+      });
+      if (!well_formed && ok) {
+        r.problems.push_back(source + ": entry " + std::to_string(e.index) + " is malformed");
+        ok = false;
+      }
+    }
+    holds_open = holds_open || part.open_holds() > 0;
+    for (AccountId a = 0; a < cfg.accounts; ++a) {
+      if (cfg.account_partition[a] != g) continue;
+      for (size_t c = 0; c < ncur; ++c) {
+        r.balances[a][c] = part.balance(a, static_cast<CurrencyIdx>(c));
+        r.balance_total[c] += r.balances[a][c];
+      }
+    }
+    return n;
+  };
+
+  if (cut) {
+    bool at_end = true;  // every group's point is the end of its log
+    for (uint32_t g = 0; g < cfg.groups(); ++g) {
+      const std::string group = group_name(g);
+      GroupHistory& h = hist[g];
+      // Entries past the newest recorded commit, in the log a restart would
+      // elect (the most up-to-date that is not repairing), as at the end of
+      // the logs: that replica commits them when it leads. They count from
+      // when it wrote them.
+      size_t best = SIZE_MAX;
+      const auto last_of = [&](size_t i) {
+        const raft::Durable& d = follow[i].reader.durable();
+        return d.entries.empty() ? std::pair{d.snapshot.meta.last_term, d.snapshot.meta.last_index}
+                                 : std::pair{d.entries.back().term, d.entries.back().index};
+      };
+      for (size_t i = 0; i < reps.size(); ++i)
+        if (reps[i].group == g && !follow[i].failed && !follow[i].reader.durable().repairing &&
+            (best == SIZE_MAX || last_of(i) > last_of(best)))
+          best = i;
+      if (best != SIZE_MAX) {
+        const raft::Index known = h.entries.empty() ? 0 : h.entries.rbegin()->first;
+        const ReplicaFollow& f = follow[best];
+        for (const raft::Entry& e : f.reader.durable().entries) {
+          if (e.index <= known) continue;
+          const int64_t by = e.index < f.written_by.size() ? f.written_by[e.index] : INT64_MAX;
+          h.entries.emplace(e.index, CommittedEntry{e, 0, by, best});
+          ++r.uncommitted_entries;
+        }
+      }
+      // The point: entry N, or the newest entry known committed by the time
+      // (a prefix: whatever covers an entry covers those before it).
+      raft::Index k = 0, newest = h.entries.empty() ? 0 : h.entries.rbegin()->first;
+      if (!h.snapshots.empty()) newest = std::max(newest, h.snapshots.rbegin()->first);
+      if (opts.upto) {
+        k = std::min<raft::Index>(*opts.upto, newest);
+      } else {
+        for (const auto& [idx, c] : h.entries) {
+          if (c.by_ns > *opts.at_ns) break;
+          k = idx;
+        }
+      }
+      // From the start if every entry up to k is in some replica's log,
+      // else from the newest snapshot at or after the last one missing.
+      raft::Index missing = 0, expect = 1;
+      for (auto it = h.entries.begin(); it != h.entries.end() && it->first <= k; ++it) {
+        if (it->first != expect) missing = it->first - 1;
+        expect = it->first + 1;
+      }
+      if (expect <= k) missing = k;
+      at_end = at_end && k == newest;
+      const std::vector<uint8_t>* snapshot = nullptr;
+      raft::Index from = 0;
+      if (missing > 0) {
+        auto s = h.snapshots.upper_bound(k);
+        if (s == h.snapshots.begin() || std::prev(s)->first < missing) {
+          r.problems.push_back("group " + group + ": entry " + std::to_string(missing) +
+                               " is in no replica's log and no snapshot after it is left: its state at entry " +
+                               std::to_string(k) + " cannot be rebuilt");
+          all_complete = false;
+          continue;
+        }
+        --s;
+        from = s->first;
+        snapshot = &s->second;
+      }
+      std::vector<Applied> entries;
+      for (auto it = h.entries.upper_bound(from); it != h.entries.end() && it->first <= k; ++it)
+        entries.push_back(Applied{&it->second.entry, it->second.after_ns});
+      const std::string source = "group " + group;
+      const uint64_t n = rebuild_group(g, source, snapshot, from, entries);
+      for (ReplicaRead& rep : reps)
+        if (rep.group == g) rep.node.applied = n;
+      std::string line = group + ": entries " + std::to_string(from + 1) + ".." + std::to_string(k) +
+                         (snapshot ? " after the snapshot at " + std::to_string(from) : " from the start") + " (" +
+                         std::to_string(h.entries.empty() ? 0 : h.entries.rbegin()->first) + " in all";
+      if (k > 0 && h.entries.count(k) && h.entries.at(k).by_ns != INT64_MAX)
+        line += ", entry " + std::to_string(k) + " by " + format_time(h.entries.at(k).by_ns);
+      r.group_sources.push_back(line + ")");
+    }
+    for (ReplicaRead& rep : reps) r.nodes.push_back(rep.node);
+    r.complete = all_complete;
+    // Each group stops at its own point, where a transfer can be half
+    // inside, unless every point is its group's end.
+    judge_conservation(r, txs, /*consistent=*/at_end, holds_open);
+    return;
+  }
+
   // Read back as walletd does (NodeLog::read_all): where the oldest
   // segments were retired, from the replica's first snapshot on.
   for (ReplicaRead& rep : reps) {
@@ -349,17 +638,12 @@ void audit_groups(const AuditOptions& opts, AuditReport& r) {
     if (i < first || i - first >= d.entries.size()) return nullptr;
     return &d.entries[i - first];
   };
-  TxMap txs;
-  bool all_complete = true, holds_open = false;
   for (uint32_t g = 0; g < cfg.groups(); ++g) {
     std::vector<ReplicaRead*> members;
     for (ReplicaRead& rep : reps)
-      if ((rep.spec->kind == NodeKind::kPartition) == cfg.is_partition(g) &&
-          rep.spec->index == (cfg.is_partition(g) ? g : g - cfg.partitions))
-        members.push_back(&rep);
+      if (rep.group == g) members.push_back(&rep);
     if (members.empty()) continue;
-    const std::string group = members.front()->node.partition ? "p" + std::to_string(members.front()->spec->index)
-                                                              : "c" + std::to_string(members.front()->spec->index);
+    const std::string group = group_name(g);
     raft::Index commit = 0;
     for (ReplicaRead* m : members) commit = std::max(commit, m->d.hard_state.commit);
     for (size_t a = 0; a < members.size(); ++a)
@@ -395,64 +679,10 @@ void audit_groups(const AuditOptions& opts, AuditReport& r) {
     r.group_sources.push_back(group + " from " + best->node.name + " (entries " +
                               std::to_string(d.snapshot.meta.last_index + 1) + ".." + std::to_string(last) +
                               ", commit recorded " + std::to_string(commit) + ")");
-    const bool complete = d.snapshot.meta.last_index == 0;
-    all_complete = all_complete && complete;
-    if (!best->node.partition) {
-      std::vector<std::vector<uint8_t>> records;
-      if (!d.snapshot.data.empty()) records.push_back(d.snapshot.data);
-      for (const raft::Entry& e : d.entries)
-        if (e.kind == raft::EntryKind::kCommand)
-          for_each_entry_record(e.data, [&](std::span<const uint8_t> rec) {
-            records.emplace_back(rec.begin(), rec.end());
-            return true;
-          });
-      Coordinator coord(cfg, best->spec->index);
-      if (!records.empty() && !coord.rebuild(records))
-        r.problems.push_back(best->node.name + ": its log does not rebuild a coordinator (a malformed event or snapshot)");
-      continue;
-    }
-    const uint32_t p = best->spec->index;
-    PartitionNode part(cfg, p);
-    bool ok = true;
-    if (complete) {
-      part.replay_start();
-    } else {
-      std::vector<std::vector<uint8_t>> one{d.snapshot.data};
-      ok = part.rebuild(one, /*use_snapshots=*/false);
-      if (!ok) r.problems.push_back(best->node.name + ": its snapshot at index " + std::to_string(d.snapshot.meta.last_index) + " does not load");
-    }
-    if (r.account && cfg.account_partition[*r.account] == p)
-      for (size_t c = 0; c < ncur; ++c) r.statement_opening[c] = part.balance(*r.account, static_cast<CurrencyIdx>(c));
-    uint64_t n = 0;
-    for (const raft::Entry& e : d.entries) {
-      if (!ok) break;
-      if (e.kind != raft::EntryKind::kCommand) continue;
-      const bool well_formed = for_each_entry_record(e.data, [&](std::span<const uint8_t> rec) {
-        ++n;
-        if (!part.replay_record(rec)) {
-          r.problems.push_back(best->node.name + ": entry " + std::to_string(e.index) +
-                               " cannot be replayed: an event this partition could not have written");
-          return ok = false;
-        }
-        auto ev = decode_event(rec);
-        if (ev && ev->type != EventType::kSnapshot && ev->effect != Effect::kNone)
-          note_effect(r, txs, complete, *ev, part, e.index, 0);
-        return true;
-      });
-      if (!well_formed && ok) {
-        r.problems.push_back(best->node.name + ": entry " + std::to_string(e.index) + " is malformed");
-        ok = false;
-      }
-    }
-    best->node.applied = n;
-    holds_open = holds_open || part.open_holds() > 0;
-    for (AccountId a = 0; a < cfg.accounts; ++a) {
-      if (cfg.account_partition[a] != p) continue;
-      for (size_t c = 0; c < ncur; ++c) {
-        r.balances[a][c] = part.balance(a, static_cast<CurrencyIdx>(c));
-        r.balance_total[c] += r.balances[a][c];
-      }
-    }
+    std::vector<Applied> entries;
+    for (const raft::Entry& e : d.entries) entries.push_back(Applied{&e, 0});
+    best->node.applied = rebuild_group(g, best->node.name, d.snapshot.meta.last_index == 0 ? nullptr : &d.snapshot.data,
+                                       d.snapshot.meta.last_index, entries);
   }
   for (ReplicaRead& rep : reps) r.nodes.push_back(rep.node);
   r.complete = all_complete;
@@ -476,11 +706,6 @@ bool run_audit(const AuditOptions& opts, AuditReport& r, std::string& error) {
   r.cluster = std::move(*parsed.spec);
   const ClusterConfig& cfg = r.cluster.config;
   const size_t ncur = cfg.currencies.size();
-  if (cfg.replicas() > 1 && (opts.at_ns || opts.upto)) {
-    error = std::string(opts.at_ns ? "--at" : "--upto") + ": " + opts.data_dir + " was written by replica groups (replicas " +
-            std::to_string(cfg.replicas()) + "); their audit reads the end of every group's log only";
-    return false;
-  }
   if (opts.account) {
     const std::string& a = *opts.account;
     uint64_t n = 0;
@@ -493,8 +718,13 @@ bool run_audit(const AuditOptions& opts, AuditReport& r, std::string& error) {
     }
     r.account = static_cast<AccountId>(n);
   }
-  r.point = opts.at_ns    ? "the last clock mark at or before " + format_time(*opts.at_ns)
-            : opts.upto ? "event " + std::to_string(*opts.upto) + " of each node's history"
+  const bool groups = cfg.replicas() > 1;
+  r.cut = opts.at_ns || opts.upto;
+  r.point = opts.at_ns ? (groups ? "the entries each group had recorded as committed by " + format_time(*opts.at_ns)
+                                 : "the last clock mark at or before " + format_time(*opts.at_ns))
+            : opts.upto ? (groups ? "entry " + std::to_string(*opts.upto) + " of each group's Raft log"
+                                  : "event " + std::to_string(*opts.upto) + " of each node's history")
+            : groups    ? "the end of every group's log (its most up-to-date replica)"
                         : "the end of every log";
   r.statement_opening.assign(ncur, 0);
   r.balances.assign(cfg.accounts, std::vector<int64_t>(ncur, 0));
@@ -502,7 +732,7 @@ bool run_audit(const AuditOptions& opts, AuditReport& r, std::string& error) {
   r.balance_total.assign(ncur, 0);
   r.in_flight.assign(ncur, 0);
   for (size_t c = 0; c < ncur; ++c) r.initial_total[c] = cfg.initial_balance[c].minor * int64_t{cfg.accounts};
-  if (cfg.replicas() > 1) {
+  if (groups) {
     audit_groups(opts, r);
     return true;
   }
@@ -665,7 +895,9 @@ bool run_audit(const AuditOptions& opts, AuditReport& r, std::string& error) {
 namespace {
 std::string cut_text(const AuditReport& r) {
   if (!r.complete) return "not checked (legs are held and the history before a snapshot was deleted)";
-  return "not checked (each node's log stops at its own point; a transfer can be half inside the cut)";
+  return r.cluster.config.replicas() > 1
+             ? "not checked (each group's log stops at its own point; a transfer can be half inside the cut)"
+             : "not checked (each node's log stops at its own point; a transfer can be half inside the cut)";
 }
 }  // namespace
 
@@ -694,7 +926,8 @@ std::string audit_text(const AuditReport& r) {
   for (const std::string& g : r.group_sources) out += "group " + g + "\n";
   if (cfg.replicas() > 1)
     out += "entries past the newest recorded commit: " + std::to_string(r.uncommitted_entries) +
-           " (included: the replica read commits them when it leads)\n";
+           (r.cut ? " (included from when they were written: the replica a restart elects commits them)\n"
+                  : " (included: the replica read commits them when it leads)\n");
   auto amount = [&](int64_t minor, size_t c) {
     return (minor < 0 ? "-" : "") + format_amount(Amount{minor < 0 ? -minor : minor}, cfg.currencies[c]);
   };

@@ -19,7 +19,7 @@ namespace ws::net {
 struct AuditOptions {
   std::string data_dir;
   std::optional<int64_t> at_ns;   // stop at this wall-clock time (ns since the Unix epoch)
-  std::optional<uint64_t> upto;   // stop after this many events of each node's history
+  std::optional<uint64_t> upto;   // stop after this many events of each node's history (groups: entry N of each group's log)
   std::optional<std::string> account;  // print this account's statement
 };
 
@@ -50,6 +50,7 @@ struct AuditReport {
   std::vector<AuditNode> nodes;
   bool complete = true;  // every node's history starts at its first segment
   std::string point;     // "the end of every log", "event 500 of each node", a time
+  bool cut = false;      // a point in history (--at, --upto), not the end of the logs
   std::vector<std::vector<int64_t>> balances;  // [account][currency], minor units
   std::vector<int64_t> initial_total, balance_total, in_flight;  // per currency
   uint64_t transfers_in_flight = 0;
@@ -57,8 +58,9 @@ struct AuditReport {
   std::optional<AccountId> account;
   std::vector<int64_t> statement_opening;  // per currency, where the history read starts
   std::vector<StatementLine> statement;
-  // Replica groups: where each group's state was read from, and the entries
-  // past the newest commit any replica recorded (included).
+  // Replica groups: where each group's state was read from, and (at the
+  // end of the logs) the entries past the newest commit any replica
+  // recorded (included).
   std::vector<std::string> group_sources;
   uint64_t uncommitted_entries = 0;
   std::vector<std::string> problems;  // empty: the audit passed

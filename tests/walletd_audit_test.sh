@@ -176,12 +176,14 @@ rm -rf "$dir/data"
 cp "$dir/keep.json" "$dir/cluster.json"
 flags=""; [ "$mode" = groups-per-node ] && flags="--log-per-node"
 start
+t0=$(date +%s.%N)
 "$walletload" --url "$url" --rate 200 --duration 3 --accounts 20 --connections 4 --currencies USD,EUR \
   --max-amount 500 --quiet >"$dir/load.out" 2>&1 || { cat "$dir/load.out"; fail "walletload's own audit"; }
 for a in acct-3 acct-11; do
   curl -s "$url/v1/wallet/balance?account=$a&currency=USD" >"$dir/live-$a-USD" || fail "balance read of $a: curl exit $?"
 done
 stop
+t1=$(date +%s.%N)
 rc=0; "$walletd" audit --data "$dir/data" >"$dir/audit" 2>&1 || rc=$?
 [ "$rc" -eq 0 ] || { cat "$dir/audit"; fail "audit of a clean directory exited $rc"; }
 grep -q "^group p1 from p1r" "$dir/audit" || fail "no source named for group p1: $(grep ^group "$dir/audit")"
@@ -197,8 +199,27 @@ done
 start
 stop
 ! grep -q "repairing" "$dir/err" || fail "a clean restart repairs: $(grep repairing "$dir/err" | head -2)"
-rc=0; "$walletd" audit --data "$dir/data" --upto 3 >/dev/null 2>"$dir/e" || rc=$?
-[ "$rc" -eq 2 ] && grep -q "replica groups" "$dir/e" || fail "--upto with groups: exit $rc, $(cat "$dir/e")"
+# Points in history, read from every replica's whole log (archives
+# included): before the load every balance is the initial one; after the
+# clean stop every entry is committed, so the last point is the end.
+"$walletd" audit --data "$dir/data" --at "$t0" >"$dir/at" || fail "audit --at before the load with groups"
+[ "$(grep -c ' 50.00 EUR 100.00 USD$' "$dir/at")" -eq 20 ] || fail "--at before the load with groups: not every balance is initial"
+grep -q "^group p1: entries 1\.\." "$dir/at" || fail "--at: no point named for group p1: $(grep ^group "$dir/at")"
+grep -E '^  acct-[0-9]+ ' "$dir/audit" >"$dir/end-balances"
+[ "$(wc -l <"$dir/end-balances")" -eq 20 ] || fail "the end audit lists $(wc -l <"$dir/end-balances") balances, want 20"
+for point in "--at $t1" "--upto 1000000000"; do
+  rc=0; "$walletd" audit --data "$dir/data" $point >"$dir/at" 2>&1 || rc=$?
+  [ "$rc" -eq 0 ] || { grep PROBLEM "$dir/at"; fail "audit $point with groups exited $rc"; }
+  grep -E '^  acct-[0-9]+ ' "$dir/at" | cmp -s - "$dir/end-balances" || fail "audit $point with groups: balances differ from the end's"
+  grep -q "^group p0: entries 1\.\..* from the start" "$dir/at" || fail "audit $point: p0 not read from the start: $(grep ^group "$dir/at")"
+done
+"$walletd" audit --data "$dir/data" --upto 3 >"$dir/at" || fail "audit --upto 3 with groups"
+grep -q "^as of: entry 3 of each group's Raft log" "$dir/at" || fail "--upto 3: $(grep '^as of' "$dir/at")"
+a=acct-3
+live=$(sed -E 's/.*"balance":"([^"]+)".*/\1/' "$dir/live-$a-USD")
+off=$("$walletd" audit --data "$dir/data" --at "$t1" --account $a --json | tr -d ' \n' |
+      sed -E 's/.*"balances":\{[^}]*"USD":"([^"]+)".*/\1/')
+[ "$live" = "$off" ] || fail "$a USD --at the end: the cluster served $live, the audit says $off"
 # Every replica's log is read: damage in one is named.
 if [ "$mode" = groups-per-node ]; then
   seg=$(ls "$dir"/data/archive/p0r2.*.log | head -1)
@@ -206,6 +227,16 @@ if [ "$mode" = groups-per-node ]; then
   printf '\xff\xff' | dd of="$seg" bs=1 seek=200 conv=notrunc 2>/dev/null
   rc=0; "$walletd" audit --data "$dir/data" >"$dir/audit" 2>&1 || rc=$?
   [ "$rc" -eq 1 ] && grep -q "PROBLEM: $seg" "$dir/audit" || fail "damage in a replica's log: exit $rc, $(grep PROBLEM "$dir/audit")"
+  cp "$dir/saved" "$seg"
+  # A replica whose log holds another history (here p1r1's first segment in
+  # place of p0r1's, checksums intact): the point-in-history audit finds
+  # two committed entries at one index (state-machine safety).
+  seg=$(ls "$dir"/data/archive/p0r1.*.log | head -1)
+  cp "$seg" "$dir/saved"
+  cp "$(ls "$dir"/data/archive/p1r1.*.log | head -1)" "$seg"
+  rc=0; "$walletd" audit --data "$dir/data" --upto 1000000000 >"$dir/at" 2>&1 || rc=$?
+  [ "$rc" -eq 1 ] && grep -q "^PROBLEM: group p0: p0r0 and p0r1 committed different entries at index" "$dir/at" ||
+    fail "another history in p0r1: exit $rc, $(grep PROBLEM "$dir/at" | head -3)"
   cp "$dir/saved" "$seg"
   # A replica whose live log starts with a damaged snapshot drops it and
   # repairs from its peers in a new segment that starts with its repair
@@ -219,6 +250,20 @@ if [ "$mode" = groups-per-node ]; then
   rc=0; "$walletd" audit --data "$dir/data" >"$dir/audit" 2>&1 || rc=$?
   [ "$rc" -eq 0 ] || fail "audit after a repair exited $rc: $(grep PROBLEM "$dir/audit")"
   grep -q "^note: p0r2: segments .* were dropped by a repair" "$dir/audit" || fail "the dropped segments are not noted"
+  # p0r2's history has a gap; its peers' logs hold every committed entry.
+  rc=0; "$walletd" audit --data "$dir/data" --upto 1000000000 >"$dir/at" 2>&1 || rc=$?
+  [ "$rc" -eq 0 ] || fail "audit --upto after a repair exited $rc: $(grep PROBLEM "$dir/at")"
+  grep -E '^  acct-[0-9]+ ' "$dir/at" | cmp -s - "$dir/end-balances" || fail "audit --upto after a repair: balances differ from the end's"
+  # Without the archive a group's history starts at the oldest snapshot
+  # its replicas keep: a point before it cannot be rebuilt, and says so.
+  rm -rf "$dir/data/archive"
+  rc=0; "$walletd" audit --data "$dir/data" --upto 3 >"$dir/at" 2>&1 || rc=$?
+  [ "$rc" -eq 1 ] && grep -q "^PROBLEM: group p0: entry [0-9]* is in no replica's log and no snapshot after it is left" "$dir/at" ||
+    fail "--upto 3 without the archive: exit $rc, $(grep -E 'PROBLEM|^group' "$dir/at" | head -3)"
+  rc=0; "$walletd" audit --data "$dir/data" --upto 1000000000 >"$dir/at" 2>&1 || rc=$?
+  [ "$rc" -eq 0 ] && grep -q "^group p0: entries [0-9]*\.\.[0-9]* after the snapshot at" "$dir/at" ||
+    fail "--upto the end without the archive: exit $rc, $(grep -E 'PROBLEM|^group' "$dir/at" | head -3)"
+  grep -E '^  acct-[0-9]+ ' "$dir/at" | cmp -s - "$dir/end-balances" || fail "--upto the end without the archive: balances differ"
 fi
 done
 [ "$fails" -eq 0 ] && echo "walletd audit: all checks passed" || exit 1
