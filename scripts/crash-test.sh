@@ -424,6 +424,13 @@ else
   # Each group's state comes from its most up-to-date replica, starting at
   # that replica's snapshot: conservation is judged when no leg is held.
   grep -q "^conservation USD: initial" "$dir/audit.out" || arc=1
+  # The whole history, from every replica's archive and live log: each
+  # group's committed entries from its first, so every transfer's legs are
+  # summed, and the end it reaches is the end audit's.
+  "$build/net/walletd" audit --data "$dir/data" --upto 1000000000 >"$dir/history.out" 2>&1 || arc=$?
+  grep -q "^transfers in flight: 0$" "$dir/history.out" || arc=1
+  grep -E '^  acct-[0-9]+ ' "$dir/history.out" | cmp -s - <(grep -E '^  acct-[0-9]+ ' "$dir/audit.out") ||
+    { echo "crash-test: the audit of the whole history ends at other balances than the audit of the logs' ends" >&2; arc=1; }
 fi
 for a in "${accts[@]}"; do
   live=$(sed -E 's/.*"balance":"([^"]+)".*/\1/' "$dir/live-$a")
@@ -439,7 +446,7 @@ if [ "$rc" -eq 0 ] && [ "$arc" -eq 0 ] && [ -z "$died" ]; then
       "replica of the group restarted), $reads balance reads" \
       "after kills all answered with the exact balance ($quiet_moved transfers between the quiet accounts), $disk_losses disks lost and $corruptions corrupted ($repaired damaged logs cut and" \
       "repaired; $repairs_done repairs finished), $torn torn tails truncated, garbage frame rejected, $archived segments archived," \
-      "every front end serves the same balances, offline audit of every replica's log OK) $failover $summary"
+      "every front end serves the same balances, offline audit of every replica's log OK, at the end and over the whole history) $failover $summary"
   else
     echo "crash-test: PASS ($kills kill -9s, $torn torn tails truncated, garbage frame rejected," \
       "$archived segments archived, offline audit OK) $summary"
@@ -448,7 +455,7 @@ if [ "$rc" -eq 0 ] && [ "$arc" -eq 0 ] && [ -z "$died" ]; then
   exit 0
 fi
 [ "$arc" -eq 0 ] ||
-  { echo "crash-test: walletd audit failed:" >&2; grep -E "PROBLEM|flight|conservation|audit" "$dir/audit.out" >&2; }
+  { echo "crash-test: walletd audit failed:" >&2; grep -hE "PROBLEM|flight|conservation|audit" "$dir/audit.out" "$dir/history.out" 2>/dev/null >&2; }
 echo "crash-test: FAIL (walletload exit $rc, walletd audit exit $arc, after $kills kill -9s${died:+; ended on their own:$died}); data kept in $dir" >&2
 cat "$dir/walletload.out" >&2
 for n in "${names[@]}"; do echo "--- $n (last lines)" >&2; tail -5 "$dir/$n.err" >&2; done
