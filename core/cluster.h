@@ -96,6 +96,10 @@ struct EngineBugs {
   bool skip_read_checksum = false;  // records are read back without verifying their checksums
   bool ignore_lost_fsync = false;   // a failed fsync is ignored and the writer carries on, as if it had succeeded
   bool ack_while_probing = false;   // a repairing replica acknowledges entries before its probes have restored its term
+  // Pre-vote and check-quorum (docs/raft.md).
+  bool prevote_elects = false;         // Raft: a won pre-vote takes the lead in the current term, without an election
+  bool prevote_sticky_leader = false;  // Raft: a silent leader is remembered, and pre-votes refused, until a new term (liveness)
+  bool quorum_contact_kept = false;    // Raft: check-quorum never forgets a follower it heard from once
   bool any() const;
 };
 
@@ -118,6 +122,11 @@ struct ReplicationOptions {
   // round trip, which leaves a follower holding an old term's entry without
   // the new term's after it (the ground of Raft's Figure 8).
   uint32_t max_append_entries = 64;
+  // Pre-vote and check-quorum (docs/raft.md): an election starts only once
+  // a majority says it could win; a leader cut off from a majority steps
+  // down. Switched off only to measure what they change.
+  bool pre_vote = true;
+  bool check_quorum = true;
 };
 
 struct ClusterConfig {

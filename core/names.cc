@@ -99,6 +99,9 @@ std::span<const EngineBugName> engine_bug_names() {
       {"skip_read_checksum", &EngineBugs::skip_read_checksum},
       {"ignore_lost_fsync", &EngineBugs::ignore_lost_fsync},
       {"ack_while_probing", &EngineBugs::ack_while_probing},
+      {"prevote_elects", &EngineBugs::prevote_elects},
+      {"prevote_sticky_leader", &EngineBugs::prevote_sticky_leader},
+      {"quorum_contact_kept", &EngineBugs::quorum_contact_kept},
   };
   static_assert(sizeof(EngineBugs) == std::size(kNames), "every EngineBugs switch needs a name");
   return kNames;

@@ -99,8 +99,8 @@ void Raft::reset_election_deadline(Time now) {
 
 Time Raft::next_deadline() const {
   if (repair_ == Repair::kProbing) return std::min(probe_at_, election_deadline_);
-  if (role_ == Role::kLeader) return heartbeat_at_;
-  if (role_ == Role::kCandidate) return std::min(election_deadline_, vote_resend_at_);
+  if (role_ == Role::kLeader) return opts_.check_quorum ? std::min(heartbeat_at_, quorum_check_at_) : heartbeat_at_;
+  if (role_ == Role::kCandidate || pre_campaign_) return std::min(election_deadline_, vote_resend_at_);
   return election_deadline_;
 }
 
@@ -113,12 +113,21 @@ void Raft::tick(Time now) {
     return;
   }
   if (role_ == Role::kLeader) {
-    if (now >= heartbeat_at_) heartbeat_round(now);
+    if (opts_.check_quorum && now >= quorum_check_at_) check_quorum(now);
+    if (role_ == Role::kLeader && now >= heartbeat_at_) heartbeat_round(now);
     return;
   }
   if (now >= election_deadline_) {
-    campaign(now);
+    if (opts_.pre_vote) {
+      pre_campaign(now);
+    } else {
+      campaign(now);
+    }
     return;
+  }
+  if (pre_campaign_ && now >= vote_resend_at_) {
+    send_pre_votes();  // a PreVote or its reply may have been lost
+    vote_resend_at_ = now + opts_.heartbeat_interval;
   }
   if (role_ == Role::kCandidate && now >= vote_resend_at_) {
     // A RequestVote or its reply may have been lost: ask again whoever has
@@ -157,6 +166,7 @@ void Raft::become_follower(Term term, ReplicaId leader, Time now) {
   }
   role_ = Role::kFollower;
   leader_ = leader;
+  pre_campaign_ = false;
   // A leader had no election timer running. A candidate keeps its deadline:
   // only a granted vote or a live leader postpones an election (§5.2).
   if (was_leader) {
@@ -166,7 +176,82 @@ void Raft::become_follower(Term term, ReplicaId leader, Time now) {
   note_role();
 }
 
+// Pre-vote: ask, without raising the term, whether a majority would vote
+// for this log in the next term. A candidate whose election failed asks
+// again too, so a replica that keeps losing (or is cut off) never drives
+// the group's term up.
+void Raft::pre_campaign(Time now) {
+  role_ = Role::kFollower;
+  if (!opts_.bugs.prevote_sticky_leader) leader_ = kNone;  // the bug keeps a silent leader until a new term
+  pre_campaign_ = true;
+  pre_votes_ = 1u << opts_.self;
+  pre_answered_ = pre_votes_;
+  reset_election_deadline(now);
+  vote_resend_at_ = now + opts_.heartbeat_interval;
+  note_role();
+  if (opts_.replicas == 1) return campaign(now);
+  send_pre_votes();
+}
+
+void Raft::send_pre_votes() {
+  for (ReplicaId r = 0; r < opts_.replicas; ++r) {
+    if (r == opts_.self || (pre_answered_ >> r) & 1u) continue;
+    send(Msg{.type = MsgType::kPreVote, .to = r, .prev_index = last_index(), .prev_term = last_term()}, false);
+    outbox_.back().msg.term = term_ + 1;
+  }
+}
+
+// Would vote for this candidate in its proposed term: that term is newer,
+// its log is at least as up to date, and no leader has been heard from for
+// election_timeout_min (a live leader's followers refuse, so a replica that
+// was cut off cannot start an election that deposes it). Repairing
+// replicas answer as they would a RequestVote.
+void Raft::on_pre_vote(const Msg& m, Time now) {
+  const bool leader_recent = role_ == Role::kLeader ||
+                             (leader_ != kNone && (opts_.bugs.prevote_sticky_leader ||
+                                                   (leader_heard_at_ >= 0 &&
+                                                    now < leader_heard_at_ + opts_.election_timeout_min)));
+  bool grant = m.term > term_ && !leader_recent && log_up_to_date(m.prev_term, m.prev_index);
+  if (repair_ == Repair::kProbing) grant = false;
+  if (repair_ == Repair::kCatchingUp && grant &&
+      (m.prev_term < probe_last_term_ || (m.prev_term == probe_last_term_ && m.prev_index < probe_last_index_)))
+    grant = false;
+  send(Msg{.type = MsgType::kPreVoteReply, .to = m.from, .success = grant}, false);
+  if (grant) outbox_.back().msg.term = m.term;
+}
+
+void Raft::on_pre_vote_reply(const Msg& m, Time now) {
+  if (!m.success) {
+    if (m.term > term_) become_follower(m.term, kNone, now);  // we were behind: no election
+    else if (pre_campaign_) pre_answered_ |= 1u << m.from;
+    return;
+  }
+  if (!pre_campaign_ || m.term != term_ + 1) return;  // an answer to an older round
+  pre_answered_ |= 1u << m.from;
+  pre_votes_ |= 1u << m.from;
+  if (static_cast<uint32_t>(std::popcount(pre_votes_)) < majority()) return;
+  if (opts_.bugs.prevote_elects) {
+    // Planted bug: the pre-votes are taken for votes, in the current term.
+    pre_campaign_ = false;
+    role_ = Role::kCandidate;
+    return become_leader(now);
+  }
+  campaign(now);
+}
+
+// Check-quorum: a leader that heard from fewer than a majority (itself
+// included) during the last election_timeout_max steps down, in its term.
+// Its clients then stop waiting on a leader that cannot commit.
+void Raft::check_quorum(Time now) {
+  const uint32_t heard = heard_ | (1u << opts_.self);
+  if (!opts_.bugs.quorum_contact_kept) heard_ = 0;
+  quorum_check_at_ = now + opts_.election_timeout_max;
+  if (static_cast<uint32_t>(std::popcount(heard)) >= majority()) return;
+  become_follower(term_, kNone, now);
+}
+
 void Raft::campaign(Time now) {
+  pre_campaign_ = false;
   term_ += 1;
   vote_ = opts_.self;
   role_ = Role::kCandidate;
@@ -196,6 +281,8 @@ void Raft::become_leader(Time now) {
   assert(role_ == Role::kCandidate);
   role_ = Role::kLeader;
   leader_ = opts_.self;
+  heard_ = 0;
+  quorum_check_at_ = now + opts_.election_timeout_max;
   for (ReplicaId r = 0; r < opts_.replicas; ++r) progress_[r] = Progress{.next = last_index() + 1};
   read_round_ = 0;
   assert(pending_reads_.empty());
@@ -222,6 +309,10 @@ void Raft::step(const Msg& m, Time now) {
   // taken as a floor only once every peer has answered.
   if (m.type == MsgType::kProbe) return on_probe(m);
   if (m.type == MsgType::kProbeReply) return on_probe_reply(m, now);
+  // A PreVote's term is only proposed, and a granted reply echoes it:
+  // neither may raise anyone's term.
+  if (m.type == MsgType::kPreVote) return on_pre_vote(m, now);
+  if (m.type == MsgType::kPreVoteReply) return on_pre_vote_reply(m, now);
   if (m.term > term_) {
     bool from_leader = m.type == MsgType::kAppend || m.type == MsgType::kInstallSnapshot;
     become_follower(m.term, from_leader ? m.from : kNone, now);
@@ -260,6 +351,8 @@ void Raft::step(const Msg& m, Time now) {
       break;
     case MsgType::kProbe:
     case MsgType::kProbeReply:
+    case MsgType::kPreVote:
+    case MsgType::kPreVoteReply:
       break;
   }
 }
@@ -329,8 +422,9 @@ bool Raft::accept_from_leader(const Msg& m, Time now) {
     alarm("two leaders in term " + std::to_string(term_));
     return false;
   }
-  if (role_ == Role::kCandidate) become_follower(term_, m.from, now);
+  if (role_ == Role::kCandidate || pre_campaign_) become_follower(term_, m.from, now);
   leader_ = m.from;
+  leader_heard_at_ = now;
   note_role();
   reset_election_deadline(now);
   return true;
@@ -709,6 +803,7 @@ void Raft::send_snapshot_chunk(ReplicaId peer) {
 void Raft::on_append_reply(const Msg& m, Time now) {
   (void)now;
   if (role_ != Role::kLeader) return;
+  heard_ |= 1u << m.from;
   Progress& p = progress_[m.from];
   if (m.read_round < p.min_round) return;  // to an Append sent before the follower probed
   p.acked_since_tick = true;
@@ -743,6 +838,7 @@ void Raft::on_append_reply(const Msg& m, Time now) {
 void Raft::on_install_snapshot_reply(const Msg& m, Time now) {
   (void)now;
   if (role_ != Role::kLeader) return;
+  heard_ |= 1u << m.from;
   Progress& p = progress_[m.from];
   if (m.read_round < p.min_round) return;
   p.acked_since_tick = true;

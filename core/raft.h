@@ -82,6 +82,14 @@ enum class MsgType : uint8_t {
   // and success if it is not repairing itself.
   kProbe = 7,
   kProbeReply = 8,
+  // Pre-vote (thesis §9.6): before it raises its term, a replica whose
+  // election timer fired asks whether it could win. PreVote: the term it
+  // would campaign in, its last log entry (prev_index, prev_term).
+  // PreVoteReply: success if the replier would vote so; term is that
+  // proposed term when granted, the replier's own when refused. Neither
+  // changes a term, a vote or anything durable.
+  kPreVote = 9,
+  kPreVoteReply = 10,
 };
 
 struct Msg {
@@ -121,9 +129,14 @@ struct RaftBugs {
   bool read_without_check = false;        // read_index answers at once with the commit index
   bool fixed_election_timeout = false;    // election timeout always election_timeout_min
   bool ack_while_probing = false;         // a repairing replica takes entries before its term is restored
+  bool prevote_elects = false;            // a won pre-vote takes the lead in the current term, no election
+  bool prevote_sticky_leader = false;     // a silent leader is remembered until a new term, and pre-votes
+                                          // are refused while any leader is remembered
+  bool quorum_contact_kept = false;       // check-quorum never forgets a follower heard from once
   bool any() const {
-    return vote_before_durable || commit_old_term_by_count || no_truncate_conflict ||
-           read_without_check || fixed_election_timeout || ack_while_probing;
+    return vote_before_durable || commit_old_term_by_count || no_truncate_conflict || read_without_check ||
+           fixed_election_timeout || ack_while_probing || prevote_elects || prevote_sticky_leader ||
+           quorum_contact_kept;
   }
 };
 
@@ -140,6 +153,13 @@ struct Options {
   uint32_t max_inflight_appends = 4;      // unacknowledged Appends carrying entries, per follower
   size_t max_uncommitted_entries = 4096;  // propose answers kBusy beyond this
   size_t max_pending_reads = 1024;        // read_index answers kBusy beyond this
+  // Pre-vote: an election starts only once a majority says it could win
+  // (none of them has heard from a leader for election_timeout_min), so a
+  // replica that was cut off does not raise the group's term when it comes
+  // back. Check-quorum: a leader that has not heard from a majority for
+  // election_timeout_max steps down, so clients stop waiting on it.
+  bool pre_vote = true;
+  bool check_quorum = true;
   RaftBugs bugs;
 };
 
@@ -323,6 +343,11 @@ class Raft {
   void alarm(const std::string& what);
   void send(Msg m, bool after_persist);
 
+  void pre_campaign(Time now);
+  void send_pre_votes();
+  void on_pre_vote(const Msg& m, Time now);
+  void on_pre_vote_reply(const Msg& m, Time now);
+  void check_quorum(Time now);
   void on_request_vote(const Msg& m, Time now);
   void on_request_vote_reply(const Msg& m, Time now);
   void on_append(const Msg& m, Time now);
@@ -376,6 +401,12 @@ class Raft {
   Time election_deadline_ = 0;
   Time heartbeat_at_ = 0;
   Time vote_resend_at_ = 0;
+  bool pre_campaign_ = false;   // asking for pre-votes (role follower, term unchanged)
+  uint32_t pre_votes_ = 0;      // bit per replica: would vote for us in term_ + 1
+  uint32_t pre_answered_ = 0;   // bit per replica: answered our PreVote
+  Time leader_heard_at_ = -1;   // the last Append or snapshot from the current leader (-1: never)
+  uint32_t heard_ = 0;          // leader: bit per follower heard from since the last quorum check
+  Time quorum_check_at_ = 0;    // leader: the next quorum check
   uint32_t votes_ = 0;          // bit per replica: granted this term
   uint32_t answered_ = 0;       // bit per replica: answered our RequestVote this term
   Index term_start_index_ = 0;  // leader: index of this term's no-op

@@ -471,12 +471,17 @@ std::unique_ptr<ReplicaHost> make_replica_host(const ClusterConfig& c, uint32_t 
   o.election_timeout_max = c.replication.election_timeout_max;
   o.heartbeat_interval = c.replication.heartbeat_interval;
   o.max_append_entries = c.replication.max_append_entries;
+  o.pre_vote = c.replication.pre_vote;
+  o.check_quorum = c.replication.check_quorum;
   o.bugs.vote_before_durable = c.bugs.vote_before_durable;
   o.bugs.commit_old_term_by_count = c.bugs.commit_old_term_by_count;
   o.bugs.no_truncate_conflict = c.bugs.no_truncate_conflict;
   o.bugs.fixed_election_timeout = c.bugs.fixed_election_timeout;
   o.bugs.read_without_check = c.bugs.read_without_check;
   o.bugs.ack_while_probing = c.bugs.ack_while_probing;
+  o.bugs.prevote_elects = c.bugs.prevote_elects;
+  o.bugs.prevote_sticky_leader = c.bugs.prevote_sticky_leader;
+  o.bugs.quorum_contact_kept = c.bugs.quorum_contact_kept;
   std::vector<NodeId> members;
   for (uint32_t r = 0; r < c.replicas(); ++r) members.push_back(c.replica_node(group, r));
   return std::make_unique<ReplicaHost>(std::move(machine), o, std::move(members),

@@ -122,7 +122,15 @@ void parse_protocol(const json& v, ProtocolOptions& p) {
 
 void parse_replication(const json& v, ReplicationOptions& r) {
   if (!v.is_object()) fail("replication", "expected an object such as {\"heartbeat_ms\": 100}, got " + v.dump());
-  only_keys(v, {"election_timeout_min_ms", "election_timeout_max_ms", "heartbeat_ms"}, "replication.");
+  only_keys(v, {"election_timeout_min_ms", "election_timeout_max_ms", "heartbeat_ms", "pre_vote", "check_quorum"},
+            "replication.");
+  auto flag = [&](const char* key, bool& out) {
+    if (!v.contains(key)) return;
+    if (!v[key].is_boolean()) fail(std::string("replication.") + key, "expected true or false, got " + v[key].dump());
+    out = v[key].get<bool>();
+  };
+  flag("pre_vote", r.pre_vote);
+  flag("check_quorum", r.check_quorum);
   auto ms = [&](const char* key, Duration& out) {
     if (v.contains(key))
       out = static_cast<Duration>(get_uint(v[key], std::string("replication.") + key, 1, 600000)) * kMillisecond;

@@ -202,7 +202,7 @@ bool decode_raft_msg(std::span<const uint8_t> in, raft::Msg& m) {
   if (!have(kFixed)) return false;
   const uint8_t type = u8();
   if (type < static_cast<uint8_t>(raft::MsgType::kRequestVote) ||
-      type > static_cast<uint8_t>(raft::MsgType::kProbeReply))
+      type > static_cast<uint8_t>(raft::MsgType::kPreVoteReply))
     return false;
   m.type = static_cast<raft::MsgType>(type);
   m.from = u32();

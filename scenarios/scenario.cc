@@ -151,6 +151,8 @@ ScenarioLoad convert(const json& doc) {
   rep.election_timeout_max = r.integer("replication", "election_timeout_max_ms", 1, 3'600'000) * kMillisecond;
   rep.heartbeat_interval = r.integer("replication", "heartbeat_ms", 1, 3'600'000) * kMillisecond;
   rep.max_append_entries = static_cast<uint32_t>(r.integer("replication", "max_append_entries", 1, 1'000'000));
+  rep.pre_vote = doc.at("replication").at("pre_vote").get<bool>();
+  rep.check_quorum = doc.at("replication").at("check_quorum").get<bool>();
   if (r.err.empty() && rep.election_timeout_max <= rep.election_timeout_min)
     r.err = "scenario key 'replication.election_timeout_max_ms' must be greater than 'replication.election_timeout_min_ms'";
   if (r.err.empty() && rep.heartbeat_interval >= rep.election_timeout_min)

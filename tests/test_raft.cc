@@ -73,6 +73,11 @@ Options base_options(ReplicaId self, uint32_t replicas) {
   o.election_timeout_min = 150 * kMillisecond;
   o.election_timeout_max = 300 * kMillisecond;
   o.heartbeat_interval = 40 * kMillisecond;
+  // The hand-driven tests script classic elections step by step;
+  // pre-vote and check-quorum have tests of their own, and the randomized
+  // harness runs with them on (SimConfig).
+  o.pre_vote = false;
+  o.check_quorum = false;
   return o;
 }
 
@@ -82,6 +87,8 @@ struct SimConfig {
   uint64_t seed = 1;
   uint32_t replicas = 3;
   RaftBugs bugs{};
+  bool pre_vote = true;
+  bool check_quorum = true;
   Duration fault_phase = 2 * kSecond;
   Duration heal_phase = 3 * kSecond;
 };
@@ -114,6 +121,7 @@ class Sim {
     int crash_armed = 0;
     HardState last_hs;
     std::vector<std::vector<uint8_t>> disk;  // persisted records, oldest first
+    uint64_t incarnation = 0;                // counts starts
   };
   enum class EvKind : uint8_t {
     kDeliver,
@@ -122,7 +130,8 @@ class Sim {
     kPartition,
     kUnpartition,
     kClient,
-    kHeal
+    kHeal,
+    kCutLeaderCheck,  // check-quorum: the leader cut off at `arg`'s cut still leads?
   };
   struct Ev {
     Time at = 0;
@@ -189,6 +198,7 @@ class Sim {
   Time end_ = 0;
   bool healed_ = false;
   uint64_t cut_ = 0;  // bit a*8+b: messages from a to b are lost
+  uint32_t cut_epoch_ = 0;  // counts changes of cut_
 
   // Per-seed profile.
   bool crashes_on_ = true;
@@ -235,6 +245,8 @@ Options Sim::node_options(ReplicaId r) const {
   o.max_append_bytes = max_append_bytes_;
   o.snapshot_chunk_bytes = chunk_bytes_;
   o.max_inflight_appends = inflight_;
+  o.pre_vote = cfg_.pre_vote;
+  o.check_quorum = cfg_.check_quorum;
   o.bugs = cfg_.bugs;
   return o;
 }
@@ -254,6 +266,7 @@ void Sim::push(Ev e) {
 // (Re)start from the disk: decode the records, restore, reload the app.
 void Sim::start_node(ReplicaId r) {
   Node& n = nodes_[r];
+  ++n.incarnation;
   DurableReader reader;
   for (const auto& rec : n.disk) {
     if (!reader.add(rec)) {
@@ -495,9 +508,19 @@ void Sim::handle(const Ev& e) {
       return;
     case EvKind::kPartition: {
       cut_ = 0;
+      ++cut_epoch_;
       if (e.arg == 0) {  // cut off whoever leads now
         for (ReplicaId r = 0; r < cfg_.replicas; ++r) {
-          if (nodes_[r].up && nodes_[r].raft->role() == Role::kLeader) cut_between(1u << r);
+          if (nodes_[r].up && nodes_[r].raft->role() == Role::kLeader) {
+            cut_between(1u << r);
+            // With check-quorum it steps down within two election timeouts.
+            if (cfg_.check_quorum && cfg_.replicas > 1)
+              push(Ev{.at = now_ + 2 * base_options(0, 1).election_timeout_max + base_options(0, 1).heartbeat_interval,
+                      .kind = EvKind::kCutLeaderCheck,
+                      .node = r,
+                      .arg = cut_epoch_,
+                      .msg = Msg{.term = nodes_[r].raft->term(), .commit = nodes_[r].incarnation}});
+          }
         }
       } else if (e.arg == 1) {  // two random sides
         cut_between(static_cast<uint32_t>(rng_.below(1u << cfg_.replicas)));
@@ -513,10 +536,20 @@ void Sim::handle(const Ev& e) {
     }
     case EvKind::kUnpartition:
       cut_ = 0;
+      ++cut_epoch_;
       return;
+    case EvKind::kCutLeaderCheck: {
+      const Node& n = nodes_[e.node];
+      if (e.arg != cut_epoch_ || !n.up || n.incarnation != e.msg.commit) return;
+      if (n.raft->role() == Role::kLeader && n.raft->term() == e.msg.term)
+        violate("check-quorum: node " + std::to_string(e.node) + ", cut off from every peer, still leads term " +
+                std::to_string(e.msg.term) + " two election timeouts later");
+      return;
+    }
     case EvKind::kHeal:
       healed_ = true;
       cut_ = 0;
+      ++cut_epoch_;
       for (ReplicaId r = 0; r < cfg_.replicas; ++r) {
         nodes_[r].crash_armed = 0;
         if (!nodes_[r].up) start_node(r);
@@ -844,6 +877,132 @@ TEST(RaftLog, ALostLastAppendIsResentWhileTheGroupIsIdle) {
 
 TEST(RaftElection, ThreeReplicasElectAndReplicate) { elect_and_replicate(3); }
 TEST(RaftElection, FiveReplicasElectAndReplicate) { elect_and_replicate(5); }
+
+Options with_pre_vote_and_check_quorum(ReplicaId self, uint32_t replicas) {
+  Options o = base_options(self, replicas);
+  o.pre_vote = true;
+  o.check_quorum = true;
+  return o;
+}
+
+// The last message r sent, taken off the queue.
+Msg take_last_from(Group& g, ReplicaId r) {
+  for (size_t i = g.queue_.size(); i-- > 0;)
+    if (g.queue_[i].from == r) {
+      Msg m = g.queue_[i];
+      g.queue_.erase(g.queue_.begin() + static_cast<ptrdiff_t>(i));
+      return m;
+    }
+  ADD_FAILURE() << "replica " << r << " sent nothing";
+  return Msg{};
+}
+
+TEST(RaftPreVote, AnElectionStartsOnlyAfterAMajorityWouldVote) {
+  Group g(3, with_pre_vote_and_check_quorum);
+  g.restore_all();
+  g.timeout(0);  // a pre-vote first: the term does not move
+  EXPECT_EQ(g[0].term(), 0u);
+  EXPECT_EQ(g[0].role(), Role::kFollower);
+  ASSERT_EQ(g.queue_.size(), 2u);
+  EXPECT_EQ(g.queue_[0].type, MsgType::kPreVote);
+  EXPECT_EQ(g.queue_[0].term, 1u);  // the term it would campaign in
+  g.pump();                         // granted: now the election, then the lead
+  EXPECT_EQ(g[0].role(), Role::kLeader);
+  EXPECT_EQ(g[0].term(), 1u);
+  EXPECT_EQ(g[1].leader(), 0u);
+  EXPECT_EQ(g[2].vote(), 0u);
+}
+
+TEST(RaftPreVote, AFollowerOfALiveLeaderRefusesAndNoTermMoves) {
+  Group g(3, with_pre_vote_and_check_quorum);
+  g.restore_all();
+  g.timeout(0);
+  g.pump();
+  ASSERT_EQ(g[0].role(), Role::kLeader);
+  const Term term = g[0].term();
+  // Replica 2 was cut off and asks to campaign in a newer term, with a log
+  // as up to date as anyone's: 1 heard from its leader just now, refuses,
+  // and answers with its own term; nobody's term or vote moves.
+  Msg ask{.type = MsgType::kPreVote,
+          .from = 2,
+          .to = 1,
+          .term = term + 5,
+          .prev_index = g[1].last_index(),
+          .prev_term = g[1].last_term()};
+  g[1].step(ask, g.now + kMillisecond);
+  g.collect(1);
+  Msg no = take_last_from(g, 1);
+  EXPECT_EQ(no.type, MsgType::kPreVoteReply);
+  EXPECT_FALSE(no.success);
+  EXPECT_EQ(no.term, term);
+  EXPECT_EQ(g[1].term(), term);
+  EXPECT_EQ(g[1].vote(), 0u);
+  // The leader itself refuses too.
+  g[0].step(Msg{.type = MsgType::kPreVote, .from = 2, .to = 0, .term = term + 5,
+                .prev_index = g[0].last_index(), .prev_term = g[0].last_term()},
+            g.now + kMillisecond);
+  g.collect(0);
+  EXPECT_FALSE(take_last_from(g, 0).success);
+  EXPECT_EQ(g[0].role(), Role::kLeader);
+  // Once 1 has not heard from a leader for election_timeout_min it would
+  // vote, still without changing its term or vote; never for a shorter log.
+  const Time later = g.now + base_options(1, 3).election_timeout_min + kMillisecond;
+  g[1].step(ask, later);
+  g.collect(1);
+  Msg yes = take_last_from(g, 1);
+  EXPECT_TRUE(yes.success);
+  EXPECT_EQ(yes.term, term + 5);
+  EXPECT_EQ(g[1].term(), term);
+  EXPECT_EQ(g[1].vote(), 0u);
+  Msg behind = ask;
+  behind.prev_index = 0;
+  behind.prev_term = 0;
+  g[1].step(behind, later);
+  g.collect(1);
+  EXPECT_FALSE(take_last_from(g, 1).success);
+}
+
+TEST(RaftPreVote, ARefusalFromANewerTermMakesTheAskerAFollowerThere) {
+  Group g(3, with_pre_vote_and_check_quorum);
+  g.restore_all();
+  g.timeout(2);  // pre-vote in term 0, for term 1
+  g.queue_.clear();
+  g[2].step(Msg{.type = MsgType::kPreVoteReply, .from = 1, .to = 2, .term = 7, .success = false}, g.now);
+  g.collect(2);
+  EXPECT_EQ(g[2].term(), 7u);
+  EXPECT_EQ(g[2].role(), Role::kFollower);
+  // A grant for an older round (term 1) counts for nothing now.
+  g[2].step(Msg{.type = MsgType::kPreVoteReply, .from = 0, .to = 2, .term = 1, .success = true}, g.now);
+  EXPECT_EQ(g[2].term(), 7u);
+  EXPECT_NE(g[2].role(), Role::kLeader);
+}
+
+TEST(RaftCheckQuorum, ALeaderThatHearsFromNoMajorityStepsDown) {
+  Group g(3, with_pre_vote_and_check_quorum);
+  g.restore_all();
+  g.timeout(0);
+  g.pump();
+  ASSERT_EQ(g[0].role(), Role::kLeader);
+  const Term term = g[0].term();
+  // Its followers answer: it keeps leading through several quorum checks.
+  const Duration window = base_options(0, 3).election_timeout_max;
+  const Time until = g.now + 3 * window;
+  while (g.now < until) {
+    g.heartbeat(0);
+    g.pump();
+  }
+  EXPECT_EQ(g[0].role(), Role::kLeader);
+  // Cut off: within two windows it steps down, in its own term.
+  const Time cut = g.now;
+  while (g[0].role() == Role::kLeader && g.now < cut + 3 * window) {
+    g.heartbeat(0);
+    g.pump([](const Msg& m) { return !involves(m, 0); });
+  }
+  EXPECT_EQ(g[0].role(), Role::kFollower);
+  EXPECT_EQ(g[0].term(), term);
+  EXPECT_EQ(g[0].leader(), kNone);
+  EXPECT_LE(g.now, cut + 2 * window);
+}
 
 TEST(RaftElection, OneVotePerTermAndOnlyForUpToDateLogs) {
   Group g(3);
@@ -1306,10 +1465,10 @@ TEST(RaftRecords, RestoreRoundTripMatchesTheLiveReplica) {
 
 // ============================================================ randomized
 
-void sweep(uint32_t replicas, uint64_t seeds) {
+void sweep(uint32_t replicas, uint64_t seeds, bool classic = false) {
   SimResult total;
   for (uint64_t seed = 1; seed <= seeds; ++seed) {
-    SimResult r = run_sim(SimConfig{.seed = seed, .replicas = replicas});
+    SimResult r = run_sim(SimConfig{.seed = seed, .replicas = replicas, .pre_vote = !classic, .check_quorum = !classic});
     ASSERT_TRUE(r.violations.empty()) << r.violations.front();
     total.committed += r.committed;
     total.reads += r.reads;
@@ -1349,6 +1508,8 @@ constexpr uint64_t kSweepSeeds = 1000;
 TEST(RaftRandomized, ThreeReplicasKeepEveryPropertyOverManySeeds) { sweep(3, kSweepSeeds); }
 TEST(RaftRandomized, FiveReplicasKeepEveryPropertyOverManySeeds) { sweep(5, kSweepSeeds); }
 TEST(RaftRandomized, OneReplicaKeepsEveryProperty) { sweep(1, 100); }
+// Classic elections (no pre-vote, no check-quorum), as configurable.
+TEST(RaftRandomized, ClassicElectionsKeepEveryProperty) { sweep(3, kSweepSeeds / 4, /*classic=*/true); }
 
 TEST(RaftRandomized, SameSeedSameHistory) {
   for (uint64_t seed : {3u, 17u}) {
@@ -1386,6 +1547,15 @@ TEST(RaftPlantedBugs, ReadWithoutCheckIsCaught) {
 }
 TEST(RaftPlantedBugs, FixedElectionTimeoutIsCaught) {
   expect_caught(RaftBugs{.fixed_election_timeout = true}, 3, "fixed_election_timeout");
+}
+TEST(RaftPlantedBugs, PreVoteElectsIsCaught) {
+  expect_caught(RaftBugs{.prevote_elects = true}, 3, "prevote_elects");
+}
+TEST(RaftPlantedBugs, PreVoteStickyLeaderIsCaught) {
+  expect_caught(RaftBugs{.prevote_sticky_leader = true}, 3, "prevote_sticky_leader");
+}
+TEST(RaftPlantedBugs, QuorumContactKeptIsCaught) {
+  expect_caught(RaftBugs{.quorum_contact_kept = true}, 3, "quorum_contact_kept");
 }
 
 }  // namespace
