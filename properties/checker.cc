@@ -118,6 +118,17 @@ void Checker::on_replica_stopped(uint32_t group, uint32_t replica, const std::st
          "replica " + std::to_string(replica) + " of " + group_name(group) + " stopped: " + why);
 }
 
+// Check-quorum's promise (docs/raft.md): a leader cut off from its group
+// stops leading, so its clients stop waiting on answers it cannot commit.
+void Checker::on_stale_leader(uint32_t group, uint32_t replica, uint64_t term, Duration cut_for, Duration silent_for,
+                              Time t) {
+  report(Property::kLiveness, t, {},
+         "check-quorum: replica " + std::to_string(replica) + " of " + group_name(group) + " was cut off from its group " +
+             std::to_string(cut_for / kMillisecond) + " ms ago, has heard nothing from it for " +
+             std::to_string(silent_for / kMillisecond) + " ms, and still leads term " + std::to_string(term) +
+             " (it cannot commit; its clients wait)");
+}
+
 // Election safety: one leader per term in a group.
 void Checker::on_replica_role(uint32_t group, uint32_t replica, const raft::RoleChange& rc, Time t) {
   if (rc.role != raft::Role::kLeader) return;

@@ -157,6 +157,8 @@ class Checker final : public SimObserver {
   void on_replica_install(uint32_t group, uint32_t replica, const raft::SnapshotMeta& meta, Time t) override;
   void on_replica_role(uint32_t group, uint32_t replica, const raft::RoleChange& rc, Time t) override;
   void on_replica_stopped(uint32_t group, uint32_t replica, const std::string& why, Time t) override;
+  void on_stale_leader(uint32_t group, uint32_t replica, uint64_t term, Duration cut_for, Duration silent_for,
+                       Time t) override;
   void on_read_answer(uint32_t r, AccountId a, CurrencyIdx cur, int64_t value, Time sent, Time t) override;
   uint64_t reads_checked() const { return reads_checked_; }
   const RunCounts& counts() const { return counts_; }

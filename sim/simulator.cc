@@ -167,6 +167,7 @@ struct Simulator::Node {
   bool wake_scheduled = false;
   Duration clock_offset = 0;
   int32_t drift_ppm = 0;
+  Time raft_heard_at = 0;  // a replica: the last Raft message delivered to it
 };
 
 SimContext::SimContext(Simulator& sim, NodeId self)
@@ -353,6 +354,7 @@ void Simulator::dispatch(const QEvent& ev) {
     r.aux = static_cast<uint64_t>(m.type) | m.term << 8;
     record(r);
     if (!n.up) return;
+    n.raft_heard_at = now_;
     n.actor->on_raft(*n.ctx, from, m);
     charge(n, ev.node, 1);
     return;
@@ -422,7 +424,9 @@ void Simulator::push(Time t, EvKind kind, NodeId node, uint32_t slot, uint64_t a
 // Raft's messages, so counting wakes kept a run with service times from
 // ever ending).
 bool Simulator::wallet_event(const QEvent& ev) const {
-  if (ev.kind == EvKind::kRaft || ev.kind == EvKind::kSyncDone || ev.kind == EvKind::kWake) return false;
+  if (ev.kind == EvKind::kRaft || ev.kind == EvKind::kSyncDone || ev.kind == EvKind::kWake ||
+      ev.kind == EvKind::kQuorumCheck)
+    return false;
   if (ev.kind == EvKind::kTimer && (ev.aux & 0xffffffff) >= ReplicaHost::kHostTag) return false;
   return true;
 }
@@ -1174,6 +1178,21 @@ SimStats Simulator::run() {
       case EvKind::kHeal:
         heal();
         break;
+      case EvKind::kQuorumCheck: {
+        const PartitionFault& p = plan_.partitions[ev.aux & 0xFFFFF];
+        const uint64_t term = ev.aux >> 20;
+        if (healed_ || !n.up || ev.slot != n.incarnation || now_ >= p.end || !n.host || !observer_) break;
+        const raft::Raft& r = n.host->raft();
+        if (r.role() != raft::Role::kLeader || r.term() != term) break;
+        if (now_ - n.raft_heard_at < quorum_bound()) {  // a late message: look again
+          if (n.raft_heard_at + quorum_bound() < p.end)
+            push(n.raft_heard_at + quorum_bound(), EvKind::kQuorumCheck, ev.node, ev.slot, ev.aux);
+          break;
+        }
+        observer_->on_stale_leader(cfg_.cluster.group_of(ev.node), cfg_.cluster.replica_index(ev.node), term,
+                                   now_ - p.start, now_ - n.raft_heard_at, now_);
+        break;
+      }
       case EvKind::kIsolate:
         if (plan_.partitions[ev.aux].at_election) {
           armed_isolations_.push_back(static_cast<size_t>(ev.aux));  // strikes at the group's next election
@@ -1266,6 +1285,16 @@ void Simulator::isolate_leader(size_t fault, NodeId elected) {
     if (n != leader && same_group != p.from_clients) p.side_b.push_back(n);
   }
   p.one_way = false;
+  // Cut off from its group (not from its clients), a leader with
+  // check-quorum steps down within two election timeouts of the last Raft
+  // message it gets (one sent before the cut may arrive late; a window that
+  // began before it still counts it). Checked after three, which leaves
+  // room for clock drift and a busy replica.
+  const Node& isolated = nodes_[leader];
+  if (!p.from_clients && c.replication.check_quorum && isolated.host && p.end - now_ > quorum_bound() &&
+      isolated.host->raft().role() == raft::Role::kLeader)
+    push(now_ + quorum_bound(), EvKind::kQuorumCheck, leader, isolated.incarnation,
+         isolated.host->raft().term() << 20 | static_cast<uint64_t>(fault));
   TraceRecord r;
   r.t = now_;
   r.kind = TraceKind::kIsolated;

@@ -54,6 +54,11 @@ class SimObserver {
   virtual void on_replica_role(uint32_t /*group*/, uint32_t /*replica*/, const raft::RoleChange&, Time) {}
   // A replica found its own state wrong and stopped for good.
   virtual void on_replica_stopped(uint32_t /*group*/, uint32_t /*replica*/, const std::string& /*why*/, Time) {}
+  // Check-quorum: a leader cut off from the rest of its group for
+  // `cut_for`, and sent nothing by it for `silent_for`, still leads `term`
+  // (with check-quorum on, it should have stepped down).
+  virtual void on_stale_leader(uint32_t /*group*/, uint32_t /*replica*/, uint64_t /*term*/, Duration /*cut_for*/,
+                               Duration /*silent_for*/, Time) {}
   virtual bool should_stop() const { return false; }
 };
 
@@ -134,7 +139,7 @@ class Simulator : private ReplicaObserver {
             const FaultPlan& plan);
   struct QEvent;
   struct Node;
-  enum class EvKind : uint8_t { kDeliver, kTimer, kSyncDone, kCrash, kRestart, kHeal, kWake, kFlush, kArrive, kRaft, kIsolate, kArmCrash };
+  enum class EvKind : uint8_t { kDeliver, kTimer, kSyncDone, kCrash, kRestart, kHeal, kWake, kFlush, kArrive, kRaft, kIsolate, kArmCrash, kQuorumCheck };
   static constexpr uint32_t kNoSlot = UINT32_MAX;
 
   void push(Time t, EvKind kind, NodeId node, uint32_t slot, uint64_t aux);
@@ -159,6 +164,7 @@ class Simulator : private ReplicaObserver {
   bool wallet_event(const QEvent& ev) const;
   bool groups_settled() const;
   void isolate_leader(size_t fault, NodeId elected = kNoNode);
+  Duration quorum_bound() const { return 3 * cfg_.cluster.replication.election_timeout_max; }
   void strike(NodeId id, size_t crash);
   const StateMachine& group_machine(uint32_t group) const;
   void on_replica_apply(NodeId self, const raft::Entry& e) override;

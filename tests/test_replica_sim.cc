@@ -230,10 +230,11 @@ TEST(ReplicaBugsCaught, AFollowerThatKeepsAConflictingSuffix) {
 // A leader cut off from its followers but not from clients still believes
 // it leads; read-index makes it confirm that with a majority before it
 // answers a read. Without the check it answers from its stale state while
-// the new leader moves money (11 of leader-partition seeds 0..1999; pinned
-// on seed 93, which shrinks to 7 requests and 2 partitions).
+// the new leader moves money. Check-quorum makes such a leader step down
+// within two election timeouts, so the window is short (first caught at
+// leader-partition seed 326; pinned there).
 TEST(ReplicaBugsCaught, AReadAnsweredWithoutConfirmingTheLead) {
-  Caught c = explore_bug("leader-partition", {}, "read_without_check", SeedRange{90, 95}, true);
+  Caught c = explore_bug("leader-partition", {}, "read_without_check", SeedRange{326, 327}, true);
   EXPECT_GE(c.failures, 1u);
   EXPECT_EQ(c.property, Property::kLinearizableReads) << c.message;
 }
@@ -253,21 +254,53 @@ TEST(ReplicaBugsCaught, ACheckpointWithoutItsTail) {
 // is on a majority), lets a later leader overwrite an entry it applied.
 // leader-churn makes the ground for it: new leaders cut off as they are
 // elected, leaders crashed as they commit an old-term entry, one entry per
-// Append. 3 of seeds 0..1999 (1358, 1373, 1709); pinned on 1373, which
-// shrinks to 3 crashes and 2 partitions.
+// Append. First caught at seed 12; pinned there.
 TEST(ReplicaBugsCaught, AnOldTermEntryCommittedByCounting) {
-  Caught c = explore_bug("leader-churn", {}, "commit_old_term_by_count", SeedRange{1373, 1374}, true);
+  Caught c = explore_bug("leader-churn", {}, "commit_old_term_by_count", SeedRange{12, 13}, true);
   EXPECT_EQ(c.failures, 1u);
   EXPECT_EQ(c.property, Property::kStateMachineSafety) << c.message;
 }
 
 TEST(ReplicaBugsCaught, AnElectionTimeoutThatIsNotRandomised) {
   // Replicas that time out together split their votes again and again.
-  Caught c = explore_bug("replica-crash", {"phases.heal_limit_ms=3000"}, "fixed_election_timeout", SeedRange{0, 24});
+  // Pre-vote hides most of it: the pre-vote round trip, with the network's
+  // jitter, staggers the candidates (no replica-crash seed of 0..1999
+  // fails with it on), so it is looked for with pre-vote off.
+  Caught c = explore_bug("replica-crash", {"phases.heal_limit_ms=3000", "replication.pre_vote=false"},
+                         "fixed_election_timeout", SeedRange{0, 24});
   EXPECT_GE(c.failures, 5u);
   EXPECT_EQ(c.property, Property::kLiveness) << c.message;
 }
 
+
+// Pre-vote and check-quorum (docs/raft.md). A won pre-vote taken for an
+// election: the replica leads in the term it already had, which its old
+// leader led (caught at once: replica-crash seed 1).
+TEST(ReplicaBugsCaught, APreVoteTakenForAnElection) {
+  Caught c = explore_bug("replica-crash", {}, "prevote_elects", SeedRange{1, 2}, true);
+  EXPECT_EQ(c.failures, 1u);
+  EXPECT_EQ(c.property, Property::kElectionSafety) << c.message;
+}
+
+// Pre-votes refused while a leader is remembered, and a silent leader
+// remembered until a new term: once a leader is gone for good nobody can
+// win a pre-vote, so no election ever starts (first at replica-crash seed
+// 548, where a leader crashes and stays down past the fault phase).
+TEST(ReplicaBugsCaught, APreVoteRefusedForALeaderLongGone) {
+  Caught c = explore_bug("replica-crash", {}, "prevote_sticky_leader", SeedRange{548, 549});
+  EXPECT_EQ(c.failures, 1u);
+  EXPECT_EQ(c.property, Property::kLiveness) << c.message;
+}
+
+// Check-quorum that never forgets a follower it heard from: a leader cut
+// off from its group keeps leading (the simulator checks every leader cut
+// off for three election timeouts; leader-partition seed 1).
+TEST(ReplicaBugsCaught, ACheckQuorumThatRemembersOldContact) {
+  Caught c = explore_bug("leader-partition", {}, "quorum_contact_kept", SeedRange{1, 2}, true);
+  EXPECT_EQ(c.failures, 1u);
+  EXPECT_EQ(c.property, Property::kLiveness) << c.message;
+  EXPECT_NE(c.message.find("check-quorum"), std::string::npos) << c.message;
+}
 
 // --- storage faults (docs/storage-faults.md) ---------------------------------
 
@@ -290,7 +323,7 @@ TEST(StorageBugsCaught, AnEmptyDiskThatVotes) {
 // Without checksums a flipped bit is read as data: a replica's state, its
 // snapshot or its hard state goes wrong, and it stops on what it finds.
 TEST(StorageBugsCaught, ChecksumsNotVerifiedOnRead) {
-  Caught c = explore_bug("storage-faults", {}, "skip_read_checksum", SeedRange{0, 1}, true);
+  Caught c = explore_bug("storage-faults", {}, "skip_read_checksum", SeedRange{2, 3}, true);
   EXPECT_EQ(c.failures, 1u);
   EXPECT_EQ(c.property, Property::kStateMachineSafety) << c.message;
 }
@@ -306,11 +339,13 @@ TEST(StorageBugsCaught, ALostFsyncIgnored) {
 // leader's entries while still probing, its acknowledgement could complete
 // a commit that a newer term had already overwritten. Needs a stale leader
 // and damage in one group of three, which is beyond f: chaos with groups,
-// faults placed beyond f and judged on safety alone, finds it (6 seeds in
-// 0..2000; none without the bug).
+// faults placed beyond f and judged on safety alone, finds it. Check-quorum
+// deposes such a leader within two election timeouts, which makes the
+// window rare: first at seed 8305 (at 660 with replication.check_quorum
+// off); pinned on 8305.
 TEST(StorageBugsCaught, AcknowledgingEntriesWhileProbing) {
   Caught c = explore_bug("chaos", {"cluster.replicas=3", "faults.within_f=false", "phases.check_liveness=false"},
-                         "ack_while_probing", SeedRange{405, 406}, true);
+                         "ack_while_probing", SeedRange{8305, 8306}, true);
   EXPECT_EQ(c.failures, 1u);
   EXPECT_EQ(c.property, Property::kStateMachineSafety) << c.message;
 }
