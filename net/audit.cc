@@ -266,13 +266,21 @@ namespace {
 // entries, gathered from every replica's whole history (GroupHistory).
 
 // One committed entry of a group, and when it was known committed: the
-// hard-state record that first covered it (in any replica's log) lies
-// between two clock marks, after_ns and by_ns.
+// earliest hard-state record that covered it (in any replica's log) was
+// written after the clock mark after_ns and by by_ns. A writer appends a
+// mark right after a record when 1 ms or more has passed since the last
+// one (net/file_storage.cc), so a record directly followed by a mark was
+// written by that mark's time, and any other within 1 ms of the mark
+// before it.
 struct CommittedEntry {
   raft::Entry entry;
-  int64_t after_ns = 0;          // the clock mark before that record (0: none)
-  int64_t by_ns = INT64_MAX;     // the mark after it (the newest mark + 1 ms at the end of a log)
-  size_t from = 0;               // the replica whose log it was first read from
+  int64_t after_ns = 0;       // (0: no mark before it)
+  int64_t by_ns = INT64_MAX;  // (INT64_MAX: no mark near it)
+  size_t from = 0;            // the replica whose log it was first read from
+};
+struct TimedSnapshot {
+  std::vector<uint8_t> data;
+  int64_t by_ns = INT64_MAX;  // written by then, as above (the earliest copy)
 };
 
 // A group's committed history, from all its replicas' logs, archives
@@ -286,16 +294,20 @@ struct CommittedEntry {
 // them.
 struct GroupHistory {
   std::map<raft::Index, CommittedEntry> entries;
-  std::map<raft::Index, std::vector<uint8_t>> snapshots;  // the state after that index
+  std::map<raft::Index, TimedSnapshot> snapshots;  // the state after that index
 };
 
 struct ReplicaFollow {
   raft::DurableReader reader;
   raft::Index exported = 0;           // entries up to here were handed to its group's history
-  std::vector<raft::Index> waiting;   // handed over since the last clock mark
-  std::vector<int64_t> written_by;    // [index]: the clock mark after the entry's newest record
-  std::vector<raft::Index> written;   // entries written since the last clock mark
+  // Written by the record just read, timed by the record after it:
+  std::vector<raft::Index> waiting;   // entries it covered as committed
+  std::vector<raft::Index> written;   // the entry it wrote
+  raft::Index snapshot = 0;           // the snapshot it holds
+  std::vector<int64_t> written_by;    // [index]: when the entry's newest record was written
   bool failed = false;
+  bool to_snapshot = false;  // its history's start was deleted: skip to its first snapshot
+  bool checkpoint = false;   // the last record read was a snapshot (a checkpoint's first)
 };
 
 void audit_groups(const AuditOptions& opts, AuditReport& r) {
@@ -362,24 +374,30 @@ void audit_groups(const AuditOptions& opts, AuditReport& r) {
     }
     f.exported = std::max(f.exported, upto);
   };
-  // A clock mark at t: what was handed over since the last one was known committed by t.
-  const auto settle = [&](size_t i, int64_t t) {
+  // The record just read for replica i was written by `by`, after `mark`.
+  const auto settle = [&](size_t i, int64_t by, int64_t mark) {
     ReplicaFollow& f = follow[i];
+    GroupHistory& h = hist[reps[i].group];
     for (raft::Index idx : f.waiting) {
-      CommittedEntry& c = hist[reps[i].group].entries.at(idx);
-      c.by_ns = std::min(c.by_ns, t);
+      CommittedEntry& c = h.entries.at(idx);
+      if (by < c.by_ns) c.by_ns = by, c.after_ns = mark == INT64_MIN ? 0 : mark;
     }
     f.waiting.clear();
     for (raft::Index idx : f.written) {
       if (idx >= f.written_by.size()) f.written_by.resize(idx + 1, INT64_MAX);
-      f.written_by[idx] = t;
+      f.written_by[idx] = by;
     }
     f.written.clear();
+    if (f.snapshot) {
+      TimedSnapshot& s = h.snapshots.at(f.snapshot);
+      s.by_ns = std::min(s.by_ns, by);
+      f.snapshot = 0;
+    }
   };
   const auto follow_record = [&](size_t i, std::span<const uint8_t> rec, const Piece& piece, uint64_t offset,
                                  int64_t mark) {
     ReplicaFollow& f = follow[i];
-    if (f.failed || rec.size() < 2) return;
+    if (rec.size() < 2) return;
     const auto type = static_cast<raft::RecordType>(rec[0]);
     // A segment that starts with a repair mark begins a new log: the replica
     // dropped a damaged or lost one (history_of's note), or it is a
@@ -387,14 +405,33 @@ void audit_groups(const AuditOptions& opts, AuditReport& r) {
     if (shared.empty() && offset == 0 && type == raft::RecordType::kRepair) {
       f.reader = raft::DurableReader{};
       f.exported = 0;
+      f.failed = false;
     }
+    if (f.failed) return;
+    if (f.to_snapshot && type != raft::RecordType::kSnapshot) return;  // the tail of a deleted history
+    f.to_snapshot = false;
+    const raft::Durable& before = f.reader.durable();
+    const raft::Index snap = before.snapshot.meta.last_index, last = snap + before.entries.size();
     if (type == raft::RecordType::kSnapshot && rec.size() >= 18) {
       // Entries this snapshot keeps (the same rule as DurableReader) were applied, so committed.
-      const raft::Durable& d = f.reader.durable();
-      const raft::Index s = load_le64(rec.data() + 2), snap = d.snapshot.meta.last_index;
-      if (s > snap && s <= snap + d.entries.size() && d.entries[s - snap - 1].term == load_le64(rec.data() + 10))
+      const raft::Index s = load_le64(rec.data() + 2);
+      if (s > snap && s <= last && before.entries[s - snap - 1].term == load_le64(rec.data() + 10))
         hand_over(i, s, mark);
+    } else if (type == raft::RecordType::kTruncate && rec.size() >= 10) {
+      // Raft never truncates at or below a commit: a replica that does
+      // rewrites history. A checkpoint writes the entries after its
+      // snapshot again behind a truncation. Either way what is written
+      // there is compared again.
+      const raft::Index from = load_le64(rec.data() + 2);
+      if (from > snap && from <= f.exported) {
+        if (!f.checkpoint)
+          r.problems.push_back(reps[i].node.name + " truncated its log from entry " + std::to_string(from) +
+                               ", which it had recorded as committed (up to " + std::to_string(f.exported) + ") at " +
+                               piece.seg.path + " offset " + std::to_string(offset) + " (state-machine safety)");
+        f.exported = from - 1;
+      }
     }
+    if (type != raft::RecordType::kRepair) f.checkpoint = type == raft::RecordType::kSnapshot;
     if (!f.reader.add(rec)) {
       f.failed = true;
       r.problems.push_back(reps[i].node.name + ": its Raft history does not read back at " + piece.seg.path + " offset " +
@@ -404,7 +441,8 @@ void audit_groups(const AuditOptions& opts, AuditReport& r) {
     const raft::Durable& d = f.reader.durable();
     if (type == raft::RecordType::kSnapshot) {
       ++reps[i].node.snapshots;
-      hist[reps[i].group].snapshots.try_emplace(d.snapshot.meta.last_index, d.snapshot.data);
+      hist[reps[i].group].snapshots.try_emplace(d.snapshot.meta.last_index, TimedSnapshot{d.snapshot.data});
+      f.snapshot = d.snapshot.meta.last_index;
       f.exported = std::max(f.exported, d.snapshot.meta.last_index);
     } else if (type == raft::RecordType::kHardState) {
       hand_over(i, d.hard_state.commit, mark);
@@ -424,13 +462,22 @@ void audit_groups(const AuditOptions& opts, AuditReport& r) {
       n.first_segment = pieces.front().seg.seq;
       n.last_segment = pieces.back().seg.seq;
       for (const Piece& p : pieces) (p.archived ? n.archived_segments : n.live_segments)++;
+      // The segments before the first were deleted (archive "delete"): as
+      // a restart does, each replica starts at its first snapshot.
+      if (cut) follow[i].to_snapshot = pieces.front().seg.seq > 1;
     }
     int64_t mark = INT64_MIN;  // the newest clock mark read in this log
+    size_t last_who = SIZE_MAX;  // the replica of the record just read (its times wait for the next record)
     const WalkTotals totals = walk(pieces, r.problems, [&](std::span<const uint8_t> rec, const Piece& piece, uint64_t offset) {
-      if (is_clock_mark(rec)) {
+      const bool is_mark = is_clock_mark(rec);
+      if (cut && last_who != SIZE_MAX) {
+        // Followed by a mark: written by its time; else within 1 ms of the mark before.
+        const int64_t by = is_mark ? clock_mark_time(rec) : mark == INT64_MIN ? INT64_MAX : mark + 1'000'000;
+        settle(last_who, by, mark);
+        last_who = SIZE_MAX;
+      }
+      if (is_mark) {
         mark = clock_mark_time(rec);
-        if (cut)
-          for (size_t i : log_members[l]) settle(i, mark);
         return;
       }
       size_t who = log_members[l].front();
@@ -442,13 +489,14 @@ void audit_groups(const AuditOptions& opts, AuditReport& r) {
       }
       ReplicaRead& rep = reps[who];
       ++rep.node.events;
-      if (cut) follow_record(who, rec, piece, offset, mark);
-      else if (!piece.archived) rep.live.emplace_back(rec.begin(), rec.end());  // a restart reads the live log
+      if (cut) {
+        follow_record(who, rec, piece, offset, mark);
+        last_who = who;
+      } else if (!piece.archived) {
+        rep.live.emplace_back(rec.begin(), rec.end());  // a restart reads the live log
+      }
     });
-    // A mark follows any record appended 1 ms or more after the previous
-    // one: what came after the newest mark was written within 1 ms of it.
-    if (cut)
-      for (size_t i : log_members[l]) settle(i, mark == INT64_MIN ? INT64_MAX : mark + 1'000'000);
+    if (cut && last_who != SIZE_MAX) settle(last_who, mark == INT64_MIN ? INT64_MAX : mark + 1'000'000, mark);
     const auto first_live = std::find_if(pieces.begin(), pieces.end(), [](const Piece& p) { return !p.archived; });
     for (size_t i : log_members[l]) {
       reps[i].node.bytes = totals.bytes;
@@ -557,17 +605,26 @@ void audit_groups(const AuditOptions& opts, AuditReport& r) {
           ++r.uncommitted_entries;
         }
       }
-      // The point: entry N, or the newest entry known committed by the time
-      // (a prefix: whatever covers an entry covers those before it).
+      // The point: entry N, or the newest entry (or snapshot) known
+      // committed by the time; what is committed is a prefix, so every
+      // entry before it is in.
       raft::Index k = 0, newest = h.entries.empty() ? 0 : h.entries.rbegin()->first;
       if (!h.snapshots.empty()) newest = std::max(newest, h.snapshots.rbegin()->first);
       if (opts.upto) {
         k = std::min<raft::Index>(*opts.upto, newest);
       } else {
-        for (const auto& [idx, c] : h.entries) {
-          if (c.by_ns > *opts.at_ns) break;
-          k = idx;
-        }
+        for (const auto& [idx, c] : h.entries)
+          if (c.by_ns <= *opts.at_ns) k = idx;
+        for (const auto& [idx, s] : h.snapshots)
+          if (s.by_ns <= *opts.at_ns) k = std::max(k, idx);
+      }
+      if (k == 0 && !h.entries.count(1) && !h.snapshots.empty()) {
+        // Its logs start at a snapshot: whether anything was committed
+        // before the time cannot be told.
+        r.problems.push_back("group " + group + ": the point is before the oldest state its logs keep (the snapshot at entry " +
+                             std::to_string(h.snapshots.begin()->first) + "; the entries before it were deleted)");
+        all_complete = false;
+        continue;
       }
       // From the start if every entry up to k is in some replica's log,
       // else from the newest snapshot at or after the last one missing.
@@ -591,7 +648,7 @@ void audit_groups(const AuditOptions& opts, AuditReport& r) {
         }
         --s;
         from = s->first;
-        snapshot = &s->second;
+        snapshot = &s->second.data;
       }
       std::vector<Applied> entries;
       for (auto it = h.entries.upper_bound(from); it != h.entries.end() && it->first <= k; ++it)

@@ -428,7 +428,9 @@ else
   # group's committed entries from its first, so every transfer's legs are
   # summed, and the end it reaches is the end audit's.
   "$build/net/walletd" audit --data "$dir/data" --upto 1000000000 >"$dir/history.out" 2>&1 || arc=$?
-  grep -q "^transfers in flight: 0$" "$dir/history.out" || arc=1
+  # (unless every replica of a group lost its disk in some round: then the
+  # group's first entries are in no log, and its history starts at a snapshot)
+  grep -q "^history: starts at a snapshot" "$dir/history.out" || grep -q "^transfers in flight: 0$" "$dir/history.out" || arc=1
   grep -E '^  acct-[0-9]+ ' "$dir/history.out" | cmp -s - <(grep -E '^  acct-[0-9]+ ' "$dir/audit.out") ||
     { echo "crash-test: the audit of the whole history ends at other balances than the audit of the logs' ends" >&2; arc=1; }
 fi

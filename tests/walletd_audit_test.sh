@@ -264,6 +264,17 @@ if [ "$mode" = groups-per-node ]; then
   [ "$rc" -eq 0 ] && grep -q "^group p0: entries [0-9]*\.\.[0-9]* after the snapshot at" "$dir/at" ||
     fail "--upto the end without the archive: exit $rc, $(grep -E 'PROBLEM|^group' "$dir/at" | head -3)"
   grep -E '^  acct-[0-9]+ ' "$dir/at" | cmp -s - "$dir/end-balances" || fail "--upto the end without the archive: balances differ"
+  rc=0; "$walletd" audit --data "$dir/data" --at "$t0" >"$dir/at" 2>&1 || rc=$?
+  [ "$rc" -eq 1 ] && grep -q "^PROBLEM: group p0: the point is before the oldest state its logs keep" "$dir/at" ||
+    fail "--at before the oldest snapshot without the archive: exit $rc, $(grep -E 'PROBLEM|^group' "$dir/at" | head -3)"
+fi
+if [ "$mode" = groups-shared ]; then
+  # One log for every replica, its oldest segments deleted: each replica
+  # starts at its first snapshot in what is left, as a restart does.
+  rm -rf "$dir/data/archive"
+  rc=0; "$walletd" audit --data "$dir/data" --upto 1000000000 >"$dir/at" 2>&1 || rc=$?
+  [ "$rc" -eq 0 ] || fail "--upto the end of a shared log without the archive: exit $rc, $(grep PROBLEM "$dir/at" | head -3)"
+  grep -E '^  acct-[0-9]+ ' "$dir/at" | cmp -s - "$dir/end-balances" || fail "--upto the end of a shared log without the archive: balances differ"
 fi
 done
 [ "$fails" -eq 0 ] && echo "walletd audit: all checks passed" || exit 1
