@@ -284,6 +284,14 @@ TEST(ClusterFile, GroupsOfThreeArePlacedAndCheckedAsAWhole) {
   EXPECT_NE(err(group_file("3", "", "\"replication\":{\"election_timeout_max_ms\":100},"))
                 .find("'replication.election_timeout_max_ms'"),
             std::string::npos);
+  EXPECT_NE(err(group_file("3", "", "\"replication\":{\"pre_vote\":\"yes\"},")).find("'replication.pre_vote'"),
+            std::string::npos);
+  {
+    ClusterParse off = parse_cluster_json(group_file("3", "", "\"replication\":{\"check_quorum\":false},"));
+    ASSERT_TRUE(off.spec) << off.error;
+    EXPECT_FALSE(off.spec->config.replication.check_quorum);
+    EXPECT_TRUE(off.spec->config.replication.pre_vote);
+  }
 
   // The configuration id names the membership: moving one replica changes it.
   std::string moved = group_file("3");
