@@ -186,11 +186,17 @@ void Raft::pre_campaign(Time now) {
   pre_campaign_ = true;
   pre_votes_ = 1u << opts_.self;
   pre_answered_ = pre_votes_;
+  start_round(now);
+  if (opts_.replicas == 1) return campaign(now);
+  send_pre_votes();
+}
+
+// A round of asking (pre-votes or votes): the next round at a new
+// timeout, and whoever has not answered asked again every heartbeat.
+void Raft::start_round(Time now) {
   reset_election_deadline(now);
   vote_resend_at_ = now + opts_.heartbeat_interval;
   note_role();
-  if (opts_.replicas == 1) return campaign(now);
-  send_pre_votes();
 }
 
 void Raft::send_pre_votes() {
@@ -258,9 +264,7 @@ void Raft::campaign(Time now) {
   leader_ = kNone;
   votes_ = 1u << opts_.self;
   answered_ = votes_;
-  reset_election_deadline(now);
-  vote_resend_at_ = now + opts_.heartbeat_interval;
-  note_role();
+  start_round(now);
   if (opts_.replicas == 1) {
     become_leader(now);
     return;

@@ -344,6 +344,7 @@ class Raft {
   void send(Msg m, bool after_persist);
 
   void pre_campaign(Time now);
+  void start_round(Time now);
   void send_pre_votes();
   void on_pre_vote(const Msg& m, Time now);
   void on_pre_vote_reply(const Msg& m, Time now);

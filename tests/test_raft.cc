@@ -913,13 +913,18 @@ TEST(RaftPreVote, AnElectionStartsOnlyAfterAMajorityWouldVote) {
   EXPECT_EQ(g[2].vote(), 0u);
 }
 
-TEST(RaftPreVote, AFollowerOfALiveLeaderRefusesAndNoTermMoves) {
-  Group g(3, with_pre_vote_and_check_quorum);
+// Replica 0 times out first and is elected; returns its term.
+Term elect_first(Group& g) {
   g.restore_all();
   g.timeout(0);
   g.pump();
+  return g[0].term();
+}
+
+TEST(RaftPreVote, AFollowerOfALiveLeaderRefusesAndNoTermMoves) {
+  Group g(3, with_pre_vote_and_check_quorum);
+  const Term term = elect_first(g);
   ASSERT_EQ(g[0].role(), Role::kLeader);
-  const Term term = g[0].term();
   // Replica 2 was cut off and asks to campaign in a newer term, with a log
   // as up to date as anyone's: 1 heard from its leader just now, refuses,
   // and answers with its own term; nobody's term or vote moves.
@@ -979,11 +984,8 @@ TEST(RaftPreVote, ARefusalFromANewerTermMakesTheAskerAFollowerThere) {
 
 TEST(RaftCheckQuorum, ALeaderThatHearsFromNoMajorityStepsDown) {
   Group g(3, with_pre_vote_and_check_quorum);
-  g.restore_all();
-  g.timeout(0);
-  g.pump();
+  const Term term = elect_first(g);
   ASSERT_EQ(g[0].role(), Role::kLeader);
-  const Term term = g[0].term();
   // Its followers answer: it keeps leading through several quorum checks.
   const Duration window = base_options(0, 3).election_timeout_max;
   const Time until = g.now + 3 * window;
@@ -1533,30 +1535,24 @@ void expect_caught(RaftBugs bugs, uint32_t replicas, const char* name) {
               what.c_str());
 }
 
-TEST(RaftPlantedBugs, VoteBeforeDurableIsCaught) {
-  expect_caught(RaftBugs{.vote_before_durable = true}, 3, "vote_before_durable");
-}
-TEST(RaftPlantedBugs, CommitOldTermByCountIsCaught) {
-  expect_caught(RaftBugs{.commit_old_term_by_count = true}, 5, "commit_old_term_by_count");
-}
-TEST(RaftPlantedBugs, NoTruncateConflictIsCaught) {
-  expect_caught(RaftBugs{.no_truncate_conflict = true}, 3, "no_truncate_conflict");
-}
-TEST(RaftPlantedBugs, ReadWithoutCheckIsCaught) {
-  expect_caught(RaftBugs{.read_without_check = true}, 3, "read_without_check");
-}
-TEST(RaftPlantedBugs, FixedElectionTimeoutIsCaught) {
-  expect_caught(RaftBugs{.fixed_election_timeout = true}, 3, "fixed_election_timeout");
-}
-TEST(RaftPlantedBugs, PreVoteElectsIsCaught) {
-  expect_caught(RaftBugs{.prevote_elects = true}, 3, "prevote_elects");
-}
-TEST(RaftPlantedBugs, PreVoteStickyLeaderIsCaught) {
-  expect_caught(RaftBugs{.prevote_sticky_leader = true}, 3, "prevote_sticky_leader");
-}
-TEST(RaftPlantedBugs, QuorumContactKeptIsCaught) {
-  expect_caught(RaftBugs{.quorum_contact_kept = true}, 3, "quorum_contact_kept");
-}
+struct PlantedRaftBug {
+  const char* name;
+  RaftBugs bugs;
+  uint32_t replicas;
+};
+class RaftPlantedBugs : public ::testing::TestWithParam<PlantedRaftBug> {};
+TEST_P(RaftPlantedBugs, IsCaught) { expect_caught(GetParam().bugs, GetParam().replicas, GetParam().name); }
+INSTANTIATE_TEST_SUITE_P(
+    Each, RaftPlantedBugs,
+    ::testing::Values(PlantedRaftBug{"vote_before_durable", RaftBugs{.vote_before_durable = true}, 3},
+                      PlantedRaftBug{"commit_old_term_by_count", RaftBugs{.commit_old_term_by_count = true}, 5},
+                      PlantedRaftBug{"no_truncate_conflict", RaftBugs{.no_truncate_conflict = true}, 3},
+                      PlantedRaftBug{"read_without_check", RaftBugs{.read_without_check = true}, 3},
+                      PlantedRaftBug{"fixed_election_timeout", RaftBugs{.fixed_election_timeout = true}, 3},
+                      PlantedRaftBug{"prevote_elects", RaftBugs{.prevote_elects = true}, 3},
+                      PlantedRaftBug{"prevote_sticky_leader", RaftBugs{.prevote_sticky_leader = true}, 3},
+                      PlantedRaftBug{"quorum_contact_kept", RaftBugs{.quorum_contact_kept = true}, 3}),
+    [](const ::testing::TestParamInfo<PlantedRaftBug>& info) { return std::string(info.param.name); });
 
 }  // namespace
 }  // namespace ws::raft
