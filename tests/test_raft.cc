@@ -1485,7 +1485,9 @@ void sweep(uint32_t replicas, uint64_t seeds, bool classic = false) {
   if (replicas > 1) {
     EXPECT_GT(total.installs, seeds / 10);
   }
-  EXPECT_GT(total.elections, 2 * seeds);
+  // (Pre-vote keeps a replica that cannot win from starting an election:
+  // about two per seed with it, 2.5 without.)
+  EXPECT_GT(total.elections, 3 * seeds / 2);
   std::printf(
       "R=%u: %llu seeds, %llu events, %llu entries committed, %llu reads, %llu elections, "
       "%llu crashes, %llu snapshot installs\n",
