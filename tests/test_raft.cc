@@ -1542,6 +1542,7 @@ struct PlantedRaftBug {
   RaftBugs bugs;
   uint32_t replicas;
 };
+void PrintTo(const PlantedRaftBug& b, std::ostream* os) { *os << b.name; }
 class RaftPlantedBugs : public ::testing::TestWithParam<PlantedRaftBug> {};
 TEST_P(RaftPlantedBugs, IsCaught) { expect_caught(GetParam().bugs, GetParam().replicas, GetParam().name); }
 INSTANTIATE_TEST_SUITE_P(
