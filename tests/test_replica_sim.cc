@@ -285,9 +285,10 @@ TEST(ReplicaBugsCaught, APreVoteTakenForAnElection) {
 // Pre-votes refused while a leader is remembered, and a silent leader
 // remembered until a new term: once a leader is gone for good nobody can
 // win a pre-vote, so no election ever starts (first at replica-crash seed
-// 548, where a leader crashes and stays down past the fault phase).
+// 548; it shrinks from 373 requests and 10 crashes to 85 and 2, and its
+// replay ends with every message bounced by replicas that are not leaders).
 TEST(ReplicaBugsCaught, APreVoteRefusedForALeaderLongGone) {
-  Caught c = explore_bug("replica-crash", {}, "prevote_sticky_leader", SeedRange{548, 549});
+  Caught c = explore_bug("replica-crash", {}, "prevote_sticky_leader", SeedRange{548, 549}, true);
   EXPECT_EQ(c.failures, 1u);
   EXPECT_EQ(c.property, Property::kLiveness) << c.message;
 }
