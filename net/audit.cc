@@ -353,7 +353,9 @@ void audit_groups(const AuditOptions& opts, AuditReport& r) {
   // into its group's committed history.
   std::vector<GroupHistory> hist(cut ? cfg.groups() : 0);
   std::vector<ReplicaFollow> follow(cut ? reps.size() : 0);
-  const auto hand_over = [&](size_t i, raft::Index upto, int64_t mark) {
+  // Entries up to `upto` are committed in replica i's log; their times come
+  // from the record after (settle).
+  const auto hand_over = [&](size_t i, raft::Index upto) {
     ReplicaFollow& f = follow[i];
     const raft::Durable& d = f.reader.durable();
     const raft::Index snap = d.snapshot.meta.last_index;
@@ -363,7 +365,7 @@ void audit_groups(const AuditOptions& opts, AuditReport& r) {
       const raft::Entry& e = d.entries[idx - snap - 1];
       auto [it, fresh] = h.entries.try_emplace(idx);
       if (fresh) {
-        it->second = CommittedEntry{e, mark == INT64_MIN ? 0 : mark, INT64_MAX, i};
+        it->second = CommittedEntry{e, 0, INT64_MAX, i};
       } else if (const raft::Entry& o = it->second.entry; o.term != e.term || o.kind != e.kind || o.data != e.data) {
         r.problems.push_back("group " + group_name(reps[i].group) + ": " + reps[it->second.from].node.name + " and " +
                              reps[i].node.name + " committed different entries at index " + std::to_string(idx) +
@@ -394,8 +396,7 @@ void audit_groups(const AuditOptions& opts, AuditReport& r) {
       f.snapshot = 0;
     }
   };
-  const auto follow_record = [&](size_t i, std::span<const uint8_t> rec, const Piece& piece, uint64_t offset,
-                                 int64_t mark) {
+  const auto follow_record = [&](size_t i, std::span<const uint8_t> rec, const Piece& piece, uint64_t offset) {
     ReplicaFollow& f = follow[i];
     if (rec.size() < 2) return;
     const auto type = static_cast<raft::RecordType>(rec[0]);
@@ -416,7 +417,7 @@ void audit_groups(const AuditOptions& opts, AuditReport& r) {
       // Entries this snapshot keeps (the same rule as DurableReader) were applied, so committed.
       const raft::Index s = load_le64(rec.data() + 2);
       if (s > snap && s <= last && before.entries[s - snap - 1].term == load_le64(rec.data() + 10))
-        hand_over(i, s, mark);
+        hand_over(i, s);
     } else if (type == raft::RecordType::kTruncate && rec.size() >= 10) {
       // Raft never truncates at or below a commit: a replica that does
       // rewrites history. A checkpoint writes the entries after its
@@ -441,11 +442,13 @@ void audit_groups(const AuditOptions& opts, AuditReport& r) {
     const raft::Durable& d = f.reader.durable();
     if (type == raft::RecordType::kSnapshot) {
       ++reps[i].node.snapshots;
-      hist[reps[i].group].snapshots.try_emplace(d.snapshot.meta.last_index, TimedSnapshot{d.snapshot.data});
+      // Every replica holds the same snapshot at an index: the first copy is kept.
+      auto [s, fresh] = hist[reps[i].group].snapshots.try_emplace(d.snapshot.meta.last_index);
+      if (fresh) s->second.data = d.snapshot.data;
       f.snapshot = d.snapshot.meta.last_index;
       f.exported = std::max(f.exported, d.snapshot.meta.last_index);
     } else if (type == raft::RecordType::kHardState) {
-      hand_over(i, d.hard_state.commit, mark);
+      hand_over(i, d.hard_state.commit);
     } else if (type == raft::RecordType::kEntry && !d.entries.empty()) {
       f.written.push_back(d.entries.back().index);
     }
@@ -490,7 +493,7 @@ void audit_groups(const AuditOptions& opts, AuditReport& r) {
       ReplicaRead& rep = reps[who];
       ++rep.node.events;
       if (cut) {
-        follow_record(who, rec, piece, offset, mark);
+        follow_record(who, rec, piece, offset);
         last_who = who;
       } else if (!piece.archived) {
         rep.live.emplace_back(rec.begin(), rec.end());  // a restart reads the live log
