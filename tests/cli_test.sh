@@ -82,11 +82,11 @@ print(json.dumps(v) if isinstance(v, (dict, list, bool)) or v is None else v)' "
 # --- scenarios -------------------------------------------------------------------
 expect_rc 0 "scenarios" scenarios
 n=$(grep -c . "$OUT")
-[ "$n" -eq 16 ] || fail "scenarios: listed $n lines, expected 16"
-for name in chaos coordinator-crash hot-accounts leader-churn leader-partition lossy-network overload partition replica-crash shard-crash smoke swarm; do
+[ "$n" -eq 17 ] || fail "scenarios: listed $n lines, expected 17"
+for name in chaos classic-raft coordinator-crash hot-accounts leader-churn leader-partition lossy-network overload partition replica-crash shard-crash smoke swarm; do
   grep -q "^${name}[[:space:]]" "$OUT" || fail "scenarios: '$name' is not listed"
 done
-ok "scenarios lists 16 built-ins, smoke among them"
+ok "scenarios lists 17 built-ins, smoke among them"
 
 # --- run --json: deterministic, complete ------------------------------------------
 expect_rc 0 "run --seed 42 --json" run --seed 42 --json

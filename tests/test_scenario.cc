@@ -91,7 +91,7 @@ TEST(ScenarioBuiltin, ListsTenSortedScenariosWithoutDefaults) {
     names.push_back(name);
     EXPECT_FALSE(desc.empty()) << name << " has no description";
   }
-  EXPECT_EQ(names, (std::vector<std::string>{"beyond-f", "chaos", "coordinator-crash", "disk-loss", "forgetful",
+  EXPECT_EQ(names, (std::vector<std::string>{"beyond-f", "chaos", "classic-raft", "coordinator-crash", "disk-loss", "forgetful",
                                              "hot-accounts", "leader-churn", "leader-partition", "lossy-network",
                                              "overload", "partition", "replica-crash", "shard-crash", "smoke",
                                              "storage-faults", "swarm"}));
