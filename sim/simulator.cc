@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <deque>
+#include <functional>
 #include <string>
 
 #include "core/event_log.h"
@@ -754,17 +755,18 @@ void Simulator::complete_sync(NodeId id, uint64_t target, bool flushing) {
   // its checkpoints (core/replica.cc) start with a Raft snapshot record.
   if (target > from && (!n.host || cfg_.truncate_logs)) {
     std::span<const uint8_t> fresh(n.disk.data() + from, target - from);
-    scan_records_at(
-        fresh, [&](size_t start, std::span<const uint8_t> rec) {
-          const uint8_t type = rec.empty() ? 0 : rec[0];
-          const bool snapshot = n.host ? type == static_cast<uint8_t>(raft::RecordType::kSnapshot)
-                                       : type == static_cast<uint8_t>(EventType::kSnapshot) ||
-                                             type == static_cast<uint8_t>(EventType::kCoordSnapshot);
-          if (snapshot) snapshot_at = from + start;
-          if (n.host || !observer_) return;
-          if (auto e = decode_event(rec)) observer_->on_durable_event(id, *e, now_);
-        },
-        /*verify_checksums=*/false);
+    auto on_record = [&](size_t start, std::span<const uint8_t> rec) {
+      const uint8_t type = rec.empty() ? 0 : rec[0];
+      const bool snapshot = n.host ? type == static_cast<uint8_t>(raft::RecordType::kSnapshot)
+                                   : type == static_cast<uint8_t>(EventType::kSnapshot) ||
+                                         type == static_cast<uint8_t>(EventType::kCoordSnapshot);
+      if (snapshot) snapshot_at = from + start;
+      if (n.host || !observer_) return;
+      if (auto e = decode_event(rec)) observer_->on_durable_event(id, *e, now_);
+    };
+    // By reference: a std::function holding the lambda itself would
+    // allocate on every sync.
+    scan_records_at(fresh, std::ref(on_record), /*verify_checksums=*/false);
   }
   // Messages waiting for this sync leave in the order they were sent.
   size_t keep = 0;
