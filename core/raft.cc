@@ -754,6 +754,10 @@ void Raft::send_append(ReplicaId peer) {
         .prev_term = term_at(p.next - 1).value_or(0),
         .commit = commit_,
         .read_round = read_round_};
+  if (!spare_entries_.empty() && p.next <= last_index()) {
+    m.entries = std::move(spare_entries_.back());
+    spare_entries_.pop_back();
+  }
   p.commit_sent = commit_;
   size_t bytes = 0;
   for (Index i = p.next; i <= last_index() && m.entries.size() < opts_.max_append_entries; ++i) {
@@ -1031,7 +1035,14 @@ void Raft::take_ready(Ready& rd) {
   rd.repair_mark = pending_repair_mark_;
   pending_repair_mark_.reset();
   rd.persist_mark = LogMark{last_index(), last_term()};
-  // Swapped, not moved: each side keeps a buffer with room in it.
+  // Swapped, not moved: each side keeps a buffer with room in it. The
+  // entry lists of the messages the host has sent are kept for the next
+  // Appends (send_append), so an Append does not allocate one.
+  for (OutMsg& out : rd.messages) {
+    if (out.msg.entries.capacity() == 0 || spare_entries_.size() >= kSpareEntryLists) continue;
+    out.msg.entries.clear();
+    spare_entries_.push_back(std::move(out.msg.entries));
+  }
   rd.messages.clear();
   rd.messages.swap(outbox_);
   rd.committed.clear();

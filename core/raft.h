@@ -423,6 +423,9 @@ class Raft {
   bool pending_snapshot_ = false;
   bool pending_install_ = false;
   std::vector<OutMsg> outbox_;
+  // Entry lists of Appends already handed out, cleared, for the next ones.
+  static constexpr size_t kSpareEntryLists = 16;
+  std::vector<std::vector<Entry>> spare_entries_;
   std::vector<ReadReady> ready_reads_;
   std::vector<uint64_t> failed_reads_;
   std::vector<RoleChange> role_changes_;
