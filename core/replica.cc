@@ -62,26 +62,38 @@ class ReplicaHost::Capture final : public Context {
 
   // Every entry gathered since the last take: a snapshot record is an entry
   // of its own, so that the state after it is the record itself.
-  std::vector<std::vector<uint8_t>>& entries() { return entries_; }
+  std::span<const std::vector<uint8_t>> entries() const { return {entries_.data(), used_}; }
   std::vector<std::pair<NodeId, Message>>& outbox() { return outbox_; }
+  // The entry buffers are kept for the next handler (no allocation per
+  // entry), except one a snapshot made large.
   void clear() {
-    entries_.clear();
+    for (size_t i = 0; i < used_; ++i) {
+      if (entries_[i].capacity() > kKeepBytes) std::vector<uint8_t>().swap(entries_[i]);
+      entries_[i].clear();
+    }
+    used_ = 0;
     outbox_.clear();
     last_was_snapshot_ = false;
   }
 
  private:
+  static constexpr size_t kKeepBytes = 64 * 1024;
+
   void gather(std::span<const uint8_t> record) {
     const bool snap = host_.inner_->is_snapshot_record(record);
-    if (snap || entries_.empty() || last_was_snapshot_) entries_.emplace_back();
-    append_entry_record(entries_.back(), record);
+    if (snap || used_ == 0 || last_was_snapshot_) {
+      if (used_ == entries_.size()) entries_.emplace_back();
+      ++used_;
+    }
+    append_entry_record(entries_[used_ - 1], record);
     last_was_snapshot_ = snap;
   }
 
   ReplicaHost& host_;
   Context* outer_ = nullptr;
   Gather gather_;
-  std::vector<std::vector<uint8_t>> entries_;
+  std::vector<std::vector<uint8_t>> entries_;  // the first used_ are this handler's
+  size_t used_ = 0;
   std::vector<std::pair<NodeId, Message>> outbox_;
   bool last_was_snapshot_ = false;
 };
@@ -268,8 +280,8 @@ void ReplicaHost::hold_or_send(Context& ctx, NodeId to, const Message& m) {
 
 void ReplicaHost::release_held(Context& ctx) {
   while (!held_.empty() && held_.front().wait <= applied_) {
-    ctx.send(held_.front().to, held_.front().m);
-    held_.pop_front();
+    const Held h = held_.take_front();
+    ctx.send(h.to, h.m);
   }
 }
 

@@ -25,6 +25,7 @@
 
 #include "core/cluster.h"
 #include "core/context.h"
+#include "core/fifo.h"
 #include "core/le.h"
 #include "core/raft.h"
 #include "core/state_machine.h"
@@ -145,7 +146,7 @@ class ReplicaHost final : public Actor {
   std::vector<uint8_t> snapshot_;  // the newest snapshot record: the state after snapshot_meta().last_index
   std::vector<uint8_t> scratch_;   // one Raft record at a time, on its way to storage
   raft::Ready ready_;              // the Ready being handled, kept for its buffers
-  std::deque<Held> held_;
+  Fifo<Held> held_;
   std::vector<HeldRead> reads_;
   uint64_t read_seq_ = 0;
   std::deque<PendingPersist> persists_;

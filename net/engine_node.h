@@ -20,9 +20,9 @@
 #include <vector>
 
 #include "core/context.h"
+#include "core/fifo.h"
 #include "core/replica.h"
 #include "net/asio.h"
-#include "net/fifo.h"
 #include "net/file_storage.h"
 #include "net/transport.h"
 

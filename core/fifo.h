@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-namespace ws::net {
+namespace ws {
 
 template <class T>
 class Fifo {
@@ -40,9 +40,19 @@ class Fifo {
     return std::move(items_[head_++]);
   }
 
+  void pop_front() {
+    assert(!empty());
+    ++head_;
+  }
+
+  void clear() {
+    items_.clear();
+    head_ = 0;
+  }
+
  private:
   std::vector<T> items_;
   size_t head_ = 0;
 };
 
-}  // namespace ws::net
+}  // namespace ws
