@@ -386,6 +386,8 @@ int cmd_merge(const std::vector<std::string>& files, const std::string& expected
 
 struct ReplayView {
   bool timeline = false;
+  bool raft = false;
+  bool internal = false;
   size_t rows = 60;
   std::string focus;
   std::string perfetto;
@@ -411,6 +413,8 @@ int cmd_replay(const std::string& path, const std::vector<std::string>& sets,
   }
   TimelineOptions topt;
   topt.max_rows = view.rows;
+  topt.show_raft = view.raft;
+  topt.show_internal = view.internal;
   if (!view.focus.empty()) {
     TxIdParse id = parse_txid(view.focus);
     if (!id.id) return bad_input("--focus: " + id.error);
@@ -781,9 +785,16 @@ int main(int argc, char** argv) {
   replay->add_option("--trace", trace_path, "write every processed event as JSON lines to FILE");
   replay->add_flag("--json", as_json, "print one JSON object");
   ReplayView view;
-  replay->add_flag("--timeline", view.timeline, "print a sequence diagram of the events before the violation");
+  auto* timeline_flag =
+      replay->add_flag("--timeline", view.timeline, "print a sequence diagram of the events before the violation");
   replay->add_option("--rows", view.rows, "rows of the diagram (0 = all)")->capture_default_str();
-  replay->add_option("--focus", view.focus, "only the messages of this transaction id");
+  auto* focus_opt = replay->add_option("--focus", view.focus, "only the messages of this transaction id");
+  replay->add_flag("--raft", view.raft, "with --timeline: also Raft's messages between replicas (type and term; lost ones end in x)")
+      ->needs(timeline_flag)
+      ->excludes(focus_opt);
+  replay->add_flag("--internal", view.internal, "with --timeline: also timers, log syncs and Raft's messages")
+      ->needs(timeline_flag)
+      ->excludes(focus_opt);
   replay->add_option("--perfetto", view.perfetto, "write a Chrome trace-event JSON file (ui.perfetto.dev)");
   replay->add_option("--set", sets, "override a value of the file's scenario (the hash will then differ)");
 

@@ -11,6 +11,22 @@
 
 namespace ws::raft {
 
+const char* to_string(MsgType t) {
+  switch (t) {
+    case MsgType::kRequestVote: return "request_vote";
+    case MsgType::kRequestVoteReply: return "vote_reply";
+    case MsgType::kAppend: return "append";
+    case MsgType::kAppendReply: return "append_reply";
+    case MsgType::kInstallSnapshot: return "install_snapshot";
+    case MsgType::kInstallSnapshotReply: return "snapshot_reply";
+    case MsgType::kProbe: return "probe";
+    case MsgType::kProbeReply: return "probe_reply";
+    case MsgType::kPreVote: return "pre_vote";
+    case MsgType::kPreVoteReply: return "pre_vote_reply";
+  }
+  return "?";
+}
+
 const char* role_name(Role r) {
   switch (r) {
     case Role::kFollower:

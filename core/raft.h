@@ -91,6 +91,8 @@ enum class MsgType : uint8_t {
   kPreVote = 9,
   kPreVoteReply = 10,
 };
+// "request_vote", "append_reply", ...; "?" for a value no message has.
+const char* to_string(MsgType t);
 
 struct Msg {
   MsgType type = MsgType::kAppend;

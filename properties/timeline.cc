@@ -1,8 +1,12 @@
 #include "properties/timeline.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
+#include <tuple>
 #include <unordered_map>
+
+#include "core/raft.h"
 
 namespace ws {
 
@@ -19,10 +23,11 @@ bool selected(const TraceRecord& r, const TxId& tx, const TimelineOptions& opt) 
     case TraceKind::kLeader:
     case TraceKind::kIsolated:
       return true;
-    case TraceKind::kTimer:
-    case TraceKind::kSync:
     case TraceKind::kRaft:
     case TraceKind::kRaftLost:
+      return (opt.show_raft || opt.show_internal) && !opt.focus;
+    case TraceKind::kTimer:
+    case TraceKind::kSync:
       return opt.show_internal && !opt.focus;
     default:
       return false;
@@ -54,6 +59,16 @@ std::string message_label(const TraceRecord& r, const TxId& tx) {
     case TraceKind::kRedirect: s += " [not the leader, sent back]"; break;
     default: break;
   }
+  return s;
+}
+
+bool is_raft(TraceKind k) { return k == TraceKind::kRaft || k == TraceKind::kRaftLost; }
+
+// A Raft message's record holds its type and term (aux: type | term << 8).
+std::string raft_label(const TraceRecord& r) {
+  std::string s = to_string(static_cast<raft::MsgType>(r.aux & 0xff));
+  s += " t" + std::to_string(r.aux >> 8);
+  if (r.kind == TraceKind::kRaftLost) s += " [lost]";
   return s;
 }
 
@@ -107,22 +122,28 @@ std::string render_timeline(const ClusterConfig& cluster, const std::vector<Trac
   }
   std::reverse(rows.begin(), rows.end());
 
-  // One column per node that appears in those rows, in node id order.
+  // One column per node that appears in those rows.
   std::vector<NodeId> nodes;
   for (size_t i : rows) {
     const TraceRecord& r = records[i];
     if (r.kind == TraceKind::kHeal) continue;
     nodes.push_back(r.node);
-    if (is_message(r.kind) && r.peer != kNoNode) nodes.push_back(r.peer);
+    if ((is_message(r.kind) || is_raft(r.kind)) && r.peer != kNoNode) nodes.push_back(r.peer);
   }
-  std::sort(nodes.begin(), nodes.end());
+  // A group's replicas side by side (p0 p0.1 p0.2 p1 ...), clients last.
+  auto order = [&](NodeId n) {
+    if (cluster.replicas() > 1 && cluster.is_server(n))
+      return std::tuple<uint32_t, uint32_t, NodeId>{cluster.group_of(n), cluster.replica_index(n), n};
+    return std::tuple<uint32_t, uint32_t, NodeId>{UINT32_MAX, 0, n};
+  };
+  std::sort(nodes.begin(), nodes.end(), [&](NodeId a, NodeId b) { return order(a) < order(b); });
   nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());
 
   const size_t w = std::max<size_t>(opt.column_width, 4);
   const size_t lanes_width = nodes.size() * w;
   auto column = [&](NodeId n) -> std::optional<size_t> {
-    auto it = std::lower_bound(nodes.begin(), nodes.end(), n);
-    if (it == nodes.end() || *it != n) return std::nullopt;
+    auto it = std::find(nodes.begin(), nodes.end(), n);
+    if (it == nodes.end()) return std::nullopt;
     return static_cast<size_t>(it - nodes.begin()) * w + w / 2 - 1;  // the lifeline's position
   };
   auto blank_lanes = [&] {
@@ -175,10 +196,10 @@ std::string render_timeline(const ClusterConfig& cluster, const std::vector<Trac
     std::string lane = blank_lanes();
     std::string label;
     std::optional<size_t> at = column(r.node);
-    if (is_message(r.kind)) {
+    if (is_message(r.kind) || is_raft(r.kind)) {
       std::optional<size_t> from = r.peer != kNoNode ? column(r.peer) : std::nullopt;
       bool lost = r.kind == TraceKind::kDropped || r.kind == TraceKind::kCut || r.kind == TraceKind::kToDown ||
-                  r.kind == TraceKind::kShed;
+                  r.kind == TraceKind::kShed || r.kind == TraceKind::kRaftLost;
       if (at && from && *at != *from) {
         size_t lo = std::min(*at, *from), hi = std::max(*at, *from);
         for (size_t k = lo; k <= hi; ++k) lane[k] = '-';
@@ -187,7 +208,7 @@ std::string render_timeline(const ClusterConfig& cluster, const std::vector<Trac
       } else if (at) {
         lane[*at] = lost ? 'x' : '@';  // a message to itself, or from an unknown sender
       }
-      label = message_label(r, txs[i]);
+      label = is_raft(r.kind) ? raft_label(r) : message_label(r, txs[i]);
     } else {
       std::string who = node_short_name(cluster, r.node);
       char mark = '?';
@@ -216,6 +237,14 @@ std::string render_timeline(const ClusterConfig& cluster, const std::vector<Trac
         case TraceKind::kSync:
           mark = '#';
           label = "sync " + who + " (log durable to byte " + std::to_string(r.aux) + ")";
+          break;
+        case TraceKind::kLeader:
+          mark = 'L';
+          label = "leader " + who + " (term " + std::to_string(r.aux) + ")";
+          break;
+        case TraceKind::kIsolated:
+          mark = '!';
+          label = "! leader " + who + (r.aux ? " cut off from everyone else" : " cut off from its followers");
           break;
         default:
           label = to_string(r.kind);

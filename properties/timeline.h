@@ -18,6 +18,7 @@ struct TimelineOptions {
   size_t max_rows = 60;         // event rows shown, the last ones (0: all); header and markers not counted
   std::optional<TxId> focus;    // only messages about this transaction, plus crash/restart/torn/heal
   bool show_internal = false;   // also timers and log syncs (noise, off by default)
+  bool show_raft = false;       // also Raft's messages between replicas (votes, appends, replies, lost ones)
   size_t column_width = 10;     // characters per node column (at least 4)
 };
 
@@ -34,8 +35,10 @@ std::string node_short_name(const ClusterConfig& cluster, NodeId n);
 // before violation->time, followed by a "!!!! VIOLATION ..." marker row, and
 // rows about a transaction the violation names carry a '*' after the time.
 // Lanes: o---> / <---o a delivered message (o at the sender), x at the receiver
-// a dropped / cut / lost message, X crash, ^ restart, ~ torn tail, * timer,
-// # log sync, and a full-width "==== heal ====" row. Leading rows left out
+// a dropped / cut / lost message, X crash, ^ restart, ~ torn tail, L a new
+// leader (with its term), ! a disk fault or a leader cut off, * timer,
+// # log sync, and a full-width "==== heal ====" row. Raft's messages, when
+// shown, are arrows labelled with their type and term ("request_vote t3"). Leading rows left out
 // are counted in a "... N earlier rows not shown" line under the header.
 //
 //           ms       p0        p1        p2        c0        c1        k2

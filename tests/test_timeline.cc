@@ -242,6 +242,45 @@ TEST(Timeline, InternalEventsOnlyOnRequest) {
   EXPECT_NE(loud.find("sync "), std::string::npos);
 }
 
+// With groups: a new leader is a row naming its term; Raft's own messages
+// are arrows only when asked for, labelled with type and term; a group's
+// replicas stand side by side.
+TEST(Timeline, RaftMessagesOnRequest) {
+  const Recorded g = Record("replica-crash", {}, 1);
+  ASSERT_TRUE(g.result.ok);
+  TimelineOptions opt;
+  opt.max_rows = 0;
+  const std::string quiet = render_timeline(g.scenario.sim.cluster, g.records, nullptr, opt);
+  EXPECT_NE(quiet.find("leader p"), std::string::npos);
+  EXPECT_NE(quiet.find(" (term 1)"), std::string::npos);
+  EXPECT_EQ(quiet.find("append t"), std::string::npos);
+  opt.show_raft = true;
+  const std::string loud = render_timeline(g.scenario.sim.cluster, g.records, nullptr, opt);
+  EXPECT_NE(loud.find("append t1"), std::string::npos);
+  EXPECT_NE(loud.find("append_reply t1"), std::string::npos);
+  EXPECT_NE(loud.find("request_vote t1"), std::string::npos);
+  size_t arrows = 0, lost = 0;
+  for (const std::string& l : Lines(loud)) {
+    if (l.find("append t") == std::string::npos) continue;
+    ++arrows;
+    EXPECT_TRUE(l.find('o') != std::string::npos) << l;
+    if (l.find("[lost]") != std::string::npos) {
+      ++lost;
+      EXPECT_NE(l.find('x'), std::string::npos) << l;
+    }
+  }
+  EXPECT_GT(arrows, 100u);
+  EXPECT_GT(lost, 0u) << "replica-crash seed 1 loses Appends to crashed replicas";
+  const std::string header = Lines(loud).front();
+  const size_t p0 = header.find(" p0 "), p01 = header.find(" p0.1 "), p02 = header.find(" p0.2 "),
+               p1 = header.find(" p1 ");
+  ASSERT_NE(p0, std::string::npos) << header;
+  ASSERT_NE(p1, std::string::npos) << header;
+  EXPECT_LT(p0, p01) << header;
+  EXPECT_LT(p01, p02) << header;
+  EXPECT_LT(p02, p1) << header;
+}
+
 TEST(Timeline, NoRecords) {
   ClusterConfig c;
   std::string text = render_timeline(c, {}, nullptr);
