@@ -1,11 +1,13 @@
 // core/flat_map.h against std::map as the reference: random inserts,
 // lookups, erases and bulk erase_if over a small key space (so probe runs
 // collide, wrap around the end of the table and are shifted back on erase),
-// then the same checks for StableMap plus its promise that values never move.
+// then the same checks for StableMap plus its promise that values never move,
+// and for core/dense_map.h plus its insertion order.
 #include <gtest/gtest.h>
 
 #include <map>
 
+#include "core/dense_map.h"
 #include "core/flat_map.h"
 #include "core/hash.h"
 #include "sim/rng.h"
@@ -93,6 +95,42 @@ TEST(StableMap, AgreesWithStdMapUnderRandomOperations) {
     random_operations<StableMap<uint64_t, uint64_t, PoorHash>>(seed, 300);
     random_operations<StableMap<uint64_t, uint64_t, GoodHash>>(seed, 5000);
   }
+}
+
+TEST(DenseMap, AgreesWithStdMapUnderRandomOperations) {
+  for (uint64_t seed = 1; seed <= 4; ++seed) {
+    random_operations<DenseMap<uint64_t, uint64_t, PoorHash>>(seed, 300);
+    random_operations<DenseMap<uint64_t, uint64_t, GoodHash>>(seed, 5000);
+  }
+}
+
+// Entries come back in the order they were inserted; erase_if keeps the
+// order of those left, and erase(k) puts the last entry in the hole.
+TEST(DenseMap, IteratesInInsertionOrder) {
+  DenseMap<uint64_t, uint64_t, GoodHash> m;
+  std::vector<uint64_t> want;
+  for (uint64_t k = 0; k < 3000; ++k) {
+    m[k * 7919 + 1] = k;
+    want.push_back(k * 7919 + 1);
+  }
+  auto order = [&] {
+    std::vector<uint64_t> got;
+    m.for_each([&](uint64_t k, uint64_t v) {
+      got.push_back(k);
+      EXPECT_EQ(k, v * 7919 + 1);
+    });
+    return got;
+  };
+  EXPECT_EQ(order(), want);
+  EXPECT_EQ(m.erase_if([](uint64_t k, uint64_t&) { return k % 3 == 0; }), 1000u);
+  std::erase_if(want, [](uint64_t k) { return k % 3 == 0; });
+  EXPECT_EQ(order(), want);
+  EXPECT_EQ(m.erase_if([](uint64_t, uint64_t&) { return false; }), 0u);
+  ASSERT_TRUE(m.erase(want[5]));
+  want[5] = want.back();
+  want.pop_back();
+  EXPECT_EQ(order(), want);
+  for (uint64_t k : want) ASSERT_NE(m.find(k), nullptr) << k;
 }
 
 TEST(StableMap, ValuesNeverMoveWhileTheirKeyStays) {
