@@ -464,7 +464,7 @@ struct LegRef {
   const LegKey* key;
   const LegState* state;
 };
-std::vector<LegRef> sorted_legs(const FlatMap<LegKey, LegState, LegKeyHash>& legs) {
+std::vector<LegRef> sorted_legs(const DenseMap<LegKey, LegState, LegKeyHash>& legs) {
   std::vector<LegRef> v;
   v.reserve(legs.size());
   legs.for_each([&](const LegKey& k, const LegState& s) { v.push_back({&k, &s}); });

@@ -9,8 +9,8 @@
 
 #include "core/cluster.h"
 #include "core/context.h"
+#include "core/dense_map.h"
 #include "core/events.h"
-#include "core/flat_map.h"
 #include "core/state_machine.h"
 
 namespace ws {
@@ -122,7 +122,9 @@ class PartitionNode final : public StateMachine {
   std::vector<TxId> locks_;        // 2PC: the prepared transaction holding each row, or nil
   std::vector<int64_t> incoming_;  // credits answered yes, not yet confirmed: limit headroom they hold
   std::vector<int64_t> held_;      // debits held by a Try, not yet confirmed: a Cancel gives them back
-  FlatMap<LegKey, LegState, LegKeyHash> legs_;
+  // In the order they were opened: a transfer's second phase finds its
+  // legs where its Try left them, and a new leg's lookup reads only the index.
+  DenseMap<LegKey, LegState, LegKeyHash> legs_;
   // Per coordinator: every transfer it began below this is finished, so its
   // legs here are final and no message about them can matter any more.
   std::vector<uint64_t> low_;
