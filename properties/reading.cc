@@ -50,28 +50,28 @@ std::optional<int64_t> amount_minor(std::string_view text, int minor_digits) {
 std::optional<TxId> txid(std::string_view text) {
   if (text.size() != 36) return std::nullopt;
   // 8-4-4-4-12: dashes at 8, 13, 18 and 23, hex digits everywhere else,
-  // read as two 64-bit halves.
+  // read as two 64-bit halves. A table gives each byte's value, so the
+  // loop has no branch on which kind of digit it meets.
+  if (text[8] != '-' || text[13] != '-' || text[18] != '-' || text[23] != '-') return std::nullopt;
+  static constexpr std::array<uint8_t, 256> kHex = [] {
+    std::array<uint8_t, 256> t{};
+    t.fill(0xFF);
+    for (int c = 0; c < 10; ++c) t['0' + c] = static_cast<uint8_t>(c);
+    for (int c = 0; c < 6; ++c) t['a' + c] = t['A' + c] = static_cast<uint8_t>(10 + c);
+    return t;
+  }();
+  static constexpr std::array<uint8_t, 32> kAt = {0,  1,  2,  3,  4,  5,  6,  7,  9,  10, 11,
+                                                  12, 14, 15, 16, 17, 19, 20, 21, 22, 24, 25,
+                                                  26, 27, 28, 29, 30, 31, 32, 33, 34, 35};
   TxId id;
-  int digits = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
-      if (c != '-') return std::nullopt;
-      continue;
-    }
-    uint64_t v;
-    if (c >= '0' && c <= '9') {
-      v = static_cast<uint64_t>(c - '0');
-    } else if (c >= 'a' && c <= 'f') {
-      v = static_cast<uint64_t>(c - 'a' + 10);
-    } else if (c >= 'A' && c <= 'F') {
-      v = static_cast<uint64_t>(c - 'A' + 10);
-    } else {
-      return std::nullopt;
-    }
-    uint64_t& half = digits++ < 16 ? id.hi : id.lo;
-    half = half << 4 | v;
+  uint8_t bad = 0;
+  for (size_t k = 0; k < 32; ++k) {
+    const uint8_t v = kHex[static_cast<unsigned char>(text[kAt[k]])];
+    bad |= v;
+    uint64_t& half = k < 16 ? id.hi : id.lo;
+    half = half << 4 | (v & 0xF);
   }
+  if (bad & 0xF0) return std::nullopt;  // some byte was not a hex digit
   const unsigned version = static_cast<unsigned>(id.hi >> 12) & 0xF;
   const unsigned variant = static_cast<unsigned>(id.lo >> 62);
   if (version < 1 || version > 5 || variant != 2 || id.is_nil()) return std::nullopt;
