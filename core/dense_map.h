@@ -46,14 +46,8 @@ class DenseMap {
   }
 
   V* find(const K& k) {
-    if (items_.empty()) return nullptr;
-    const size_t h = Hash{}(k);
-    const uint32_t t = tag(h);
-    for (size_t i = h & mask_;; i = (i + 1) & mask_) {
-      const Slot s = index_[i];
-      if (s.pos == 0) return nullptr;
-      if (s.tag == t && Eq{}(items_[s.pos - 1].key, k)) return &items_[s.pos - 1].value;
-    }
+    const size_t i = slot_of(k);
+    return i == kNone ? nullptr : &items_[index_[i].pos - 1].value;
   }
   const V* find(const K& k) const { return const_cast<DenseMap*>(this)->find(k); }
   bool contains(const K& k) const { return find(k) != nullptr; }
