@@ -1,14 +1,13 @@
 // A hash map whose entries sit in one dense array in insertion order, found
-// through a separate open-addressing index of 8-byte slots (a tag from the
-// hash and the entry's position). For tables that grow large and are
+// through a separate open-addressing index of 8-byte slots (core/slot_index.h:
+// hash bits and the entry's position). For tables that grow large and are
 // touched mostly where they were last written, such as a partition's legs:
 //   - a lookup of an absent key (every new transfer's Try) reads only the
 //     index, a quarter the size of a table holding the entries inline, so
 //     it misses the cache and the TLB less;
 //   - entries written one after the other sit side by side, so the second
 //     phase of a recent transfer finds its entry in cache;
-//   - growing rebuilds only the index, reading the entries in order.
-// Linear probing, a power-of-two index kept at most half full.
+//   - growing moves only index slots, without reading an entry.
 //
 // No allocation except when the array or the index grows. References to
 // values are invalidated by any insert (the array may grow) and by any
@@ -24,6 +23,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/slot_index.h"
+
 namespace ws {
 
 template <class K, class V, class Hash, class Eq = std::equal_to<K>>
@@ -36,35 +37,33 @@ class DenseMap {
 
   void clear() {
     items_.clear();
-    for (Slot& s : index_) s = Slot{};
+    index_.clear();
   }
 
   // Room for n entries without growing.
   void reserve(size_t n) {
     items_.reserve(n);
-    if (index_capacity_for(n) > index_.size()) rebuild(index_capacity_for(n));
+    if (SlotIndex::capacity_for(n) > index_.capacity()) index_.grow(SlotIndex::capacity_for(n));
   }
 
   V* find(const K& k) {
     const size_t i = slot_of(k);
-    return i == kNone ? nullptr : &items_[index_[i].pos - 1].value;
+    return i == SlotIndex::kNone ? nullptr : &items_[index_.pos(i) - 1].value;
   }
   const V* find(const K& k) const { return const_cast<DenseMap*>(this)->find(k); }
-  bool contains(const K& k) const { return find(k) != nullptr; }
+  bool contains(const K& k) const { return slot_of(k) != SlotIndex::kNone; }
 
   // The value under k, default-constructed and appended if absent; second
   // tells whether it was inserted.
   std::pair<V*, bool> try_emplace(const K& k) {
-    if (2 * (items_.size() + 1) > index_.size()) rebuild(index_.empty() ? 16 : 2 * index_.size());
-    const size_t h = Hash{}(k);
-    const uint32_t t = tag(h);
-    size_t i = h & mask_;
-    for (; index_[i].pos != 0; i = (i + 1) & mask_) {
-      const Slot s = index_[i];
-      if (s.tag == t && Eq{}(items_[s.pos - 1].key, k)) return {&items_[s.pos - 1].value, false};
-    }
+    if (2 * (items_.size() + 1) > index_.capacity())
+      index_.grow(index_.capacity() == 0 ? 16 : 2 * index_.capacity());
+    const uint32_t h = SlotIndex::hash_bits(Hash{}(k));
+    auto [i, found] = index_.probe(h, [&](uint32_t pos) { return Eq{}(items_[pos - 1].key, k); });
+    if (found) return {&items_[index_.pos(i) - 1].value, false};
+    assert(items_.size() < UINT32_MAX);
     items_.push_back(Item{k, V{}});
-    index_[i] = Slot{t, static_cast<uint32_t>(items_.size())};
+    index_.fill(i, h, static_cast<uint32_t>(items_.size()));
     return {&items_.back().value, true};
   }
   V& operator[](const K& k) { return *try_emplace(k).first; }
@@ -72,12 +71,12 @@ class DenseMap {
   // The last entry takes the erased one's place in the array.
   bool erase(const K& k) {
     const size_t i = slot_of(k);
-    if (i == kNone) return false;
-    const uint32_t pos = index_[i].pos;
-    unlink(i);
+    if (i == SlotIndex::kNone) return false;
+    const uint32_t pos = index_.pos(i);
+    index_.unlink(i);
     const uint32_t last = static_cast<uint32_t>(items_.size());
     if (pos != last) {
-      index_[slot_at(last)].pos = pos;
+      index_.set_pos(index_.slot_of_pos(SlotIndex::hash_bits(Hash{}(items_.back().key)), last), pos);
       items_[pos - 1] = std::move(items_.back());
     }
     items_.pop_back();
@@ -98,7 +97,9 @@ class DenseMap {
     const size_t erased = items_.size() - kept;
     if (erased == 0) return 0;
     items_.resize(kept);
-    rebuild(index_capacity_for(kept));
+    index_.reset(SlotIndex::capacity_for(kept));
+    for (size_t p = 0; p < kept; ++p)
+      index_.place(SlotIndex::hash_bits(Hash{}(items_[p].key)), static_cast<uint32_t>(p + 1));
     return erased;
   }
 
@@ -116,63 +117,14 @@ class DenseMap {
     K key;
     V value;
   };
-  struct Slot {
-    uint32_t tag = 0;
-    uint32_t pos = 0;  // the entry's place in items_, plus one; 0: empty
-  };
-  static constexpr size_t kNone = SIZE_MAX;
-
-  static uint32_t tag(size_t h) { return static_cast<uint32_t>(static_cast<uint64_t>(h) >> 32); }
-  static size_t index_capacity_for(size_t n) {
-    size_t cap = 16;
-    while (cap < 2 * n) cap *= 2;
-    return cap;
-  }
 
   size_t slot_of(const K& k) const {
-    if (items_.empty()) return kNone;
-    const size_t h = Hash{}(k);
-    const uint32_t t = tag(h);
-    for (size_t i = h & mask_;; i = (i + 1) & mask_) {
-      const Slot s = index_[i];
-      if (s.pos == 0) return kNone;
-      if (s.tag == t && Eq{}(items_[s.pos - 1].key, k)) return i;
-    }
-  }
-  // The slot that points at the entry at pos (which is in the table).
-  size_t slot_at(uint32_t pos) const {
-    for (size_t i = Hash{}(items_[pos - 1].key) & mask_;; i = (i + 1) & mask_)
-      if (index_[i].pos == pos) return i;
-  }
-
-  // Backward-shift deletion of index slot i: each later slot of the probe
-  // run moves back into the hole unless its home lies after the hole.
-  void unlink(size_t i) {
-    for (size_t j = (i + 1) & mask_; index_[j].pos != 0; j = (j + 1) & mask_) {
-      const size_t home = Hash{}(items_[index_[j].pos - 1].key) & mask_;
-      const bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
-      if (stays) continue;
-      index_[i] = index_[j];
-      i = j;
-    }
-    index_[i] = Slot{};
-  }
-
-  void rebuild(size_t capacity) {
-    assert((capacity & (capacity - 1)) == 0 && capacity >= 2 * items_.size());
-    index_.assign(capacity, Slot{});
-    mask_ = capacity - 1;
-    for (size_t p = 0; p < items_.size(); ++p) {
-      const size_t h = Hash{}(items_[p].key);
-      size_t i = h & mask_;
-      while (index_[i].pos != 0) i = (i + 1) & mask_;
-      index_[i] = Slot{tag(h), static_cast<uint32_t>(p + 1)};
-    }
+    if (items_.empty()) return SlotIndex::kNone;
+    return index_.find(SlotIndex::hash_bits(Hash{}(k)), [&](uint32_t pos) { return Eq{}(items_[pos - 1].key, k); });
   }
 
   std::vector<Item> items_;
-  std::vector<Slot> index_;
-  size_t mask_ = 0;
+  SlotIndex index_;
 };
 
 }  // namespace ws

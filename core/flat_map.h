@@ -20,6 +20,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/slot_index.h"
+
 namespace ws {
 
 template <class K, class V, class Hash, class Eq = std::equal_to<K>>
@@ -157,7 +159,7 @@ class FlatMap {
 
 // A map whose values never move: they live in fixed chunks of 256 entries
 // (appended to, never shifted), each beside its key, and an open-addressing
-// index of 8-byte slots (the low 32 bits of the key's hash and the entry's
+// index of 8-byte slots (core/slot_index.h: hash bits and the entry's
 // place) finds them. So a reference or pointer to a value stays good until
 // that key is erased, whatever else is inserted or erased; erased places
 // are reused by later inserts. For tables whose entries are pointed at from
@@ -174,10 +176,10 @@ class StableMap {
   bool empty() const { return size_ == 0; }
   V* find(const K& k) {
     const size_t i = slot_of(k);
-    return i == kNone ? nullptr : &item(index_[i].pos).value;
+    return i == SlotIndex::kNone ? nullptr : &item(index_.pos(i)).value;
   }
   const V* find(const K& k) const { return const_cast<StableMap*>(this)->find(k); }
-  bool contains(const K& k) const { return slot_of(k) != kNone; }
+  bool contains(const K& k) const { return slot_of(k) != SlotIndex::kNone; }
   V& at(const K& k) {
     V* v = find(k);
     assert(v && "StableMap::at: no such key");
@@ -185,47 +187,40 @@ class StableMap {
   }
   const V& at(const K& k) const { return const_cast<StableMap*>(this)->at(k); }
   std::pair<V*, bool> try_emplace(const K& k) {
-    if (2 * (size_ + 1) > index_.size()) rebuild(index_.empty() ? 16 : 2 * index_.size());
-    const size_t h = Hash{}(k);
-    const uint32_t t = tag(h);
-    size_t i = h & mask_;
-    for (; index_[i].pos != 0; i = (i + 1) & mask_) {
-      const Slot s = index_[i];
-      if (s.tag == t && Eq{}(item(s.pos).key, k)) return {&item(s.pos).value, false};
-    }
+    if (2 * (size_ + 1) > index_.capacity()) index_.grow(index_.capacity() == 0 ? 16 : 2 * index_.capacity());
+    const uint32_t h = SlotIndex::hash_bits(Hash{}(k));
+    auto [i, found] = index_.probe(h, [&](uint32_t pos) { return Eq{}(item(pos).key, k); });
+    if (found) return {&item(index_.pos(i)).value, false};
     uint32_t pos;
     if (!free_.empty()) {
       pos = free_.back();
       free_.pop_back();
-      Item& it = item(pos);
-      it.key = k;
-      it.value = V{};
-      it.live = true;
     } else {
       assert(count_ < UINT32_MAX);
       if (count_ % kChunk == 0) chunks_.push_back(std::make_unique<Item[]>(kChunk));
       pos = static_cast<uint32_t>(++count_);
-      Item& it = item(pos);
-      it.key = k;
-      it.live = true;
     }
-    index_[i] = Slot{t, pos};
+    Item& it = item(pos);
+    it.key = k;
+    it.value = V{};
+    it.live = true;
+    index_.fill(i, h, pos);
     ++size_;
-    return {&item(pos).value, true};
+    return {&it.value, true};
   }
   V& operator[](const K& k) { return *try_emplace(k).first; }
   bool erase(const K& k) {
     const size_t i = slot_of(k);
-    if (i == kNone) return false;
-    const uint32_t pos = index_[i].pos;
-    unlink(i);
+    if (i == SlotIndex::kNone) return false;
+    const uint32_t pos = index_.pos(i);
+    index_.unlink(i);
     item(pos).live = false;
     free_.push_back(pos);
     --size_;
     return true;
   }
   void clear() {
-    for (Slot& s : index_) s = Slot{};
+    index_.clear();
     chunks_.clear();
     free_.clear();
     count_ = 0;
@@ -248,53 +243,17 @@ class StableMap {
   static constexpr size_t kChunk = 256;
   Item& item(uint32_t pos) { return chunks_[(pos - 1) / kChunk][(pos - 1) % kChunk]; }
   const Item& item(uint32_t pos) const { return chunks_[(pos - 1) / kChunk][(pos - 1) % kChunk]; }
-  struct Slot {
-    uint32_t tag = 0;  // the low 32 bits of the key's hash: its home slot, and a filter
-    uint32_t pos = 0;  // the entry's place, plus one; 0: empty
-  };
-  static constexpr size_t kNone = SIZE_MAX;
-  static uint32_t tag(size_t h) { return static_cast<uint32_t>(h); }
 
   size_t slot_of(const K& k) const {
-    if (size_ == 0) return kNone;
-    const size_t h = Hash{}(k);
-    const uint32_t t = tag(h);
-    for (size_t i = h & mask_;; i = (i + 1) & mask_) {
-      const Slot s = index_[i];
-      if (s.pos == 0) return kNone;
-      if (s.tag == t && Eq{}(item(s.pos).key, k)) return i;
-    }
-  }
-  // Backward-shift deletion of index slot i (as FlatMap's erase_at).
-  void unlink(size_t i) {
-    for (size_t j = (i + 1) & mask_; index_[j].pos != 0; j = (j + 1) & mask_) {
-      const size_t home = index_[j].tag & mask_;
-      const bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
-      if (stays) continue;
-      index_[i] = index_[j];
-      i = j;
-    }
-    index_[i] = Slot{};
-  }
-  void rebuild(size_t capacity) {
-    assert(capacity - 1 <= UINT32_MAX);
-    std::vector<Slot> old(capacity, Slot{});
-    old.swap(index_);
-    mask_ = capacity - 1;
-    for (const Slot& s : old) {
-      if (s.pos == 0) continue;
-      size_t i = s.tag & mask_;
-      while (index_[i].pos != 0) i = (i + 1) & mask_;
-      index_[i] = s;
-    }
+    if (size_ == 0) return SlotIndex::kNone;
+    return index_.find(SlotIndex::hash_bits(Hash{}(k)), [&](uint32_t pos) { return Eq{}(item(pos).key, k); });
   }
 
   std::vector<std::unique_ptr<Item[]>> chunks_;
-  size_t count_ = 0;  // places handed out so far
-  std::vector<Slot> index_;
+  size_t count_ = 0;            // places handed out so far
+  SlotIndex index_;
   std::vector<uint32_t> free_;  // places of erased entries, for reuse
   size_t size_ = 0;
-  size_t mask_ = 0;
 };
 
 }  // namespace ws
