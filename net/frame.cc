@@ -17,10 +17,12 @@ class Writer {
     *p_++ = static_cast<uint8_t>(v >> 8);
   }
   void u32(uint32_t v) {
-    for (int i = 0; i < 4; ++i) *p_++ = static_cast<uint8_t>(v >> (8 * i));
+    store_le32(p_, v);
+    p_ += 4;
   }
   void u64(uint64_t v) {
-    for (int i = 0; i < 8; ++i) *p_++ = static_cast<uint8_t>(v >> (8 * i));
+    store_le64(p_, v);
+    p_ += 8;
   }
   void bytes(const char* s, size_t n) {
     std::memcpy(p_, s, n);
@@ -42,13 +44,13 @@ class Reader {
     return v;
   }
   uint32_t u32() {
-    uint32_t v = 0;
-    for (int i = 0; i < 4; ++i) v |= uint32_t{*p_++} << (8 * i);
+    const uint32_t v = load_le32(p_);
+    p_ += 4;
     return v;
   }
   uint64_t u64() {
-    uint64_t v = 0;
-    for (int i = 0; i < 8; ++i) v |= uint64_t{*p_++} << (8 * i);
+    const uint64_t v = load_le64(p_);
+    p_ += 8;
     return v;
   }
   void bytes(char* s, size_t n) {
