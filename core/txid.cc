@@ -133,16 +133,15 @@ TxIdParse parse_txid(std::string_view text) {
 }
 
 void append_txid(std::string& out, TxId id) {
-  static constexpr char kHex[] = "0123456789abcdef";
+  static constexpr char kDigits[] = "0123456789abcdef";
+  // Every digit to its fixed place, hyphens after: no branch per digit.
   char text[kTxIdTextLength];
-  size_t n = 0;
-  for (int digit = 0; digit < 32; ++digit) {
-    if (digit == 8 || digit == 12 || digit == 16 || digit == 20) text[n++] = '-';
-    const uint64_t half = digit < 16 ? id.hi : id.lo;
-    const int shift = 60 - 4 * (digit % 16);
-    text[n++] = kHex[(half >> shift) & 0xF];
+  for (size_t i = 0; i < 16; ++i) {
+    text[kDigitPos[i]] = kDigits[(id.hi >> (60 - 4 * i)) & 0xF];
+    text[kDigitPos[16 + i]] = kDigits[(id.lo >> (60 - 4 * i)) & 0xF];
   }
-  out.append(text, n);
+  text[8] = text[13] = text[18] = text[23] = '-';
+  out.append(text, kTxIdTextLength);
 }
 
 std::string format_txid(TxId id) {
