@@ -1114,8 +1114,15 @@ struct Reader {
       ok = false;
       return 0;
     }
+    const uint8_t* p = buf.data() + pos;
     uint64_t v = 0;
-    for (int i = 0; i < bytes; ++i) v |= static_cast<uint64_t>(buf[pos + i]) << (8 * i);
+    if (bytes == 8) {
+      v = load_le64(p);
+    } else if (bytes == 4) {
+      v = load_le32(p);
+    } else {
+      for (int i = 0; i < bytes; ++i) v |= static_cast<uint64_t>(p[i]) << (8 * i);
+    }
     pos += static_cast<size_t>(bytes);
     return v;
   }
