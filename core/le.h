@@ -4,9 +4,8 @@
 //
 // On a little-endian host an integer is copied as a whole (one load or
 // store; memcpy makes no alignment assumption). Elsewhere it is written
-// byte by byte. GCC does not merge the byte loop into one load here: it
-// was six byte loads and stores per word, 240 instructions to decode one
-// event.
+// byte by byte. GCC 12 does not merge the byte loop into one load: it was
+// a load (or store) per byte, 240 instructions to decode one event.
 #pragma once
 
 #include <bit>

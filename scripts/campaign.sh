@@ -71,10 +71,10 @@ for s in "${scenarios[@]}"; do
     [ $rc -le 1 ] || die "$s $p: walletsim explore exited $rc: $(echo "$text" | tail -1)"
     # "  runs N, failures F, T s, X seeds/s, Y events/s"
     line=$(echo "$text" | grep -E '^ *runs [0-9]+, failures [0-9]+' | tail -1)
+    [ -n "$line" ] || die "$s $p: no summary line from walletsim explore"
     runs=$(echo "$line" | sed -E 's/^ *runs ([0-9]+),.*/\1/')
     fails=$(echo "$line" | sed -E 's/.*failures ([0-9]+),.*/\1/')
     rate=$(echo "$line" | sed -E 's/.* ([0-9]+) seeds\/s.*/\1/')
-    [ -n "$line" ] || die "$s $p: no summary line from walletsim explore"
     [ "$fails" = 0 ] || failed=1
     echo "$(date +%T) $s $p: $runs runs, $fails failed, $rate seeds/s"
     rows+=("| $s | $p | $runs | $fails | $rate |")
