@@ -46,24 +46,37 @@ class DenseMap {
     if (SlotIndex::capacity_for(n) > index_.capacity()) index_.grow(SlotIndex::capacity_for(n));
   }
 
+  // A handler looks up the entry its message names, then applies an event
+  // about the same key: the last entry found is checked first. Keys are
+  // unique, so whatever entry now sits at that place is the right one if
+  // its key matches; nothing needs to invalidate the hint.
   V* find(const K& k) {
-    const size_t i = slot_of(k);
-    return i == SlotIndex::kNone ? nullptr : &items_[index_.pos(i) - 1].value;
+    const uint32_t pos = locate(k);
+    if (pos != 0) last_ = pos;
+    return pos == 0 ? nullptr : &items_[pos - 1].value;
   }
-  const V* find(const K& k) const { return const_cast<DenseMap*>(this)->find(k); }
-  bool contains(const K& k) const { return slot_of(k) != SlotIndex::kNone; }
+  const V* find(const K& k) const {
+    const uint32_t pos = locate(k);
+    return pos == 0 ? nullptr : &items_[pos - 1].value;
+  }
+  bool contains(const K& k) const { return locate(k) != 0; }
 
   // The value under k, default-constructed and appended if absent; second
   // tells whether it was inserted.
   std::pair<V*, bool> try_emplace(const K& k) {
+    if (hinted(k)) return {&items_[last_ - 1].value, false};
     if (2 * (items_.size() + 1) > index_.capacity())
       index_.grow(index_.capacity() == 0 ? 16 : 2 * index_.capacity());
     const uint32_t h = SlotIndex::hash_bits(Hash{}(k));
     auto [i, found] = index_.probe(h, [&](uint32_t pos) { return Eq{}(items_[pos - 1].key, k); });
-    if (found) return {&items_[index_.pos(i) - 1].value, false};
+    if (found) {
+      last_ = index_.pos(i);
+      return {&items_[last_ - 1].value, false};
+    }
     assert(items_.size() < UINT32_MAX);
     items_.push_back(Item{k, V{}});
-    index_.fill(i, h, static_cast<uint32_t>(items_.size()));
+    last_ = static_cast<uint32_t>(items_.size());
+    index_.fill(i, h, last_);
     return {&items_.back().value, true};
   }
   V& operator[](const K& k) { return *try_emplace(k).first; }
@@ -118,6 +131,14 @@ class DenseMap {
     V value;
   };
 
+  bool hinted(const K& k) const { return last_ != 0 && last_ <= items_.size() && Eq{}(items_[last_ - 1].key, k); }
+  // The entry's place (1-based), or 0.
+  uint32_t locate(const K& k) const {
+    if (hinted(k)) return last_;
+    const size_t i = slot_of(k);
+    return i == SlotIndex::kNone ? 0 : index_.pos(i);
+  }
+
   size_t slot_of(const K& k) const {
     if (items_.empty()) return SlotIndex::kNone;
     return index_.find(SlotIndex::hash_bits(Hash{}(k)), [&](uint32_t pos) { return Eq{}(items_[pos - 1].key, k); });
@@ -125,6 +146,7 @@ class DenseMap {
 
   std::vector<Item> items_;
   SlotIndex index_;
+  uint32_t last_ = 0;  // the place of the entry last found or inserted (a hint)
 };
 
 }  // namespace ws

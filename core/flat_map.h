@@ -174,12 +174,18 @@ class StableMap {
   StableMap& operator=(const StableMap&) = delete;
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
+  // The last entry found or inserted is checked first, as in DenseMap:
+  // a live entry there with the same key is the one.
   V* find(const K& k) {
-    const size_t i = slot_of(k);
-    return i == SlotIndex::kNone ? nullptr : &item(index_.pos(i)).value;
+    const uint32_t pos = locate(k);
+    if (pos != 0) last_ = pos;
+    return pos == 0 ? nullptr : &item(pos).value;
   }
-  const V* find(const K& k) const { return const_cast<StableMap*>(this)->find(k); }
-  bool contains(const K& k) const { return slot_of(k) != SlotIndex::kNone; }
+  const V* find(const K& k) const {
+    const uint32_t pos = locate(k);
+    return pos == 0 ? nullptr : &item(pos).value;
+  }
+  bool contains(const K& k) const { return locate(k) != 0; }
   V& at(const K& k) {
     V* v = find(k);
     assert(v && "StableMap::at: no such key");
@@ -187,10 +193,14 @@ class StableMap {
   }
   const V& at(const K& k) const { return const_cast<StableMap*>(this)->at(k); }
   std::pair<V*, bool> try_emplace(const K& k) {
+    if (hinted(k)) return {&item(last_).value, false};
     if (2 * (size_ + 1) > index_.capacity()) index_.grow(index_.capacity() == 0 ? 16 : 2 * index_.capacity());
     const uint32_t h = SlotIndex::hash_bits(Hash{}(k));
     auto [i, found] = index_.probe(h, [&](uint32_t pos) { return Eq{}(item(pos).key, k); });
-    if (found) return {&item(index_.pos(i)).value, false};
+    if (found) {
+      last_ = index_.pos(i);
+      return {&item(last_).value, false};
+    }
     uint32_t pos;
     if (!free_.empty()) {
       pos = free_.back();
@@ -206,6 +216,7 @@ class StableMap {
     it.live = true;
     index_.fill(i, h, pos);
     ++size_;
+    last_ = pos;
     return {&it.value, true};
   }
   V& operator[](const K& k) { return *try_emplace(k).first; }
@@ -244,6 +255,15 @@ class StableMap {
   Item& item(uint32_t pos) { return chunks_[(pos - 1) / kChunk][(pos - 1) % kChunk]; }
   const Item& item(uint32_t pos) const { return chunks_[(pos - 1) / kChunk][(pos - 1) % kChunk]; }
 
+  bool hinted(const K& k) const {
+    return last_ != 0 && last_ <= count_ && item(last_).live && Eq{}(item(last_).key, k);
+  }
+  uint32_t locate(const K& k) const {
+    if (hinted(k)) return last_;
+    const size_t i = slot_of(k);
+    return i == SlotIndex::kNone ? 0 : index_.pos(i);
+  }
+
   size_t slot_of(const K& k) const {
     if (size_ == 0) return SlotIndex::kNone;
     return index_.find(SlotIndex::hash_bits(Hash{}(k)), [&](uint32_t pos) { return Eq{}(item(pos).key, k); });
@@ -254,6 +274,7 @@ class StableMap {
   SlotIndex index_;
   std::vector<uint32_t> free_;  // places of erased entries, for reuse
   size_t size_ = 0;
+  uint32_t last_ = 0;  // the place of the entry last found or inserted (a hint)
 };
 
 }  // namespace ws
