@@ -1,6 +1,7 @@
 #include "core/coordinator.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cassert>
 
@@ -466,9 +467,9 @@ void Coordinator::reschedule(const TxId& tx) {
 }
 
 void Coordinator::emit(Context& ctx, const Event& e) {
-  scratch_.clear();
-  encode_event(e, scratch_);
-  ctx.storage().append(scratch_);
+  std::array<uint8_t, kEventSize> bytes;
+  encode_event(e, bytes.data());
+  ctx.storage().append(bytes);
   apply_time_ = ctx.now();
   apply(e);
   ++since_snapshot_;
@@ -594,25 +595,27 @@ void Coordinator::apply(const Event& e) {
 // order. Both lists are kept anyway, so no sort is needed; a row listed
 // twice (begun again, a test bug) is written once.
 void Coordinator::encode_snapshot(std::vector<uint8_t>& out) {
-  put_u64(out, next_order_);
-  const size_t count_at = out.size();
-  put_u64(out, 0);
-  uint64_t n = 0;
+  // Sized once for every row (each is written at most once), then cut to
+  // what was written: no growth check per word.
+  const size_t at = out.size();
+  out.resize(at + 16 + kSnapshotRowSize * rows_.size());
+  uint8_t* const head = out.data() + at;
+  uint8_t* p = head + 16;
   ++snapshot_gen_;
   auto put_row = [&](const TxId& tx, PhaseRow& r) {
     if (r.snapshot_gen == snapshot_gen_) return;
     r.snapshot_gen = snapshot_gen_;
-    ++n;
-    put_u64(out, tx.hi);
-    put_u64(out, tx.lo);
-    put_u64(out, r.order);
-    put_u64(out, uint64_t{r.from} | uint64_t{r.to} << 32);
-    put_u64(out, static_cast<uint64_t>(r.amount.minor));
-    put_u64(out, uint64_t{r.currency} | static_cast<uint64_t>(r.try_status[0]) << 8 |
-                     static_cast<uint64_t>(r.try_status[1]) << 16 | static_cast<uint64_t>(r.decision) << 24 |
-                     static_cast<uint64_t>(r.reason) << 32 | static_cast<uint64_t>(r.phase2[0]) << 40 |
-                     static_cast<uint64_t>(r.phase2[1]) << 48 | uint64_t{r.absent} << 56);
-    put_u64(out, static_cast<uint64_t>(r.finished_at));
+    store_le64(p, tx.hi);
+    store_le64(p + 8, tx.lo);
+    store_le64(p + 16, r.order);
+    store_le64(p + 24, uint64_t{r.from} | uint64_t{r.to} << 32);
+    store_le64(p + 32, static_cast<uint64_t>(r.amount.minor));
+    store_le64(p + 40, uint64_t{r.currency} | static_cast<uint64_t>(r.try_status[0]) << 8 |
+                           static_cast<uint64_t>(r.try_status[1]) << 16 | static_cast<uint64_t>(r.decision) << 24 |
+                           static_cast<uint64_t>(r.reason) << 32 | static_cast<uint64_t>(r.phase2[0]) << 40 |
+                           static_cast<uint64_t>(r.phase2[1]) << 48 | uint64_t{r.absent} << 56);
+    store_le64(p + 48, static_cast<uint64_t>(r.finished_at));
+    p += kSnapshotRowSize;
   };
   for (size_t i = finished_head_; i < finished_.size(); ++i) {
     PhaseRow* it = rows_.find(finished_[i]);
@@ -622,8 +625,11 @@ void Coordinator::encode_snapshot(std::vector<uint8_t>& out) {
     PhaseRow* it = rows_.find(active_[i]);
     if (it && !it->finished()) put_row(active_[i], *it);
   }
+  const uint64_t n = static_cast<uint64_t>(p - head - 16) / kSnapshotRowSize;
   assert(n == rows_.size());
-  store_le64(out.data() + count_at, n);
+  store_le64(head, next_order_);
+  store_le64(head + 8, n);
+  out.resize(static_cast<size_t>(p - out.data()));
 }
 
 bool Coordinator::load_snapshot(std::span<const uint8_t> blob) {
@@ -631,7 +637,7 @@ bool Coordinator::load_snapshot(std::span<const uint8_t> blob) {
   bool ok = true;
   next_order_ = get_u64(blob, pos, ok);
   const uint64_t n = get_u64(blob, pos, ok);
-  if (!ok || n > blob.size() / 56) return false;
+  if (!ok || n > blob.size() / kSnapshotRowSize) return false;
   for (uint64_t i = 0; i < n && ok; ++i) {
     TxId tx;
     tx.hi = get_u64(blob, pos, ok);

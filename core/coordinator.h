@@ -100,6 +100,9 @@ class Coordinator final : public StateMachine {
   void apply(const Event& e);
   void compact(Context& ctx);
   void maybe_snapshot(Context& ctx);
+  // A snapshot is the next begin order, the row count, then per row seven
+  // words: id (2), order, accounts, amount, statuses, finished_at.
+  static constexpr size_t kSnapshotRowSize = 7 * 8;
   void encode_snapshot(std::vector<uint8_t>& out);
   bool load_snapshot(std::span<const uint8_t> blob);
   void drop_finished_from_active();

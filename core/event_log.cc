@@ -1,6 +1,7 @@
 #include "core/event_log.h"
 
 #include <cassert>
+#include <cstring>
 
 #include "core/checksum.h"
 #include "core/le.h"
@@ -14,9 +15,11 @@ void append_record(std::vector<uint8_t>& out, std::span<const uint8_t> payload) 
   uint8_t* p = out.data() + at;
   store_le32(p + 4, static_cast<uint32_t>(payload.size()));
   p[8] = kLogVersion;
-  store_le32(p + 9, crc32c(p + 4, 5));
-  if (!payload.empty()) std::copy(payload.begin(), payload.end(), p + kRecordHeader);
-  store_le32(p, crc32c(p + 4, kRecordHeader - 4 + payload.size()));
+  const uint32_t header_crc = crc32c(p + 4, 5);
+  store_le32(p + 9, header_crc);
+  if (!payload.empty()) std::memcpy(p + kRecordHeader, payload.data(), payload.size());
+  // The record's checksum covers bytes 4.. on; it goes on from the header's.
+  store_le32(p, crc32c(p + 9, kRecordHeader - 9 + payload.size(), header_crc));
 }
 
 LogScan scan_records(std::span<const uint8_t> buf,

@@ -19,7 +19,10 @@ uint64_t get_u64(std::span<const uint8_t> in, size_t& pos, bool& ok) {
 void encode_event(const Event& e, std::vector<uint8_t>& out) {
   const size_t at = out.size();
   out.resize(at + kEventSize);
-  uint8_t* p = out.data() + at;
+  encode_event(e, out.data() + at);
+}
+
+void encode_event(const Event& e, uint8_t* p) {
   p[0] = static_cast<uint8_t>(e.type);
   p[1] = static_cast<uint8_t>(e.leg);
   p[2] = static_cast<uint8_t>(e.effect);

@@ -69,6 +69,9 @@ const char* to_string(Effect e);
 
 // Fixed little-endian encoding; snapshot events append their state blob.
 void encode_event(const Event& e, std::vector<uint8_t>& out);
+// The same kEventSize bytes into a buffer of that size (a handler's event,
+// framed straight from the stack).
+void encode_event(const Event& e, uint8_t* out);
 std::optional<Event> decode_event(std::span<const uint8_t> in);
 
 // Signed change to the leg account's balance implied by an effect. A move

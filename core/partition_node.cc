@@ -1,6 +1,7 @@
 #include "core/partition_node.h"
 
 #include <algorithm>
+#include <array>
 #include <cassert>
 
 #include "core/le.h"
@@ -354,9 +355,9 @@ void PartitionNode::ack(Context& ctx, NodeId to, const Message& m, bool applied)
 }
 
 void PartitionNode::emit(Context& ctx, const Event& e) {
-  scratch_.clear();
-  encode_event(e, scratch_);
-  ctx.storage().append(scratch_);
+  std::array<uint8_t, kEventSize> bytes;
+  encode_event(e, bytes.data());
+  ctx.storage().append(bytes);
   apply(e);
   ++since_snapshot_;
 }
