@@ -1,7 +1,7 @@
 #include "core/event_log.h"
 
+#include <array>
 #include <cassert>
-#include <cstring>
 
 #include "core/checksum.h"
 #include "core/le.h"
@@ -10,16 +10,18 @@ namespace ws {
 
 void append_record(std::vector<uint8_t>& out, std::span<const uint8_t> payload) {
   assert(payload.size() <= kMaxRecordPayload);
-  size_t at = out.size();
-  out.resize(at + kRecordHeader + payload.size());
-  uint8_t* p = out.data() + at;
-  store_le32(p + 4, static_cast<uint32_t>(payload.size()));
-  p[8] = kLogVersion;
-  const uint32_t header_crc = crc32c(p + 4, 5);
-  store_le32(p + 9, header_crc);
-  if (!payload.empty()) std::memcpy(p + kRecordHeader, payload.data(), payload.size());
-  // The record's checksum covers bytes 4.. on; it goes on from the header's.
-  store_le32(p, crc32c(p + 9, kRecordHeader - 9 + payload.size(), header_crc));
+  // The header is framed aside and both parts are appended as they are: a
+  // resize first would zero-fill bytes only to overwrite them.
+  std::array<uint8_t, kRecordHeader> h;
+  store_le32(h.data() + 4, static_cast<uint32_t>(payload.size()));
+  h[8] = kLogVersion;
+  const uint32_t header_crc = crc32c(h.data() + 4, 5);
+  store_le32(h.data() + 9, header_crc);
+  // The record's checksum covers bytes 4.. on: it goes on from the header's
+  // over the header's own checksum, then over the payload.
+  store_le32(h.data(), crc32c(payload.data(), payload.size(), crc32c(h.data() + 9, 4, header_crc)));
+  out.insert(out.end(), h.begin(), h.end());
+  out.insert(out.end(), payload.begin(), payload.end());
 }
 
 LogScan scan_records(std::span<const uint8_t> buf,
