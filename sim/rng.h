@@ -19,7 +19,18 @@ class Xoshiro final : public Rng {
   Xoshiro(uint64_t seed, std::string_view stream) { reseed(seed, stream); }
   void reseed(uint64_t seed, std::string_view stream);
   void reseed_raw(uint64_t s);
-  uint64_t next_u64() override;
+  // xoshiro256**, here so that the simulator's draws inline.
+  uint64_t next_u64() override {
+    const uint64_t result = rotl(s_[1] * 5, 7) * 9;
+    const uint64_t t = s_[1] << 17;
+    s_[2] ^= s_[0];
+    s_[3] ^= s_[1];
+    s_[1] ^= s_[2];
+    s_[0] ^= s_[3];
+    s_[2] ^= t;
+    s_[3] = rotl(s_[3], 45);
+    return result;
+  }
   // True with probability ppm / 1,000,000.
   bool chance_ppm(uint32_t ppm) { return ppm != 0 && below(1'000'000) < ppm; }
   // Uniform in [lo, hi] inclusive.
@@ -28,6 +39,7 @@ class Xoshiro final : public Rng {
   }
 
  private:
+  static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
   uint64_t s_[4] = {1, 2, 3, 4};
 };
 
