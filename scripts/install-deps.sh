@@ -5,11 +5,11 @@
 set -euo pipefail
 
 # libclang-rt-dev: clang's runtime libraries (libFuzzer, the sanitizers) for
-# scripts/fuzz.sh; clang only recommends it.
+# scripts/fuzz.sh; clang only recommends it. valgrind: scripts/instructions.sh.
 packages=(
   build-essential cmake ninja-build g++ clang libclang-rt-dev
   libboost-dev libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
-  nlohmann-json3-dev libcli11-dev python3 curl
+  nlohmann-json3-dev libcli11-dev python3 curl valgrind
 )
 
 missing=()
