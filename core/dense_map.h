@@ -171,7 +171,8 @@ class DenseMap {
   uint32_t last_ = 0;  // the place of the entry last found or inserted (a hint)
   // The last key looked up and not found, and the empty slot its probe
   // ended at: still where it would go while gen_ (bumped by every change
-  // to the index) is the same. A lookup is logically const.
+  // to the index) is the same. A lookup is logically const; like every
+  // engine table, a map is used by one thread at a time.
   struct Miss {
     K key{};
     size_t slot = 0;
