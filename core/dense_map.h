@@ -20,7 +20,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -39,12 +38,10 @@ class DenseMap {
   void clear() {
     items_.clear();
     index_.clear();
-    ++gen_;
   }
 
   // Room for n entries without growing.
   void reserve(size_t n) {
-    ++gen_;
     items_.reserve(n);
     if (SlotIndex::capacity_for(n) > index_.capacity()) index_.grow(SlotIndex::capacity_for(n));
   }
@@ -52,9 +49,7 @@ class DenseMap {
   // A handler looks up the entry its message names, then applies an event
   // about the same key: the last entry found is checked first. Keys are
   // unique, so whatever entry now sits at that place is the right one if
-  // its key matches; nothing needs to invalidate the hint. A lookup that
-  // finds nothing remembers the empty slot it ended at, so that inserting
-  // that key next (a new leg's Try, then its event) does not probe again.
+  // its key matches; nothing needs to invalidate the hint.
   V* find(const K& k) {
     const uint32_t pos = locate(k);
     if (pos != 0) last_ = pos;
@@ -70,25 +65,14 @@ class DenseMap {
   // tells whether it was inserted.
   std::pair<V*, bool> try_emplace(const K& k) {
     if (hinted(k)) return {&items_[last_ - 1].value, false};
-    size_t i;
-    uint32_t h;
-    if (miss_.gen == gen_ && Eq{}(miss_.key, k) && 2 * (items_.size() + 1) <= index_.capacity()) {
-      i = miss_.slot;
-      h = miss_.hash;
-    } else {
-      if (2 * (items_.size() + 1) > index_.capacity()) {
-        index_.grow(index_.capacity() == 0 ? 16 : 2 * index_.capacity());
-        ++gen_;
-      }
-      h = SlotIndex::hash_bits(Hash{}(k));
-      bool found;
-      std::tie(i, found) = index_.probe(h, [&](uint32_t pos) { return Eq{}(items_[pos - 1].key, k); });
-      if (found) {
-        last_ = index_.pos(i);
-        return {&items_[last_ - 1].value, false};
-      }
+    if (2 * (items_.size() + 1) > index_.capacity())
+      index_.grow(index_.capacity() == 0 ? 16 : 2 * index_.capacity());
+    const uint32_t h = SlotIndex::hash_bits(Hash{}(k));
+    auto [i, found] = index_.probe(h, [&](uint32_t pos) { return Eq{}(items_[pos - 1].key, k); });
+    if (found) {
+      last_ = index_.pos(i);
+      return {&items_[last_ - 1].value, false};
     }
-    ++gen_;
     assert(items_.size() < UINT32_MAX);
     items_.push_back(Item{k, V{}});
     last_ = static_cast<uint32_t>(items_.size());
@@ -101,7 +85,6 @@ class DenseMap {
   bool erase(const K& k) {
     const size_t i = slot_of(k);
     if (i == SlotIndex::kNone) return false;
-    ++gen_;
     const uint32_t pos = index_.pos(i);
     index_.unlink(i);
     const uint32_t last = static_cast<uint32_t>(items_.size());
@@ -126,7 +109,6 @@ class DenseMap {
     }
     const size_t erased = items_.size() - kept;
     if (erased == 0) return 0;
-    ++gen_;
     items_.resize(kept);
     index_.reset(SlotIndex::capacity_for(kept));
     for (size_t p = 0; p < kept; ++p)
@@ -153,12 +135,8 @@ class DenseMap {
   // The entry's place (1-based), or 0.
   uint32_t locate(const K& k) const {
     if (hinted(k)) return last_;
-    if (items_.empty()) return 0;
-    const uint32_t h = SlotIndex::hash_bits(Hash{}(k));
-    auto [i, found] = index_.probe(h, [&](uint32_t pos) { return Eq{}(items_[pos - 1].key, k); });
-    if (found) return index_.pos(i);
-    miss_ = Miss{k, i, h, gen_};
-    return 0;
+    const size_t i = slot_of(k);
+    return i == SlotIndex::kNone ? 0 : index_.pos(i);
   }
 
   size_t slot_of(const K& k) const {
@@ -169,18 +147,6 @@ class DenseMap {
   std::vector<Item> items_;
   SlotIndex index_;
   uint32_t last_ = 0;  // the place of the entry last found or inserted (a hint)
-  // The last key looked up and not found, and the empty slot its probe
-  // ended at: still where it would go while gen_ (bumped by every change
-  // to the index) is the same. A lookup is logically const; like every
-  // engine table, a map is used by one thread at a time.
-  struct Miss {
-    K key{};
-    size_t slot = 0;
-    uint32_t hash = 0;
-    uint64_t gen = 0;  // 0: none
-  };
-  mutable Miss miss_;
-  uint64_t gen_ = 1;
 };
 
 }  // namespace ws
