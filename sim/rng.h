@@ -6,6 +6,7 @@
 // std::uniform_*_distribution (its output differs between libraries).
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <string_view>
 
@@ -21,14 +22,14 @@ class Xoshiro final : public Rng {
   void reseed_raw(uint64_t s);
   // xoshiro256**, here so that the simulator's draws inline.
   uint64_t next_u64() override {
-    const uint64_t result = rotl(s_[1] * 5, 7) * 9;
+    const uint64_t result = std::rotl(s_[1] * 5, 7) * 9;
     const uint64_t t = s_[1] << 17;
     s_[2] ^= s_[0];
     s_[3] ^= s_[1];
     s_[1] ^= s_[2];
     s_[0] ^= s_[3];
     s_[2] ^= t;
-    s_[3] = rotl(s_[3], 45);
+    s_[3] = std::rotl(s_[3], 45);
     return result;
   }
   // True with probability ppm / 1,000,000.
@@ -39,7 +40,6 @@ class Xoshiro final : public Rng {
   }
 
  private:
-  static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
   uint64_t s_[4] = {1, 2, 3, 4};
 };
 
