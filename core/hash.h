@@ -2,6 +2,8 @@
 // decide placement or output (DESIGN.md section 4).
 //   fnv1a64: FNV-1a, 64-bit, offset basis 0xcbf29ce484222325, prime 0x100000001b3.
 //   mix64:   the SplitMix64 finalizer, used to fold integers into a trace hash.
+//   mum64:   the 128-bit product of two words, its halves xored (wyhash's
+//            "mum"), used to mix a trace record's words.
 //   words_hash64: hash_combine over little-endian 8-byte words, then the tail and length.
 #pragma once
 
@@ -40,6 +42,11 @@ constexpr uint64_t mix64(uint64_t x) {
 
 // Order-sensitive combination of a running hash with one more value.
 constexpr uint64_t hash_combine(uint64_t h, uint64_t v) { return mix64(h ^ mix64(v)); }
+
+constexpr uint64_t mum64(uint64_t a, uint64_t b) {
+  const unsigned __int128 p = static_cast<unsigned __int128>(a) * b;
+  return static_cast<uint64_t>(p) ^ static_cast<uint64_t>(p >> 64);
+}
 
 // Eight bytes at a time (little-endian words, then the tail and the
 // length), for comparing long byte strings by hash where FNV's byte loop

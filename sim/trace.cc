@@ -30,15 +30,6 @@ const char* to_string(TraceKind k) {
   return "?";
 }
 
-uint64_t trace_fold(uint64_t h, const TraceRecord& r) {
-  h = hash_combine(h, static_cast<uint64_t>(r.t));
-  h = hash_combine(h, static_cast<uint64_t>(r.kind) | uint64_t{r.node} << 8 | uint64_t{r.peer} << 32);
-  h = hash_combine(h, static_cast<uint64_t>(r.msg) | static_cast<uint64_t>(r.leg) << 8 |
-                          uint64_t{r.yes} << 16 | static_cast<uint64_t>(r.outcome) << 24 |
-                          uint64_t{r.request} << 32);
-  return hash_combine(h, r.tx.hi ^ mix64(r.tx.lo) ^ r.aux);
-}
-
 std::string trace_json(const TraceRecord& r) {
   char buf[320];
   bool msg = is_message(r.kind);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/hash.h"
 #include "core/messages.h"
 
 namespace ws {
@@ -66,7 +67,20 @@ inline bool has_request(MsgKind k) {
          k == MsgKind::kStatusQuery || k == MsgKind::kStatusReply;
 }
 
-uint64_t trace_fold(uint64_t h, const TraceRecord& r);
+// A record's six words are mixed in three independent products, so only the
+// last step, one SplitMix64 finalizer (a bijection: nothing folded before is
+// lost), waits on the running hash. Each word is first xored with its own
+// constant, so a product is zero only if a field equals that constant.
+inline uint64_t trace_fold(uint64_t h, const TraceRecord& r) {
+  const uint64_t w0 = static_cast<uint64_t>(r.t);
+  const uint64_t w1 = static_cast<uint64_t>(r.kind) | uint64_t{r.node} << 8 | uint64_t{r.peer} << 32;
+  const uint64_t w2 = static_cast<uint64_t>(r.msg) | static_cast<uint64_t>(r.leg) << 8 | uint64_t{r.yes} << 16 |
+                      static_cast<uint64_t>(r.outcome) << 24 | uint64_t{r.request} << 32;
+  const uint64_t rec = mum64(w0 ^ 0xa0761d6478bd642fULL, w1 ^ 0xe7037ed1a0b428dbULL) ^
+                       mum64(w2 ^ 0x8ebc6af09c88c6e3ULL, r.tx.hi ^ 0x589965cc75374cc3ULL) ^
+                       mum64(r.tx.lo ^ 0x1d8e4e27c47d124fULL, r.aux ^ 0x9e3779b97f4a7c15ULL);
+  return mix64(h ^ rec);
+}
 std::string trace_json(const TraceRecord& r);
 std::string trace_text(const TraceRecord& r);  // one readable timeline line
 

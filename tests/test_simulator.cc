@@ -5,10 +5,13 @@
 #include <algorithm>
 #include <set>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include "bench/sizing.h"
 #include "bench/tps.h"
 #include "properties/runner.h"
+#include "sim/trace.h"
 
 namespace ws {
 namespace {
@@ -36,6 +39,53 @@ TEST(Simulator, GeneratedSpecIsAFunctionOfTheSeed) {
     EXPECT_EQ(a.workload.requests[i].at, b.workload.requests[i].at);
   }
   EXPECT_EQ(a.plan.crashes.size(), b.plan.crashes.size());
+}
+
+// The trace hash must see every field of every record, and their order: a
+// fold that dropped a field would let two different runs share a hash.
+TEST(Simulator, TraceFoldSeesEveryFieldAndTheOrderOfRecords) {
+  TraceRecord base;
+  base.t = 123456789;
+  base.kind = TraceKind::kDeliver;
+  base.node = 3;
+  base.peer = 7;
+  base.msg = MsgKind::kTryReply;
+  base.leg = Leg::kCredit;
+  base.yes = true;
+  base.outcome = Outcome::kSuccess;
+  base.tx = TxId{0x0123456789abcdefULL, 0x8877665544332211ULL};
+  base.request = 42;
+  base.aux = 99;
+  const uint64_t h0 = 0x5555aaaa5555aaaaULL;
+  const uint64_t want = trace_fold(h0, base);
+  std::vector<std::pair<const char*, TraceRecord>> changed;
+  auto with = [&](const char* what, auto edit) {
+    TraceRecord r = base;
+    edit(r);
+    changed.emplace_back(what, r);
+  };
+  with("t", [](TraceRecord& r) { r.t += 1; });
+  with("kind", [](TraceRecord& r) { r.kind = TraceKind::kDropped; });
+  with("node", [](TraceRecord& r) { r.node ^= 1; });
+  with("peer", [](TraceRecord& r) { r.peer ^= 1; });
+  with("msg", [](TraceRecord& r) { r.msg = MsgKind::kTry; });
+  with("leg", [](TraceRecord& r) { r.leg = Leg::kDebit; });
+  with("yes", [](TraceRecord& r) { r.yes = false; });
+  with("outcome", [](TraceRecord& r) { r.outcome = Outcome::kFailed; });
+  with("tx.hi", [](TraceRecord& r) { r.tx.hi ^= uint64_t{1} << 63; });
+  with("tx.lo", [](TraceRecord& r) { r.tx.lo ^= 1; });
+  with("request", [](TraceRecord& r) { r.request += 1; });
+  with("aux", [](TraceRecord& r) { r.aux ^= uint64_t{1} << 40; });
+  std::set<uint64_t> seen{want};
+  for (const auto& [what, r] : changed) {
+    const uint64_t h = trace_fold(h0, r);
+    EXPECT_NE(h, want) << "a change of " << what << " does not reach the trace hash";
+    EXPECT_TRUE(seen.insert(h).second) << what;
+  }
+  EXPECT_NE(trace_fold(h0 ^ 1, base), want) << "the running hash is lost";
+  const TraceRecord& other = changed.front().second;
+  EXPECT_NE(trace_fold(trace_fold(h0, base), other), trace_fold(trace_fold(h0, other), base))
+      << "two records fold the same in either order";
 }
 
 TEST(Simulator, TraceIsOneJsonObjectPerProcessedEvent) {
