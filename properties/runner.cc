@@ -77,7 +77,6 @@ RunResult run_once(const RunSpec& spec, const RunOptions& opt) {
   res.truncated_log_bytes = sim.truncated_bytes();
   res.busy.resize(sim.config().cluster.node_count());
   for (NodeId n = 0; n < res.busy.size(); ++n) res.busy[n] = sim.busy_time(n);
-  for (const TraceRecord& r : sim.recent().last(24)) res.timeline.push_back(trace_text(r));
   return res;
 }
 

@@ -48,7 +48,6 @@ struct RunResult {
   uint64_t requests = 0;
   uint64_t reads_checked = 0;  // balance read answers judged for linearizability
   SimStats stats;
-  std::vector<std::string> timeline;  // the last events of the run, readable
   double wall_seconds = 0;            // of the first run only; output, never input
   RunMetrics metrics;
   std::vector<Duration> latencies;    // valid requests: first send to final answer
