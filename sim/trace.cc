@@ -2,8 +2,6 @@
 
 #include <cstdio>
 
-#include "core/hash.h"
-
 namespace ws {
 
 const char* to_string(TraceKind k) {
